@@ -1,0 +1,106 @@
+/// The environment a key belongs to.
+public enum KeyEnvironment: String, CaseIterable, Sendable {
+  /// Production.
+  case live
+  /// The sandbox.
+  case test
+}
+
+/// The key format of SPEC.md: `sk_<env>_<id>_<secret><check>`, 90 ASCII characters.
+///
+/// | part | width | content |
+/// | --- | --- | --- |
+/// | `<id>` | 32 | uniform random base62 |
+/// | `<secret>` | 43 | 256 bits from the CSPRNG as one base62 number |
+/// | `<check>` | 6 | CRC32 (IEEE) of everything before it, base62 |
+public struct APIKey: Sendable {
+  public static let length = 90
+  public static let idLength = 32
+  public static let secretLength = 43
+  public static let checkLength = 6
+  /// Bytes of entropy in the secret part.
+  public static let secretBytes = 32
+
+  /// The whole key. Printed once, hashed, never stored.
+  public let string: String
+  public let env: KeyEnvironment
+  /// The public identifier.
+  public let id: String
+
+  /// Generates a key for `env` from the CSPRNG.
+  public static func generate(env: KeyEnvironment) throws(IVKeysError) -> APIKey {
+    let id = try Base62.randomDigits(idLength)
+    let secret = try Crypto.randomBytes(secretBytes)
+    // 62^43 > 2^256, so every 256-bit value fits in 43 digits.
+    guard let secretDigits = Base62.encode(bytes: secret, width: secretLength) else {
+      throw .crypto("internal error: 256-bit secret does not fit in 43 base62 digits")
+    }
+    let body = "sk_\(env.rawValue)_\(id)_\(secretDigits)"
+    return APIKey(string: body + checkDigits(body), env: env, id: id)
+  }
+
+  /// The 6 check digits for a key body.
+  static func checkDigits(_ body: String) -> String {
+    // A UInt32 always fits in 6 base62 digits (62^6 > 2^32).
+    Base62.encode(UInt64(CRC32.checksum(body.utf8)), width: checkLength) ?? "000000"
+  }
+
+  /// Why a string is not a well-formed key.
+  public enum FormatError: Error, Equatable, CustomStringConvertible {
+    case wrongLength(Int)
+    case badPrefix
+    case badCharacter
+    case secretOutOfRange
+    case badChecksum
+
+    public var description: String {
+      switch self {
+      case let .wrongLength(n): return "a key is \(APIKey.length) characters, this is \(n)"
+      case .badPrefix: return "a key starts with sk_live_ or sk_test_"
+      case .badCharacter: return "a key's id, secret and checksum are base62 (0-9, A-Z, a-z)"
+      case .secretOutOfRange: return "the secret part is not a 256-bit value"
+      case .badChecksum: return "the checksum does not match (mistyped or truncated key?)"
+      }
+    }
+  }
+
+  /// Checks shape and checksum; touches no vault. Whitespace is not trimmed here.
+  public static func parse(_ text: String) -> Result<APIKey, FormatError> {
+    var bytes = text
+    return bytes.withUTF8 { parse(bytes: $0, string: text) }
+  }
+
+  /// The same over raw bytes; `string` is built only when the key is well formed.
+  public static func parse(bytes b: UnsafeBufferPointer<UInt8>, string: String? = nil) -> Result<APIKey, FormatError> {
+    guard b.count == length else { return .failure(.wrongLength(b.count)) }
+    let env: KeyEnvironment
+    if b[0] == UInt8(ascii: "s") && b[1] == UInt8(ascii: "k") && b[2] == UInt8(ascii: "_") && b[7] == UInt8(ascii: "_") {
+      if b[3] == UInt8(ascii: "l") && b[4] == UInt8(ascii: "i") && b[5] == UInt8(ascii: "v") && b[6] == UInt8(ascii: "e") {
+        env = .live
+      } else if b[3] == UInt8(ascii: "t") && b[4] == UInt8(ascii: "e") && b[5] == UInt8(ascii: "s") && b[6] == UInt8(ascii: "t") {
+        env = .test
+      } else {
+        return .failure(.badPrefix)
+      }
+    } else {
+      return .failure(.badPrefix)
+    }
+    let idStart = 8, sep = idStart + idLength, secretStart = sep + 1, checkStart = secretStart + secretLength
+    guard b[sep] == UInt8(ascii: "_") else { return .failure(.badCharacter) }
+    for i in idStart..<sep where Base62.value(of: b[i]) == nil { return .failure(.badCharacter) }
+    for i in secretStart..<length where Base62.value(of: b[i]) == nil { return .failure(.badCharacter) }
+    guard Base62.decode(b[secretStart..<checkStart], byteCount: secretBytes) != nil else {
+      return .failure(.secretOutOfRange)
+    }
+    let crc = CRC32.checksum(b[0..<checkStart])
+    guard let check = Base62.decode(b[checkStart..<length]), check == UInt64(crc) else {
+      return .failure(.badChecksum)
+    }
+    let whole = string ?? String(decoding: b, as: UTF8.self)
+    let id = String(decoding: b[idStart..<sep], as: UTF8.self)
+    return .success(APIKey(string: whole, env: env, id: id))
+  }
+
+  /// The key with its secret hidden: `sk_live_<id>_…`.
+  public var masked: String { "sk_\(env.rawValue)_\(id)_…" }
+}

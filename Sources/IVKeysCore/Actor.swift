@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Who is running ivkeys, as the audit log records it.
+///
+/// `osUser` is the effective user from the password database: it decides administrator rights,
+/// since environment variables are anyone's to set. `actor` names the person: the OS user, or
+/// under sudo `root (sudo alice)`, with a name claimed through `$IVKEYS_ACTOR` beside it
+/// (`alice (claims deploy-bot)`), never in place of it.
+public struct Actor: Sendable, Equatable {
+  public let osUser: String
+  public let actor: String
+
+  public init(osUser: String, sudoUser: String? = nil, claimed: String? = nil) {
+    self.osUser = osUser
+    var a = osUser
+    if let sudoUser, !sudoUser.isEmpty, sudoUser != osUser { a += " (sudo \(sudoUser))" }
+    if let claimed, !claimed.isEmpty { a += " (claims \(claimed))" }
+    self.actor = a
+  }
+
+  /// The user running this process, from `geteuid()`, `$SUDO_USER` and `$IVKEYS_ACTOR`.
+  public static func current(environment: [String: String]) -> Actor {
+    let uid = geteuid()
+    var name = "uid \(uid)"
+    if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
+    let sudo = uid == 0 ? environment["SUDO_USER"] : nil
+    let claimed = environment["IVKEYS_ACTOR"].map { String($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64)) }
+    return Actor(osUser: name, sudoUser: sudo, claimed: claimed)
+  }
+}

@@ -1,0 +1,80 @@
+/// A vault administrator.
+public struct Administrator: Sendable {
+  public let user: String
+  public let addedAt: Timestamp
+  public let addedBy: String
+}
+
+/// A scope in the vault's catalog.
+public struct ScopeEntry: Sendable {
+  public let name: String
+  public let description: String
+}
+
+extension Vault {
+  // MARK: - Administrators
+
+  /// Every administrator, by name.
+  public func administrators() throws(IVKeysError) -> [Administrator] {
+    var out = [Administrator]()
+    try db.statement("SELECT user, added_at, added_by FROM admins ORDER BY user").forEach { row in
+      out.append(Administrator(user: row.text(0), addedAt: row.int(1), addedBy: row.text(2)))
+    }
+    return out
+  }
+
+  /// Makes `user` an administrator; only an administrator may.
+  public func addAdministrator(_ user: String) throws(IVKeysError) {
+    try write { () throws(IVKeysError) in
+      try requireAdmin("add administrators")
+      guard try !isAdmin(user) else { throw .conflict("\(user) is already an administrator") }
+      try db.run("INSERT INTO admins (user, added_at, added_by) VALUES (?, ?, ?)", [.text(user), .int(now()), .text(actor.actor)])
+      try record(AuditEntry(event: "admin.added", detail: .object([("user", .string(user))])))
+    }
+  }
+
+  /// Removes an administrator; only an administrator may, and never the last one.
+  public func removeAdministrator(_ user: String) throws(IVKeysError) {
+    try write { () throws(IVKeysError) in
+      try requireAdmin("remove administrators")
+      guard try isAdmin(user) else { throw .notFound("\(user) is not an administrator") }
+      let count = try db.scalarInt("SELECT count(*) FROM admins") ?? 0
+      guard count > 1 else {
+        throw .conflict("\(user) is the last administrator and cannot be removed", hint: "add another with 'ivkeys admin add USER' first")
+      }
+      try db.run("DELETE FROM admins WHERE user = ?", [.text(user)])
+      try record(AuditEntry(event: "admin.removed", detail: .object([("user", .string(user))])))
+    }
+  }
+
+  // MARK: - Scope catalog
+
+  /// The catalog, by name.
+  public func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
+    var out = [ScopeEntry]()
+    try db.statement("SELECT name, description FROM scopes ORDER BY name").forEach { row in
+      out.append(ScopeEntry(name: row.text(0), description: row.text(1)))
+    }
+    return out
+  }
+
+  /// Adds a scope to the catalog; only an administrator may.
+  public func addScope(_ name: String, description: String) throws(IVKeysError) {
+    guard Scopes.isWellFormed(name) else {
+      throw .invalidValue(option: "NAME", value: name,
+                          reason: "a scope is resource:action in lowercase letters, digits, '_' and '-', like reports:read")
+    }
+    guard !description.allSatisfy(\.isWhitespace), description.count <= 200 else {
+      throw .invalidValue(option: "--description", value: description, reason: "give 1 to 200 characters")
+    }
+    try write { () throws(IVKeysError) in
+      try requireAdmin("add scopes to the catalog")
+      guard try db.scalarInt("SELECT 1 FROM scopes WHERE name = ?", [.text(name)]) == nil else {
+        throw .conflict("the scope \(name) is already in the catalog")
+      }
+      try db.run("INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
+                 [.text(name), .text(description), .int(now()), .text(actor.actor)])
+      try record(AuditEntry(event: "scope.added", detail: .object([("scope", .string(name)), ("description", .string(description))])))
+    }
+  }
+}

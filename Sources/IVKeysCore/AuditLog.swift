@@ -1,0 +1,107 @@
+/// One event to record.
+public struct AuditEntry: Sendable {
+  public var event: String
+  public var keyID: String?
+  public var company: String?
+  public var ip: String?
+  public var detail: JSON
+
+  public init(event: String, keyID: String? = nil, company: String? = nil, ip: String? = nil, detail: JSON = .object([])) {
+    self.event = event
+    self.keyID = keyID
+    self.company = company
+    self.ip = ip
+    self.detail = detail
+  }
+}
+
+/// A stored audit entry, as `ivkeys audit` lists it.
+public struct AuditRecord: Sendable {
+  public let seq: Int64
+  public let at: String
+  public let event: String
+  public let actor: String
+  public let osUser: String
+  public let keyID: String?
+  public let company: String?
+  public let ip: String?
+  /// The detail object as stored (compact JSON).
+  public let detail: String
+  public let prevHash: String
+  public let hash: String
+}
+
+/// The append-only, hash-chained audit table.
+///
+/// Each entry's `hash` is HMAC-SHA256, keyed by a key derived from the server secret, over the
+/// previous entry's hash (64 lowercase hex digits; 64 zeros for the first) followed by the
+/// entry's canonical encoding: for each of `seq`, `at`, `event`, `actor`, `os_user`, `key_id`,
+/// `company`, `ip`, `detail` in that order, one byte 0 (null) or 1 (present), then for a present
+/// field its UTF-8 length as 4 bytes big-endian and its UTF-8 bytes. Someone who can write the
+/// vault but lacks the secret cannot produce a valid chain.
+final class AuditLog {
+  static let genesis = String(repeating: "0", count: 64)
+  let db: Database
+  let key: [UInt8]
+  private var lastSeq: Int64 = 0
+  private var lastHash = AuditLog.genesis
+
+  init(db: Database, key: [UInt8]) {
+    self.db = db
+    self.key = key
+  }
+
+  /// Reads the chain's tail; called at the start of each write transaction.
+  func loadTail() throws(IVKeysError) {
+    let tail = try db.statement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").first { row in
+      (row.int(0), row.text(1))
+    }
+    lastSeq = tail?.0 ?? 0
+    lastHash = tail?.1 ?? AuditLog.genesis
+  }
+
+  /// The canonical encoding of an entry, as hashed.
+  static func canonical(seq: Int64, at: String, event: String, actor: String, osUser: String,
+                        keyID: String?, company: String?, ip: String?, detail: String) -> [UInt8] {
+    var out = [UInt8]()
+    out.reserveCapacity(256)
+    func field(_ s: String?) {
+      guard let s else { out.append(0); return }
+      out.append(1)
+      let n = UInt32(s.utf8.count)
+      out.append(UInt8(n >> 24)); out.append(UInt8(truncatingIfNeeded: n >> 16))
+      out.append(UInt8(truncatingIfNeeded: n >> 8)); out.append(UInt8(truncatingIfNeeded: n))
+      out.append(contentsOf: s.utf8)
+    }
+    field(String(seq)); field(at); field(event); field(actor); field(osUser)
+    field(keyID); field(company); field(ip); field(detail)
+    return out
+  }
+
+  /// The hash of an entry given its predecessor's hash.
+  static func hash(key: [UInt8], prevHash: String, canonical: [UInt8]) -> String {
+    var message = Array(prevHash.utf8)
+    message.append(contentsOf: canonical)
+    return Crypto.hex(Crypto.hmacSHA256(key: key, message: message))
+  }
+
+  /// Appends one entry after the loaded tail.
+  func append(_ entry: AuditEntry, actor: Actor, at: Timestamp) throws(IVKeysError) {
+    let seq = lastSeq + 1
+    let atText = Time.rfc3339(at)
+    let detail = entry.detail.encoded
+    let bytes = AuditLog.canonical(seq: seq, at: atText, event: entry.event, actor: actor.actor, osUser: actor.osUser,
+                                   keyID: entry.keyID, company: entry.company, ip: entry.ip, detail: detail)
+    let hash = AuditLog.hash(key: key, prevHash: lastHash, canonical: bytes)
+    try db.run(
+      """
+      INSERT INTO audit (seq, at, event, actor, os_user, key_id, company, ip, detail, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [.int(seq), .text(atText), .text(entry.event), .text(actor.actor), .text(actor.osUser),
+       .optional(entry.keyID), .optional(entry.company), .optional(entry.ip), .text(detail),
+       .text(lastHash), .text(hash)])
+    lastSeq = seq
+    lastHash = hash
+  }
+}

@@ -1,0 +1,116 @@
+/// Base62 as the key format uses it: digits `0-9`, then `A-Z`, then `a-z`, most significant first.
+public enum Base62 {
+  /// The 62 digits in order of value.
+  public static let alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+  /// The value of one ASCII digit, or nil when it is not a base62 digit.
+  @inline(__always)
+  public static func value(of c: UInt8) -> Int? {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(c - UInt8(ascii: "0"))
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"): return Int(c - UInt8(ascii: "A")) + 10
+    case UInt8(ascii: "a")...UInt8(ascii: "z"): return Int(c - UInt8(ascii: "a")) + 36
+    default: return nil
+    }
+  }
+
+  /// Whether every byte is a base62 digit.
+  public static func isBase62(_ bytes: some Sequence<UInt8>) -> Bool {
+    bytes.allSatisfy { value(of: $0) != nil }
+  }
+
+  /// `value` in base62, left-padded with `0` to `width` digits. Returns nil if it does not fit.
+  public static func encode(_ value: UInt64, width: Int) -> String? {
+    var digits = [UInt8](repeating: alphabet[0], count: width)
+    var v = value
+    var i = width - 1
+    while v > 0 {
+      guard i >= 0 else { return nil }
+      digits[i] = alphabet[Int(v % 62)]
+      v /= 62
+      i -= 1
+    }
+    return String(decoding: digits, as: UTF8.self)
+  }
+
+  /// Decodes up to 10 base62 digits into a number; nil on a non-digit or overflow.
+  public static func decode(_ text: some Collection<UInt8>) -> UInt64? {
+    var v: UInt64 = 0
+    for c in text {
+      guard let d = value(of: c) else { return nil }
+      let (m, o1) = v.multipliedReportingOverflow(by: 62)
+      let (s, o2) = m.addingReportingOverflow(UInt64(d))
+      if o1 || o2 { return nil }
+      v = s
+    }
+    return v
+  }
+
+  /// A big-endian byte string as a base62 number, left-padded with `0` to `width` digits.
+  /// Returns nil if the number needs more than `width` digits.
+  public static func encode(bytes: [UInt8], width: Int) -> String? {
+    // Work on 32-bit limbs, most significant first; repeated division by 62.
+    var limbs = [UInt32](repeating: 0, count: (bytes.count + 3) / 4)
+    let pad = limbs.count * 4 - bytes.count
+    for (i, b) in bytes.enumerated() {
+      let p = i + pad
+      limbs[p / 4] |= UInt32(b) << UInt32(8 * (3 - p % 4))
+    }
+    var digits = [UInt8](repeating: alphabet[0], count: width)
+    var position = width - 1
+    var start = 0
+    while start < limbs.count {
+      if limbs[start] == 0 { start += 1; continue }
+      guard position >= 0 else { return nil }
+      var remainder: UInt64 = 0
+      for i in start..<limbs.count {
+        let current = remainder << 32 | UInt64(limbs[i])
+        limbs[i] = UInt32(current / 62)
+        remainder = current % 62
+      }
+      digits[position] = alphabet[Int(remainder)]
+      position -= 1
+    }
+    return String(decoding: digits, as: UTF8.self)
+  }
+
+  /// A base62 number as `byteCount` big-endian bytes; nil on a non-digit or when it does not fit.
+  public static func decode(_ text: some Collection<UInt8>, byteCount: Int) -> [UInt8]? {
+    var limbs = [UInt32](repeating: 0, count: (byteCount + 3) / 4)
+    for c in text {
+      guard let d = value(of: c) else { return nil }
+      var carry = UInt64(d)
+      for i in stride(from: limbs.count - 1, through: 0, by: -1) {
+        let current = UInt64(limbs[i]) * 62 + carry
+        limbs[i] = UInt32(truncatingIfNeeded: current)
+        carry = current >> 32
+      }
+      if carry != 0 { return nil }
+    }
+    var out = [UInt8]()
+    out.reserveCapacity(limbs.count * 4)
+    for limb in limbs {
+      out.append(UInt8(truncatingIfNeeded: limb >> 24))
+      out.append(UInt8(truncatingIfNeeded: limb >> 16))
+      out.append(UInt8(truncatingIfNeeded: limb >> 8))
+      out.append(UInt8(truncatingIfNeeded: limb))
+    }
+    let extra = out.count - byteCount
+    guard out.prefix(extra).allSatisfy({ $0 == 0 }) else { return nil }
+    return Array(out.dropFirst(extra))
+  }
+
+  /// `count` digits, each uniform over the 62 digits. Random bytes of 248 or more are rejected
+  /// rather than reduced modulo 62 (248 = 4 × 62), so no digit is more likely than another.
+  public static func randomDigits(_ count: Int) throws(IVKeysError) -> String {
+    var out = [UInt8]()
+    out.reserveCapacity(count)
+    while out.count < count {
+      for b in try Crypto.randomBytes(count + 16) where b < 248 {
+        out.append(alphabet[Int(b % 62)])
+        if out.count == count { break }
+      }
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+}

@@ -1,0 +1,84 @@
+import COpenSSL
+
+/// The few primitives ivkeys needs from OpenSSL's libcrypto: the CSPRNG, HMAC-SHA256 and a
+/// constant-time comparison.
+public enum Crypto {
+  /// Fills a buffer with `count` bytes from OpenSSL's CSPRNG.
+  ///
+  /// OpenSSL: "RAND_bytes() returns 1 on success, -1 if not supported by the current RAND method,
+  /// or 0 on other failure." A failure is never papered over with weaker randomness.
+  public static func randomBytes(_ count: Int) throws(IVKeysError) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: count)
+    let rc = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+    guard rc == 1 else { throw .crypto("RAND_bytes failed: the system random number generator is unavailable") }
+    return bytes
+  }
+
+  /// HMAC-SHA256 of `message` keyed with `key`: 32 bytes.
+  public static func hmacSHA256(key: [UInt8], message: some Collection<UInt8>) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: 32)
+    var outLength: UInt32 = 0
+    let done: Bool = key.withUnsafeBufferPointer { k in
+      let run = { (m: UnsafeBufferPointer<UInt8>) -> Bool in
+        out.withUnsafeMutableBufferPointer { o in
+          HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &outLength) != nil
+        }
+      }
+      if let result = message.withContiguousStorageIfAvailable(run) { return result }
+      return Array(message).withUnsafeBufferPointer(run)
+    }
+    // HMAC() only fails on allocation failure or an unavailable digest; neither is input-driven.
+    precondition(done && outLength == 32, "HMAC-SHA256 failed")
+    return out
+  }
+
+  /// HMAC-SHA256 of a string's UTF-8 bytes.
+  public static func hmacSHA256(key: [UInt8], string: String) -> [UInt8] {
+    var string = string
+    return string.withUTF8 { hmacSHA256(key: key, message: $0) }
+  }
+
+  /// Compares two byte strings in time that depends only on their length (`CRYPTO_memcmp`).
+  public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    if a.isEmpty { return true }
+    return a.withUnsafeBytes { pa in
+      b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 }
+    }
+  }
+
+  /// Lowercase hexadecimal.
+  public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(64)
+    for b in bytes {
+      out.append(digits[Int(b >> 4)])
+      out.append(digits[Int(b & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
+  }
+
+  /// Parses lowercase or uppercase hex; nil for anything else.
+  public static func unhex(_ text: String) -> [UInt8]? {
+    let chars = Array(text.utf8)
+    guard chars.count % 2 == 0 else { return nil }
+    func value(_ c: UInt8) -> UInt8? {
+      switch c {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+      default: return nil
+      }
+    }
+    var out = [UInt8]()
+    out.reserveCapacity(chars.count / 2)
+    var i = 0
+    while i < chars.count {
+      guard let hi = value(chars[i]), let lo = value(chars[i + 1]) else { return nil }
+      out.append(hi << 4 | lo)
+      i += 2
+    }
+    return out
+  }
+}

@@ -1,0 +1,211 @@
+import CSQLite
+
+/// A value bound to a statement parameter.
+public enum SQLValue: Sendable {
+  case null
+  case int(Int64)
+  case text(String)
+  case blob([UInt8])
+}
+
+extension SQLValue {
+  public static func optional(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+  public static func optional(_ i: Int64?) -> SQLValue { i.map { .int($0) } ?? .null }
+}
+
+/// A prepared statement. Finalized in `deinit` (GRDB's `Statement` does the same).
+public final class Statement {
+  let handle: OpaquePointer
+  let sql: String
+  unowned let database: Database
+
+  init(database: Database, sql: String) throws(IVKeysError) {
+    var stmt: OpaquePointer?
+    let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+    guard rc == SQLITE_OK, let stmt else { throw .sqlite(database.error(rc, sql: sql)) }
+    self.handle = stmt
+    self.sql = sql
+    self.database = database
+  }
+
+  deinit { sqlite3_finalize(handle) }
+
+  /// Resets the statement and binds `values` to parameters 1…n.
+  public func bind(_ values: [SQLValue]) throws(IVKeysError) {
+    sqlite3_reset(handle)
+    sqlite3_clear_bindings(handle)
+    for (i, v) in values.enumerated() {
+      let index = Int32(i + 1)
+      let rc: Int32
+      switch v {
+      case .null: rc = sqlite3_bind_null(handle, index)
+      case let .int(x): rc = sqlite3_bind_int64(handle, index, x)
+      case let .text(s): rc = sqlite3_bind_text(handle, index, s, -1, ivkeys_sqlite_transient())
+      case let .blob(b):
+        rc = b.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), ivkeys_sqlite_transient()) }
+      }
+      guard rc == SQLITE_OK else { throw .sqlite(database.error(rc, sql: sql)) }
+    }
+  }
+
+  /// Steps once: true when a row is available.
+  public func step() throws(IVKeysError) -> Bool {
+    let rc = sqlite3_step(handle)
+    switch rc {
+    case SQLITE_ROW: return true
+    case SQLITE_DONE: return false
+    default:
+      let e = database.error(rc, sql: sql)
+      sqlite3_reset(handle)
+      throw .sqlite(e)
+    }
+  }
+
+  /// Runs a statement that returns no rows.
+  public func run(_ values: [SQLValue] = []) throws(IVKeysError) {
+    try bind(values)
+    _ = try step()
+    sqlite3_reset(handle)
+  }
+
+  /// Calls `body` for each row.
+  public func forEach(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> Void) throws(IVKeysError) {
+    try bind(values)
+    defer { sqlite3_reset(handle) }
+    while try step() { try body(Row(handle: handle)) }
+  }
+
+  /// The first row mapped by `body`, or nil.
+  public func first<T>(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> T) throws(IVKeysError) -> T? {
+    try bind(values)
+    defer { sqlite3_reset(handle) }
+    return try step() ? try body(Row(handle: handle)) : nil
+  }
+}
+
+/// The current row of a statement; valid only inside the closure that receives it.
+public struct Row {
+  let handle: OpaquePointer
+
+  public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+  public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+  public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+  public func text(_ i: Int32) -> String {
+    guard let p = sqlite3_column_text(handle, i) else { return "" }
+    let n = Int(sqlite3_column_bytes(handle, i))
+    return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+  }
+  public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+  public func blob(_ i: Int32) -> [UInt8] {
+    let n = Int(sqlite3_column_bytes(handle, i))
+    guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }
+    return Array(UnsafeRawBufferPointer(start: p, count: n))
+  }
+  /// Raw UTF-8 bytes of a text column, without copying into a String.
+  public func withText<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+    let p = sqlite3_column_text(handle, i)
+    let n = Int(sqlite3_column_bytes(handle, i))
+    return body(UnsafeBufferPointer(start: p, count: p == nil ? 0 : n))
+  }
+}
+
+/// A connection to a vault file with a statement cache.
+public final class Database {
+  let handle: OpaquePointer
+  private var cache: [String: Statement] = [:]
+  public let path: String
+
+  /// Opens `path`. `create` allows SQLite to create the file.
+  public init(path: String, create: Bool = false, readOnly: Bool = false) throws(IVKeysError) {
+    var db: OpaquePointer?
+    var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
+    if create { flags |= SQLITE_OPEN_CREATE }
+    flags |= SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+    let rc = sqlite3_open_v2(path, &db, flags, nil)
+    guard rc == SQLITE_OK, let db else {
+      let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+      let code = db.map { sqlite3_extended_errcode($0) } ?? rc
+      sqlite3_close_v2(db)
+      throw .sqlite(SQLiteError(code: code, message: message, sql: nil))
+    }
+    self.handle = db
+    self.path = path
+  }
+
+  deinit {
+    // "Applications should finalize all prepared statements ... prior to attempting to close."
+    cache.removeAll()
+    sqlite3_close_v2(handle)
+  }
+
+  func error(_ rc: Int32, sql: String?) -> SQLiteError {
+    let code = sqlite3_extended_errcode(handle)
+    return SQLiteError(code: code == 0 ? rc : code, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+  }
+
+  /// A cached prepared statement for `sql`.
+  public func statement(_ sql: String) throws(IVKeysError) -> Statement {
+    if let s = cache[sql] { return s }
+    let s = try Statement(database: self, sql: sql)
+    cache[sql] = s
+    return s
+  }
+
+  /// Runs one or more statements without parameters (DDL, pragmas).
+  public func execute(_ sql: String) throws(IVKeysError) {
+    var message: UnsafeMutablePointer<CChar>?
+    let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+    if rc != SQLITE_OK {
+      let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+      sqlite3_free(message)
+      throw .sqlite(SQLiteError(code: sqlite3_extended_errcode(handle), message: text, sql: sql))
+    }
+  }
+
+  /// Runs `sql` with `values`.
+  public func run(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) {
+    try statement(sql).run(values)
+  }
+
+  /// The first column of the first row as an integer, or nil.
+  public func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) -> Int64? {
+    try statement(sql).first(values) { row in row.optionalInt(0) } ?? nil
+  }
+
+  /// The first column of the first row as text, or nil.
+  public func scalarText(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) -> String? {
+    try statement(sql).first(values) { row in row.optionalText(0) } ?? nil
+  }
+
+  /// Sets the busy timeout in milliseconds.
+  public func setBusyTimeout(_ ms: Int32) { sqlite3_busy_timeout(handle, ms) }
+
+  /// Whether the connection is read-only (file permissions or flags).
+  public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+
+  /// Rows changed by the last statement.
+  public var changes: Int { Int(sqlite3_changes(handle)) }
+
+  /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any throw and rethrowing
+  /// the first error. IMMEDIATE takes the write lock up front: "a deferred transaction upgraded
+  /// to a write can hit a SQLITE_BUSY that no busy timeout cures" (GRDB).
+  public func writeTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+    try execute("BEGIN IMMEDIATE")
+    do {
+      let result = try body()
+      try execute("COMMIT")
+      return result
+    } catch {
+      // The first error is the one reported; a failing ROLLBACK (already rolled back) is moot.
+      if sqlite3_get_autocommit(handle) == 0 { sqlite3_exec(handle, "ROLLBACK", nil, nil, nil) }
+      throw error
+    }
+  }
+
+  /// Runs `body` inside a read transaction so every query sees one snapshot.
+  public func readTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+    try execute("BEGIN DEFERRED")
+    defer { sqlite3_exec(handle, "COMMIT", nil, nil, nil) }
+    return try body()
+  }
+}

@@ -1,0 +1,67 @@
+/// Every error the library reports. Each case says what went wrong in words an administrator can
+/// act on, and never holds a key, a secret or a bound SQL value.
+public enum IVKeysError: Error, CustomStringConvertible, Equatable {
+  /// A value given for an option is malformed or out of range (exit 2).
+  case invalidValue(option: String, value: String, reason: String)
+  /// The command line is wrong in a way that is not one option's value (exit 2).
+  case usage(String, hint: String? = nil)
+  /// The named key, administrator or scope does not exist (exit 1).
+  case notFound(String, hint: String? = nil)
+  /// The request clashes with the vault's state: a revoked key, an existing file (exit 1).
+  case conflict(String, hint: String? = nil)
+  /// The actor may not do this, for example create an ATS key without being an administrator (exit 1).
+  case notPermitted(String, hint: String? = nil)
+  /// The vault is missing, unreadable, newer than this binary or does not match the secret (exit 1).
+  case vault(String, hint: String? = nil)
+  /// The server secret file is missing, unsafe or too short (exit 1).
+  case secret(String, hint: String? = nil)
+  /// SQLite reported an error (exit 1).
+  case sqlite(SQLiteError)
+  /// The system random number generator failed (exit 1).
+  case crypto(String)
+  /// A file could not be read or written (exit 1).
+  case io(String, hint: String? = nil)
+
+  public var description: String {
+    switch self {
+    case let .invalidValue(option, value, reason):
+      return "invalid value for \(option): '\(Text.escapeControl(value))': \(reason)"
+    case let .usage(m, _), let .notFound(m, _), let .conflict(m, _), let .notPermitted(m, _),
+      let .vault(m, _), let .secret(m, _), let .io(m, _):
+      return m
+    case let .sqlite(e): return e.description
+    case let .crypto(m): return m
+    }
+  }
+
+  /// A second line telling the user what to do, when there is one.
+  public var hint: String? {
+    switch self {
+    case let .usage(_, h), let .notFound(_, h), let .conflict(_, h), let .notPermitted(_, h),
+      let .vault(_, h), let .secret(_, h), let .io(_, h):
+      return h
+    case let .sqlite(e): return e.hint
+    case .invalidValue, .crypto: return nil
+    }
+  }
+
+  /// The process exit status SPEC.md assigns: 2 for usage errors, 1 for everything else.
+  public var exitCode: Int32 {
+    switch self {
+    case .invalidValue, .usage: return 2
+    default: return 1
+    }
+  }
+}
+
+/// The reason a value did not parse; callers attach the option it came from.
+public struct ValueError: Error, Equatable, CustomStringConvertible {
+  public let reason: String
+  public init(_ reason: String) { self.reason = reason }
+  public var description: String { reason }
+
+  /// The same reason as an `IVKeysError` naming the option and the value.
+  public func `for`(_ option: String, _ value: String) -> IVKeysError {
+    .invalidValue(option: option, value: value, reason: reason)
+  }
+}

@@ -1,0 +1,228 @@
+/// What `create` asks for; every value already parsed. The vault checks what needs the vault:
+/// the scope catalog and administrator rights.
+public struct KeyDraft: Sendable {
+  public var company: String
+  public var name: String
+  public var scopes: [String]
+  public var env: KeyEnvironment = .live
+  public var type: KeyType = .regular
+  public var linkedCompanies: [String] = []
+  public var expiresAt: Timestamp?
+  public var allowedIPs: [IPRange] = []
+  public var rateLimit: RateLimit?
+  public var metadata: [(String, String)] = []
+  public var tags: [String] = []
+  public var contact: String?
+
+  public init(company: String, name: String, scopes: [String]) {
+    self.company = company
+    self.name = name
+    self.scopes = scopes
+  }
+}
+
+/// A key just created: the plaintext, to be printed once, and its record.
+public struct CreatedKey: Sendable {
+  public let key: APIKey
+  public let record: KeyRecord
+}
+
+/// Which keys `list` shows; nil means any.
+public struct KeyFilter: Sendable {
+  public var company: String?
+  public var status: KeyStatus?
+  public var env: KeyEnvironment?
+  public var tag: String?
+  public var scope: String?
+  public var type: KeyType?
+  public var expiringWithin: Int64?
+  public init() {}
+}
+
+extension Array where Element: Hashable {
+  /// The elements in order, each once.
+  func uniqued() -> [Element] {
+    var seen = Set<Element>()
+    return filter { seen.insert($0).inserted }
+  }
+}
+
+/// The most keys one `create --count` makes.
+public let maximumKeyCount = 1_000_000
+
+extension Vault {
+  // MARK: - Lookup
+
+  /// Finds a key by id, unique id prefix (6+ characters) or whole key string.
+  public func resolve(_ reference: String) throws(IVKeysError) -> KeyRecord {
+    let id: String
+    if reference.hasPrefix("sk_") {
+      switch APIKey.parse(reference) {
+      case let .success(key): id = key.id
+      case let .failure(e): throw .invalidValue(option: "ID", value: "sk_…", reason: "not a valid key: \(e)")
+      }
+    } else {
+      guard reference.utf8.count >= 6, reference.utf8.count <= APIKey.idLength, Base62.isBase62(reference.utf8) else {
+        throw .invalidValue(
+          option: "ID", value: reference,
+          reason: "a key id is \(APIKey.idLength) base62 characters; a prefix needs at least 6")
+      }
+      id = reference
+    }
+    let sql = "SELECT \(KeyRecord.columns) FROM keys WHERE id >= ?2 AND id < ?3 ORDER BY id LIMIT 6"
+    var found = [KeyRecord]()
+    try db.statement(sql).forEach([.int(now()), .text(id), .text(id + "{")]) { row in found.append(KeyRecord(row: row)) }
+    if let exact = found.first(where: { $0.id == id }) { return exact }
+    guard !found.isEmpty else { throw .notFound("no key with id \(id)", hint: "'ivkeys list' shows the keys in this vault") }
+    guard found.count == 1 else {
+      let list = found.prefix(5).map { "  \($0.id)  \(Text.escapeControl($0.name))" }.joined(separator: "\n")
+      throw .conflict(
+        "the prefix \(id) matches more than one key:\n\(list)\(found.count > 5 ? "\n  …" : "")",
+        hint: "give more characters of the id")
+    }
+    return found[0]
+  }
+
+  /// Calls `body` for each key matching `filter`, oldest first, streaming from SQLite.
+  public func listKeys(_ filter: KeyFilter, _ body: (KeyRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
+    var clauses = [String]()
+    var values: [SQLValue] = [.int(now())]
+    func param(_ v: SQLValue) -> String {
+      values.append(v)
+      return "?\(values.count)"
+    }
+    if let c = filter.company {
+      let p = param(.text(c))
+      clauses.append("(company = \(p) OR EXISTS (SELECT 1 FROM json_each(keys.linked_companies) WHERE value = \(p)))")
+    }
+    if let s = filter.status { clauses.append("(\(KeyRecord.effectiveStatusSQL)) = \(param(.text(s.rawValue)))") }
+    if let e = filter.env { clauses.append("env = \(param(.text(e.rawValue)))") }
+    if let t = filter.type { clauses.append("type = \(param(.text(t.rawValue)))") }
+    if let t = filter.tag { clauses.append("EXISTS (SELECT 1 FROM json_each(keys.tags) WHERE value = \(param(.text(t))))") }
+    if let s = filter.scope {
+      let exact = param(.text(s))
+      var wildcard = "'*'"
+      if let colon = s.firstIndex(of: ":") { wildcard = param(.text(s[..<colon] + ":*")) }
+      clauses.append("EXISTS (SELECT 1 FROM json_each(keys.scopes) WHERE value IN (\(exact), \(wildcard), '*'))")
+    }
+    if let w = filter.expiringWithin {
+      clauses.append("expires_at IS NOT NULL AND expires_at > ?1 AND expires_at <= \(param(.int(now() + w)))")
+      clauses.append("status IN ('active', 'suspended', 'rotating')")
+    }
+    let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+    let sql = "SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY created_at, id"
+    let statement = try db.statement(sql)
+    try db.readTransaction { () throws(IVKeysError) in
+      try statement.forEach(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
+    }
+  }
+
+  // MARK: - Checks that need the vault
+
+  /// Whether `user` is a vault administrator.
+  public func isAdmin(_ user: String) throws(IVKeysError) -> Bool {
+    try db.scalarInt("SELECT 1 FROM admins WHERE user = ?", [.text(user)]) != nil
+  }
+
+  /// Refuses unless the OS user is an administrator.
+  func requireAdmin(_ what: String) throws(IVKeysError) {
+    guard try isAdmin(actor.osUser) else {
+      throw .notPermitted(
+        "only a vault administrator may \(what); \(actor.osUser) is not one",
+        hint: "'ivkeys admin list' shows the administrators")
+    }
+  }
+
+  /// Checks scopes against the catalog: each is in it, or `resource:*` for a resource in it, or `*`.
+  func checkScopes(_ scopes: [String], option: String) throws(IVKeysError) {
+    guard !scopes.isEmpty else { throw .usage("a key needs at least one scope", hint: "use --scope or --preset") }
+    var catalog = [String]()
+    try db.statement("SELECT name FROM scopes ORDER BY name").forEach { row in catalog.append(row.text(0)) }
+    for s in scopes {
+      if s == "*" || catalog.contains(s) { continue }
+      if s.hasSuffix(":*"), catalog.contains(where: { $0.hasPrefix(s.dropLast()) }) { continue }
+      let hint = Text.suggestion(for: s, among: catalog).map { "did you mean '\($0)'?" } ?? "'ivkeys scopes list' shows the catalog"
+      throw .invalidValue(option: option, value: s, reason: "not in the scope catalog; \(hint)")
+    }
+  }
+
+  // MARK: - Create
+
+  /// Creates `count` keys from one draft in one transaction: all of them or none.
+  public func createKeys(_ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil)
+    throws(IVKeysError) -> [CreatedKey]
+  {
+    guard count >= 1 && count <= maximumKeyCount else {
+      throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
+    }
+    let scopes = draft.scopes.uniqued()
+    try checkScopes(scopes, option: "--scope")
+    let links = draft.linkedCompanies.uniqued()
+    if draft.type == .ats {
+      try requireAdmin("create an ATS key")
+      guard !links.isEmpty else {
+        throw .usage("an ATS key needs at least one --link-company", hint: "name each company the integration serves")
+      }
+    } else if !links.isEmpty {
+      throw .usage("--link-company applies only to ATS keys", hint: "add --type ats, or drop --link-company")
+    }
+    let t = now()
+    if let e = draft.expiresAt, e <= t {
+      throw .invalidValue(option: "--expires", value: Time.rfc3339(e), reason: "the expiry is in the past")
+    }
+    var metadata = [String: String]()
+    for (k, v) in draft.metadata { metadata[k] = v }
+    let fields = KeyFields(
+      scopes: JSON.strings(scopes).encoded,
+      links: JSON.strings(links).encoded,
+      ips: JSON.strings(draft.allowedIPs.uniqued().map(\.description)).encoded,
+      metadata: JSON.dictionary(metadata).encoded,
+      tags: JSON.strings(draft.tags.uniqued()).encoded)
+    let detailBase: [(String, JSON)] = [
+      ("env", .string(draft.env.rawValue)), ("type", .string(draft.type.rawValue)),
+      ("name", .string(draft.name)), ("scopes", .strings(scopes)),
+      ("linked_companies", .strings(links)),
+      ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
+    ]
+    return try write { () throws(IVKeysError) -> [CreatedKey] in
+      var created = [CreatedKey]()
+      created.reserveCapacity(count)
+      for i in 0..<count {
+        let key = try APIKey.generate(env: draft.env)
+        let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: nil)
+        try record(AuditEntry(event: "key.created", keyID: key.id, company: draft.company, detail: .object(detailBase)), at: t)
+        created.append(CreatedKey(key: key, record: made))
+        if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
+      }
+      return created
+    }
+  }
+
+  /// The list-valued columns of a key, already encoded.
+  struct KeyFields {
+    var scopes, links, ips, metadata, tags: String
+  }
+
+  /// Inserts one key row and returns its record.
+  func insertKey(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
+    throws(IVKeysError) -> KeyRecord
+  {
+    try db.run(
+      """
+      INSERT INTO keys (id, env, type, company, linked_companies, name, digest, scopes, allowed_ips, expires_at,
+        rate_limit, metadata, tags, contact, status, created_at, created_by, rotated_from)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
+      """,
+      [.text(key.id), .text(draft.env.rawValue), .text(draft.type.rawValue), .text(draft.company),
+       .text(fields.links), .text(draft.name), .blob(digest(key)), .text(fields.scopes), .text(fields.ips),
+       .optional(draft.expiresAt), .optional(draft.rateLimit?.description), .text(fields.metadata),
+       .text(fields.tags), .optional(draft.contact), .int(t), .text(actor.actor), .optional(rotatedFrom)])
+    return KeyRecord(
+      id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
+      name: draft.name, scopesJSON: fields.scopes, allowedIPsJSON: fields.ips, expiresAt: draft.expiresAt,
+      rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata, tagsJSON: fields.tags,
+      contact: draft.contact, status: .active, storedStatus: .active, statusReason: nil, createdAt: t,
+      createdBy: actor.actor, rotatedFrom: rotatedFrom, replacedBy: nil, graceUntil: nil, lastUsedAt: nil,
+      requestCount: 0)
+  }
+}

@@ -1,0 +1,95 @@
+/// The vault's schema as an ordered list of migrations. Migration N brings `PRAGMA user_version`
+/// from N-1 to N; each runs in one transaction with its version bump. Never edit a migration that
+/// has shipped: add one.
+public enum Schema {
+  /// The version this binary writes. A vault with a higher `user_version` is refused.
+  public static var currentVersion: Int { migrations.count }
+
+  static let migrations: [String] = [
+    // 1: keys, scopes, administrators, the audit log.
+    """
+    CREATE TABLE meta (
+      name TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE keys (
+      id TEXT PRIMARY KEY,
+      env TEXT NOT NULL CHECK (env IN ('live', 'test')),
+      type TEXT NOT NULL CHECK (type IN ('regular', 'ats')),
+      company TEXT NOT NULL,
+      linked_companies TEXT NOT NULL DEFAULT '[]',
+      name TEXT NOT NULL,
+      digest BLOB NOT NULL,
+      scopes TEXT NOT NULL,
+      allowed_ips TEXT NOT NULL DEFAULT '[]',
+      expires_at INTEGER,
+      rate_limit TEXT,
+      metadata TEXT NOT NULL DEFAULT '{}',
+      tags TEXT NOT NULL DEFAULT '[]',
+      contact TEXT,
+      status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'rotating', 'revoked', 'expired')),
+      status_reason TEXT,
+      created_at INTEGER NOT NULL,
+      created_by TEXT NOT NULL,
+      rotated_from TEXT,
+      replaced_by TEXT,
+      grace_until INTEGER,
+      last_used_at INTEGER,
+      request_count INTEGER NOT NULL DEFAULT 0,
+      error_count INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX keys_created ON keys (created_at, id);
+    CREATE INDEX keys_company ON keys (company);
+    CREATE INDEX keys_expires ON keys (expires_at) WHERE expires_at IS NOT NULL;
+
+    CREATE TABLE scopes (
+      name TEXT PRIMARY KEY,
+      description TEXT NOT NULL,
+      added_at INTEGER NOT NULL,
+      added_by TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE admins (
+      user TEXT PRIMARY KEY,
+      added_at INTEGER NOT NULL,
+      added_by TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE audit (
+      seq INTEGER PRIMARY KEY,
+      at TEXT NOT NULL,
+      event TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      os_user TEXT NOT NULL,
+      key_id TEXT,
+      company TEXT,
+      ip TEXT,
+      detail TEXT NOT NULL,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL
+    );
+    CREATE INDEX audit_key ON audit (key_id) WHERE key_id IS NOT NULL;
+    CREATE INDEX audit_event ON audit (event);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+      BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE is not allowed'); END;
+    """
+  ]
+
+  /// Applies every migration above the vault's version, each in its own IMMEDIATE transaction.
+  static func migrate(_ db: Database) throws(IVKeysError) {
+    while true {
+      let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+      guard version < migrations.count else { return }
+      try db.writeTransaction { () throws(IVKeysError) in
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        let current = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        guard current == version else { return }
+        try db.execute(migrations[version])
+        try db.execute("PRAGMA user_version = \(version + 1)")  // an integer we computed, not input
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The server secret: the HMAC key for key digests and, through a derived key, the audit chain.
+/// It lives in its own file, mode 0600, and never enters the vault.
+public struct SecretFile {
+  /// The smallest secret accepted, in bytes.
+  public static let minimumLength = 32
+
+  let bytes: [UInt8]
+
+  /// The fingerprint recorded in the vault: HMAC-SHA256(secret, "ivkeys secret fingerprint v1"),
+  /// first 16 bytes in hex. It identifies the secret without revealing it.
+  public var fingerprint: String {
+    Crypto.hex(Crypto.hmacSHA256(key: bytes, string: "ivkeys secret fingerprint v1").prefix(16))
+  }
+
+  /// The key that chains audit entries, derived so the raw secret keys nothing but digests.
+  var auditKey: [UInt8] { Crypto.hmacSHA256(key: bytes, string: "ivkeys audit chain v1") }
+
+  /// Reads and checks the secret at `path`: a regular file that neither group nor others can
+  /// read (OpenSSH refuses such private keys too), holding at least 32 bytes. A trailing newline
+  /// is not part of the secret.
+  public static func load(path: String) throws(IVKeysError) -> SecretFile {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+      let e = errno
+      if e == ENOENT {
+        throw .secret("no secret file at \(path)", hint: "run 'ivkeys init', or point --secret-file or IVKEYS_SECRET_FILE at it")
+      }
+      throw .secret("cannot read the secret file \(path): \(String(cString: strerror(e)))")
+    }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+      throw .secret("the secret file \(path) is not a regular file")
+    }
+    guard st.st_mode & 0o077 == 0 else {
+      let mode = String(st.st_mode & 0o777, radix: 8)
+      throw .secret(
+        "the secret file \(path) is readable by group or others (mode \(mode))",
+        hint: "chmod 600 \(path)")
+    }
+    var data = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while data.count <= 65536 {
+      let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 { throw .secret("cannot read the secret file \(path): \(String(cString: strerror(errno)))") }
+      if n == 0 { break }
+      data.append(contentsOf: chunk[0..<n])
+    }
+    guard data.count <= 65536 else { throw .secret("the secret file \(path) is larger than 64 KiB; is it the right file?") }
+    if data.last == 0x0a { data.removeLast() }
+    if data.last == 0x0d { data.removeLast() }
+    guard data.count >= minimumLength else {
+      throw .secret("the secret file \(path) holds \(data.count) bytes; at least \(minimumLength) are needed")
+    }
+    return SecretFile(bytes: data)
+  }
+
+  /// Creates a new secret at `path` with `O_CREAT|O_EXCL` and mode 0600: 32 bytes from the
+  /// CSPRNG written as 64 hex digits and a newline. Refuses to overwrite anything.
+  static func create(path: String) throws(IVKeysError) -> SecretFile {
+    let random = try Crypto.randomBytes(32)
+    let text = Array((Crypto.hex(random) + "\n").utf8)
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    guard fd >= 0 else {
+      let e = errno
+      if e == EEXIST {
+        throw .conflict("a secret file already exists at \(path); refusing to overwrite it",
+          hint: "pass --secret-file for a new one, or remove it only if no vault uses it")
+      }
+      throw .io("cannot create the secret file \(path): \(String(cString: strerror(e)))")
+    }
+    defer { close(fd) }
+    fchmod(fd, 0o600)
+    let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == text.count, fsync(fd) == 0 else {
+      let e = errno
+      unlink(path)
+      throw .io("cannot write the secret file \(path): \(String(cString: strerror(e)))")
+    }
+    return SecretFile(bytes: Array(text.dropLast()))
+  }
+}

@@ -1,0 +1,147 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open vault: the SQLite database, the server secret that keys its digests and audit chain,
+/// and the actor on whose behalf changes are made.
+public final class Vault {
+  public let db: Database
+  let secret: SecretFile
+  public let actor: Actor
+  /// The clock. Tests may replace it; the command line never does.
+  public var now: () -> Timestamp = Time.now
+  lazy var audit = AuditLog(db: db, key: secret.auditKey)
+
+  init(db: Database, secret: SecretFile, actor: Actor) {
+    self.db = db
+    self.secret = secret
+    self.actor = actor
+  }
+
+  /// How long a writer waits for another's lock before giving up, in milliseconds.
+  static let busyTimeout: Int32 = 10_000
+
+  /// Opens an existing vault and checks it against the secret.
+  public static func open(path: String, secretPath: String, actor: Actor) throws(IVKeysError) -> Vault {
+    guard FileSystem.exists(path) else {
+      throw .vault("no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
+    }
+    let secret = try SecretFile.load(path: secretPath)
+    let db = try Database(path: path)
+    db.setBusyTimeout(busyTimeout)
+    let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+    if version > Schema.currentVersion {
+      throw .vault(
+        "the vault \(path) has schema version \(version), newer than this ivkeys understands (\(Schema.currentVersion))",
+        hint: "upgrade ivkeys; older binaries never write to newer vaults")
+    }
+    if version == 0 {
+      throw .vault("\(path) is not an ivkeys vault (it has no ivkeys schema)", hint: "check --vault or IVKEYS_VAULT")
+    }
+    if version < Schema.currentVersion {
+      try Schema.migrate(db)
+    }
+    let recorded = try db.scalarText("SELECT value FROM meta WHERE name = 'secret_fingerprint'") ?? ""
+    let expected = secret.fingerprint
+    guard Crypto.constantTimeEqual(Array(recorded.utf8), Array(expected.utf8)) else {
+      throw .secret(
+        "the secret file \(secretPath) does not match the vault \(path) (fingerprint \(expected), the vault expects \(recorded))",
+        hint: "use the secret file this vault was created with (--secret-file or IVKEYS_SECRET_FILE)")
+    }
+    return Vault(db: db, secret: secret, actor: actor)
+  }
+
+  /// What `init` created.
+  public struct Initialized: Sendable {
+    public let vaultPath: String
+    public let secretPath: String
+    public let fingerprint: String
+    public let administrator: String
+  }
+
+  /// Creates the secret file and the vault, with its first administrator (the OS user), its
+  /// scope catalog and a `vault.initialized` audit entry. Refuses to overwrite either file; when
+  /// creating the vault fails, the new secret is removed again so nothing is left half-made.
+  public static func initialize(path: String, secretPath: String, actor: Actor, now: Timestamp = Time.now())
+    throws(IVKeysError) -> Initialized
+  {
+    if FileSystem.exists(path) {
+      throw .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere")
+    }
+    if FileSystem.exists(secretPath) {
+      throw .conflict(
+        "a secret file already exists at \(secretPath); refusing to overwrite it",
+        hint: "pass --secret-file for a new one; a secret is never reused for a second vault")
+    }
+    let vaultDir = FileSystem.directory(of: path)
+    let secretDir = FileSystem.directory(of: secretPath)
+    try FileSystem.makeDirectories(vaultDir)
+    try FileSystem.makeDirectories(secretDir)
+    let secret = try SecretFile.create(path: secretPath)
+    var createdVault = false
+    do {
+      try FileSystem.createExclusive(path)
+      createdVault = true
+      let db = try Database(path: path)
+      db.setBusyTimeout(busyTimeout)
+      // "The WAL journaling mode is persistent; after being set it stays in effect across
+      // multiple database connections and after closing and reopening the database."
+      try db.execute("PRAGMA journal_mode = WAL")
+      try Schema.migrate(db)
+      let vault = Vault(db: db, secret: secret, actor: actor)
+      vault.now = { now }
+      try db.writeTransaction { () throws(IVKeysError) in
+        try db.run("INSERT INTO meta (name, value) VALUES ('secret_fingerprint', ?)", [.text(secret.fingerprint)])
+        try db.run("INSERT INTO meta (name, value) VALUES ('created_at', ?)", [.text(Time.rfc3339(now))])
+        for (name, description) in Scopes.seed {
+          try db.run(
+            "INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
+            [.text(name), .text(description), .int(now), .text("ivkeys")])
+        }
+        try db.run(
+          "INSERT INTO admins (user, added_at, added_by) VALUES (?, ?, ?)",
+          [.text(actor.osUser), .int(now), .text(actor.actor)])
+        try vault.audit.append(
+          AuditEntry(
+            event: "vault.initialized",
+            detail: .object([
+              ("schema_version", .int(Int64(Schema.currentVersion))),
+              ("secret_fingerprint", .string(secret.fingerprint)),
+              ("administrator", .string(actor.osUser)),
+            ])), actor: actor, at: now)
+      }
+      return Initialized(vaultPath: path, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
+    } catch {
+      unlink(secretPath)
+      if createdVault {
+        unlink(path)
+        unlink(path + "-wal")
+        unlink(path + "-shm")
+      }
+      throw error
+    }
+  }
+
+  /// HMAC-SHA256 of the whole key string, keyed with the server secret: what the vault stores.
+  public func digest(_ key: APIKey) -> [UInt8] {
+    Crypto.hmacSHA256(key: secret.bytes, string: key.string)
+  }
+
+  /// Runs `body` in one IMMEDIATE transaction with the audit chain's tail loaded.
+  public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+    try db.writeTransaction { () throws(IVKeysError) -> T in
+      try audit.loadTail()
+      return try body()
+    }
+  }
+
+  /// Appends an audit entry; only inside `write`.
+  func record(_ entry: AuditEntry, at: Timestamp? = nil) throws(IVKeysError) {
+    try audit.append(entry, actor: actor, at: at ?? now())
+  }
+
+  /// The vault's secret fingerprint.
+  public var fingerprint: String { secret.fingerprint }
+}

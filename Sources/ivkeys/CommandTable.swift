@@ -1,0 +1,222 @@
+import IVKeysCore
+
+/// One option of a command: `--long`, maybe `-s`, maybe a value.
+struct OptionSpec: Sendable {
+  /// The long name without dashes.
+  let long: String
+  /// A one-letter alias.
+  let short: Character?
+  /// The value's placeholder (`ID`, `DUR`); nil for a flag.
+  let value: String?
+  let help: String
+  /// Whether it may be given more than once (and, for values, comma-separated).
+  let repeatable: Bool
+
+  /// A flag: no value.
+  init(_ long: String, short: Character? = nil, _ help: String) {
+    self.init(long, nil, short: short, repeatable: false, help)
+  }
+
+  /// An option with a value.
+  init(_ long: String, _ value: String?, short: Character? = nil, repeatable: Bool = false, _ help: String) {
+    self.long = long
+    self.short = short
+    self.value = value
+    self.help = help
+    self.repeatable = repeatable
+  }
+
+  var display: String {
+    var s = short.map { "-\($0), " } ?? ""
+    s += "--\(long)"
+    if let value { s += " \(value)" }
+    return s
+  }
+}
+
+/// What a command's run function receives and returns.
+typealias RunFunction = @Sendable (Invocation, Context) throws(IVKeysError) -> Int32
+
+/// One command of the table: everything help, parsing, errors, completions and the man page
+/// check derive from.
+struct CommandSpec: Sendable {
+  let name: String
+  let abstract: String
+  /// What follows the name in the usage line, for example `ID --reason TEXT [options]`.
+  let synopsis: String
+  /// How many positional arguments it takes.
+  let arguments: ClosedRange<Int>
+  let options: [OptionSpec]
+  /// Pairs of options that cannot be given together, with a hint at the right one.
+  let conflicts: [(String, String)]
+  let subcommands: [CommandSpec]
+  /// Extra paragraphs for `--help`: examples, rules.
+  let discussion: String
+  let run: RunFunction?
+
+  init(_ name: String, _ abstract: String, synopsis: String = "[options]", arguments: ClosedRange<Int> = 0...0,
+       options: [OptionSpec] = [], conflicts: [(String, String)] = [], subcommands: [CommandSpec] = [],
+       discussion: String = "", run: RunFunction?) {
+    self.name = name
+    self.abstract = abstract
+    self.synopsis = synopsis
+    self.arguments = arguments
+    self.options = options
+    self.conflicts = conflicts
+    self.subcommands = subcommands
+    self.discussion = discussion
+    self.run = run
+  }
+
+  func option(named long: String) -> OptionSpec? { options.first { $0.long == long } }
+}
+
+/// The options every command takes.
+let globalOptions: [OptionSpec] = [
+  OptionSpec("vault", "PATH", "the vault (default $IVKEYS_VAULT, else $XDG_DATA_HOME/ivkeys/vault.db)"),
+  OptionSpec("secret-file", "PATH", "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret)"),
+  OptionSpec("json", "print JSON instead of a table"),
+  OptionSpec("format", "table|json", "output format"),
+  OptionSpec("quiet", short: "q", "print key ids only"),
+  OptionSpec("no-color", "never color the output (also NO_COLOR)"),
+  OptionSpec("help", short: "h", "show help"),
+  OptionSpec("version", "print the version"),
+]
+
+/// Options several key-changing commands share, written once.
+enum SharedOptions {
+  static let expires = OptionSpec("expires", "DATE", "expiry: YYYY-MM-DD (midnight UTC) or an RFC 3339 time")
+  static let expiresIn = OptionSpec("expires-in", "DUR", "expiry as a duration from now: 30d, 12h, 2w")
+  static let allowIP = OptionSpec("allow-ip", "ADDR|CIDR", repeatable: true, "allow requests from this IPv4/IPv6 address or range")
+  static let rateLimit = OptionSpec("rate-limit", "N/UNIT", "at most N requests per s, m or h (e.g. 100/m)")
+  static let meta = OptionSpec("meta", "K=V", repeatable: true, "set a metadata entry")
+  static let tag = OptionSpec("tag", "TAG", repeatable: true, "add a tag")
+  static let contact = OptionSpec("contact", "EMAIL", "who to tell about expiry")
+  static let linkCompany = OptionSpec("link-company", "ID", repeatable: true, "link an ATS key to a company (administrators only)")
+}
+
+/// The command table.
+let commandTable: [CommandSpec] = [
+  CommandSpec(
+    "init", "create the vault and the server secret",
+    discussion: """
+      Creates the secret file (32 random bytes, mode 0600) and the vault (mode 0600, in a 0700
+      directory), and makes the OS user the first administrator. Refuses to overwrite either file.
+      """,
+    run: InitCommand.run),
+  CommandSpec(
+    "create", "create API keys and print each one once",
+    synopsis: "--company ID --name TEXT (--scope S[,S] | --preset NAME) [options]",
+    options: [
+      OptionSpec("company", "ID", "the company the key serves (required)"),
+      OptionSpec("name", "TEXT", "a name for people (required)"),
+      OptionSpec("scope", "S[,S]", repeatable: true, "grant scopes: resource:action, resource:* or *"),
+      OptionSpec("preset", "NAME", "grant a preset's scopes (see 'ivkeys scopes presets')"),
+      OptionSpec("env", "live|test", "live (production, default) or test (sandbox)"),
+      OptionSpec("type", "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
+      SharedOptions.linkCompany, SharedOptions.expires, SharedOptions.expiresIn, SharedOptions.allowIP,
+      SharedOptions.rateLimit, SharedOptions.meta, SharedOptions.tag, SharedOptions.contact,
+      OptionSpec("count", "N", "create N keys with these settings in one transaction (default 1)"),
+    ],
+    conflicts: [("scope", "preset"), ("expires", "expires-in")],
+    discussion: """
+      The key is printed once and never stored: the vault keeps only its HMAC-SHA256 digest.
+      With -q only the keys are printed, one a line. A key with write or wildcard scopes and no
+      expiry within 90 days gets a warning on stderr.
+      """,
+    run: CreateCommand.run),
+  CommandSpec(
+    "list", "list keys",
+    options: [
+      OptionSpec("company", "ID", "keys serving this company (own or linked)"),
+      OptionSpec("status", "STATUS", "active, suspended, rotating, revoked or expired"),
+      OptionSpec("env", "live|test", "keys of this environment"),
+      OptionSpec("tag", "TAG", "keys with this tag"),
+      OptionSpec("scope", "SCOPE", "keys granting this scope (exactly or by wildcard)"),
+      OptionSpec("type", "regular|ats", "keys of this type"),
+      OptionSpec("expiring-within", "DUR", "keys whose expiry falls within DUR from now"),
+    ],
+    run: ListCommand.run),
+  CommandSpec(
+    "show", "show everything about one key, never its secret", synopsis: "ID", arguments: 1...1,
+    discussion: "ID is a key id, a unique prefix of one (6 characters or more) or a whole key.",
+    run: ShowCommand.run),
+  CommandSpec(
+    "update", "change a key's settings", synopsis: "ID [options]", arguments: 1...1,
+    options: [
+      OptionSpec("name", "TEXT", "rename the key"),
+      OptionSpec("add-scope", "S[,S]", repeatable: true, "grant scopes"),
+      OptionSpec("remove-scope", "S[,S]", repeatable: true, "withdraw scopes"),
+      SharedOptions.allowIP,
+      OptionSpec("remove-ip", "ADDR|CIDR", repeatable: true, "remove an allowlist entry"),
+      OptionSpec("clear-ips", "empty the allowlist (then --allow-ip adds to the empty list)"),
+      SharedOptions.expires, SharedOptions.expiresIn,
+      OptionSpec("no-expiry", "remove the expiry"),
+      SharedOptions.meta,
+      OptionSpec("unset-meta", "K", repeatable: true, "remove a metadata entry"),
+      SharedOptions.tag,
+      OptionSpec("untag", "TAG", repeatable: true, "remove a tag"),
+      SharedOptions.rateLimit,
+      OptionSpec("no-rate-limit", "remove the rate limit"),
+      SharedOptions.contact,
+      SharedOptions.linkCompany,
+      OptionSpec("unlink-company", "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
+    ],
+    conflicts: [("expires", "expires-in"), ("expires", "no-expiry"), ("expires-in", "no-expiry"),
+                ("rate-limit", "no-rate-limit")],
+    run: UpdateCommand.run),
+  CommandSpec(
+    "rotate", "replace a key with a new one carrying the same settings", synopsis: "ID [--grace DUR]", arguments: 1...1,
+    options: [OptionSpec("grace", "DUR", "how long the old key stays valid (default 24h; 0 revokes it at once)")],
+    run: RotateCommand.run),
+  CommandSpec(
+    "suspend", "disable a key until it is resumed", synopsis: "ID --reason TEXT", arguments: 1...1,
+    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")],
+    run: StatusCommand.suspend),
+  CommandSpec(
+    "resume", "re-enable a suspended key", synopsis: "ID", arguments: 1...1,
+    run: StatusCommand.resume),
+  CommandSpec(
+    "revoke", "disable a key for good", synopsis: "ID --reason TEXT", arguments: 1...1,
+    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")],
+    run: StatusCommand.revoke),
+  CommandSpec(
+    "scopes", "the scope catalog and presets", synopsis: "[list | presets | add NAME --description TEXT]",
+    subcommands: [
+      CommandSpec("list", "list the scope catalog", run: ScopesCommand.list),
+      CommandSpec("presets", "list the presets and their scopes", run: ScopesCommand.presets),
+      CommandSpec(
+        "add", "add a scope to the catalog (administrators only)", synopsis: "NAME --description TEXT", arguments: 1...1,
+        options: [OptionSpec("description", "TEXT", "what the scope allows (required)")],
+        run: ScopesCommand.add),
+    ],
+    run: ScopesCommand.list),
+  CommandSpec(
+    "admin", "vault administrators", synopsis: "[list | add USER | remove USER]",
+    subcommands: [
+      CommandSpec("list", "list the administrators", run: AdminCommand.list),
+      CommandSpec("add", "make an OS user an administrator (administrators only)", synopsis: "USER", arguments: 1...1,
+                  run: AdminCommand.add),
+      CommandSpec("remove", "remove an administrator, never the last (administrators only)", synopsis: "USER",
+                  arguments: 1...1, run: AdminCommand.remove),
+    ],
+    run: AdminCommand.list),
+  CommandSpec(
+    "audit", "list audit log entries, oldest first",
+    options: [
+      OptionSpec("key", "ID", "entries about this key (id, prefix or whole key)"),
+      OptionSpec("company", "ID", "entries about this company"),
+      OptionSpec("event", "E[,E]", repeatable: true, "these events; key.* matches a prefix"),
+      OptionSpec("actor", "USER", "entries by this actor or OS user"),
+      OptionSpec("since", "WHEN", "from this date, RFC 3339 time, or duration ago (7d)"),
+      OptionSpec("until", "WHEN", "up to this date, RFC 3339 time, or duration ago"),
+      OptionSpec("limit", "N", "only the newest N entries"),
+    ],
+    run: AuditCommand.run),
+  CommandSpec(
+    "help", "show help for a command", synopsis: "[COMMAND]", arguments: 0...2,
+    run: HelpCommand.run),
+]
+
+/// Finds a top-level command.
+func command(named name: String) -> CommandSpec? { commandTable.first { $0.name == name } }

@@ -1,0 +1,24 @@
+import IVKeysCore
+
+/// `ivkeys init`.
+enum InitCommand {
+  static let run: RunFunction = { inv, ctx throws(IVKeysError) in
+    let result = try Vault.initialize(path: try ctx.vaultPath(), secretPath: try ctx.secretPath(), actor: ctx.actor)
+    switch ctx.format {
+    case .json:
+      ctx.stdout.line(JSON.object([
+        ("vault", .string(result.vaultPath)), ("secret_file", .string(result.secretPath)),
+        ("fingerprint", .string(result.fingerprint)), ("administrator", .string(result.administrator)),
+      ]).encoded)
+    case .quiet:
+      ctx.stdout.line(result.vaultPath)
+    case .table:
+      ctx.stdout.line("vault:          \(result.vaultPath)")
+      ctx.stdout.line("secret file:    \(result.secretPath)")
+      ctx.stdout.line("fingerprint:    \(result.fingerprint)")
+      ctx.stdout.line("administrator:  \(result.administrator)")
+      ctx.hint("back up the secret file apart from the vault: without it no key can be verified")
+    }
+    return 0
+  }
+}

@@ -1,0 +1,54 @@
+import IVKeysCore
+
+/// `ivkeys list`: streams keys from the vault. JSON and ids go out row by row; the table reads
+/// the rows twice (widths, then text) so memory stays flat however large the vault.
+enum ListCommand {
+  static let run: RunFunction = { inv, ctx throws(IVKeysError) in
+    var filter = KeyFilter()
+    filter.company = try inv.parse("company", Fields.company)
+    filter.status = try inv.parse("status") { (s) throws(ValueError) -> KeyStatus in
+      guard let st = KeyStatus(rawValue: s) else {
+        throw ValueError("expected one of \(KeyStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return st
+    }
+    filter.env = try KeyOptions.env(inv)
+    filter.type = try KeyOptions.type(inv)
+    filter.tag = try inv.parse("tag", Fields.tag)
+    filter.scope = try KeyOptions.scopes(inv, "scope").first
+    filter.expiringWithin = try inv.parse("expiring-within", Time.parseDuration)
+    let vault = try ctx.openVault()
+    let out = ctx.stdout
+    switch ctx.format {
+    case .quiet:
+      try vault.listKeys(filter) { k in out.line(k.id) }
+    case .json:
+      var first = true
+      var buffer = ""
+      buffer.reserveCapacity(1024)
+      out.write("[")
+      try vault.listKeys(filter) { k in
+        buffer.removeAll(keepingCapacity: true)
+        if !first { buffer += "," }
+        first = false
+        k.writeJSON(to: &buffer)
+        out.write(buffer)
+      }
+      out.line("]")
+    case .table:
+      var table = Table(headers: KeyRendering.headers, useColor: ctx.useColor)
+      var count = 0
+      try vault.listKeys(filter) { k in
+        table.measure(KeyRendering.row(k))
+        count += 1
+      }
+      guard count > 0 else {
+        ctx.note("no keys match")
+        return 0
+      }
+      out.line(table.header())
+      try vault.listKeys(filter) { k in out.line(table.render(KeyRendering.row(k))) }
+    }
+    return 0
+  }
+}

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import IVKeysCore
+
+/// What a command runs with: the environment, the outputs, the chosen format and the vault.
+final class Context {
+  let environment: [String: String]
+  let stdout: Output
+  let stderr: Output
+  let invocation: Invocation
+
+  init(environment: [String: String], invocation: Invocation, stdout: Output, stderr: Output) {
+    self.environment = environment
+    self.invocation = invocation
+    self.stdout = stdout
+    self.stderr = stderr
+  }
+
+  /// The process environment, without Foundation.
+  static func processEnvironment() -> [String: String] {
+    var env = [String: String]()
+    var p = environ
+    while let entry = p.pointee {
+      let s = String(cString: entry)
+      if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+      p += 1
+    }
+    return env
+  }
+
+  /// An environment variable, treating empty as unset.
+  func env(_ name: String) -> String? {
+    guard let v = environment[name], !v.isEmpty else { return nil }
+    return v
+  }
+
+  // MARK: - Output format
+
+  enum Format { case table, json, quiet }
+
+  var format: Format {
+    if invocation.flag("quiet") { return .quiet }
+    if invocation.flag("json") || invocation.value("format") == "json" { return .json }
+    return .table
+  }
+
+  /// Checks `--format`; called once before a command runs.
+  func checkFormat() throws(IVKeysError) {
+    if let f = invocation.value("format"), f != "json" && f != "table" {
+      throw .invalidValue(option: "--format", value: f, reason: "expected table or json")
+    }
+  }
+
+  /// Color only on a terminal, and never with `--no-color` or `NO_COLOR` set (no-color.org).
+  var useColor: Bool {
+    stdout.isTerminal && !invocation.flag("no-color") && environment["NO_COLOR"].map(\.isEmpty) ?? true
+      && env("TERM") != "dumb"
+  }
+
+  // MARK: - Messages
+
+  func warning(_ message: String) { stderr.line("ivkeys: warning: \(message)") }
+  func hint(_ message: String) { stderr.line("ivkeys: hint: \(message)") }
+  func note(_ message: String) { stderr.line("ivkeys: \(message)") }
+
+  // MARK: - Paths and the vault
+
+  private func home() throws(IVKeysError) -> String {
+    if let h = env("HOME") { return h }
+    if let pw = getpwuid(geteuid()), let d = pw.pointee.pw_dir { return String(cString: d) }
+    throw .usage("cannot find a home directory", hint: "set HOME, or pass --vault and --secret-file")
+  }
+
+  /// `--vault`, else `$IVKEYS_VAULT`, else `$XDG_DATA_HOME/ivkeys/vault.db`.
+  func vaultPath() throws(IVKeysError) -> String {
+    if let v = invocation.value("vault") {
+      guard !v.isEmpty else { throw .invalidValue(option: "--vault", value: v, reason: "empty path") }
+      return v
+    }
+    if let v = env("IVKEYS_VAULT") { return v }
+    if let x = env("XDG_DATA_HOME"), x.hasPrefix("/") { return x + "/ivkeys/vault.db" }
+    return try home() + "/.local/share/ivkeys/vault.db"
+  }
+
+  /// `--secret-file`, else `$IVKEYS_SECRET_FILE`, else `$XDG_CONFIG_HOME/ivkeys/secret`.
+  func secretPath() throws(IVKeysError) -> String {
+    if let v = invocation.value("secret-file") {
+      guard !v.isEmpty else { throw .invalidValue(option: "--secret-file", value: v, reason: "empty path") }
+      return v
+    }
+    if let v = env("IVKEYS_SECRET_FILE") { return v }
+    if let x = env("XDG_CONFIG_HOME"), x.hasPrefix("/") { return x + "/ivkeys/secret" }
+    return try home() + "/.config/ivkeys/secret"
+  }
+
+  var actor: Actor { Actor.current(environment: environment) }
+
+  /// Opens the vault for this command.
+  func openVault() throws(IVKeysError) -> Vault {
+    try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor)
+  }
+}
