@@ -29,8 +29,14 @@ public struct APIKey: Sendable {
 
   /// Generates a key for `env` from the CSPRNG.
   public static func generate(env: KeyEnvironment) throws(IVKeysError) -> APIKey {
-    let id = try Base62.randomDigits(idLength)
-    let secret = try Crypto.randomBytes(secretBytes)
+    var random = RandomStream(blockSize: 128)
+    return try generate(env: env, random: &random)
+  }
+
+  /// Generates a key drawing from `random`, for batches.
+  public static func generate(env: KeyEnvironment, random: inout RandomStream) throws(IVKeysError) -> APIKey {
+    let id = try Base62.randomDigits(idLength, from: &random)
+    let secret = try random.bytes(secretBytes)
     // 62^43 > 2^256, so every 256-bit value fits in 43 digits.
     guard let secretDigits = Base62.encode(bytes: secret, width: secretLength) else {
       throw .crypto("internal error: 256-bit secret does not fit in 43 base62 digits")

@@ -4,14 +4,20 @@ public struct AuditEntry: Sendable {
   public var keyID: String?
   public var company: String?
   public var ip: String?
-  public var detail: JSON
+  /// The detail object, encoded.
+  public var detail: String
 
   public init(event: String, keyID: String? = nil, company: String? = nil, ip: String? = nil, detail: JSON = .object([])) {
+    self.init(event: event, keyID: keyID, company: company, ip: ip, encodedDetail: detail.encoded)
+  }
+
+  /// An entry whose detail is already encoded, for batches that share one.
+  public init(event: String, keyID: String?, company: String?, ip: String?, encodedDetail: String) {
     self.event = event
     self.keyID = keyID
     self.company = company
     self.ip = ip
-    self.detail = detail
+    self.detail = encodedDetail
   }
 }
 
@@ -31,6 +37,25 @@ public struct AuditRecord: Sendable {
   public let hash: String
 }
 
+extension AuditRecord {
+  /// The entry as a JSON object; `detail` is nested as the object it is.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.raw("{")
+    w.key("seq", first: true); w.int(seq)
+    w.key("at"); w.string(at)
+    w.key("event"); w.string(event)
+    w.key("actor"); w.string(actor)
+    w.key("os_user"); w.string(osUser)
+    w.key("key_id"); w.optional(keyID)
+    w.key("company"); w.optional(company)
+    w.key("ip"); w.optional(ip)
+    w.key("detail"); w.rawText(detail)
+    w.key("prev_hash"); w.string(prevHash)
+    w.key("hash"); w.string(hash)
+    w.raw("}")
+  }
+}
+
 /// The append-only, hash-chained audit table.
 ///
 /// Each entry's `hash` is HMAC-SHA256, keyed by a key derived from the server secret, over the
@@ -42,11 +67,12 @@ public struct AuditRecord: Sendable {
 final class AuditLog {
   static let genesis = String(repeating: "0", count: 64)
   let db: Database
-  let key: [UInt8]
+  let key: HMACKey
   private var lastSeq: Int64 = 0
   private var lastHash = AuditLog.genesis
+  private var lastAt: (Timestamp, String) = (-1, "")
 
-  init(db: Database, key: [UInt8]) {
+  init(db: Database, key: HMACKey) {
     self.db = db
     self.key = key
   }
@@ -79,17 +105,18 @@ final class AuditLog {
   }
 
   /// The hash of an entry given its predecessor's hash.
-  static func hash(key: [UInt8], prevHash: String, canonical: [UInt8]) -> String {
+  static func hash(key: HMACKey, prevHash: String, canonical: [UInt8]) -> String {
     var message = Array(prevHash.utf8)
     message.append(contentsOf: canonical)
-    return Crypto.hex(Crypto.hmacSHA256(key: key, message: message))
+    return Crypto.hex(key.mac(message))
   }
 
   /// Appends one entry after the loaded tail.
   func append(_ entry: AuditEntry, actor: Actor, at: Timestamp) throws(IVKeysError) {
     let seq = lastSeq + 1
-    let atText = Time.rfc3339(at)
-    let detail = entry.detail.encoded
+    if lastAt.0 != at { lastAt = (at, Time.rfc3339(at)) }
+    let atText = lastAt.1
+    let detail = entry.detail
     let bytes = AuditLog.canonical(seq: seq, at: atText, event: entry.event, actor: actor.actor, osUser: actor.osUser,
                                    keyID: entry.keyID, company: entry.company, ip: entry.ip, detail: detail)
     let hash = AuditLog.hash(key: key, prevHash: lastHash, canonical: bytes)

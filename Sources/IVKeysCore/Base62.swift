@@ -102,15 +102,41 @@ public enum Base62 {
 
   /// `count` digits, each uniform over the 62 digits. Random bytes of 248 or more are rejected
   /// rather than reduced modulo 62 (248 = 4 × 62), so no digit is more likely than another.
-  public static func randomDigits(_ count: Int) throws(IVKeysError) -> String {
+  public static func randomDigits(_ count: Int, from random: inout RandomStream) throws(IVKeysError) -> String {
     var out = [UInt8]()
     out.reserveCapacity(count)
     while out.count < count {
-      for b in try Crypto.randomBytes(count + 16) where b < 248 {
-        out.append(alphabet[Int(b % 62)])
-        if out.count == count { break }
-      }
+      let b = try random.byte()
+      if b < 248 { out.append(alphabet[Int(b % 62)]) }
     }
     return String(decoding: out, as: UTF8.self)
+  }
+}
+
+/// Bytes from the CSPRNG, fetched in blocks so that making many keys costs few `RAND_bytes`
+/// calls. Each byte is handed out once.
+public struct RandomStream {
+  private var buffer: [UInt8] = []
+  private var index = 0
+  private let blockSize: Int
+
+  public init(blockSize: Int = 4096) { self.blockSize = blockSize }
+
+  /// The next random byte.
+  public mutating func byte() throws(IVKeysError) -> UInt8 {
+    if index == buffer.count {
+      buffer = try Crypto.randomBytes(blockSize)
+      index = 0
+    }
+    defer { index += 1 }
+    return buffer[index]
+  }
+
+  /// The next `count` random bytes.
+  public mutating func bytes(_ count: Int) throws(IVKeysError) -> [UInt8] {
+    var out = [UInt8]()
+    out.reserveCapacity(count)
+    for _ in 0..<count { out.append(try byte()) }
+    return out
   }
 }

@@ -32,6 +32,12 @@ public enum Crypto {
     return out
   }
 
+  /// HMAC-SHA256 of a string's UTF-8 bytes with a keyed context made once (`HMACKey`).
+  public static func hmacSHA256(key: HMACKey, string: String) -> [UInt8] {
+    var string = string
+    return string.withUTF8 { key.mac(UnsafeRawBufferPointer($0)) }
+  }
+
   /// HMAC-SHA256 of a string's UTF-8 bytes.
   public static func hmacSHA256(key: [UInt8], string: String) -> [UInt8] {
     var string = string
@@ -81,4 +87,52 @@ public enum Crypto {
     }
     return out
   }
+}
+
+/// An HMAC-SHA256 key set up once with OpenSSL 3's EVP_MAC API, so that each message costs a
+/// re-initialisation instead of a fetch and a key schedule. HMAC's `EVP_MAC_init` with a NULL key
+/// "reuses the previously set key" (HMAC_Init_ex: "If key is NULL ... the existing key is reused").
+/// Not for concurrent use: one context is re-initialised per message.
+public final class HMACKey {
+  private let mac: OpaquePointer
+  private let ctx: OpaquePointer
+
+  public init(_ key: [UInt8]) {
+    // Neither call depends on input: they fail only if the default provider lacks HMAC/SHA-256.
+    guard let mac = EVP_MAC_fetch(nil, "HMAC", nil), let ctx = EVP_MAC_CTX_new(mac) else {
+      preconditionFailure("OpenSSL has no HMAC implementation")
+    }
+    var digest = Array("SHA256".utf8CString)
+    let ok = digest.withUnsafeMutableBufferPointer { d -> Int32 in
+      var params = [
+        OSSL_PARAM_construct_utf8_string("digest", d.baseAddress, 0),
+        OSSL_PARAM_construct_end(),
+      ]
+      return key.withUnsafeBufferPointer { k in EVP_MAC_init(ctx, k.baseAddress, k.count, &params) }
+    }
+    precondition(ok == 1, "EVP_MAC_init failed")
+    self.mac = mac
+    self.ctx = ctx
+  }
+
+  deinit {
+    EVP_MAC_CTX_free(ctx)
+    EVP_MAC_free(mac)
+  }
+
+  /// The 32-byte MAC of `message`.
+  public func mac(_ message: UnsafeRawBufferPointer) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: 32)
+    var length = 0
+    let ok = out.withUnsafeMutableBufferPointer { o -> Bool in
+      EVP_MAC_init(ctx, nil, 0, nil) == 1
+        && EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1
+        && EVP_MAC_final(ctx, o.baseAddress, &length, 32) == 1
+    }
+    precondition(ok && length == 32, "HMAC-SHA256 failed")
+    return out
+  }
+
+  /// The MAC of a byte array.
+  public func mac(_ message: [UInt8]) -> [UInt8] { message.withUnsafeBytes { mac($0) } }
 }

@@ -110,7 +110,7 @@ extension Vault {
       clauses.append("status IN ('active', 'suspended', 'rotating')")
     }
     let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-    let sql = "SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY created_at, id"
+    let sql = "SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY rowid"
     let statement = try db.statement(sql)
     try db.readTransaction { () throws(IVKeysError) in
       try statement.forEach(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
@@ -184,13 +184,15 @@ extension Vault {
       ("linked_companies", .strings(links)),
       ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
     ]
+    let detail = JSON.object(detailBase).encoded
     return try write { () throws(IVKeysError) -> [CreatedKey] in
       var created = [CreatedKey]()
       created.reserveCapacity(count)
+      var random = RandomStream()
       for i in 0..<count {
-        let key = try APIKey.generate(env: draft.env)
+        let key = try APIKey.generate(env: draft.env, random: &random)
         let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: nil)
-        try record(AuditEntry(event: "key.created", keyID: key.id, company: draft.company, detail: .object(detailBase)), at: t)
+        try record(AuditEntry(event: "key.created", keyID: key.id, company: draft.company, ip: nil, encodedDetail: detail), at: t)
         created.append(CreatedKey(key: key, record: made))
         if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
       }
@@ -207,12 +209,13 @@ extension Vault {
   func insertKey(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
     throws(IVKeysError) -> KeyRecord
   {
-    try db.run(
+    try db.statement(
       """
       INSERT INTO keys (id, env, type, company, linked_companies, name, digest, scopes, allowed_ips, expires_at,
         rate_limit, metadata, tags, contact, status, created_at, created_by, rotated_from)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
-      """,
+      """
+    ).run(
       [.text(key.id), .text(draft.env.rawValue), .text(draft.type.rawValue), .text(draft.company),
        .text(fields.links), .text(draft.name), .blob(digest(key)), .text(fields.scopes), .text(fields.ips),
        .optional(draft.expiresAt), .optional(draft.rateLimit?.description), .text(fields.metadata),

@@ -6,7 +6,8 @@ public enum Schema {
   public static var currentVersion: Int { migrations.count }
 
   static let migrations: [String] = [
-    // 1: keys, scopes, administrators, the audit log.
+    // 1: keys, scopes, administrators, the audit log. Keys live in a rowid table so that new rows
+    // append (creation order is rowid order) and only the narrow id index takes random inserts.
     """
     CREATE TABLE meta (
       name TEXT PRIMARY KEY,
@@ -14,7 +15,7 @@ public enum Schema {
     ) WITHOUT ROWID;
 
     CREATE TABLE keys (
-      id TEXT PRIMARY KEY,
+      id TEXT NOT NULL UNIQUE,
       env TEXT NOT NULL CHECK (env IN ('live', 'test')),
       type TEXT NOT NULL CHECK (type IN ('regular', 'ats')),
       company TEXT NOT NULL,
@@ -38,9 +39,7 @@ public enum Schema {
       last_used_at INTEGER,
       request_count INTEGER NOT NULL DEFAULT 0,
       error_count INTEGER NOT NULL DEFAULT 0
-    ) WITHOUT ROWID;
-    CREATE INDEX keys_created ON keys (created_at, id);
-    CREATE INDEX keys_company ON keys (company);
+    );
     CREATE INDEX keys_expires ON keys (expires_at) WHERE expires_at IS NOT NULL;
 
     CREATE TABLE scopes (

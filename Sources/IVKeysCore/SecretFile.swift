@@ -11,6 +11,13 @@ public struct SecretFile {
   public static let minimumLength = 32
 
   let bytes: [UInt8]
+  /// The secret as a ready HMAC key, for key digests.
+  let digestKey: HMACKey
+
+  init(bytes: [UInt8]) {
+    self.bytes = bytes
+    self.digestKey = HMACKey(bytes)
+  }
 
   /// The fingerprint recorded in the vault: HMAC-SHA256(secret, "ivkeys secret fingerprint v1"),
   /// first 16 bytes in hex. It identifies the secret without revealing it.
@@ -19,7 +26,7 @@ public struct SecretFile {
   }
 
   /// The key that chains audit entries, derived so the raw secret keys nothing but digests.
-  var auditKey: [UInt8] { Crypto.hmacSHA256(key: bytes, string: "ivkeys audit chain v1") }
+  var auditKey: HMACKey { HMACKey(Crypto.hmacSHA256(key: bytes, string: "ivkeys audit chain v1")) }
 
   /// Reads and checks the secret at `path`: a regular file that neither group nor others can
   /// read (OpenSSH refuses such private keys too), holding at least 32 bytes. A trailing newline

@@ -57,6 +57,26 @@ public enum Time {
     return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2))Z"
   }
 
+  /// Appends `2026-11-29T00:52:51Z` to a byte buffer without building a String.
+  public static func appendRFC3339(_ t: Timestamp, to out: inout [UInt8]) {
+    let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
+    let secs = t - days * 86400
+    let (y, m, d) = civilFromDays(days)
+    func digits(_ v: Int64, _ width: Int) {
+      var div: Int64 = 1
+      for _ in 1..<width { div *= 10 }
+      var v = v
+      while div > 0 {
+        out.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: (v / div) % 10))
+        v %= div
+        div /= 10
+      }
+    }
+    digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
+    out.append(UInt8(ascii: "T")); digits(secs / 3600, 2); out.append(UInt8(ascii: ":"))
+    digits(secs % 3600 / 60, 2); out.append(UInt8(ascii: ":")); digits(secs % 60, 2); out.append(UInt8(ascii: "Z"))
+  }
+
   /// `2026-11-29`.
   public static func day(_ t: Timestamp) -> String { String(rfc3339(t).prefix(10)) }
 

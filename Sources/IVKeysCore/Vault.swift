@@ -126,7 +126,7 @@ public final class Vault {
 
   /// HMAC-SHA256 of the whole key string, keyed with the server secret: what the vault stores.
   public func digest(_ key: APIKey) -> [UInt8] {
-    Crypto.hmacSHA256(key: secret.bytes, string: key.string)
+    Crypto.hmacSHA256(key: secret.digestKey, string: key.string)
   }
 
   /// Runs `body` in one IMMEDIATE transaction with the audit chain's tail loaded.

@@ -23,6 +23,11 @@ final class Output {
     if buffer.count >= 1 << 16 { flush() }
   }
 
+  func write(bytes: [UInt8]) {
+    buffer.append(contentsOf: bytes)
+    if buffer.count >= 1 << 16 { flush() }
+  }
+
   func line(_ s: String = "") {
     write(s)
     write("\n")

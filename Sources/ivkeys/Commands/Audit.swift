@@ -71,17 +71,8 @@ enum AuditCommand {
   }
 
   static func json(_ e: AuditRecord) -> String {
-    var s = "{"
-    func field(_ name: String, _ v: String?, first: Bool = false) {
-      if !first { s += "," }
-      s += "\"\(name)\":"
-      if let v { JSON.writeString(v, to: &s) } else { s += "null" }
-    }
-    s += "\"seq\":\(e.seq)"
-    field("at", e.at); field("event", e.event); field("actor", e.actor); field("os_user", e.osUser)
-    field("key_id", e.keyID); field("company", e.company); field("ip", e.ip)
-    s += ",\"detail\":" + e.detail
-    field("prev_hash", e.prevHash); field("hash", e.hash)
-    return s + "}"
+    var w = JSONWriter()
+    e.writeJSON(to: &w)
+    return w.string
   }
 }

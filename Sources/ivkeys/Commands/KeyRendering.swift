@@ -13,9 +13,9 @@ enum KeyRendering {
   }
 
   static func json(_ k: KeyRecord, key: String? = nil) -> String {
-    var s = ""
-    k.writeJSON(to: &s, plaintextKey: key)
-    return s
+    var w = JSONWriter()
+    k.writeJSON(to: &w, plaintextKey: key)
+    return w.string
   }
 
   /// The `show` view: one field a line.

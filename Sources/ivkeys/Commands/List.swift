@@ -24,15 +24,14 @@ enum ListCommand {
       try vault.listKeys(filter) { k in out.line(k.id) }
     case .json:
       var first = true
-      var buffer = ""
-      buffer.reserveCapacity(1024)
+      var w = JSONWriter(capacity: 1024)
       out.write("[")
       try vault.listKeys(filter) { k in
-        buffer.removeAll(keepingCapacity: true)
-        if !first { buffer += "," }
+        w.clear()
+        if !first { w.raw(",") }
         first = false
-        k.writeJSON(to: &buffer)
-        out.write(buffer)
+        k.writeJSON(to: &w)
+        out.write(bytes: w.bytes)
       }
       out.line("]")
     case .table:
