@@ -48,7 +48,9 @@ public struct APIKey: Sendable {
   /// The 6 check digits for a key body.
   static func checkDigits(_ body: String) -> String {
     // A UInt32 always fits in 6 base62 digits (62^6 > 2^32).
-    Base62.encode(UInt64(CRC32.checksum(body.utf8)), width: checkLength) ?? "000000"
+    var body = body
+    let crc = body.withUTF8 { CRC32.checksum($0) }
+    return Base62.encode(UInt64(crc), width: checkLength) ?? "000000"
   }
 
   /// Why a string is not a well-formed key.

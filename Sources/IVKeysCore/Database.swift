@@ -30,10 +30,10 @@ public final class Statement {
 
   deinit { sqlite3_finalize(handle) }
 
-  /// Resets the statement and binds `values` to parameters 1…n.
+  /// Resets the statement and binds `values` to parameters 1…n. Callers bind every parameter
+  /// each time, so earlier bindings are overwritten rather than cleared.
   public func bind(_ values: [SQLValue]) throws(IVKeysError) {
     sqlite3_reset(handle)
-    sqlite3_clear_bindings(handle)
     for (i, v) in values.enumerated() {
       let index = Int32(i + 1)
       let rc: Int32

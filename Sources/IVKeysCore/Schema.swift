@@ -69,7 +69,6 @@ public enum Schema {
       hash TEXT NOT NULL
     );
     CREATE INDEX audit_key ON audit (key_id) WHERE key_id IS NOT NULL;
-    CREATE INDEX audit_event ON audit (event);
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit

@@ -1,0 +1,64 @@
+# ivkeys: build, test, demo, bench and install.
+#
+#   make demo     build and walk through the main job in a throwaway vault
+#   make test     unit and end-to-end tests, and the man page lint
+#   make bench    the performance targets of SPEC.md, measured
+#   make install  release binary (static Swift runtime) and man page under $(DESTDIR)$(PREFIX)
+
+SWIFT    ?= swift
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR    = $(DESTDIR)$(PREFIX)/bin
+MANDIR    = $(DESTDIR)$(PREFIX)/share/man/man1
+
+# Debian packages each target needs; missing ones are installed with apt-get.
+BUILD_DEPS = libsqlite3-dev libssl-dev
+TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3
+BENCH_DEPS = $(BUILD_DEPS) time
+
+.PHONY: all build release test demo bench install clean deps-build deps-test deps-bench
+
+all: build
+
+define ensure_debs
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+endef
+
+deps-build:
+	$(call ensure_debs,$(BUILD_DEPS))
+
+deps-test:
+	$(call ensure_debs,$(TEST_DEPS))
+
+deps-bench:
+	$(call ensure_debs,$(BENCH_DEPS))
+
+build: deps-build
+	$(SWIFT) build
+
+release: deps-build
+	$(SWIFT) build -c release --static-swift-stdlib
+
+test: deps-test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	mandoc -Tlint -W warning man/ivkeys.1
+
+demo: build
+	@sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/ivkeys"
+
+bench: release deps-bench
+	@sh scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys"
+
+install: release
+	install -d $(BINDIR) $(MANDIR)
+	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys" $(BINDIR)/ivkeys
+	install -m 0644 man/ivkeys.1 $(MANDIR)/ivkeys.1
+
+clean:
+	rm -rf .build
