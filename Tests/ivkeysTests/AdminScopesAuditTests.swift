@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@Suite("admin, scopes and audit")
+struct AdminScopesAuditTests {
+  @Test func theInitUserIsTheFirstAdministratorAndTheLastCannotGo() throws {
+    let s = try Sandbox()
+    let admins = s.run("admin", "list", "-q").lines
+    #expect(admins.count == 1)
+    let me = admins[0]
+    let last = s.run("admin", "remove", me)
+    #expect(last.status == 1)
+    #expect(last.stderr.contains("last administrator"))
+    #expect(s.run("admin", "add", "alice").status == 0)
+    #expect(s.run("admin", "add", "alice").status == 1, "already an administrator")
+    #expect(s.run("admin", "list", "-q").lines.sorted() == ["alice", me].sorted())
+    #expect(s.run("admin", "remove", "bob").status == 1)
+    #expect(s.run("admin", "add", "bad name").status == 2)
+    #expect(s.run("admin", "remove", "alice").status == 0)
+    #expect(try s.events() == ["vault.initialized", "admin.added", "admin.removed"])
+    let json = try #require(try s.run("admin", "--json").json() as? [[String: Any]])
+    #expect(json.first?["user"] as? String == me)
+  }
+
+  @Test func nonAdministratorsCannotManageAdministratorsOrScopes() throws {
+    let s = try Sandbox()
+    let me = s.run("admin", "list", "-q").lines[0]
+    #expect(s.run("admin", "add", "alice").status == 0)
+    #expect(s.run("admin", "remove", me).status == 0)
+    let audits = s.auditCount
+    #expect(s.run("admin", "add", "mallory").status == 1)
+    #expect(s.run("scopes", "add", "reports:read", "--description", "d").status == 1)
+    // A claimed actor name does not grant anything.
+    #expect(s.run("admin", "add", "mallory", env: ["IVKEYS_ACTOR": "alice"]).status == 1)
+    #expect(s.auditCount == audits)
+  }
+
+  @Test func scopesListPresetsAndAdd() throws {
+    let s = try Sandbox()
+    let list = s.run("scopes", "list", "-q").lines
+    #expect(list.sorted() == ["analytics:read", "candidates:read", "candidates:write", "interviews:read", "interviews:write",
+                              "jobs:read", "jobs:write", "webhooks:read", "webhooks:write"])
+    #expect(s.run("scopes", "-q").lines == list, "'scopes' alone lists")
+    let presets = try #require(try s.run("scopes", "presets", "--json").json() as? [[String: Any]])
+    let byName = Dictionary(uniqueKeysWithValues: presets.map { ($0["name"] as! String, $0["scopes"] as! [String]) })
+    #expect(byName["analytics-dashboard"] == ["analytics:read", "interviews:read", "jobs:read"])
+    #expect(byName["full-integration"] == ["*"])
+    #expect(byName["webhook-handler"] == ["webhooks:read", "webhooks:write", "interviews:read", "candidates:read"])
+    #expect(byName["candidate-portal"] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
+
+    #expect(s.run("create", "--company", "a", "--name", "n", "--scope", "reports:read").status == 2)
+    #expect(s.run("scopes", "add", "reports:read", "--description", "read reports").status == 0)
+    #expect(s.run("create", "--company", "a", "--name", "n", "--scope", "reports:read").status == 0)
+    #expect(s.run("create", "--company", "a", "--name", "n", "--scope", "reports:*").status == 0)
+    #expect(s.run("scopes", "add", "reports:read", "--description", "again").status == 1)
+    #expect(s.run("scopes", "add", "Reports", "--description", "x").status == 2)
+    #expect(s.run("scopes", "add", "reports:write").status == 2, "--description is required")
+    #expect(try s.events().contains("scope.added"))
+  }
+
+  @Test func auditFiltersByKeyEventActorTimeAndLimit() throws {
+    let s = try Sandbox()
+    let a = try s.createKey([], company: "acme")
+    let b = try s.createKey([], company: "globex")
+    #expect(s.run("suspend", a.id, "--reason", "r", env: ["IVKEYS_ACTOR": "ci-bot"]).status == 0)
+    func seqs(_ args: String...) -> [String] { s.run(["audit", "-q"] + args).lines }
+    #expect(seqs().count == 4)
+    #expect(seqs("--key", a.id).count == 2)
+    #expect(seqs("--key", String(a.id.prefix(8))) == seqs("--key", a.id))
+    #expect(seqs("--key", a.key) == seqs("--key", a.id))
+    #expect(seqs("--company", "globex").count == 1)
+    #expect(seqs("--event", "key.*").count == 3)
+    #expect(seqs("--event", "vault.initialized,key.suspended").count == 2)
+    #expect(seqs("--limit", "2") == ["3", "4"], "the newest two, oldest first")
+    #expect(seqs("--since", "1h").count == 4)
+    #expect(seqs("--until", "2000-01-01").isEmpty)
+    #expect(seqs("--since", "2000-01-01T00:00:00Z").count == 4)
+    let suspended = try #require(try s.run("audit", "--event", "key.suspended", "--json").json() as? [[String: Any]])
+    let actor = try #require(suspended.first?["actor"] as? String)
+    let osUser = try #require(suspended.first?["os_user"] as? String)
+    #expect(actor == "\(osUser) (claims ci-bot)", "the claimed name stands beside the OS user, never in place of it")
+    #expect(seqs("--actor", osUser).count == 4, "entries whose actor or OS user is that user")
+    #expect(seqs("--actor", actor).count == 1)
+    #expect(s.run("audit", "--event", "key.craeted").stderr.contains("did you mean 'key.created'"))
+    #expect(s.run("audit", "--limit", "0").status == 2)
+    #expect(s.run("audit", "--since", "yesterday").status == 2)
+    _ = b
+  }
+
+  @Test func auditEntriesFormAnHMACChainAndTheTableRejectsChanges() throws {
+    let s = try Sandbox()
+    _ = try s.createKey()
+    let entries = try #require(try s.run("audit", "--json").json() as? [[String: Any]])
+    #expect(entries.count == 2)
+    #expect(entries[0]["prev_hash"] as? String == String(repeating: "0", count: 64))
+    #expect(entries[1]["prev_hash"] as? String == entries[0]["hash"] as? String)
+    #expect((entries[1]["hash"] as? String)?.count == 64)
+    let db = try s.database()
+    #expect(throws: (any Error).self) { try db.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 1") }
+    #expect(throws: (any Error).self) { try db.execute("DELETE FROM audit WHERE seq = 2") }
+    #expect(s.auditCount == 2)
+  }
+}

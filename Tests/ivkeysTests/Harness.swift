@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import IVKeysCore
+
+/// What one run of the built `ivkeys` did.
+struct RunResult {
+  let status: Int32
+  let stdout: String
+  let stderr: String
+
+  var lines: [String] { stdout.split(separator: "\n").map(String.init) }
+
+  /// stdout parsed as JSON.
+  func json() throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed])
+  }
+}
+
+/// A throwaway directory with a vault and a secret path, and a way to run `ivkeys` against them
+/// exactly as a user would: a separate process, arguments, environment and stdin.
+final class Sandbox {
+  let dir: URL
+  var vault: String { dir.path + "/vault/vault.db" }
+  var secret: String { dir.path + "/config/secret" }
+  /// Extra environment for every run.
+  var environment: [String: String] = [:]
+
+  /// The `ivkeys` binary built beside the test bundle.
+  static let binary: String = {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+    // Swift Testing on Linux may run from the .xctest bundle itself; the binary sits beside it.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("ivkeys").path) && dir.path != "/" {
+      dir.deleteLastPathComponent()
+    }
+    return dir.appendingPathComponent("ivkeys").path
+  }()
+
+  init(initialize: Bool = true) throws {
+    dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    if initialize {
+      let r = run("init")
+      guard r.status == 0 else { throw SandboxError.initFailed(r.stderr) }
+    }
+  }
+
+  deinit { try? FileManager.default.removeItem(at: dir) }
+
+  enum SandboxError: Error { case initFailed(String) }
+
+  /// The environment a run gets: no inherited vault, secret or color settings.
+  func processEnvironment(_ extra: [String: String]) -> [String: String] {
+    var env = ProcessInfo.processInfo.environment
+    for k in ["IVKEYS_VAULT", "IVKEYS_SECRET_FILE", "IVKEYS_ACTOR", "NO_COLOR", "SUDO_USER", "IVKEYS_KEY"] {
+      env.removeValue(forKey: k)
+    }
+    env["IVKEYS_VAULT"] = vault
+    env["IVKEYS_SECRET_FILE"] = secret
+    env["HOME"] = dir.path + "/home"
+    env["XDG_DATA_HOME"] = nil
+    env["XDG_CONFIG_HOME"] = nil
+    for (k, v) in environment { env[k] = v }
+    for (k, v) in extra { env[k] = v }
+    return env
+  }
+
+  /// Starts `ivkeys` without waiting; stdout and stderr go to files.
+  func start(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> (Process, URL, URL) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+    p.arguments = args
+    p.environment = processEnvironment(env)
+    let id = UUID().uuidString
+    let out = dir.appendingPathComponent("out-\(id)")
+    let err = dir.appendingPathComponent("err-\(id)")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = try FileHandle(forWritingTo: err)
+    if let stdin {
+      let inFile = dir.appendingPathComponent("in-\(id)")
+      try Data(stdin.utf8).write(to: inFile)
+      p.standardInput = try FileHandle(forReadingFrom: inFile)
+    } else {
+      p.standardInput = FileHandle.nullDevice
+    }
+    try p.run()
+    return (p, out, err)
+  }
+
+  /// Runs `ivkeys ARGS` to completion.
+  @discardableResult
+  func run(_ args: String..., env: [String: String] = [:], stdin: String? = nil) -> RunResult {
+    run(args, env: env, stdin: stdin)
+  }
+
+  @discardableResult
+  func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) -> RunResult {
+    do {
+      let (p, out, err) = try start(args, env: env, stdin: stdin)
+      p.waitUntilExit()
+      let o = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+      let e = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+      try? FileManager.default.removeItem(at: out)
+      try? FileManager.default.removeItem(at: err)
+      let status = p.terminationReason == .uncaughtSignal ? 128 + p.terminationStatus : p.terminationStatus
+      return RunResult(status: status, stdout: o, stderr: e)
+    } catch {
+      return RunResult(status: -1, stdout: "", stderr: "could not start ivkeys: \(error)")
+    }
+  }
+
+  /// Creates one key and returns (id, whole key).
+  func createKey(_ extra: [String] = [], company: String = "acme", scope: String = "jobs:read") throws -> (id: String, key: String) {
+    let r = run(["create", "--company", company, "--name", "test key", "--scope", scope, "--json"] + extra)
+    guard r.status == 0, let obj = try r.json() as? [String: Any], let id = obj["id"] as? String, let key = obj["key"] as? String else {
+      throw SandboxError.initFailed("create failed: \(r.stderr)")
+    }
+    return (id, key)
+  }
+
+  /// Opens the vault file directly, as a reviewer with the sqlite3 shell would.
+  func database() throws -> Database { try Database(path: vault) }
+
+  func count(_ sql: String) throws -> Int64 { try database().scalarInt(sql) ?? -1 }
+
+  var keyCount: Int64 { (try? count("SELECT count(*) FROM keys")) ?? -1 }
+  var auditCount: Int64 { (try? count("SELECT count(*) FROM audit")) ?? -1 }
+
+  /// Events in the audit log, oldest first.
+  func events() throws -> [String] {
+    var out = [String]()
+    try database().statement("SELECT event FROM audit ORDER BY seq").forEach { row in out.append(row.text(0)) }
+    return out
+  }
+
+  /// The bytes of the vault and its WAL, for searching.
+  func vaultBytes() -> Data {
+    var d = Data()
+    for suffix in ["", "-wal", "-shm"] {
+      if let b = FileManager.default.contents(atPath: vault + suffix) { d.append(b) }
+    }
+    return d
+  }
+
+  func mode(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? nil
+  }
+}

@@ -1,0 +1,124 @@
+import Testing
+@testable import ivkeys
+@testable import IVKeysCore
+
+@Suite("the command-line parser")
+struct ParserTests {
+  @Test func bothValueSpellingsWork() throws {
+    let a = try Parser.parse(["create", "--company=acme", "--name", "n", "--scope", "a:b"])
+    #expect(a.path == ["create"])
+    #expect(a.value("company") == "acme")
+    #expect(a.value("name") == "n")
+    let b = try Parser.parse(["--vault", "/v", "list", "--status=active"])
+    #expect(b.value("vault") == "/v")
+    #expect(b.value("status") == "active")
+  }
+
+  @Test func anEqualsValueMayStartWithDashes() throws {
+    let a = try Parser.parse(["create", "--name=--odd", "--company", "c"])
+    #expect(a.value("name") == "--odd")
+    #expect(throws: ParseError.missingValue("--name")) { try Parser.parse(["create", "--name", "--company", "c"]) }
+  }
+
+  @Test func doubleDashEndsOptions() throws {
+    let a = try Parser.parse(["show", "--", "--json"])
+    #expect(a.arguments == ["--json"])
+    #expect(!a.flag("json"))
+  }
+
+  @Test func repeatableOptionsCollectAndSplitCommas() throws {
+    let a = try Parser.parse(["create", "--scope", "a:b,c:d", "--scope", "e:f", "--tag", "x"])
+    #expect(a.list("scope") == ["a:b", "c:d", "e:f"])
+    #expect(throws: ParseError.repeated("--name")) { try Parser.parse(["create", "--name", "a", "--name", "b"]) }
+  }
+
+  @Test func shortFlagsAndGroups() throws {
+    #expect(try Parser.parse(["list", "-q"]).flag("quiet"))
+    let g = try Parser.parse(["list", "-qh"])
+    #expect(g.flag("quiet") && g.wantsHelp)
+    #expect(throws: ParseError.unknownOption("-x", command: "list", suggestion: nil)) { try Parser.parse(["list", "-x"]) }
+  }
+
+  @Test func unknownThingsGetSuggestions() {
+    #expect(throws: ParseError.unknownCommand("lsit", suggestion: "list")) { try Parser.parse(["lsit"]) }
+    #expect(throws: ParseError.unknownCommand("rovoke", suggestion: "revoke")) { try Parser.parse(["rovoke"]) }
+    #expect(throws: ParseError.unknownCommand("frobnicate", suggestion: nil)) { try Parser.parse(["frobnicate"]) }
+    #expect(throws: ParseError.unknownOption("--stauts", command: "list", suggestion: "--status")) {
+      try Parser.parse(["list", "--stauts", "x"])
+    }
+    #expect(throws: ParseError.unknownOption("--exp", command: "create", suggestion: "--expires")) {
+      try Parser.parse(["create", "--exp", "x"])
+    }
+    #expect(throws: ParseError.unknownCommand("scopes ad", suggestion: "scopes add")) { try Parser.parse(["scopes", "ad"]) }
+  }
+
+  @Test func conflictsAreNamed() {
+    #expect(throws: ParseError.conflicting("--scope", "--preset")) {
+      try Parser.parse(["create", "--scope", "a:b", "--preset", "p"])
+    }
+    #expect(throws: ParseError.conflicting("--expires", "--no-expiry")) {
+      try Parser.parse(["update", "id", "--expires", "2030-01-01", "--no-expiry"])
+    }
+    #expect(throws: ParseError.conflicting("--json", "--quiet")) { try Parser.parse(["list", "--json", "-q"]) }
+    #expect(throws: ParseError.conflicting("--json", "--format")) { try Parser.parse(["list", "--json", "--format", "json"]) }
+  }
+
+  @Test func flagsTakeNoValueAndValuesAreRequired() {
+    #expect(throws: ParseError.unexpectedValue("--json")) { try Parser.parse(["list", "--json=yes"]) }
+    #expect(throws: ParseError.missingValue("--status")) { try Parser.parse(["list", "--status"]) }
+  }
+
+  @Test func argumentCountsAreChecked() {
+    #expect(throws: ParseError.missingArgument("ID", command: "show")) { try Parser.parse(["show"]) }
+    #expect(throws: ParseError.unexpectedArgument("b", command: "show")) { try Parser.parse(["show", "a", "b"]) }
+    #expect(throws: ParseError.unexpectedArgument("x", command: "list")) { try Parser.parse(["list", "x"]) }
+    #expect(throws: ParseError.missingCommand) { try Parser.parse([]) }
+  }
+
+  @Test func subcommandsResolve() throws {
+    let a = try Parser.parse(["scopes", "add", "x:y", "--description", "d"])
+    #expect(a.path == ["scopes", "add"])
+    #expect(a.arguments == ["x:y"])
+    let b = try Parser.parse(["admin"])
+    #expect(b.path == ["admin"])
+    #expect(throws: ParseError.unknownOption("--description", command: "scopes", suggestion: nil)) {
+      try Parser.parse(["scopes", "--description", "d"])
+    }
+  }
+
+  @Test func helpAndVersionNeedNothingElse() throws {
+    #expect(try Parser.parse(["--help"]).wantsHelp)
+    #expect(try Parser.parse(["create", "--help"]).wantsHelp)
+    #expect(try Parser.parse(["--version"]).flag("version"))
+  }
+}
+
+@Suite("the command table")
+struct CommandTableTests {
+  @Test func everyCommandHasHelpDerivedFromTheTable() {
+    for c in commandTable {
+      let help = Help.command([c.name])
+      #expect(help.contains("usage: ivkeys \(c.name)"))
+      for o in c.options { #expect(help.contains("--\(o.long)"), "\(c.name) --help lacks --\(o.long)") }
+      for s in c.subcommands { #expect(help.contains(s.name)) }
+      #expect(Help.overview().contains(c.name))
+    }
+  }
+
+  @Test func optionNamesAreUniquePerCommand() {
+    func check(_ c: CommandSpec) {
+      let names = (c.options + globalOptions).map(\.long)
+      #expect(Set(names).count == names.count, "\(c.name) repeats an option")
+      c.subcommands.forEach(check)
+    }
+    commandTable.forEach(check)
+  }
+
+  @Test func conflictsNameRealOptions() {
+    for c in commandTable {
+      for (a, b) in c.conflicts {
+        #expect(c.option(named: a) != nil && c.option(named: b) != nil, "\(c.name): \(a)/\(b)")
+      }
+    }
+  }
+}
