@@ -23,9 +23,10 @@ step list
 step show "$live"
 step update "$live" --add-scope jobs:read --meta owner=platform-team --untag backend --tag production
 step rotate "$live" --grace 1h
-step suspend "$live" --reason "investigating unusual traffic"
-step resume "$live"
-step revoke "$live" --reason "replaced by rotation"
+new=$("$IVKEYS" list --company acme --env live --status active -q | tail -n 1)
+step suspend "$new" --reason "investigating unusual traffic"
+step resume "$new"
+step revoke "$live" --reason "rotation finished early"
 step list --status active
 step audit --limit 12
 printf '\ndone: the vault and its secret are deleted now.\n'

@@ -20,7 +20,11 @@ extension Vault {
     var values = [SQLValue]()
     if let k = filter.keyID { clauses.append("key_id = ?"); values.append(.text(k)) }
     if let c = filter.company { clauses.append("company = ?"); values.append(.text(c)) }
-    if let a = filter.actor { clauses.append("(actor = ? OR os_user = ?)"); values.append(.text(a)); values.append(.text(a)) }
+    if let a = filter.actor {
+      // The OS user, the person behind sudo, or a claimed name: any of the names an entry carries.
+      clauses.append("(actor = ? OR os_user = ? OR instr(actor, ?) > 0 OR instr(actor, ?) > 0)")
+      values += [.text(a), .text(a), .text("(sudo \(a))"), .text("(claims \(a))")]
+    }
     if let s = filter.since { clauses.append("at >= ?"); values.append(.text(Time.rfc3339(s))) }
     if let u = filter.until { clauses.append("at <= ?"); values.append(.text(Time.rfc3339(u))) }
     if !filter.events.isEmpty {

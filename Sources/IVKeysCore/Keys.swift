@@ -107,7 +107,7 @@ extension Vault {
     }
     if let w = filter.expiringWithin {
       clauses.append("expires_at IS NOT NULL AND expires_at > ?1 AND expires_at <= \(param(.int(now() + w)))")
-      clauses.append("status IN ('active', 'suspended', 'rotating')")
+      clauses.append("(\(KeyRecord.effectiveStatusSQL)) IN ('active', 'suspended', 'rotating')")
     }
     let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
     let sql = "SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY rowid"

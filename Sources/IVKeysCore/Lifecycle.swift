@@ -39,8 +39,8 @@ extension Vault {
   public func updateKey(_ reference: String, _ changes: KeyChanges) throws(IVKeysError) -> UpdateResult {
     try write { () throws(IVKeysError) -> UpdateResult in
       let old = try resolve(reference)
-      guard old.storedStatus != .revoked else {
-        throw .conflict("key \(old.id) is revoked; a revoked key cannot be changed")
+      guard old.status != .revoked else {
+        throw .conflict("key \(old.id) is revoked\(old.storedStatus == .revoked ? "" : " (its rotation grace ended)"); a revoked key cannot be changed")
       }
       var scopes = old.scopes
       for s in changes.removeScopes {
@@ -97,7 +97,7 @@ extension Vault {
       var links = old.linkedCompanies
       if !changes.linkCompanies.isEmpty || !changes.unlinkCompanies.isEmpty {
         guard old.type == .ats else {
-          throw .usage("--link-company and --unlink-company apply only to ATS keys; \(old.id) is a regular key")
+          throw .conflict("--link-company and --unlink-company apply only to ATS keys; \(old.id) is a regular key")
         }
         try requireAdmin("change an ATS key's linked companies")
         for c in changes.unlinkCompanies {
@@ -248,7 +248,7 @@ extension Vault {
       newStatus = .suspended
       event = "key.suspended"
     case .resume:
-      guard old.storedStatus != .revoked else {
+      guard old.status != .revoked else {
         throw .conflict("key \(old.id) is revoked; revocation is final", hint: "create a new key with 'ivkeys create'")
       }
       guard old.status == .suspended else {
@@ -258,7 +258,9 @@ extension Vault {
       newStatus = .active
       event = "key.resumed"
     case .revoke:
-      guard old.storedStatus != .revoked else { throw .conflict("key \(old.id) is already revoked") }
+      guard old.status != .revoked else {
+        throw .conflict("key \(old.id) is already revoked\(old.storedStatus == .revoked ? "" : ": its rotation grace ended")")
+      }
       newStatus = .revoked
       event = "key.revoked"
     }

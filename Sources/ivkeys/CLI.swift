@@ -24,7 +24,7 @@ enum CLI {
       if let h = error.hint { stderr.line("ivkeys: hint: \(h)") }
       return 2
     }
-    if inv.flag("version") && inv.spec == nil {
+    if inv.flag("version") {
       stdout.line(Help.version)
       return 0
     }

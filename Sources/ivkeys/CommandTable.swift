@@ -77,7 +77,7 @@ let globalOptions: [OptionSpec] = [
   OptionSpec("secret-file", "PATH", "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret)"),
   OptionSpec("json", "print JSON instead of a table"),
   OptionSpec("format", "table|json", "output format"),
-  OptionSpec("quiet", short: "q", "print key ids only"),
+  OptionSpec("quiet", short: "q", "print only ids, one a line (create and rotate print the new keys)"),
   OptionSpec("no-color", "never color the output (also NO_COLOR)"),
   OptionSpec("help", short: "h", "show help"),
   OptionSpec("version", "print the version"),
@@ -214,7 +214,7 @@ let commandTable: [CommandSpec] = [
     ],
     run: AuditCommand.run),
   CommandSpec(
-    "help", "show help for a command", synopsis: "[COMMAND]", arguments: 0...2,
+    "help", "show help for a command", synopsis: "[COMMAND [SUBCOMMAND]]", arguments: 0...2,
     run: HelpCommand.run),
 ]
 

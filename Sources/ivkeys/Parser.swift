@@ -188,6 +188,7 @@ enum Parser {
       throw .conflicting("--\(a)", "--\(b)")
     }
     if inv.values["json"] != nil && inv.values["format"] != nil { throw .conflicting("--json", "--format") }
+    if inv.values["quiet"] != nil && inv.values["format"] != nil { throw .conflicting("--format", "--quiet") }
     if inv.arguments.count > spec.arguments.upperBound {
       throw .unexpectedArgument(inv.arguments[spec.arguments.upperBound], command: inv.path.joined(separator: " "))
     }

@@ -159,7 +159,7 @@ struct LifecycleTests {
       (["update", k.id, "--untag", "nope"], 1, "no tag nope"),
       (["update", k.id, "--unset-meta", "nope"], 1, "no metadata nope"),
       (["update", k.id, "--remove-ip", "10.0.0.1"], 1, "does not allow 10.0.0.1"),
-      (["update", k.id, "--link-company", "acme"], 2, "apply only to ATS keys"),
+      (["update", k.id, "--link-company", "acme"], 1, "apply only to ATS keys"),
       (["update", k.id, "--expires", "2001-01-01"], 2, "in the past"),
       (["update", k.id, "--expires", "2099-01-01", "--no-expiry"], 2, "--expires and --no-expiry cannot be used together"),
       (["update", k.id, "--rate-limit", "1/s", "--no-rate-limit"], 2, "cannot be used together"),
@@ -213,12 +213,17 @@ struct LifecycleTests {
 
   @Test func aRotatingKeyPastItsGraceShowsAsRevokedAndAnExpiredKeyAsExpired() throws {
     let s = try Sandbox()
-    let k = try s.createKey()
-    #expect(s.run("rotate", k.id, "--grace", "1s", "-q").status == 0)
+    let k = try s.createKey(["--expires-in", "10d"])
+    let rotated = s.run("rotate", k.id, "--grace", "1s", "--json")
+    let newID = try #require((try rotated.json() as? [String: Any])?["id"] as? String)
     let e = try s.createKey(["--expires-in", "1s"])
     sleep(2)
     #expect((try s.run("show", k.id, "--json").json() as? [String: Any])?["status"] as? String == "revoked")
     #expect((try s.run("show", e.id, "--json").json() as? [String: Any])?["status"] as? String == "expired")
+    // Past its grace the old key is revoked for every command, not only for show.
+    #expect(s.run("update", k.id, "--name", "x").stderr.contains("its rotation grace ended"))
+    #expect(s.run("revoke", k.id, "--reason", "x").status == 1)
+    #expect(s.run("list", "--expiring-within", "30d", "-q").lines == [newID], "the replacement, not the revoked key")
     #expect(Set(s.run("list", "--status", "expired", "-q").lines) == [e.id])
     #expect(s.run("suspend", e.id, "--reason", "x").status == 1)
   }

@@ -61,6 +61,7 @@ struct ParserTests {
     }
     #expect(throws: ParseError.conflicting("--json", "--quiet")) { try Parser.parse(["list", "--json", "-q"]) }
     #expect(throws: ParseError.conflicting("--json", "--format")) { try Parser.parse(["list", "--json", "--format", "json"]) }
+    #expect(throws: ParseError.conflicting("--format", "--quiet")) { try Parser.parse(["list", "--format", "json", "-q"]) }
   }
 
   @Test func flagsTakeNoValueAndValuesAreRequired() {

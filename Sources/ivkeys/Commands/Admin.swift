@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import IVKeysCore
 
 /// `ivkeys admin list|add|remove`.
@@ -20,6 +25,9 @@ enum AdminCommand {
   static let add: RunFunction = { inv, ctx throws(IVKeysError) in
     let user = try userArgument(inv)
     try ctx.openVault().addAdministrator(user)
+    if getpwnam(user) == nil {
+      ctx.warning("there is no OS user \(user) on this machine; administrator rights go by the OS user running ivkeys")
+    }
     ctx.stdout.line(user)
     return 0
   }

@@ -1,0 +1,54 @@
+import Testing
+import Foundation
+@testable import IVKeysCore
+
+@Suite("SQLite wrapper")
+struct DatabaseTests {
+  func temporaryPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("db-\(UUID().uuidString).sqlite").path
+  }
+
+  @Test func errorsCarryTheSQLButNeverBoundValues() throws {
+    let path = temporaryPath()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let db = try Database(path: path, create: true)
+    try db.execute("CREATE TABLE t (v TEXT UNIQUE NOT NULL)")
+    let secret = "sk_live_THISISASECRETVALUE"
+    try db.run("INSERT INTO t (v) VALUES (?)", [.text(secret)])
+    do {
+      try db.run("INSERT INTO t (v) VALUES (?)", [.text(secret)])
+      Issue.record("a duplicate insert must fail")
+    } catch {
+      guard case let .sqlite(e) = error else { Issue.record("not an SQLite error: \(error)"); return }
+      #expect(e.primaryCode == 19)  // SQLITE_CONSTRAINT
+      #expect(e.sql == "INSERT INTO t (v) VALUES (?)")
+      #expect(!e.description.contains(secret))
+      #expect(!(e.hint ?? "").contains(secret))
+      #expect(!String(describing: error).contains("THISISASECRET"))
+    }
+  }
+
+  @Test func aFailedWriteTransactionRollsBackEverything() throws {
+    let path = temporaryPath()
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let db = try Database(path: path, create: true)
+    try db.execute("CREATE TABLE t (v INTEGER PRIMARY KEY)")
+    #expect(throws: IVKeysError.self) {
+      try db.writeTransaction { () throws(IVKeysError) in
+        try db.run("INSERT INTO t (v) VALUES (1)")
+        try db.run("INSERT INTO t (v) VALUES (1)")  // fails: duplicate
+      }
+    }
+    #expect(try db.scalarInt("SELECT count(*) FROM t") == 0)
+    try db.writeTransaction { () throws(IVKeysError) in try db.run("INSERT INTO t (v) VALUES (2)") }
+    #expect(try db.scalarInt("SELECT count(*) FROM t") == 1)
+  }
+
+  @Test func statementsAreCachedBySQL() throws {
+    let db = try Database(path: ":memory:", create: true)
+    let a = try db.statement("SELECT 1")
+    let b = try db.statement("SELECT 1")
+    #expect(a === b)
+    #expect(try db.statement("SELECT 2") !== a)
+  }
+}

@@ -1,0 +1,59 @@
+import Testing
+
+@testable import IVKeysCore
+
+@Suite("Text")
+struct TextTests {
+  @Test("terminal escapes become visible text")
+  func escapesESC() {
+    let hostile = "prod key\u{1b}[2J\u{1b}[31mOWNED"
+    let shown = Text.escapeControl(hostile)
+    #expect(shown == "prod key\\x1b[2J\\x1b[31mOWNED")
+    #expect(!shown.unicodeScalars.contains { $0.value == 0x1b })
+    #expect(!Text.hasControl(shown))
+  }
+
+  @Test("each kind of control character is escaped")
+  func escapesEachKind() {
+    #expect(Text.escapeControl("a\nb") == "a\\nb")
+    #expect(Text.escapeControl("a\tb") == "a\\tb")
+    #expect(Text.escapeControl("a\rb") == "a\\rb")
+    #expect(Text.escapeControl("\u{0}") == "\\x00")
+    #expect(Text.escapeControl("\u{7}") == "\\x07")
+    #expect(Text.escapeControl("\u{7f}") == "\\x7f")
+    #expect(Text.escapeControl("\u{9b}31m") == "\\u{9b}31m", "C1 CSI")
+    #expect(Text.escapeControl("a\u{2028}b") == "a\\u{2028}b")
+    // Every C0 and C1 control character and DEL is gone after escaping.
+    let all = String(String.UnicodeScalarView(((0..<0x20).map { $0 } + [0x7f] + (0x80...0x9f).map { $0 }).compactMap(Unicode.Scalar.init)))
+    #expect(Text.hasControl(all))
+    #expect(!Text.hasControl(Text.escapeControl(all)))
+  }
+
+  @Test("plain text is left alone")
+  func plainTextUnchanged() {
+    for s in ["", "hello", "Billing sync (prod) — v2", "héllo 😀 中文", "back\\slash"] {
+      #expect(Text.escapeControl(s) == s)
+      #expect(!Text.hasControl(s))
+    }
+  }
+
+  @Test("edit distance")
+  func editDistance() {
+    #expect(Text.editDistance("kitten", "sitting") == 3)
+    #expect(Text.editDistance("", "abc") == 3)
+    #expect(Text.editDistance("abc", "") == 3)
+    #expect(Text.editDistance("same", "same") == 0)
+    #expect(Text.editDistance("lst", "list") == 1)
+  }
+
+  @Test("did-you-mean suggestions")
+  func suggestion() {
+    #expect(Text.suggestion(for: "lst", among: ["list", "show"]) == "list")
+    #expect(Text.suggestion(for: "shw", among: ["list", "show"]) == "show")
+    #expect(Text.suggestion(for: "revok", among: ["resume", "revoke", "rotate"]) == "revoke")
+    #expect(Text.suggestion(for: "rot", among: ["resume", "revoke", "rotate"]) == "rotate", "prefix first")
+    #expect(Text.suggestion(for: "xyzzy", among: ["list", "show"]) == nil)
+    #expect(Text.suggestion(for: "completely-different", among: ["list", "show"]) == nil)
+    #expect(Text.suggestion(for: "list", among: []) == nil)
+  }
+}

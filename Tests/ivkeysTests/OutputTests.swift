@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+@Suite("terminal output and the demo")
+struct OutputTests {
+  /// Runs ivkeys under `script(1)` so its stdout is a terminal.
+  func onTerminal(_ s: Sandbox, _ command: String, env: [String: String] = [:]) throws -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+    let out = s.dir.appendingPathComponent("tty-\(UUID().uuidString)")
+    p.arguments = ["-qec", "\(Sandbox.binary) \(command)", "/dev/null"]
+    p.environment = s.processEnvironment(env)
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    return try String(contentsOf: out, encoding: .utf8)
+  }
+
+  @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+  func statusIsColoredOnATerminalUnlessTurnedOff() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    #expect(s.run("suspend", k.id, "--reason", "r").status == 0)
+    _ = try s.createKey()
+    let colored = try onTerminal(s, "list", env: ["TERM": "xterm"])
+    #expect(colored.contains("\u{1b}[33msuspended\u{1b}[0m"))
+    #expect(colored.contains("\u{1b}[32mactive\u{1b}[0m"))
+    let noColorEnv = try onTerminal(s, "list", env: ["TERM": "xterm", "NO_COLOR": "1"])
+    #expect(!noColorEnv.contains("\u{1b}["))
+    #expect(noColorEnv.contains("suspended"))
+    let noColorFlag = try onTerminal(s, "list --no-color", env: ["TERM": "xterm"])
+    #expect(!noColorFlag.contains("\u{1b}["))
+    // Columns line up whatever the color codes: the column after STATUS starts at the same place.
+    // (script(1) ends lines with \r\n, which Swift sees as one Character.)
+    let rows = colored.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map { $0.replacingOccurrences(of: "\u{1b}[33m", with: "")
+      .replacingOccurrences(of: "\u{1b}[32m", with: "").replacingOccurrences(of: "\u{1b}[0m", with: "")
+      .replacingOccurrences(of: "\u{1b}[1m", with: "") }
+    let starts = rows.filter { $0.contains("jobs:read") }.map { $0.distance(from: $0.startIndex, to: $0.range(of: "jobs:read")!.lowerBound) }
+    #expect(starts.count == 2 && Set(starts).count == 1)
+  }
+
+  @Test func theDemoRunsEndToEnd() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = [root.appendingPathComponent("scripts/demo.sh").path, Sandbox.binary]
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = p.standardOutput
+    var env = ProcessInfo.processInfo.environment
+    env["IVKEYS_VAULT"] = nil
+    env["IVKEYS_SECRET_FILE"] = nil
+    p.environment = env
+    try p.run()
+    p.waitUntilExit()
+    let text = try String(contentsOf: out, encoding: .utf8)
+    try? FileManager.default.removeItem(at: out)
+    #expect(p.terminationStatus == 0, "\(text)")
+    for step in ["init", "create", "list", "show", "update", "rotate", "suspend", "resume", "revoke", "audit"] {
+      #expect(text.contains("$ ivkeys \(step)"), "the demo does not show \(step)")
+    }
+    #expect(text.contains("key.revoked"))
+  }
+}
