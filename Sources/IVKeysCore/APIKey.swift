@@ -24,8 +24,11 @@ public struct APIKey: Sendable {
   /// The whole key. Printed once, hashed, never stored.
   public let string: String
   public let env: KeyEnvironment
-  /// The public identifier.
-  public let id: String
+  /// The public identifier, read from the key (one string per key keeps big batches small).
+  public var id: String {
+    var s = string
+    return s.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[8..<(8 + APIKey.idLength)]), as: UTF8.self) }
+  }
 
   /// Generates a key for `env` from the CSPRNG.
   public static func generate(env: KeyEnvironment) throws(IVKeysError) -> APIKey {
@@ -42,7 +45,7 @@ public struct APIKey: Sendable {
       throw .crypto("internal error: 256-bit secret does not fit in 43 base62 digits")
     }
     let body = "sk_\(env.rawValue)_\(id)_\(secretDigits)"
-    return APIKey(string: body + checkDigits(body), env: env, id: id)
+    return APIKey(string: body + checkDigits(body), env: env)
   }
 
   /// The 6 check digits for a key body.
@@ -105,8 +108,7 @@ public struct APIKey: Sendable {
       return .failure(.badChecksum)
     }
     let whole = string ?? String(decoding: b, as: UTF8.self)
-    let id = String(decoding: b[idStart..<sep], as: UTF8.self)
-    return .success(APIKey(string: whole, env: env, id: id))
+    return .success(APIKey(string: whole, env: env))
   }
 
   /// The key with its secret hidden: `sk_live_<id>_…`.

@@ -122,7 +122,6 @@ public enum JSON: Equatable, Sendable {
     }
 
     mutating func parseValue(depth: Int) throws(ValueError) -> JSON {
-      guard depth < 64 else { throw ValueError("JSON nested too deeply") }
       guard index < bytes.count else { throw ValueError("truncated JSON") }
       switch bytes[index] {
       case UInt8(ascii: "n"): return try expect("null", .null)
@@ -130,6 +129,7 @@ public enum JSON: Equatable, Sendable {
       case UInt8(ascii: "f"): return try expect("false", .bool(false))
       case UInt8(ascii: "\""): return .string(try parseString())
       case UInt8(ascii: "["):
+        guard depth < 64 else { throw ValueError("JSON nested too deeply") }
         index += 1
         var items = [JSON]()
         skipWhitespace()
@@ -144,6 +144,7 @@ public enum JSON: Equatable, Sendable {
           throw ValueError("expected ',' or ']' in JSON array")
         }
       case UInt8(ascii: "{"):
+        guard depth < 64 else { throw ValueError("JSON nested too deeply") }
         index += 1
         var members = [(String, JSON)]()
         skipWhitespace()

@@ -27,6 +27,21 @@ public struct CreatedKey: Sendable {
   public let record: KeyRecord
 }
 
+/// Keys made together by one `create`: they share every setting but their id, so one record
+/// serves as the template and only the keys themselves are held (a million keys fit in memory).
+public struct CreatedBatch: Sendable {
+  /// The shared record; its `id` is the first key's.
+  public let template: KeyRecord
+  public let keys: [APIKey]
+
+  /// The record of one key of the batch.
+  public func record(for key: APIKey) -> KeyRecord {
+    var r = template
+    r.id = key.id
+    return r
+  }
+}
+
 /// Which keys `list` shows; nil means any.
 public struct KeyFilter: Sendable {
   public var company: String?
@@ -150,7 +165,7 @@ extension Vault {
 
   /// Creates `count` keys from one draft in one transaction: all of them or none.
   public func createKeys(_ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil)
-    throws(IVKeysError) -> [CreatedKey]
+    throws(IVKeysError) -> CreatedBatch
   {
     guard count >= 1 && count <= maximumKeyCount else {
       throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
@@ -185,18 +200,21 @@ extension Vault {
       ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
     ]
     let detail = JSON.object(detailBase).encoded
-    return try write { () throws(IVKeysError) -> [CreatedKey] in
-      var created = [CreatedKey]()
-      created.reserveCapacity(count)
+    return try write { () throws(IVKeysError) -> CreatedBatch in
+      var keys = [APIKey]()
+      keys.reserveCapacity(count)
+      var template: KeyRecord?
       var random = RandomStream()
       for i in 0..<count {
         let key = try APIKey.generate(env: draft.env, random: &random)
         let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: nil)
         try record(AuditEntry(event: "key.created", keyID: key.id, company: draft.company, ip: nil, encodedDetail: detail), at: t)
-        created.append(CreatedKey(key: key, record: made))
+        keys.append(key)
+        if template == nil { template = made }
         if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
       }
-      return created
+      guard let template else { throw .usage("nothing to create") }
+      return CreatedBatch(template: template, keys: keys)
     }
   }
 

@@ -43,7 +43,7 @@ enum CreateCommand {
 
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal && count >= 10_000
-    let created = try vault.createKeys(draft, count: count, progress: showProgress ? { n in
+    let batch = try vault.createKeys(draft, count: count, progress: showProgress ? { n in
       ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
       ctx.stderr.flush()
     } : nil)
@@ -51,23 +51,29 @@ enum CreateCommand {
 
     switch ctx.format {
     case .quiet:
-      for c in created { ctx.stdout.line(c.key.string) }
+      for k in batch.keys { ctx.stdout.line(k.string) }
     case .json:
       if count == 1 && inv.value("count") == nil {
-        ctx.stdout.line(KeyRendering.json(created[0].record, key: created[0].key.string))
+        ctx.stdout.line(KeyRendering.json(batch.template, key: batch.keys[0].string))
       } else {
         ctx.stdout.write("[")
-        for (i, c) in created.enumerated() {
-          if i > 0 { ctx.stdout.write(",") }
-          ctx.stdout.write(KeyRendering.json(c.record, key: c.key.string))
+        var w = JSONWriter(capacity: 1024)
+        for (i, k) in batch.keys.enumerated() {
+          w.clear()
+          if i > 0 { w.raw(",") }
+          batch.record(for: k).writeJSON(to: &w, plaintextKey: k.string)
+          ctx.stdout.write(bytes: w.bytes)
         }
         ctx.stdout.line("]")
       }
     case .table:
-      let rows = created.map { c in
-        [Cell(c.record.id), Cell(c.record.env.rawValue), Cell(c.record.company), Cell(c.record.name), Cell(c.key.string)]
-      }
-      Table.print(["ID", "ENV", "COMPANY", "NAME", "KEY"], rows, to: ctx.stdout, color: ctx.useColor)
+      // Every row has the same widths (ids and keys are fixed-width), so rows stream.
+      let t = batch.template
+      func row(_ k: APIKey) -> [Cell] { [Cell(k.id), Cell(t.env.rawValue), Cell(t.company), Cell(t.name), Cell(k.string)] }
+      var table = Table(headers: ["ID", "ENV", "COMPANY", "NAME", "KEY"], useColor: ctx.useColor)
+      table.measure(row(batch.keys[0]))
+      ctx.stdout.line(table.header())
+      for k in batch.keys { ctx.stdout.line(table.render(row(k))) }
       ctx.hint(count == 1 ? "this is the only time the key is shown; store it now" : "this is the only time these keys are shown; store them now")
     }
     if Scopes.isHighPrivilege(scopes) {
