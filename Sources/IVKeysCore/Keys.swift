@@ -200,6 +200,11 @@ extension Vault {
       ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
     ]
     let detail = JSON.object(detailBase).encoded
+    if count > 1000 {
+      // A bulk create dirties more pages than SQLite's default 2 MiB cache holds; spilling them
+      // mid-transaction costs more than the memory. Pages are allocated only as they are used.
+      try db.execute("PRAGMA cache_size = -32768")
+    }
     return try write { () throws(IVKeysError) -> CreatedBatch in
       var keys = [APIKey]()
       keys.reserveCapacity(count)

@@ -31,9 +31,6 @@ public final class Vault {
     let secret = try SecretFile.load(path: secretPath)
     let db = try Database(path: path)
     db.setBusyTimeout(busyTimeout)
-    // A bulk create dirties more pages than SQLite's default 2 MiB cache holds; spilling them
-    // mid-transaction costs more than the memory. Pages are allocated only as they are used.
-    try db.execute("PRAGMA cache_size = -32768")
     let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
     if version > Schema.currentVersion {
       throw .vault(
