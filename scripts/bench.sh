@@ -10,8 +10,14 @@ trap 'rm -rf "$dir"' EXIT INT TERM
 export IVKEYS_SECRET_FILE="$dir/secret"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# Runs a command under GNU time; prints "seconds peak_kib".
-measure() { /usr/bin/time -f '%e %M' -o "$dir/time" "$@" >/dev/null; cat "$dir/time"; }
+# Runs a whole command (process start included); prints "seconds peak_kib": wall time from
+# the nanosecond clock, peak resident memory from GNU time.
+measure() {
+  start=$(date +%s%N)
+  /usr/bin/time -f '%M' -o "$dir/time" "$@" >/dev/null
+  end=$(date +%s%N)
+  echo "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }') $(cat "$dir/time")"
+}
 
 echo "ivkeys bench ($(nproc) cores)"
 runs=""
