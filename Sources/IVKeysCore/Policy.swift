@@ -92,11 +92,12 @@ public enum Scopes {
 
 /// Checks for the free-form values a key carries.
 public enum Fields {
-  /// A company id: 1 to 128 printable ASCII characters, no spaces.
+  /// A company id: 1 to 128 printable ASCII characters, no spaces or commas (lists of companies
+  /// are comma-separated).
   public static func company(_ s: String) throws(ValueError) -> String {
     guard !s.isEmpty else { throw ValueError("a company id cannot be empty") }
-    guard s.utf8.count <= 128, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-      throw ValueError("a company id is 1 to 128 printable ASCII characters without spaces")
+    guard s.utf8.count <= 128, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ",") }) else {
+      throw ValueError("a company id is 1 to 128 printable ASCII characters without spaces or commas")
     }
     return s
   }
@@ -142,11 +143,13 @@ public enum Fields {
     return (k, v)
   }
 
-  /// A metadata key: 1 to 64 printable ASCII characters without `=`.
+  /// A metadata key: 1 to 64 printable ASCII characters without `=` or `,`.
   @discardableResult
   public static func metadataKey(_ k: String) throws(ValueError) -> String {
-    guard !k.isEmpty, k.utf8.count <= 64, k.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "=") }) else {
-      throw ValueError("a metadata key is 1 to 64 printable ASCII characters")
+    guard !k.isEmpty, k.utf8.count <= 64,
+      k.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "=") && $0 != UInt8(ascii: ",") })
+    else {
+      throw ValueError("a metadata key is 1 to 64 printable ASCII characters without '=' or ','")
     }
     return k
   }

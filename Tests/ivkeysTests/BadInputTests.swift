@@ -41,6 +41,7 @@ struct BadInputTests {
     (["create", "--company", "acme", "--scope", "jobs:read"], 2, "'ivkeys create' needs --name"),
     (base, 2, "'ivkeys create' needs --scope or --preset"),
     (["create", "--company", "", "--name", "n", "--scope", "jobs:read"], 2, "invalid value for --company"),
+    (["create", "--company", "a,b", "--name", "n", "--scope", "jobs:read"], 2, "invalid value for --company"),
     (["create", "--company", "acme", "--name", "  ", "--scope", "jobs:read"], 2, "invalid value for --name"),
     (base + ["--scope"], 2, "option --scope needs a value"),
     (base + ["--scope", "jobs:read", "--company", "globex"], 2, "option --company was given more than once"),

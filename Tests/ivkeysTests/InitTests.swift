@@ -22,6 +22,19 @@ struct InitTests {
     #expect(try s.events() == ["vault.initialized"])
   }
 
+  @Test func initWarnsAboutADirectoryOthersCanEnter() throws {
+    let s = try Sandbox(initialize: false)
+    let shared = s.dir.path + "/shared"
+    try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    let r = s.run("init", "--vault", shared + "/vault.db")
+    #expect(r.status == 0)
+    #expect(r.stderr.contains("ivkeys: warning: the directory \(shared) is accessible by group or others (mode 755)"))
+    #expect(r.stderr.contains("ivkeys: hint: chmod 700 \(shared)"))
+    #expect(s.mode(shared + "/vault.db") == 0o600)
+    let quiet = try Sandbox(initialize: false)
+    #expect(!quiet.run("init").stderr.contains("warning"))
+  }
+
   @Test func initRefusesAnExistingSecretAndLeavesNoVault() throws {
     let s = try Sandbox(initialize: false)
     try FileManager.default.createDirectory(atPath: s.dir.path + "/config", withIntermediateDirectories: true)

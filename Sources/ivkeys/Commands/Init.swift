@@ -19,6 +19,13 @@ enum InitCommand {
       ctx.stdout.line("administrator:  \(result.administrator)")
       ctx.hint("back up the secret file apart from the vault: without it no key can be verified")
     }
+    // ivkeys makes new directories 0700; one that already existed may be open to others.
+    for dir in Set([FileSystem.directory(of: result.vaultPath), FileSystem.directory(of: result.secretPath)]).sorted() {
+      if let mode = FileSystem.mode(dir), mode & 0o077 != 0 {
+        ctx.warning("the directory \(dir) is accessible by group or others (mode \(String(mode, radix: 8)))")
+        ctx.hint("chmod 700 \(dir)")
+      }
+    }
     return 0
   }
 }
