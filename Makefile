@@ -45,9 +45,9 @@ release: deps-build
 	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps-test
+	mandoc -Tlint -W warning man/ivkeys.1
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	mandoc -Tlint -W warning man/ivkeys.1
 
 demo: build
 	@sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/ivkeys"
