@@ -67,6 +67,7 @@ extension Vault {
     guard !description.allSatisfy(\.isWhitespace), description.count <= 200 else {
       throw .invalidValue(option: "--description", value: description, reason: "give 1 to 200 characters")
     }
+    do { try Fields.refuseKeys(description) } catch { throw error.for("--description", description) }
     try write { () throws(IVKeysError) in
       try requireAdmin("add scopes to the catalog")
       guard try db.scalarInt("SELECT 1 FROM scopes WHERE name = ?", [.text(name)]) == nil else {

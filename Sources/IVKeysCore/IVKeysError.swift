@@ -45,6 +45,20 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
     }
   }
 
+  /// The same error with another hint line (replacing any it had).
+  public func adding(hint: String) -> IVKeysError {
+    switch self {
+    case let .usage(m, _): return .usage(m, hint: hint)
+    case let .notFound(m, _): return .notFound(m, hint: hint)
+    case let .conflict(m, _): return .conflict(m, hint: hint)
+    case let .notPermitted(m, _): return .notPermitted(m, hint: hint)
+    case let .vault(m, _): return .vault(m, hint: hint)
+    case let .secret(m, _): return .secret(m, hint: hint)
+    case let .io(m, _): return .io(m, hint: hint)
+    case .sqlite, .crypto, .invalidValue: return .io(description, hint: hint)
+    }
+  }
+
   /// The process exit status SPEC.md assigns: 2 for usage errors, 1 for everything else.
   public var exitCode: Int32 {
     switch self {

@@ -62,6 +62,20 @@ extension Array where Element: Hashable {
   }
 }
 
+/// How a key is named on the command line.
+public enum KeyReference {
+  /// The reference without surrounding whitespace or a leading `Bearer ` (pasted from a header).
+  public static func trimmed(_ s: String) -> String {
+    var t = Substring(s).drop(while: \.isWhitespace)
+    while t.last?.isWhitespace == true { t = t.dropLast() }
+    if t.lowercased().hasPrefix("bearer ") { t = t.dropFirst(7).drop(while: \.isWhitespace) }
+    return String(t)
+  }
+
+  /// Whether a reference is (or holds) a whole key rather than an id.
+  public static func isWholeKey(_ s: String) -> Bool { Text.containsKey(s) || trimmed(s).hasPrefix("sk_") }
+}
+
 /// The most keys one `create --count` makes.
 public let maximumKeyCount = 1_000_000
 
@@ -71,6 +85,7 @@ extension Vault {
   /// Finds a key by id, unique id prefix (6+ characters) or whole key string.
   public func resolve(_ reference: String) throws(IVKeysError) -> KeyRecord {
     let id: String
+    let reference = KeyReference.trimmed(reference)
     if reference.hasPrefix("sk_") {
       switch APIKey.parse(reference) {
       case let .success(key): id = key.id
@@ -163,9 +178,13 @@ extension Vault {
 
   // MARK: - Create
 
-  /// Creates `count` keys from one draft in one transaction: all of them or none.
-  public func createKeys(_ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil)
-    throws(IVKeysError) -> CreatedBatch
+  /// Creates `count` keys from one draft in one transaction: all of them or none. `deliver` runs
+  /// inside the transaction, before COMMIT: if it cannot hand the keys over (a full disk behind
+  /// stdout, say) it throws and nothing is created, so no key exists that nobody has seen.
+  public func createKeys(
+    _ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil,
+    deliver: (CreatedBatch) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
+  ) throws(IVKeysError) -> CreatedBatch
   {
     guard count >= 1 && count <= maximumKeyCount else {
       throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
@@ -219,7 +238,9 @@ extension Vault {
         if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
       }
       guard let template else { throw .usage("nothing to create") }
-      return CreatedBatch(template: template, keys: keys)
+      let batch = CreatedBatch(template: template, keys: keys)
+      try deliver(batch)
+      return batch
     }
   }
 

@@ -165,10 +165,16 @@ extension Vault {
   }
 
   /// Replaces an active key with a new one carrying every setting. The old key stays valid as
-  /// `rotating` until `grace` seconds pass; a grace of 0 revokes it at once.
-  public func rotateKey(_ reference: String, grace: Int64) throws(IVKeysError) -> Rotation {
+  /// `rotating` until `grace` seconds pass; a grace of 0 revokes it at once. Rotating an ATS key
+  /// makes a new ATS key, so it takes an administrator. `deliver` runs before COMMIT, as in
+  /// `createKeys`.
+  public func rotateKey(
+    _ reference: String, grace: Int64,
+    deliver: (Rotation) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
+  ) throws(IVKeysError) -> Rotation {
     try write { () throws(IVKeysError) -> Rotation in
       let old = try resolve(reference)
+      if old.type == .ats { try requireAdmin("rotate an ATS key") }
       guard old.status == .active else {
         let why = old.status == .rotating ? "it was already rotated (replaced by \(old.replacedBy ?? "?"))" : "it is \(old.status.rawValue)"
         throw .conflict("key \(old.id) cannot be rotated: \(why)", hint: old.status == .suspended ? "resume it first" : nil)
@@ -215,7 +221,9 @@ extension Vault {
           event: "key.revoked", keyID: old.id, company: old.company,
           detail: .object([("reason", .string("rotated with no grace period")), ("previous_status", .string("active"))])), at: t)
       }
-      return Rotation(new: CreatedKey(key: key, record: made), old: try resolve(old.id))
+      let rotation = Rotation(new: CreatedKey(key: key, record: made), old: try resolve(old.id))
+      try deliver(rotation)
+      return rotation
     }
   }
 

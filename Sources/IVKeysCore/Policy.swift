@@ -92,6 +92,14 @@ public enum Scopes {
 
 /// Checks for the free-form values a key carries.
 public enum Fields {
+  /// Refuses text holding a whole key: names, reasons and metadata end up in the audit log,
+  /// which can never be edited, and a key must never be stored.
+  static func refuseKeys(_ s: String) throws(ValueError) {
+    if Text.containsKey(s) {
+      throw ValueError("it contains an API key; refer to keys by their id, never by the key itself")
+    }
+  }
+
   /// A company id: 1 to 128 printable ASCII characters, no spaces or commas (lists of companies
   /// are comma-separated).
   public static func company(_ s: String) throws(ValueError) -> String {
@@ -99,6 +107,7 @@ public enum Fields {
     guard s.utf8.count <= 128, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ",") }) else {
       throw ValueError("a company id is 1 to 128 printable ASCII characters without spaces or commas")
     }
+    try refuseKeys(s)
     return s
   }
 
@@ -114,6 +123,7 @@ public enum Fields {
   public static func name(_ s: String) throws(ValueError) -> String {
     guard !s.allSatisfy(\.isWhitespace) else { throw ValueError("a name cannot be empty") }
     guard s.count <= 200 else { throw ValueError("a name is at most 200 characters") }
+    try refuseKeys(s)
     return s
   }
 
@@ -121,6 +131,7 @@ public enum Fields {
   public static func reason(_ s: String) throws(ValueError) -> String {
     guard !s.allSatisfy(\.isWhitespace) else { throw ValueError("a reason cannot be empty") }
     guard s.count <= 500 else { throw ValueError("a reason is at most 500 characters") }
+    try refuseKeys(s)
     return s
   }
 
@@ -140,6 +151,7 @@ public enum Fields {
     let k = String(s[..<eq]), v = String(s[s.index(after: eq)...])
     try metadataKey(k)
     guard v.count <= 1000 else { throw ValueError("a metadata value is at most 1000 characters") }
+    try refuseKeys(v)
     return (k, v)
   }
 
@@ -154,10 +166,16 @@ public enum Fields {
     return k
   }
 
-  /// An administrator's user name: 1 to 64 characters, no spaces, slashes or control characters.
+  /// An administrator's user name, as POSIX portable user names are: 1 to 64 of `A-Z a-z 0-9 . _ -`,
+  /// not starting with `-`.
   public static func userName(_ s: String) throws(ValueError) -> String {
-    guard !s.isEmpty, s.utf8.count <= 64, s.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7f && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }) else {
-      throw ValueError("a user name is 1 to 64 characters without spaces, slashes or colons")
+    let ok = s.utf8.allSatisfy {
+      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+        || $0 == UInt8(ascii: "-")
+    }
+    guard !s.isEmpty, s.utf8.count <= 64, ok, !s.hasPrefix("-") else {
+      throw ValueError("a user name is 1 to 64 letters, digits, '.', '_' or '-'")
     }
     return s
   }

@@ -32,7 +32,8 @@ public struct SecretFile {
   /// read (OpenSSH refuses such private keys too), holding at least 32 bytes. A trailing newline
   /// is not part of the secret.
   public static func load(path: String) throws(IVKeysError) -> SecretFile {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    // O_NONBLOCK: a FIFO put in the secret's place must not hang every command.
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
       let e = errno
       if e == ENOENT {

@@ -1,18 +1,20 @@
 /// Text helpers shared by the library and the command layer.
 public enum Text {
-  /// Escapes control characters (C0, DEL, C1) so that stored text cannot move the cursor or
-  /// recolor a terminal: `\n`, `\t`, `\r`, others as `\x1b` or `\u{9b}`.
+  /// Escapes what could repaint or reorder a terminal line: control characters (C0, DEL, C1),
+  /// line and paragraph separators and bidirectional overrides, as `\n`, `\t`, `\r`, `\x1b` or
+  /// `\u{202e}`. A backslash is doubled, so an escaped character never looks like typed text.
   public static func escapeControl(_ s: String) -> String {
-    guard s.unicodeScalars.contains(where: needsEscape) else { return s }
+    guard s.unicodeScalars.contains(where: { needsEscape($0) || $0 == "\\" }) else { return s }
     var out = ""
     for u in s.unicodeScalars {
       switch u {
       case "\n": out += "\\n"
       case "\t": out += "\\t"
       case "\r": out += "\\r"
+      case "\\": out += "\\\\"
       case _ where u.value < 0x20 || u.value == 0x7f:
         out += "\\x" + hex2(u.value)
-      case _ where (0x80...0x9f).contains(u.value) || u.value == 0x2028 || u.value == 0x2029:
+      case _ where needsEscape(u):
         out += "\\u{" + String(u.value, radix: 16) + "}"
       default: out.unicodeScalars.append(u)
       }
@@ -21,13 +23,71 @@ public enum Text {
   }
 
   private static func needsEscape(_ u: Unicode.Scalar) -> Bool {
-    u.value < 0x20 || u.value == 0x7f || (0x80...0x9f).contains(u.value)
-      || u.value == 0x2028 || u.value == 0x2029
+    let v = u.value
+    return v < 0x20 || v == 0x7f || (0x80...0x9f).contains(v) || v == 0x2028 || v == 0x2029
+      || (0x202a...0x202e).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200e || v == 0x200f
   }
 
   private static func hex2(_ v: UInt32) -> String {
     let s = String(v, radix: 16)
     return s.count == 1 ? "0" + s : s
+  }
+
+  // MARK: - Keys in text
+
+  /// Byte offsets of the whole keys in `s` whose checksum is valid (found as `scan` will).
+  public static func keyOffsets(in s: String) -> [Range<Int>] {
+    let b = Array(s.utf8)
+    var found = [Range<Int>]()
+    var i = 0
+    while i + APIKey.length <= b.count {
+      if b[i] == UInt8(ascii: "s") && b[i + 1] == UInt8(ascii: "k") && b[i + 2] == UInt8(ascii: "_") {
+        let ok = b[i..<(i + APIKey.length)].withContiguousStorageIfAvailable { p -> Bool in
+          if case .success = APIKey.parse(bytes: UnsafeBufferPointer(rebasing: p[...])) { return true }
+          return false
+        } ?? false
+        if ok {
+          found.append(i..<(i + APIKey.length))
+          i += APIKey.length
+          continue
+        }
+      }
+      i += 1
+    }
+    return found
+  }
+
+  /// Whether `s` holds a whole key anywhere.
+  public static func containsKey(_ s: String) -> Bool { !keyOffsets(in: s).isEmpty }
+
+  /// `s` with anything that starts like a key (`sk_live_` or `sk_test_` and 20 or more further
+  /// characters) cut to `sk_live_<id>_…`: no message ever carries a secret, whole or damaged.
+  public static func redactKeys(_ s: String) -> String {
+    let b = Array(s.utf8)
+    func isKeyByte(_ c: UInt8) -> Bool { Base62.value(of: c) != nil || c == UInt8(ascii: "_") }
+    var out = [UInt8]()
+    out.reserveCapacity(b.count)
+    var i = 0
+    var changed = false
+    while i < b.count {
+      if i + 8 <= b.count, b[i] == UInt8(ascii: "s"), b[i + 1] == UInt8(ascii: "k"), b[i + 2] == UInt8(ascii: "_"),
+        b[i + 7] == UInt8(ascii: "_"),
+        Array(b[(i + 3)..<(i + 7)]) == Array("live".utf8) || Array(b[(i + 3)..<(i + 7)]) == Array("test".utf8)
+      {
+        var end = i + 8
+        while end < b.count && isKeyByte(b[end]) { end += 1 }
+        if end - i >= 28 {
+          out.append(contentsOf: b[i..<min(end, i + 8 + APIKey.idLength)])
+          out.append(contentsOf: "_…".utf8)
+          i = end
+          changed = true
+          continue
+        }
+      }
+      out.append(b[i])
+      i += 1
+    }
+    return changed ? String(decoding: out, as: UTF8.self) : s
   }
 
   /// Whether a string has any control character at all.

@@ -105,7 +105,7 @@ public enum Time {
     guard (1...12).contains(m) else { throw ValueError("month \(m) is out of range") }
     guard d >= 1 && d <= daysInMonth(y, m) else { throw ValueError("day \(d) is out of range for that month") }
     var t = daysFromCivil(y, m, d) * 86400
-    if b.count == 10 { return t }
+    if b.count == 10 { return try inRange(t) }
     guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), let hh = number(11..<13),
       b[13] == UInt8(ascii: ":"), let mm = number(14..<16), b[16] == UInt8(ascii: ":"), let ss = number(17..<19)
     else { throw expected }
@@ -121,13 +121,21 @@ public enum Time {
     guard i < b.count else { throw ValueError("an RFC 3339 time needs a zone: Z or +HH:MM") }
     if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
       guard i + 1 == b.count else { throw expected }
-      return t
+      return try inRange(t)
     }
     guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, let oh = number(i + 1..<i + 3),
       b[i + 3] == UInt8(ascii: ":"), let om = number(i + 4..<i + 6), oh < 24, om < 60
     else { throw ValueError("an RFC 3339 time needs a zone: Z or +HH:MM") }
     let offset = oh * 3600 + om * 60
-    return b[i] == UInt8(ascii: "+") ? t - offset : t + offset
+    return try inRange(b[i] == UInt8(ascii: "+") ? t - offset : t + offset)
+  }
+
+  /// The first and last second ivkeys writes in four-digit years: 0001-01-01 to 9999-12-31.
+  static let supported: ClosedRange<Timestamp> = daysFromCivil(1, 1, 1) * 86400...daysFromCivil(9999, 12, 31) * 86400 + 86399
+
+  private static func inRange(_ t: Timestamp) throws(ValueError) -> Timestamp {
+    guard supported.contains(t) else { throw ValueError("dates run from 0001-01-01 to 9999-12-31") }
+    return t
   }
 
   // MARK: - Durations

@@ -40,9 +40,8 @@ public final class Vault {
     if version == 0 {
       throw .vault("\(path) is not an ivkeys vault (it has no ivkeys schema)", hint: "check --vault or IVKEYS_VAULT")
     }
-    if version < Schema.currentVersion {
-      try Schema.migrate(db)
-    }
+    // The secret is checked before anything is written, migrations included: a wrong secret
+    // file must not change the vault.
     let recorded = try db.scalarText("SELECT value FROM meta WHERE name = 'secret_fingerprint'") ?? ""
     let expected = secret.fingerprint
     guard Crypto.constantTimeEqual(Array(recorded.utf8), Array(expected.utf8)) else {
@@ -50,8 +49,34 @@ public final class Vault {
         "the secret file \(secretPath) does not match the vault \(path) (fingerprint \(expected), the vault expects \(recorded))",
         hint: "use the secret file this vault was created with (--secret-file or IVKEYS_SECRET_FILE)")
     }
-    return Vault(db: db, secret: secret, actor: actor)
+    if version < Schema.currentVersion {
+      try Schema.migrate(db)
+    }
+    let vault = Vault(db: db, secret: secret, actor: actor)
+    vault.notices = tightenModes(path)
+    return vault
   }
+
+  /// Warnings the command layer should show (for example a file mode that was fixed).
+  public internal(set) var notices: [String] = []
+
+  /// The vault and its `-wal`/`-shm` files are the owner's alone (SPEC: 0600 whatever the umask).
+  /// A looser mode is fixed when we own the file and reported either way.
+  static func tightenModes(_ path: String) -> [String] {
+    var notices = [String]()
+    for file in [path, path + "-wal", path + "-shm"] {
+      var st = stat()
+      guard stat(file, &st) == 0, st.st_mode & 0o077 != 0 else { continue }
+      let before = String(st.st_mode & 0o777, radix: 8)
+      if st.st_uid == geteuid() && chmod(file, 0o600) == 0 {
+        notices.append("\(file) was mode \(before); it is now 600")
+      } else {
+        notices.append("\(file) is mode \(before), readable by others; chmod 600 \(file)")
+      }
+    }
+    return notices
+  }
+
 
   /// What `init` created.
   public struct Initialized: Sendable {
@@ -67,6 +92,9 @@ public final class Vault {
   public static func initialize(path: String, secretPath: String, actor: Actor, now: Timestamp = Time.now())
     throws(IVKeysError) -> Initialized
   {
+    guard path != secretPath else {
+      throw .usage("the vault and the secret file cannot be the same file (\(path))", hint: "keep the secret apart from the vault")
+    }
     if FileSystem.exists(path) {
       throw .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere")
     }

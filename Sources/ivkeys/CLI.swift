@@ -10,6 +10,8 @@ enum CLI {
   static func main(_ args: [String], environment: [String: String]) -> Int32 {
     // Files ivkeys creates are the user's alone whatever the caller's umask.
     umask(0o077)
+    // A closed pipe is handled where output is written (see Output.flush).
+    signal(SIGPIPE, SIG_IGN)
     let stdout = Output(fd: 1)
     let stderr = Output(fd: 2)
     defer {
@@ -20,8 +22,7 @@ enum CLI {
     do {
       inv = try Parser.parse(args)
     } catch {
-      stderr.line("ivkeys: error: \(error)")
-      if let h = error.hint { stderr.line("ivkeys: hint: \(h)") }
+      report(error.description, hint: error.hint, to: stderr)
       return 2
     }
     if inv.flag("version") {
@@ -39,9 +40,15 @@ enum CLI {
       return try run(inv, ctx)
     } catch {
       stdout.flush()
-      stderr.line("ivkeys: error: \(error)")
-      if let h = error.hint { stderr.line("ivkeys: hint: \(h)") }
+      report(error.description, hint: error.hint, to: stderr)
       return error.exitCode
     }
+  }
+
+  /// Prints an error and its hint. Any key in the text is masked: an error message must never
+  /// carry a secret, even one the user typed in the wrong place.
+  static func report(_ message: String, hint: String?, to stderr: Output) {
+    stderr.line("ivkeys: error: " + Text.redactKeys(message))
+    if let hint { stderr.line("ivkeys: hint: " + Text.redactKeys(hint)) }
   }
 }

@@ -174,7 +174,8 @@ let commandTable: [CommandSpec] = [
     options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")],
     run: StatusCommand.suspend),
   CommandSpec(
-    "resume", "re-enable a suspended key", synopsis: "ID", arguments: 1...1,
+    "resume", "re-enable a suspended key", synopsis: "ID [--reason TEXT]", arguments: 1...1,
+    options: [OptionSpec("reason", "TEXT", "why (optional; recorded in the audit log)")],
     run: StatusCommand.resume),
   CommandSpec(
     "revoke", "disable a key for good", synopsis: "ID --reason TEXT", arguments: 1...1,

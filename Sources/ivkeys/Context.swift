@@ -62,9 +62,9 @@ final class Context {
 
   // MARK: - Messages
 
-  func warning(_ message: String) { stderr.line("ivkeys: warning: \(message)") }
-  func hint(_ message: String) { stderr.line("ivkeys: hint: \(message)") }
-  func note(_ message: String) { stderr.line("ivkeys: \(message)") }
+  func warning(_ message: String) { stderr.line("ivkeys: warning: " + Text.redactKeys(message)) }
+  func hint(_ message: String) { stderr.line("ivkeys: hint: " + Text.redactKeys(message)) }
+  func note(_ message: String) { stderr.line("ivkeys: " + Text.redactKeys(message)) }
 
   // MARK: - Paths and the vault
 
@@ -100,6 +100,8 @@ final class Context {
 
   /// Opens the vault for this command.
   func openVault() throws(IVKeysError) -> Vault {
-    try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor)
+    let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor)
+    for notice in vault.notices { warning(notice) }
+    return vault
   }
 }

@@ -33,17 +33,37 @@ final class Output {
     write("\n")
   }
 
+  /// The first write error, as an errno value.
+  private(set) var failure: Int32?
+
+  /// Writes the buffer out. A reader that went away (EPIPE) ends the process as SIGPIPE would
+  /// (the CLI ignores the signal so that this is a choice): an open transaction then never
+  /// commits. Other errors are kept for `flushChecked`.
   func flush() {
     var offset = 0
-    while offset < buffer.count {
+    while offset < buffer.count, failure == nil {
       let n = buffer[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
       if n < 0 {
-        if errno == EINTR { continue }
-        break  // EPIPE and friends: the reader has gone; nothing useful to do
+        let e = errno
+        if e == EINTR { continue }
+        if e == EPIPE {
+          signal(SIGPIPE, SIG_DFL)
+          raise(SIGPIPE)
+        }
+        failure = e
+        break
       }
       offset += n
     }
     buffer.removeAll(keepingCapacity: true)
+  }
+
+  /// Flushes and reports any write error so far: for output that must arrive, like new keys.
+  func flushChecked(_ what: String) throws(IVKeysError) {
+    flush()
+    if let failure {
+      throw .io("cannot write \(what) to standard output: \(String(cString: strerror(failure)))")
+    }
   }
 }
 

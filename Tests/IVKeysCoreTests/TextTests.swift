@@ -31,10 +31,32 @@ struct TextTests {
 
   @Test("plain text is left alone")
   func plainTextUnchanged() {
-    for s in ["", "hello", "Billing sync (prod) — v2", "héllo 😀 中文", "back\\slash"] {
+    for s in ["", "hello", "Billing sync (prod) — v2", "héllo 😀 中文"] {
       #expect(Text.escapeControl(s) == s)
       #expect(!Text.hasControl(s))
     }
+  }
+
+  @Test("a backslash is doubled, so typed text never looks like an escape; bidi overrides are escaped")
+  func backslashAndBidi() {
+    #expect(Text.escapeControl("back\\slash") == "back\\\\slash")
+    #expect(Text.escapeControl("\\x1b") != Text.escapeControl("\u{1b}"))
+    #expect(Text.escapeControl("abc\u{202e}fed") == "abc\\u{202e}fed")
+    #expect(Text.escapeControl("\u{2066}x\u{2069}") == "\\u{2066}x\\u{2069}")
+  }
+
+  @Test("keys in text are found by checksum and masked in messages")
+  func keysInText() throws {
+    let key = try APIKey.generate(env: .live)
+    #expect(Text.containsKey("leaked: \(key.string) yesterday"))
+    #expect(!Text.containsKey("sk_live_" + String(repeating: "a", count: 82)))
+    let masked = Text.redactKeys("bad value ' \(key.string)x'")
+    #expect(!masked.contains(String(key.string.dropFirst(41))))
+    #expect(masked.contains("sk_live_\(key.id)_…"))
+    // A damaged key (no valid checksum) is masked too: its secret digits are still secret.
+    let damaged = String(key.string.dropLast(3))
+    #expect(!Text.redactKeys(damaged).contains(String(damaged.dropFirst(41))))
+    #expect(Text.redactKeys("sk_live_short and sk_prod_x") == "sk_live_short and sk_prod_x")
   }
 
   @Test("edit distance")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 @Suite("admin, scopes and audit")
 struct AdminScopesAuditTests {
@@ -98,6 +99,30 @@ struct AdminScopesAuditTests {
     #expect(entries[0]["prev_hash"] as? String == String(repeating: "0", count: 64))
     #expect(entries[1]["prev_hash"] as? String == entries[0]["hash"] as? String)
     #expect((entries[1]["hash"] as? String)?.count == 64)
+    // Recompute every hash as the documented construction says, with an encoder written here:
+    // HMAC-SHA256 keyed with HMAC-SHA256(secret, "ivkeys audit chain v1"), over the previous
+    // hash in hex followed by each field as a presence byte, a 4-byte big-endian length and UTF-8.
+    var secret = try Data(contentsOf: URL(fileURLWithPath: s.secret))
+    if secret.last == 0x0a { secret.removeLast() }
+    let chainKey = Crypto.hmacSHA256(key: Array(secret), message: Array("ivkeys audit chain v1".utf8))
+    var prev = String(repeating: "0", count: 64)
+    for e in entries {
+      var message = Array(prev.utf8)
+      let stored = try #require(try s.database().scalarText("SELECT detail FROM audit WHERE seq = ?", [.int(Int64(e["seq"] as! Int))]))
+      let fields: [String?] = ["\(e["seq"] as! Int)", e["at"] as? String, e["event"] as? String, e["actor"] as? String,
+                               e["os_user"] as? String, e["key_id"] as? String, e["company"] as? String, e["ip"] as? String, stored]
+      for f in fields {
+        guard let f else { message.append(0); continue }
+        message.append(1)
+        let n = UInt32(f.utf8.count)
+        message += [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)]
+        message += Array(f.utf8)
+      }
+      let expected = Crypto.hmacSHA256(key: chainKey, message: message).map { String(format: "%02x", $0) }.joined()
+      #expect(e["hash"] as? String == expected, "entry \(e["seq"] ?? "?") is not chained as documented")
+      prev = expected
+    }
+
     let db = try s.database()
     #expect(throws: (any Error).self) { try db.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 1") }
     #expect(throws: (any Error).self) { try db.execute("DELETE FROM audit WHERE seq = 2") }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 @Suite("create")
 struct CreateTests {
@@ -96,6 +97,52 @@ struct CreateTests {
     #expect(!readOnly.stderr.contains("warning"))
   }
 
+  @Test func outputThatCannotBeDeliveredCreatesNothing() throws {
+    let s = try Sandbox()
+    let audits = s.auditCount
+    // stdout on /dev/full: the write fails, so the keys must not exist.
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+    p.arguments = ["create", "--company", "acme", "--name", "n", "--scope", "jobs:read", "--count", "5", "-q"]
+    p.environment = s.processEnvironment([:])
+    p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
+    let err = s.dir.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    p.standardError = try FileHandle(forWritingTo: err)
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 1)
+    #expect(try String(contentsOf: err, encoding: .utf8).contains("cannot write the new keys to standard output"))
+    #expect(s.keyCount == 0 && s.auditCount == audits)
+    // A reader that goes away early (a closed pipe) also leaves nothing behind.
+    let sh = Process()
+    sh.executableURL = URL(fileURLWithPath: "/bin/sh")
+    sh.arguments = ["-c", "\"$0\" create --company acme --name n --scope jobs:read --count 20000 -q | head -c 10 >/dev/null", Sandbox.binary]
+    sh.environment = s.processEnvironment([:])
+    try sh.run()
+    sh.waitUntilExit()
+    #expect(s.keyCount == 0 && s.auditCount == audits)
+  }
+
+  @Test func aKeyInFreeTextIsRefusedAndNeverEchoed() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let keys = s.keyCount, audits = s.auditCount
+    for args in [["revoke", k.id, "--reason", "leaked: \(k.key)"], ["update", k.id, "--name", "copy \(k.key)"],
+                 ["update", k.id, "--meta", "k=\(k.key)"], ["create", "--company", "a", "--name", k.key, "--scope", "jobs:read"]] {
+      let r = s.run(args)
+      #expect(r.status == 2, "\(args)")
+      #expect(r.stderr.contains("contains an API key"))
+      #expect(!r.stderr.contains(k.key) && !r.stdout.contains(k.key))
+    }
+    for ref in [" \(k.key)", "Bearer \(k.key)", k.key + "x", String(k.key.dropLast())] {
+      let r = s.run("show", ref)
+      #expect(!r.stderr.contains(String(k.key.dropFirst(41).prefix(20))), "secret digits echoed for \(ref.count) chars")
+    }
+    #expect(s.run("show", "Bearer \(k.key)", "-q").stdout == k.id + "\n")
+    #expect(s.keyCount == keys && s.auditCount == audits)
+  }
+
   @Test func atsKeysNeedAnAdministratorAndLinks() throws {
     let s = try Sandbox()
     let r = s.run("create", "--company", "greenhouse", "--name", "ATS", "--type", "ats", "--link-company", "acme,globex",
@@ -119,6 +166,12 @@ struct CreateTests {
     let relink = s.run("update", obj["id"] as! String, "--link-company", "initech")
     #expect(relink.status == 1)
     #expect(relink.stderr.contains("administrator"))
+    // Rotating makes a new ATS key, so it takes an administrator too.
+    let rotate = s.run("rotate", obj["id"] as! String)
+    #expect(rotate.status == 1)
+    #expect(rotate.stderr.contains("only a vault administrator may rotate an ATS key"))
+    #expect(!rotate.stdout.contains("sk_live_"))
+    #expect(s.keyCount == keys && s.auditCount == audits)
   }
 
   @Test func vaultFilesNeverHoldAKeyOrItsSecret() throws {
@@ -138,14 +191,20 @@ struct CreateTests {
     for k in keys {
       #expect(k.count == 90)
       #expect(bytes.range(of: Data(k.utf8)) == nil, "the whole key is in the vault")
-      let secretPart = String(k.suffix(49))  // 43 secret digits and 6 check digits
+      let secretPart = String(k.dropFirst(41).prefix(43))  // after "sk_live_", 32 id digits and "_"
+      #expect(secretPart.count == 43)
       #expect(bytes.range(of: Data(secretPart.utf8)) == nil, "the secret part is in the vault")
     }
     let secretFile = try Data(contentsOf: URL(fileURLWithPath: s.secret))
     let secretText = secretFile.prefix(while: { $0 != 0x0a })
     #expect(bytes.range(of: secretText) == nil, "the server secret is in the vault")
-    // The digest of each key is there instead: the check above is not vacuous.
+    // What is stored instead is HMAC-SHA256(server secret, whole key): a known answer per key.
     #expect(s.keyCount == 22)
-    _ = holder
+    let secretKey = Array(secretText)
+    for k in keys {
+      let id = String(k.dropFirst(8).prefix(32))
+      let stored = try #require(try holder.statement("SELECT digest FROM keys WHERE id = ?").first([.text(id)]) { $0.blob(0) })
+      #expect(stored == Crypto.hmacSHA256(key: secretKey, message: Array(k.utf8)))
+    }
   }
 }

@@ -27,8 +27,16 @@ struct RobustnessTests {
   @Test func sigkillDuringABulkCreateLeavesAllOrNothing() throws {
     let s = try Sandbox()
     let (p, _, _) = try s.start(["create", "--company", "acme", "--name", "bulk", "--scope", "jobs:read", "--count", "300000", "-q"])
-    // Kill it at a random moment while it works (a debug build needs several seconds for 300,000 keys).
-    usleep(UInt32.random(in: 200_000...1_500_000))
+    // Wait until it is writing inside its transaction (the WAL grows past 1 MiB), then kill it
+    // at a random moment after that.
+    let wal = s.vault + "-wal"
+    var waited = 0
+    while ((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0) < 1 << 20 && p.isRunning && waited < 60_000 {
+      usleep(10_000)
+      waited += 10
+    }
+    #expect(p.isRunning, "the batch finished before it could be killed")
+    usleep(UInt32.random(in: 0...500_000))
     kill(p.processIdentifier, SIGKILL)
     p.waitUntilExit()
     let db = try s.database()

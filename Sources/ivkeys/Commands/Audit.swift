@@ -22,6 +22,7 @@ enum AuditCommand {
     }
     let vault = try ctx.openVault()
     if let k = inv.value("key") {
+      ShowCommand.warnIfWholeKey(k, ctx)
       // An id that no longer resolves (or never did) still filters: the log outlives keys.
       do throws(IVKeysError) { filter.keyID = try vault.resolve(k).id } catch {
         guard case .notFound = error, k.utf8.count == APIKey.idLength else {

@@ -43,17 +43,46 @@ enum CreateCommand {
 
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal && count >= 10_000
-    let batch = try vault.createKeys(draft, count: count, progress: showProgress ? { n in
-      ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
-      ctx.stderr.flush()
-    } : nil)
-    if showProgress { ctx.stderr.line() }
+    var delivered = false
+    do throws(IVKeysError) {
+      _ = try vault.createKeys(
+        draft, count: count,
+        progress: showProgress ? { n in
+          ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
+          ctx.stderr.flush()
+        } : nil,
+        deliver: { (batch) throws(IVKeysError) in
+          if showProgress { ctx.stderr.line() }
+          print(batch, single: count == 1 && inv.value("count") == nil, ctx)
+          try ctx.stdout.flushChecked(count == 1 ? "the new key" : "the new keys")
+          delivered = true
+        })
+    } catch {
+      throw delivered ? error.adding(hint: "the keys printed above were not stored and will not work") : error
+    }
+    if ctx.format == .table {
+      ctx.hint(count == 1 ? "this is the only time the key is shown; store it now" : "this is the only time these keys are shown; store them now")
+    }
+    if Scopes.isHighPrivilege(scopes) {
+      if draft.expiresAt == nil {
+        ctx.warning("this key has write or wildcard scopes and no expiry")
+        ctx.hint("give high-privilege keys an expiry within 90 days: --expires-in 90d")
+      } else if let e = draft.expiresAt, e - now > 90 * 86400 {
+        ctx.warning("this key has write or wildcard scopes and expires more than 90 days from now")
+        ctx.hint("give high-privilege keys an expiry within 90 days: --expires-in 90d")
+      }
+    }
+    return 0
+  }
 
+  /// Prints a batch in the chosen format. Keys go out one by one: a million fit in memory only
+  /// because nothing per key but the key itself is held.
+  static func print(_ batch: CreatedBatch, single: Bool, _ ctx: Context) {
     switch ctx.format {
     case .quiet:
       for k in batch.keys { ctx.stdout.line(k.string) }
     case .json:
-      if count == 1 && inv.value("count") == nil {
+      if single {
         ctx.stdout.line(KeyRendering.json(batch.template, key: batch.keys[0].string))
       } else {
         ctx.stdout.write("[")
@@ -74,18 +103,6 @@ enum CreateCommand {
       table.measure(row(batch.keys[0]))
       ctx.stdout.line(table.header())
       for k in batch.keys { ctx.stdout.line(table.render(row(k))) }
-      ctx.hint(count == 1 ? "this is the only time the key is shown; store it now" : "this is the only time these keys are shown; store them now")
     }
-    if Scopes.isHighPrivilege(scopes) {
-      if draft.expiresAt == nil {
-        ctx.warning("this key has write or wildcard scopes and no expiry")
-        ctx.hint("give high-privilege keys an expiry within 90 days: --expires-in 90d")
-      } else if let e = draft.expiresAt, e - now > 90 * 86400 {
-        ctx.warning("this key has write or wildcard scopes and expires more than 90 days from now")
-        ctx.hint("give high-privilege keys an expiry within 90 days: --expires-in 90d")
-      }
-    }
-    return 0
   }
 }
-

@@ -15,7 +15,11 @@ enum ListCommand {
     filter.env = try KeyOptions.env(inv)
     filter.type = try KeyOptions.type(inv)
     filter.tag = try inv.parse("tag", Fields.tag)
-    filter.scope = try KeyOptions.scopes(inv, "scope").first
+    let scopes = try KeyOptions.scopes(inv, "scope")
+    guard scopes.count <= 1 else {
+      throw .invalidValue(option: "--scope", value: inv.value("scope") ?? "", reason: "list filters on one scope at a time")
+    }
+    filter.scope = scopes.first
     filter.expiringWithin = try inv.parse("expiring-within", Time.parseDuration)
     let vault = try ctx.openVault()
     let out = ctx.stdout

@@ -7,14 +7,26 @@ enum RotateCommand {
     let grace = try inv.parse("grace", Time.parseDuration) ?? 24 * 3600
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
-    let r = try vault.rotateKey(reference, grace: grace)
-    switch ctx.format {
-    case .quiet: ctx.stdout.line(r.new.key.string)
-    case .json: ctx.stdout.line(KeyRendering.json(r.new.record, key: r.new.key.string))
-    case .table:
-      Table.print(["ID", "ENV", "COMPANY", "NAME", "KEY"],
-                  [[Cell(r.new.record.id), Cell(r.new.record.env.rawValue), Cell(r.new.record.company),
-                    Cell(r.new.record.name), Cell(r.new.key.string)]], to: ctx.stdout, color: ctx.useColor)
+    var delivered = false
+    let r: Vault.Rotation
+    do throws(IVKeysError) {
+      r = try vault.rotateKey(reference, grace: grace) { (r) throws(IVKeysError) in
+        let new = r.new
+        switch ctx.format {
+        case .quiet: ctx.stdout.line(new.key.string)
+        case .json: ctx.stdout.line(KeyRendering.json(new.record, key: new.key.string))
+        case .table:
+          Table.print(["ID", "ENV", "COMPANY", "NAME", "KEY"],
+                      [[Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
+                        Cell(new.record.name), Cell(new.key.string)]], to: ctx.stdout, color: ctx.useColor)
+        }
+        try ctx.stdout.flushChecked("the new key")
+        delivered = true
+      }
+    } catch {
+      throw delivered ? error.adding(hint: "the key printed above was not stored and will not work") : error
+    }
+    if ctx.format == .table {
       if grace == 0 {
         ctx.note("the old key \(r.old.id) is revoked")
       } else {

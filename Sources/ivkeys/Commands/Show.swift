@@ -13,7 +13,7 @@ enum ShowCommand {
   /// A whole key on the command line is only used for its id, but it is now in `ps` and the
   /// shell's history; say so.
   static func warnIfWholeKey(_ reference: String, _ ctx: Context) {
-    if reference.hasPrefix("sk_") && reference.utf8.count == APIKey.length {
+    if KeyReference.isWholeKey(reference) {
       ctx.warning("a whole key on the command line is visible in ps and shell history; only its id is used, pass the id instead")
     }
   }

@@ -8,7 +8,7 @@ enum StatusCommand {
 
   static func change(_ action: Vault.StatusAction, _ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
     let reference = inv.arguments[0]
-    let reason: String? = action == .resume ? nil : try inv.required("reason", Fields.reason)
+    let reason: String? = action == .resume ? try inv.parse("reason", Fields.reason) : try inv.required("reason", Fields.reason)
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
     let record = try vault.changeStatus(reference, action, reason: reason)
