@@ -45,7 +45,7 @@ release: deps-build
 	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps-test
-	mandoc -Tlint -W warning man/ivkeys.1
+	@echo "mandoc -Tlint man/ivkeys.1"; out=$$(mandoc -Tlint man/ivkeys.1 2>&1); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

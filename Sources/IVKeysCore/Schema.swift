@@ -73,7 +73,33 @@ public enum Schema {
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: DELETE is not allowed'); END;
+    """,
+    // 2: usage by endpoint and by day, rate-limit windows shared across processes, and the
+    // request ids already imported from gateway logs.
     """
+    CREATE TABLE usage_endpoints (
+      key_id TEXT NOT NULL,
+      endpoint TEXT NOT NULL,
+      count INTEGER NOT NULL DEFAULT 0,
+      errors INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (key_id, endpoint)
+    ) WITHOUT ROWID;
+    CREATE TABLE usage_daily (
+      key_id TEXT NOT NULL,
+      day TEXT NOT NULL,
+      count INTEGER NOT NULL DEFAULT 0,
+      errors INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (key_id, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE rate_windows (
+      key_id TEXT PRIMARY KEY,
+      window_start INTEGER NOT NULL,
+      count INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE imported_requests (
+      request_id TEXT PRIMARY KEY
+    ) WITHOUT ROWID;
+    """,
   ]
 
   /// Applies every migration above the vault's version, each in its own IMMEDIATE transaction.

@@ -182,6 +182,39 @@ let commandTable: [CommandSpec] = [
     options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")],
     run: StatusCommand.revoke),
   CommandSpec(
+    "verify", "decide whether a key may make a request (reads the key from stdin)",
+    synopsis: "--company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--env live|test] [--key-file PATH] < key",
+    options: [
+      OptionSpec("company", "ID", "the company the request is for (required)"),
+      OptionSpec("scope", "SCOPE", "the scope the request needs (required)"),
+      OptionSpec("ip", "ADDR", "the client's IPv4 or IPv6 address"),
+      OptionSpec("endpoint", "ENDPOINT", "the endpoint, for usage statistics (\"GET /v1/jobs\")"),
+      OptionSpec("env", "live|test", "the environment the request arrived in"),
+      OptionSpec("key-file", "PATH", "read the key from this file instead of stdin"),
+      OptionSpec("key", "KEY", "refused: argv is visible to every user; use stdin, --key-file or IVKEYS_KEY"),
+      OptionSpec("batch", "read JSON lines of requests on stdin, write one JSON decision a line"),
+    ],
+    conflicts: [("batch", "company"), ("batch", "scope"), ("batch", "ip"), ("batch", "endpoint"), ("batch", "env"),
+                ("batch", "key-file")],
+    discussion: """
+      The key comes from stdin (a bare key or a whole 'Authorization: Bearer <key>' line), from
+      --key-file, or from IVKEYS_KEY; never from the command line. Exit status: 0 allowed,
+      10 authentication failed (401), 11 not allowed (403), 12 rate limited (429), 1 when the
+      decision could not be recorded (fail closed), 2 for bad options.
+      With --batch each input line is {"key","company","scope","ip","endpoint","env"}.
+      """,
+    run: VerifyCommand.run),
+  CommandSpec(
+    "usage", "a key's usage: last used, requests, error rate, top endpoints",
+    synopsis: "ID [--top N] | import FILE|-", arguments: 0...1,
+    options: [OptionSpec("top", "N", "how many endpoints to show (default 5)")],
+    subcommands: [
+      CommandSpec(
+        "import", "count requests from gateway logs (JSON lines; each request_id once)", synopsis: "FILE|-",
+        arguments: 1...1, run: UsageCommand.importLogs),
+    ],
+    run: UsageCommand.show),
+  CommandSpec(
     "scopes", "the scope catalog and presets", synopsis: "[list | presets | add NAME --description TEXT]",
     subcommands: [
       CommandSpec("list", "list the scope catalog", run: ScopesCommand.list),

@@ -114,7 +114,11 @@ enum Parser {
           }
           inv.spec = c
           inv.path = [a]
-        } else if let spec = inv.spec, inv.arguments.isEmpty, inv.path.count == 1, !spec.subcommands.isEmpty {
+        } else if let spec = inv.spec, !optionsEnded, inv.arguments.isEmpty, inv.path.count == 1, !spec.subcommands.isEmpty,
+          spec.subcommands.contains(where: { $0.name == a }) || spec.arguments.upperBound == 0
+        {
+          // A command with subcommands that also takes an argument (`usage ID`) reads anything
+          // that is not a subcommand's name as that argument.
           guard let sub = spec.subcommands.first(where: { $0.name == a }) else {
             throw .unknownCommand("\(spec.name) \(a)", suggestion: Text.suggestion(for: a, among: spec.subcommands.map(\.name)).map { "\(spec.name) \($0)" })
           }

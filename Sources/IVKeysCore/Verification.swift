@@ -1,0 +1,371 @@
+/// The answer `verify` gives, as SPEC.md's decision table has it.
+public enum DecisionCode: String, Sendable, CaseIterable {
+  case ok
+  case malformedKey = "malformed_key"
+  case unknownKey = "unknown_key"
+  case revoked, suspended, expired
+  case wrongEnvironment = "wrong_environment"
+  case wrongCompany = "wrong_company"
+  case insufficientScope = "insufficient_scope"
+  case ipNotAllowed = "ip_not_allowed"
+  case rateLimited = "rate_limited"
+  /// A `verify --batch` line that is not a request at all.
+  case badRequest = "bad_request"
+
+  /// The HTTP status InstaView's API answers with.
+  public var httpStatus: Int {
+    switch self {
+    case .ok: return 200
+    case .malformedKey, .unknownKey, .revoked, .suspended, .expired, .wrongEnvironment: return 401
+    case .wrongCompany, .insufficientScope, .ipNotAllowed: return 403
+    case .rateLimited: return 429
+    case .badRequest: return 400
+    }
+  }
+
+  /// The exit status of a single `verify`: 0, 10 (401), 11 (403), 12 (429); 2 for a bad request.
+  public var exitCode: Int32 {
+    switch httpStatus {
+    case 200: return 0
+    case 401: return 10
+    case 403: return 11
+    case 429: return 12
+    default: return 2
+    }
+  }
+}
+
+/// One request to decide on.
+public struct VerifyRequest: Sendable {
+  /// What was presented: a bare key or an `Authorization: Bearer <key>` line. Never stored.
+  public var presented: String
+  public var company: String
+  public var scope: String
+  public var ip: IPAddress?
+  public var endpoint: String?
+  public var env: KeyEnvironment?
+
+  public init(presented: String, company: String, scope: String, ip: IPAddress? = nil, endpoint: String? = nil,
+              env: KeyEnvironment? = nil) {
+    self.presented = presented
+    self.company = company
+    self.scope = scope
+    self.ip = ip
+    self.endpoint = endpoint
+    self.env = env
+  }
+}
+
+/// A decision: allowed or the reason it is not.
+public struct Decision: Sendable, Equatable {
+  public var code: DecisionCode
+  public var message: String
+  public var keyID: String?
+  public var company: String?
+  public var requiredScope: String?
+  /// Whole seconds (at least 1) until the rate-limit window resets, for `rate_limited`.
+  public var retryAfter: Int64?
+
+  public var allowed: Bool { code == .ok }
+
+  /// SPEC.md's decision object.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.raw("{")
+    w.key("allowed", first: true); if allowed { w.raw("true") } else { w.raw("false") }
+    w.key("status"); w.int(Int64(code.httpStatus))
+    w.key("code"); w.string(code.rawValue)
+    w.key("message"); w.string(message)
+    w.key("key_id"); w.optional(keyID)
+    w.key("company"); w.optional(company)
+    w.key("required_scope"); w.optional(requiredScope)
+    w.key("retry_after"); if let r = retryAfter { w.int(r) } else { w.null() }
+    w.raw("}")
+  }
+
+  /// A decision for a line that is not a request.
+  public static func badRequest(_ message: String) -> Decision {
+    Decision(code: .badRequest, message: message)
+  }
+}
+
+/// What `verify` needs of a key, read once per transaction.
+struct AuthKey {
+  let id: String
+  let env: KeyEnvironment
+  let type: KeyType
+  let company: String
+  let links: [String]
+  let scopes: [String]
+  let ips: [IPRange]
+  let expiresAt: Timestamp?
+  let rateLimit: RateLimit?
+  let status: KeyStatus
+  let graceUntil: Timestamp?
+  let digest: [UInt8]
+}
+
+/// The presented credential: a bare key, `Bearer <key>` or a whole `Authorization:` line.
+public enum PresentedKey {
+  /// The key text, or why there is none. Surrounding whitespace is ignored; the header name and
+  /// the scheme are case-insensitive (RFC 9110); any scheme but Bearer is refused.
+  public enum Extraction: Equatable {
+    case key(String)
+    case invalid(String)
+  }
+
+  public static func extract(_ text: String) -> Extraction {
+    var t = Substring(text)
+    func trim() {
+      t = t.drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+      while let last = t.last, last == " " || last == "\t" || last == "\n" || last == "\r" { t = t.dropLast() }
+    }
+    trim()
+    if t.isEmpty { return .invalid("no key was presented") }
+    if let colon = t.firstIndex(of: ":"), t[..<colon].lowercased() == "authorization" {
+      t = t[t.index(after: colon)...]
+      trim()
+      guard !t.isEmpty else { return .invalid("the Authorization header is empty") }
+      guard let space = t.firstIndex(where: { $0 == " " || $0 == "\t" }) else {
+        return .invalid("the Authorization header has no Bearer token")
+      }
+      let scheme = t[..<space]
+      guard scheme.lowercased() == "bearer" else {
+        return .invalid("the Authorization scheme is \(Text.escapeControl(String(scheme.prefix(20)))), not Bearer")
+      }
+      t = t[space...]
+      trim()
+    } else if let space = t.firstIndex(where: { $0 == " " || $0 == "\t" }) {
+      let scheme = t[..<space]
+      guard scheme.lowercased() == "bearer" else {
+        return .invalid("the Authorization scheme is \(Text.escapeControl(String(scheme.prefix(20)))), not Bearer")
+      }
+      t = t[space...]
+      trim()
+    }
+    if t.contains(where: { $0.isWhitespace }) { return .invalid("expected a single key") }
+    return .key(String(t))
+  }
+}
+
+/// Decides requests against the vault and records each decision: usage, rate-limit windows and
+/// an `auth.succeeded` or `auth.failed` audit entry. Every decision of a group is taken inside
+/// one IMMEDIATE transaction; nothing is reported until that transaction commits, so a decision
+/// that could not be recorded is never given (fail closed).
+public final class Verifier {
+  let vault: Vault
+  private var keys: [String: AuthKey?] = [:]
+  private var windows: [String: (start: Int64, count: Int64, dirty: Bool)] = [:]
+  private var totals: [String: (requests: Int64, errors: Int64, lastUsed: Timestamp?)] = [:]
+  private var endpoints: [EndpointKey: (count: Int64, errors: Int64)] = [:]
+  private var days: [EndpointKey: (count: Int64, errors: Int64)] = [:]
+
+  struct EndpointKey: Hashable {
+    let keyID: String
+    let name: String
+  }
+
+  public init(vault: Vault) { self.vault = vault }
+
+  /// A request, or a line already found not to be one.
+  public enum Item: Sendable {
+    case request(VerifyRequest)
+    case bad(Decision)
+  }
+
+  /// Decides every request in one transaction and returns the decisions in order, after COMMIT.
+  public func decide(_ requests: [VerifyRequest]) throws(IVKeysError) -> [Decision] {
+    try decide(requests.map { .request($0) })
+  }
+
+  /// The same with lines that were already found bad: those get their `bad_request` decision
+  /// (and an audit entry) in place.
+  public func decide(_ items: [Item]) throws(IVKeysError) -> [Decision] {
+    try vault.write { () throws(IVKeysError) -> [Decision] in
+      keys.removeAll(keepingCapacity: true)
+      windows.removeAll(keepingCapacity: true)
+      let now = vault.now()
+      var out = [Decision]()
+      out.reserveCapacity(items.count)
+      for item in items {
+        switch item {
+        case let .request(request): out.append(try decideOne(request, now: now))
+        case let .bad(bad):
+          try vault.record(AuditEntry(
+            event: "auth.failed", keyID: nil, company: nil, ip: nil,
+            detail: .object([("code", .string(bad.code.rawValue)), ("reason", .string(bad.message))])), at: now)
+          out.append(bad)
+        }
+      }
+      try flushUsage()
+      return out
+    }
+  }
+
+  // MARK: - One decision
+
+  private func decideOne(_ r: VerifyRequest, now: Timestamp) throws(IVKeysError) -> Decision {
+    var d = Decision(code: .ok, message: "allowed", keyID: nil, company: r.company, requiredScope: r.scope)
+    var reason: String?
+    var authenticated: AuthKey?
+    decision: do {
+      let text: String
+      switch PresentedKey.extract(r.presented) {
+      case let .key(t): text = t
+      case let .invalid(why):
+        d.code = .malformedKey
+        d.message = why
+        break decision
+      }
+      // Shape and checksum first: a mistyped or truncated key never reaches the vault.
+      let key: APIKey
+      switch APIKey.parse(text) {
+      case let .success(k): key = k
+      case let .failure(e):
+        d.code = .malformedKey
+        d.message = "malformed key: \(e)"
+        break decision
+      }
+      d.keyID = key.id
+      guard let found = try lookup(key.id) else {
+        d.code = .unknownKey
+        d.message = "unknown key"
+        reason = "no key with this id"
+        break decision
+      }
+      // "CRYPTO_memcmp ... takes an amount of time dependent on len, but independent of the
+      // contents of the memory regions pointed to by a and b."
+      guard Crypto.constantTimeEqual(vault.digest(key), found.digest) else {
+        d.code = .unknownKey
+        d.message = "unknown key"
+        reason = "wrong secret for this id"
+        break decision
+      }
+      authenticated = found
+      if found.status == .revoked {
+        d.code = .revoked
+        d.message = "the key is revoked"
+      } else if found.status == .suspended {
+        d.code = .suspended
+        d.message = "the key is suspended"
+      } else if found.status == .rotating, let g = found.graceUntil, g <= now {
+        d.code = .revoked
+        d.message = "the key was rotated and its grace period ended"
+      } else if found.status == .expired || (found.expiresAt.map { $0 <= now } ?? false) {
+        d.code = .expired
+        d.message = "the key expired"
+      } else if let env = r.env, env != found.env {
+        d.code = .wrongEnvironment
+        d.message = "a \(found.env.rawValue) key cannot be used in \(env.rawValue)"
+      } else if !(found.type == .regular ? found.company == r.company : found.links.contains(r.company)) {
+        d.code = .wrongCompany
+        d.message = "the key does not serve company \(r.company)"
+      } else if !Scopes.grants(found.scopes, r.scope) {
+        d.code = .insufficientScope
+        d.message = "key lacks \(r.scope)"
+      } else if !found.ips.isEmpty && !(r.ip.map { ip in found.ips.contains { $0.contains(ip) } } ?? false) {
+        d.code = .ipNotAllowed
+        d.message = r.ip.map { "\($0) is not in the key's IP allowlist" } ?? "the key has an IP allowlist and no client address was given"
+      } else if let limit = found.rateLimit, let retry = consumeRate(found.id, limit, now: now) {
+        d.code = .rateLimited
+        d.message = "over the key's rate limit of \(limit)"
+        d.retryAfter = retry
+      }
+    }
+    if let k = authenticated { countUsage(k.id, d, endpoint: r.endpoint, now: now) }
+    var detail: [(String, JSON)] = [("code", .string(d.code.rawValue)), ("scope", .string(r.scope))]
+    detail.append(("endpoint", .optional(r.endpoint)))
+    detail.append(("env", .optional(r.env?.rawValue)))
+    if let reason { detail.append(("reason", .string(reason))) }
+    if let retry = d.retryAfter { detail.append(("retry_after", .int(retry))) }
+    try vault.record(AuditEntry(
+      event: d.allowed ? "auth.succeeded" : "auth.failed", keyID: d.keyID, company: r.company,
+      ip: r.ip?.description, detail: .object(detail)), at: now)
+    return d
+  }
+
+  /// The key with this id, read once per transaction.
+  private func lookup(_ id: String) throws(IVKeysError) -> AuthKey? {
+    if let cached = keys[id] { return cached }
+    let found = try vault.db.statement(
+      """
+      SELECT env, type, company, linked_companies, scopes, allowed_ips, expires_at, rate_limit, status,
+        grace_until, digest FROM keys WHERE id = ?
+      """
+    ).first([.text(id)]) { row in
+      AuthKey(
+        id: id, env: KeyEnvironment(rawValue: row.text(0)) ?? .live, type: KeyType(rawValue: row.text(1)) ?? .regular,
+        company: row.text(2), links: (try? JSON.parse(row.text(3)))?.stringArray ?? [],
+        scopes: (try? JSON.parse(row.text(4)))?.stringArray ?? [],
+        ips: ((try? JSON.parse(row.text(5)))?.stringArray ?? []).compactMap { try? IPRange.parse($0) },
+        expiresAt: row.optionalInt(6), rateLimit: row.optionalText(7).flatMap { try? RateLimit.parse($0) },
+        status: KeyStatus(rawValue: row.text(8)) ?? .revoked, graceUntil: row.optionalInt(9), digest: row.blob(10))
+    }
+    keys[id] = .some(found)
+    return found
+  }
+
+  // MARK: - Rate limits
+
+  /// Counts one request against the key's fixed window (aligned to the window size: whole
+  /// seconds, minutes or hours of UTC). Returns nil when it fits, else the seconds until the
+  /// window ends (at least 1). Only requests that pass every other check count.
+  private func consumeRate(_ id: String, _ limit: RateLimit, now: Timestamp) -> Int64? {
+    let size = Int64(limit.window)
+    let start = now - ((now % size) + size) % size
+    var w = windows[id] ?? loadWindow(id) ?? (start, 0, false)
+    if w.start != start { w = (start, 0, true) }
+    if w.count >= Int64(limit.count) {
+      windows[id] = w
+      return max(1, start + size - now)
+    }
+    w.count += 1
+    w.dirty = true
+    windows[id] = w
+    return nil
+  }
+
+  private func loadWindow(_ id: String) -> (start: Int64, count: Int64, dirty: Bool)? {
+    let row = try? vault.db.statement("SELECT window_start, count FROM rate_windows WHERE key_id = ?").first([.text(id)]) {
+      row in (row.int(0), row.int(1))
+    }
+    guard let (s, c) = row ?? nil else { return nil }
+    return (s, c, false)
+  }
+
+  // MARK: - Usage
+
+  private func countUsage(_ id: String, _ d: Decision, endpoint: String?, now: Timestamp) {
+    let error: Int64 = d.allowed ? 0 : 1
+    var t = totals[id] ?? (0, 0, nil)
+    t.requests += 1
+    t.errors += error
+    if d.allowed { t.lastUsed = now }
+    totals[id] = t
+    if let endpoint {
+      let k = EndpointKey(keyID: id, name: endpoint)
+      let e = endpoints[k] ?? (0, 0)
+      endpoints[k] = (e.count + 1, e.errors + error)
+    }
+    let dk = EndpointKey(keyID: id, name: Time.day(now))
+    let e = days[dk] ?? (0, 0)
+    days[dk] = (e.count + 1, e.errors + error)
+  }
+
+  /// Writes the counts gathered in this transaction.
+  private func flushUsage() throws(IVKeysError) {
+    defer {
+      totals.removeAll(keepingCapacity: true)
+      endpoints.removeAll(keepingCapacity: true)
+      days.removeAll(keepingCapacity: true)
+    }
+    try Usage.add(vault.db, totals: totals, endpoints: endpoints.map { ($0.key.keyID, $0.key.name, $0.value.count, $0.value.errors) },
+                  days: days.map { ($0.key.keyID, $0.key.name, $0.value.count, $0.value.errors) })
+    for (id, w) in windows where w.dirty {
+      try vault.db.run(
+        """
+        INSERT INTO rate_windows (key_id, window_start, count) VALUES (?, ?, ?)
+        ON CONFLICT (key_id) DO UPDATE SET window_start = excluded.window_start, count = excluded.count
+        """, [.text(id), .int(w.start), .int(w.count)])
+    }
+  }
+}

@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import IVKeysCore
+
+/// `ivkeys verify`: may this key make this request? The key is read from stdin, `--key-file` or
+/// `$IVKEYS_KEY`, never from argv.
+enum VerifyCommand {
+  static let run: RunFunction = { inv, ctx throws(IVKeysError) in
+    if inv.values["key"] != nil {
+      throw .usage(
+        "keys are never read from the command line: argv is visible in ps and kept in shell history",
+        hint: "pipe the key to 'ivkeys verify' on stdin, or use --key-file PATH or IVKEYS_KEY")
+    }
+    if inv.flag("batch") { return try batch(inv, ctx) }
+    let company = try inv.required("company", Fields.company)
+    let scope = try inv.required("scope", requestScope)
+    let ip = try inv.parse("ip", IPAddress.parse)
+    let endpoint = try inv.parse("endpoint", endpointValue)
+    let env = try KeyOptions.env(inv)
+    let presented = try readKey(inv, ctx)
+
+    let vault = try ctx.openVault()
+    try checkCatalog(scope, vault, option: "--scope")
+    let request = VerifyRequest(presented: presented, company: company, scope: scope, ip: ip, endpoint: endpoint, env: env)
+    // Any error here (a read-only vault, a full disk) ends the command with exit 1 and no
+    // decision: a decision that could not be recorded is never given.
+    let decision = try Verifier(vault: vault).decide([request])[0]
+    switch ctx.format {
+    case .json:
+      var w = JSONWriter()
+      decision.writeJSON(to: &w)
+      ctx.stdout.line(w.string)
+    case .quiet:
+      ctx.stdout.line(decision.code.rawValue)
+    case .table:
+      if decision.allowed {
+        ctx.stdout.line("allowed key=\(decision.keyID ?? "-") company=\(company)")
+      } else {
+        var line = "denied \(decision.code.httpStatus) \(decision.code.rawValue): \(Text.escapeControl(decision.message))"
+        if let r = decision.retryAfter { line += "; retry after \(r)s" }
+        ctx.stdout.line(line)
+      }
+    }
+    return decision.code.exitCode
+  }
+
+  /// A scope a request asks for: `resource:action` (not a wildcard).
+  static func requestScope(_ s: String) throws(ValueError) -> String {
+    guard Scopes.isWellFormed(s) else { throw ValueError("a requested scope is resource:action, like candidates:read") }
+    return s
+  }
+
+  static func endpointValue(_ s: String) throws(ValueError) -> String {
+    guard !s.isEmpty, s.count <= 200, !Text.hasControl(s) else {
+      throw ValueError("an endpoint is 1 to 200 printable characters, like \"GET /v1/jobs\"")
+    }
+    return s
+  }
+
+  static func checkCatalog(_ scope: String, _ vault: Vault, option: String) throws(IVKeysError) {
+    let catalog = try vault.scopeCatalog().map(\.name)
+    guard catalog.contains(scope) else {
+      let hint = Text.suggestion(for: scope, among: catalog).map { "did you mean '\($0)'?" } ?? "'ivkeys scopes list' shows the catalog"
+      throw .invalidValue(option: option, value: scope, reason: "not in the scope catalog; \(hint)")
+    }
+  }
+
+  /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input.
+  static func readKey(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> String {
+    if let path = inv.value("key-file") {
+      guard let text = readSmallFile(path) else {
+        throw .io("cannot read the key file \(path): \(String(cString: strerror(errno)))")
+      }
+      return text
+    }
+    if let k = ctx.environment["IVKEYS_KEY"] { return k }
+    var data = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while data.count <= 65536 {
+      let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+      if n < 0 && errno == EINTR { continue }
+      if n <= 0 { break }
+      data.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  static func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= 65536 else {
+      errno = EINVAL
+      return nil
+    }
+    var data = [UInt8](repeating: 0, count: Int(st.st_size))
+    let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    guard n >= 0 else { return nil }
+    return String(decoding: data.prefix(n), as: UTF8.self)
+  }
+
+  // MARK: - Batch
+
+  /// Lines of JSON requests on stdin, one JSON decision a line on stdout, in order. Decisions are
+  /// taken in groups (1,000 lines, or whatever arrived within 50 ms), each group in one
+  /// transaction, and written only after it commits.
+  static func batch(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
+    let vault = try ctx.openVault()
+    let catalog = Set(try vault.scopeCatalog().map(\.name))
+    let verifier = Verifier(vault: vault)
+    var reader = LineReader(fd: 0)
+    var group = [Verifier.Item]()
+    group.reserveCapacity(1000)
+    var w = JSONWriter(capacity: 1 << 16)
+    var deadline: Int64 = 0
+
+    func flush() throws(IVKeysError) {
+      guard !group.isEmpty else { return }
+      let decisions = try verifier.decide(group)
+      w.clear()
+      for d in decisions {
+        d.writeJSON(to: &w)
+        w.raw("\n")
+      }
+      ctx.stdout.write(bytes: w.bytes)
+      try ctx.stdout.flushChecked("decisions")
+      group.removeAll(keepingCapacity: true)
+    }
+
+    while true {
+      let timeout: Int32 = group.isEmpty ? -1 : Int32(max(0, deadline - monotonicMilliseconds()))
+      switch reader.next(timeoutMilliseconds: timeout) {
+      case let .line(bytes):
+        if group.isEmpty { deadline = monotonicMilliseconds() + 50 }
+        group.append(item(bytes, catalog: catalog))
+        if group.count >= 1000 || monotonicMilliseconds() >= deadline { try flush() }
+      case .timeout:
+        try flush()
+      case .end:
+        try flush()
+        return 0
+      case let .failed(e):
+        try flush()
+        throw .io("cannot read standard input: \(String(cString: strerror(e)))")
+      }
+    }
+  }
+
+  /// One batch line as a request, or the reason it is not one.
+  static func item(_ bytes: ArraySlice<UInt8>, catalog: Set<String>) -> Verifier.Item {
+    let text = String(decoding: bytes, as: UTF8.self)
+    guard let json = try? JSON.parse(text), case .object = json else {
+      return .bad(.badRequest("the line is not a JSON object"))
+    }
+    func string(_ name: String, required: Bool) -> (String?, String?) {
+      switch json[name] {
+      case nil, .some(.null): return (nil, required ? "\(name) is missing" : nil)
+      case let .some(.string(s)): return (s, nil)
+      default: return (nil, "\(name) is not a string")
+      }
+    }
+    let (key, e1) = string("key", required: true)
+    let (company, e2) = string("company", required: true)
+    let (scope, e3) = string("scope", required: true)
+    let (ip, e4) = string("ip", required: false)
+    let (endpoint, e5) = string("endpoint", required: false)
+    let (env, e6) = string("env", required: false)
+    if let e = e1 ?? e2 ?? e3 ?? e4 ?? e5 ?? e6 { return .bad(.badRequest(e)) }
+    guard let key, let company, let scope else { return .bad(.badRequest("key, company and scope are required")) }
+    guard (try? Fields.company(company)) != nil else { return .bad(.badRequest("company is not a company id")) }
+    guard catalog.contains(scope) else { return .bad(.badRequest("scope \(Text.escapeControl(String(scope.prefix(64)))) is not in the scope catalog")) }
+    var address: IPAddress?
+    if let ip {
+      guard let a = try? IPAddress.parse(ip) else { return .bad(.badRequest("ip is not an IP address")) }
+      address = a
+    }
+    if let endpoint, (try? endpointValue(endpoint)) == nil { return .bad(.badRequest("endpoint is not a valid endpoint")) }
+    var environment: KeyEnvironment?
+    if let env {
+      guard let e = KeyEnvironment(rawValue: env) else { return .bad(.badRequest("env is not live or test")) }
+      environment = e
+    }
+    return .request(VerifyRequest(presented: key, company: company, scope: scope, ip: address, endpoint: endpoint, env: environment))
+  }
+
+  static func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+  }
+}
+
+/// Reads lines from a file descriptor, waiting at most a given time for the next one.
+struct LineReader {
+  enum Event {
+    case line(ArraySlice<UInt8>)
+    case timeout
+    case end
+    case failed(Int32)
+  }
+
+  let fd: Int32
+  private var buffer = [UInt8]()
+  private var start = 0
+  private var eof = false
+
+  init(fd: Int32) {
+    self.fd = fd
+    buffer.reserveCapacity(1 << 16)
+  }
+
+  /// The next line without its newline; `timeout` when none arrived in time (-1 waits forever).
+  mutating func next(timeoutMilliseconds: Int32) -> Event {
+    while true {
+      if let nl = buffer[start...].firstIndex(of: 0x0a) {
+        let line = buffer[start..<nl]
+        start = nl + 1
+        return .line(line)
+      }
+      if eof {
+        if start < buffer.count {
+          let line = buffer[start...]
+          start = buffer.count
+          return .line(line)
+        }
+        return .end
+      }
+      if start > 0 {
+        buffer.removeSubrange(0..<start)
+        start = 0
+      }
+      var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+      let ready = poll(&p, 1, timeoutMilliseconds)
+      if ready < 0 {
+        if errno == EINTR { continue }
+        return .failed(errno)
+      }
+      if ready == 0 { return .timeout }
+      let old = buffer.count
+      buffer.append(contentsOf: repeatElement(0, count: 1 << 16))
+      let n = buffer[old...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+      if n < 0 {
+        buffer.removeSubrange(old...)
+        if errno == EINTR || errno == EAGAIN { continue }
+        return .failed(errno)
+      }
+      buffer.removeSubrange((old + n)...)
+      if n == 0 { eof = true }
+    }
+  }
+}
