@@ -26,9 +26,30 @@ public struct Actor: Sendable, Equatable {
   public static func current(environment: [String: String]) -> Actor {
     let uid = geteuid()
     var name = "uid \(uid)"
-    if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
+    if let n = passwdFileName(uid) {
+      name = n
+    } else if let pw = getpwuid(uid), let n = pw.pointee.pw_name {
+      name = String(cString: n)
+    }
     let sudo = uid == 0 ? environment["SUDO_USER"] : nil
     let claimed = environment["IVKEYS_ACTOR"].map { String($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64)) }
     return Actor(osUser: name, sudoUser: sudo, claimed: claimed)
+  }
+
+  /// The user's name from /etc/passwd, read directly: `getpwuid` goes through NSS, which loads
+  /// shared libraries and costs a per-request `verify` about a millisecond. Users that only a
+  /// directory service knows fall back to `getpwuid`.
+  static func passwdFileName(_ uid: uid_t) -> String? {
+    guard let f = fopen("/etc/passwd", "re") else { return nil }
+    defer { fclose(f) }
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    defer { free(line) }
+    let wanted = String(uid)
+    while getline(&line, &capacity, f) > 0, let line {
+      let fields = String(cString: line).split(separator: ":", omittingEmptySubsequences: false)
+      if fields.count > 2, fields[2] == wanted, !fields[0].isEmpty { return String(fields[0]) }
+    }
+    return nil
   }
 }

@@ -16,20 +16,9 @@ public enum Crypto {
 
   /// HMAC-SHA256 of `message` keyed with `key`: 32 bytes.
   public static func hmacSHA256(key: [UInt8], message: some Collection<UInt8>) -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: 32)
-    var outLength: UInt32 = 0
-    let done: Bool = key.withUnsafeBufferPointer { k in
-      let run = { (m: UnsafeBufferPointer<UInt8>) -> Bool in
-        out.withUnsafeMutableBufferPointer { o in
-          HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &outLength) != nil
-        }
-      }
-      if let result = message.withContiguousStorageIfAvailable(run) { return result }
-      return Array(message).withUnsafeBufferPointer(run)
-    }
-    // HMAC() only fails on allocation failure or an unavailable digest; neither is input-driven.
-    precondition(done && outLength == 32, "HMAC-SHA256 failed")
-    return out
+    let k = HMACKey(key)
+    if let r = message.withContiguousStorageIfAvailable({ k.mac(UnsafeRawBufferPointer($0)) }) { return r }
+    return k.mac(Array(message))
   }
 
   /// HMAC-SHA256 of a string's UTF-8 bytes with a keyed context made once (`HMACKey`).
@@ -89,48 +78,27 @@ public enum Crypto {
   }
 }
 
-/// An HMAC-SHA256 key set up once with OpenSSL 3's EVP_MAC API, so that each message costs a
-/// re-initialisation instead of a fetch and a key schedule. HMAC's `EVP_MAC_init` with a NULL key
-/// "reuses the previously set key" (HMAC_Init_ex: "If key is NULL ... the existing key is reused").
-/// Not for concurrent use: one context is re-initialised per message.
-public final class HMACKey {
-  private let mac: OpaquePointer
-  private let ctx: OpaquePointer
+/// An HMAC-SHA256 key prepared once (RFC 2104 over libcrypto's SHA-256; see COpenSSL's shim.h
+/// for why not EVP): each message then costs two SHA-256 finalisations and no allocation.
+public final class HMACKey: @unchecked Sendable {
+  private var state = ivkeys_hmac_sha256_key()
 
   public init(_ key: [UInt8]) {
-    // Neither call depends on input: they fail only if the default provider lacks HMAC/SHA-256.
-    guard let mac = EVP_MAC_fetch(nil, "HMAC", nil), let ctx = EVP_MAC_CTX_new(mac) else {
-      preconditionFailure("OpenSSL has no HMAC implementation")
-    }
-    var digest = Array("SHA256".utf8CString)
-    let ok = digest.withUnsafeMutableBufferPointer { d -> Int32 in
-      var params = [
-        OSSL_PARAM_construct_utf8_string("digest", d.baseAddress, 0),
-        OSSL_PARAM_construct_end(),
-      ]
-      return key.withUnsafeBufferPointer { k in EVP_MAC_init(ctx, k.baseAddress, k.count, &params) }
-    }
-    precondition(ok == 1, "EVP_MAC_init failed")
-    self.mac = mac
-    self.ctx = ctx
+    key.withUnsafeBufferPointer { ivkeys_hmac_sha256_init(&state, $0.baseAddress, $0.count) }
   }
 
   deinit {
-    EVP_MAC_CTX_free(ctx)
-    EVP_MAC_free(mac)
+    withUnsafeMutableBytes(of: &state) { OPENSSL_cleanse($0.baseAddress, $0.count) }
   }
 
   /// The 32-byte MAC of `message`.
   public func mac(_ message: UnsafeRawBufferPointer) -> [UInt8] {
-    var out = [UInt8](repeating: 0, count: 32)
-    var length = 0
-    let ok = out.withUnsafeMutableBufferPointer { o -> Bool in
-      EVP_MAC_init(ctx, nil, 0, nil) == 1
-        && EVP_MAC_update(ctx, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1
-        && EVP_MAC_final(ctx, o.baseAddress, &length, 32) == 1
+    [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+      withUnsafePointer(to: &state) { s in
+        ivkeys_hmac_sha256(s, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count, out.baseAddress)
+      }
+      count = 32
     }
-    precondition(ok && length == 32, "HMAC-SHA256 failed")
-    return out
   }
 
   /// The MAC of a byte array.

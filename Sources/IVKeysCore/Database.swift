@@ -177,6 +177,10 @@ public final class Database {
     try statement(sql).first(values) { row in row.optionalText(0) } ?? nil
   }
 
+  /// Keeps the WAL file when the last connection closes (after its checkpoint), so each short
+  /// command does not create, sync and delete it again.
+  public func persistWAL() { _ = ivkeys_sqlite_persist_wal(handle) }
+
   /// Sets the busy timeout in milliseconds.
   public func setBusyTimeout(_ ms: Int32) { sqlite3_busy_timeout(handle, ms) }
 

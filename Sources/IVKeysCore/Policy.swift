@@ -142,6 +142,7 @@ public enum Fields {
       !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
       s.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f && !"<>(),;:\"[]\\".unicodeScalars.contains($0) })
     else { throw ValueError("expected an e-mail address like ops@example.com") }
+    try refuseKeys(s)
     return s
   }
 

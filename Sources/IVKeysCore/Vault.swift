@@ -31,6 +31,10 @@ public final class Vault {
     let secret = try SecretFile.load(path: secretPath)
     let db = try Database(path: path)
     db.setBusyTimeout(busyTimeout)
+    db.persistWAL()
+    // With a persistent WAL, the checkpoint on close truncates it to this size: the next opener
+    // then has no stale frames to scan while it rebuilds the -shm index.
+    try db.execute("PRAGMA journal_size_limit = 0")
     let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
     if version > Schema.currentVersion {
       throw .vault(
@@ -71,7 +75,7 @@ public final class Vault {
       if st.st_uid == geteuid() && chmod(file, 0o600) == 0 {
         notices.append("\(file) was mode \(before); it is now 600")
       } else {
-        notices.append("\(file) is mode \(before), readable by others; chmod 600 \(file)")
+        notices.append("\(file) is mode \(before), open to group or others; chmod 600 \(file)")
       }
     }
     return notices

@@ -73,8 +73,8 @@ struct CommandSpec: Sendable {
 
 /// The options every command takes.
 let globalOptions: [OptionSpec] = [
-  OptionSpec("vault", "PATH", "the vault (default $IVKEYS_VAULT, else $XDG_DATA_HOME/ivkeys/vault.db)"),
-  OptionSpec("secret-file", "PATH", "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret)"),
+  OptionSpec("vault", "PATH", "the vault (default $IVKEYS_VAULT, else $XDG_DATA_HOME/ivkeys/vault.db, else ~/.local/share/ivkeys/vault.db)"),
+  OptionSpec("secret-file", "PATH", "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret, else ~/.config/ivkeys/secret)"),
   OptionSpec("json", "print JSON instead of a table"),
   OptionSpec("format", "table|json", "output format"),
   OptionSpec("quiet", short: "q", "print only ids, one a line (create and rotate print the new keys)"),

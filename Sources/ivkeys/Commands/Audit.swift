@@ -21,8 +21,9 @@ enum AuditCommand {
       return n
     }
     let vault = try ctx.openVault()
-    if let k = inv.value("key") {
-      ShowCommand.warnIfWholeKey(k, ctx)
+    if let given = inv.value("key") {
+      ShowCommand.warnIfWholeKey(given, ctx)
+      let k = KeyReference.trimmed(given)
       // An id that no longer resolves (or never did) still filters: the log outlives keys.
       do throws(IVKeysError) { filter.keyID = try vault.resolve(k).id } catch {
         guard case .notFound = error, k.utf8.count == APIKey.idLength else {

@@ -58,7 +58,9 @@ enum CreateCommand {
           delivered = true
         })
     } catch {
-      throw delivered ? error.adding(hint: "the keys printed above were not stored and will not work") : error
+      throw delivered
+        ? error.adding(hint: count == 1 ? "the key printed above was not stored and will not work" : "the keys printed above were not stored and will not work")
+        : error
     }
     if ctx.format == .table {
       ctx.hint(count == 1 ? "this is the only time the key is shown; store it now" : "this is the only time these keys are shown; store them now")

@@ -111,7 +111,7 @@ enum VerifyCommand {
   static func batch(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
     let vault = try ctx.openVault()
     let catalog = Set(try vault.scopeCatalog().map(\.name))
-    let verifier = Verifier(vault: vault)
+    let verifier = try Verifier(vault: vault, batch: true)
     var reader = LineReader(fd: 0)
     var group = [Verifier.Item]()
     group.reserveCapacity(1000)
