@@ -71,6 +71,8 @@ final class AuditLog {
   private var lastSeq: Int64 = 0
   private var lastHash = AuditLog.genesis
   private var lastAt: (Timestamp, String) = (-1, "")
+  /// The prepared INSERT, kept at hand: bulk create and verify append thousands of entries.
+  private var insert: Statement?
 
   init(db: Database, key: HMACKey) {
     self.db = db
@@ -120,11 +122,14 @@ final class AuditLog {
     let bytes = AuditLog.canonical(seq: seq, at: atText, event: entry.event, actor: actor.actor, osUser: actor.osUser,
                                    keyID: entry.keyID, company: entry.company, ip: entry.ip, detail: detail)
     let hash = AuditLog.hash(key: key, prevHash: lastHash, canonical: bytes)
-    try db.run(
-      """
-      INSERT INTO audit (seq, at, event, actor, os_user, key_id, company, ip, detail, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """,
+    if insert == nil {
+      insert = try db.statement(
+        """
+        INSERT INTO audit (seq, at, event, actor, os_user, key_id, company, ip, detail, prev_hash, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    }
+    try insert!.run(
       [.int(seq), .text(atText), .text(entry.event), .text(actor.actor), .text(actor.osUser),
        .optional(entry.keyID), .optional(entry.company), .optional(entry.ip), .text(detail),
        .text(lastHash), .text(hash)])

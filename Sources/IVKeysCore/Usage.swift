@@ -28,27 +28,30 @@ enum Usage {
     _ db: Database, totals: [String: (requests: Int64, errors: Int64, lastUsed: Timestamp?)],
     endpoints: [(String, String, Int64, Int64)], days: [(String, String, Int64, Int64)]
   ) throws(IVKeysError) {
+    let updateTotals = try db.statement(
+      """
+      UPDATE keys SET request_count = request_count + ?, error_count = error_count + ?,
+        last_used_at = CASE WHEN ?3 IS NOT NULL AND (last_used_at IS NULL OR last_used_at < ?3) THEN ?3 ELSE last_used_at END
+      WHERE id = ?4
+      """)
     for (id, t) in totals {
-      try db.run(
-        """
-        UPDATE keys SET request_count = request_count + ?, error_count = error_count + ?,
-          last_used_at = CASE WHEN ?3 IS NOT NULL AND (last_used_at IS NULL OR last_used_at < ?3) THEN ?3 ELSE last_used_at END
-        WHERE id = ?4
-        """, [.int(t.requests), .int(t.errors), .optional(t.lastUsed), .text(id)])
+      try updateTotals.run([.int(t.requests), .int(t.errors), .optional(t.lastUsed), .text(id)])
     }
+    let addEndpoint = try db.statement(
+      """
+      INSERT INTO usage_endpoints (key_id, endpoint, count, errors) VALUES (?, ?, ?, ?)
+      ON CONFLICT (key_id, endpoint) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
+      """)
     for (id, endpoint, count, errors) in endpoints {
-      try db.run(
-        """
-        INSERT INTO usage_endpoints (key_id, endpoint, count, errors) VALUES (?, ?, ?, ?)
-        ON CONFLICT (key_id, endpoint) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
-        """, [.text(id), .text(endpoint), .int(count), .int(errors)])
+      try addEndpoint.run([.text(id), .text(endpoint), .int(count), .int(errors)])
     }
+    let addDay = try db.statement(
+      """
+      INSERT INTO usage_daily (key_id, day, count, errors) VALUES (?, ?, ?, ?)
+      ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
+      """)
     for (id, day, count, errors) in days {
-      try db.run(
-        """
-        INSERT INTO usage_daily (key_id, day, count, errors) VALUES (?, ?, ?, ?)
-        ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
-        """, [.text(id), .text(day), .int(count), .int(errors)])
+      try addDay.run([.text(id), .text(day), .int(count), .int(errors)])
     }
   }
 }

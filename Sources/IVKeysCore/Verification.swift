@@ -166,6 +166,10 @@ public final class Verifier {
   private var totals: [String: (requests: Int64, errors: Int64, lastUsed: Timestamp?)] = [:]
   private var endpoints: [EndpointKey: (count: Int64, errors: Int64)] = [:]
   private var days: [EndpointKey: (count: Int64, errors: Int64)] = [:]
+  /// `PRAGMA data_version` when the caches were last valid: "different if changes were committed
+  /// to the database by any other connection in the interim". Our own commits leave it alone,
+  /// so keys and rate windows stay cached across groups until another process writes.
+  private var dataVersion: Int64?
 
   struct EndpointKey: Hashable {
     let keyID: String
@@ -200,9 +204,25 @@ public final class Verifier {
   /// The same with lines that were already found bad: those get their `bad_request` decision
   /// (and an audit entry) in place.
   public func decide(_ items: [Item]) throws(IVKeysError) -> [Decision] {
-    try vault.write { () throws(IVKeysError) -> [Decision] in
-      keys.removeAll(keepingCapacity: true)
-      windows.removeAll(keepingCapacity: true)
+    do {
+      return try vault.write { () throws(IVKeysError) -> [Decision] in
+        let version = try vault.db.scalarInt("PRAGMA data_version")
+        if version != dataVersion {
+          keys.removeAll(keepingCapacity: true)
+          windows.removeAll(keepingCapacity: true)
+          dataVersion = version
+        }
+        return try decideAll(items)
+      }
+    } catch {
+      // Whatever was cached may describe a transaction that rolled back.
+      dataVersion = nil
+      throw error
+    }
+  }
+
+  private func decideAll(_ items: [Item]) throws(IVKeysError) -> [Decision] {
+    do {
       let now = vault.now()
       var out = [Decision]()
       out.reserveCapacity(items.count)
@@ -217,6 +237,7 @@ public final class Verifier {
         }
       }
       try flushUsage()
+      for (id, w) in windows where w.dirty { windows[id] = (w.start, w.count, false) }
       return out
     }
   }
