@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import IVKeysCore
+
+@Suite("verification in the library")
+struct VerificationTests {
+  @Test func theAuthorizationHeaderIsReadStrictly() {
+    let key = "sk_live_abc"
+    #expect(PresentedKey.extract(key) == .key(key))
+    #expect(PresentedKey.extract("  \(key)\r\n") == .key(key))
+    #expect(PresentedKey.extract("Bearer \(key)") == .key(key))
+    #expect(PresentedKey.extract("bEaReR\t\(key)") == .key(key))
+    #expect(PresentedKey.extract("Authorization: Bearer \(key)") == .key(key))
+    #expect(PresentedKey.extract("AUTHORIZATION:Bearer   \(key)  ") == .key(key))
+    for bad in ["", " \n", "Basic abc", "Authorization: Basic abc", "Authorization:", "Authorization: Bearer",
+                "Bearer a b", "Token \(key)", "X-Api-Key: \(key)"] {
+      if case .key = PresentedKey.extract(bad) { Issue.record("accepted \(bad)") }
+    }
+  }
+
+  @Test func decisionCodesMapToSpecStatusesAndExitCodes() {
+    let table: [(DecisionCode, Int, Int32)] = [
+      (.ok, 200, 0), (.malformedKey, 401, 10), (.unknownKey, 401, 10), (.revoked, 401, 10), (.suspended, 401, 10),
+      (.expired, 401, 10), (.wrongEnvironment, 401, 10), (.wrongCompany, 403, 11), (.insufficientScope, 403, 11),
+      (.ipNotAllowed, 403, 11), (.rateLimited, 429, 12),
+    ]
+    for (code, status, exit) in table {
+      #expect(code.httpStatus == status, "\(code)")
+      #expect(code.exitCode == exit, "\(code)")
+    }
+    #expect(DecisionCode.rateLimited.rawValue == "rate_limited")
+    #expect(DecisionCode.malformedKey.rawValue == "malformed_key")
+  }
+
+  /// A fresh vault in a temporary directory, opened with a clock the test controls.
+  func vault() throws -> (Vault, URL) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivk-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let actor = Actor(osUser: "tester")
+    _ = try Vault.initialize(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor)
+    return (try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor), dir)
+  }
+
+  @Test func theRateWindowIsFixedAndAlignedAndRetryAfterCountsDown() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var clock: Timestamp = 1_800_000_000 - (1_800_000_000 % 60) + 50  // 50 s into a minute
+    v.now = { clock }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.rateLimit = RateLimit(count: 2, window: 60)
+    let key = try v.createKeys(draft).keys[0]
+    let verifier = try Verifier(vault: v)
+    func ask() throws -> Decision {
+      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0]
+    }
+    #expect(try ask().code == .ok)
+    #expect(try ask().code == .ok)
+    let limited = try ask()
+    #expect(limited.code == .rateLimited)
+    #expect(limited.retryAfter == 10, "10 s left in the minute")
+    clock += 9
+    #expect(try ask().retryAfter == 1, "never less than 1")
+    clock += 1  // the next minute starts: a fresh budget
+    #expect(try ask().code == .ok)
+    // A second verifier (another process) sees the same window through the vault.
+    let other = try Verifier(vault: try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: Actor(osUser: "t")))
+    other.vault.now = { clock }
+    #expect(try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0].code == .ok)
+    #expect(try ask().code == .rateLimited, "the first verifier notices the other's request")
+  }
+
+  @Test func expiryIsDecidedWithoutASweep() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var clock: Timestamp = 1_800_000_000
+    v.now = { clock }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.expiresAt = clock + 100
+    let key = try v.createKeys(draft).keys[0]
+    let verifier = try Verifier(vault: v)
+    let request = VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")
+    #expect(try verifier.decide([request])[0].code == .ok)
+    clock += 100
+    #expect(try verifier.decide([request])[0].code == .expired)
+  }
+}
