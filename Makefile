@@ -14,7 +14,7 @@ MANDIR    = $(DESTDIR)$(PREFIX)/share/man/man1
 # Debian packages each target needs; missing ones are installed with apt-get.
 BUILD_DEPS = libsqlite3-dev libssl-dev
 TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3
-BENCH_DEPS = $(BUILD_DEPS) time
+BENCH_DEPS = $(BUILD_DEPS) time hyperfine
 
 .PHONY: all build release test demo bench install clean deps-build deps-test deps-bench
 
