@@ -173,8 +173,10 @@ extension Vault {
       guard let key = json["key_id"]?.stringValue, key.utf8.count == APIKey.idLength, Base62.isBase62(key.utf8) else {
         bad("key_id is missing or not a key id"); continue
       }
-      guard let endpoint = json["endpoint"]?.stringValue, !endpoint.isEmpty, endpoint.count <= 200 else {
-        bad("endpoint is missing or not a string"); continue
+      guard let endpoint = json["endpoint"]?.stringValue, !endpoint.isEmpty, endpoint.unicodeScalars.count <= 200,
+        !Text.hasControl(endpoint), !Text.containsKey(endpoint)
+      else {
+        bad("endpoint is missing, not printable text, or holds a key"); continue
       }
       guard let status = json["status"]?.int64Value, (100...599).contains(status) else {
         bad("status is missing or not an HTTP status"); continue

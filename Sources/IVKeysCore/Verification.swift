@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The answer `verify` gives, as SPEC.md's decision table has it.
 public enum DecisionCode: String, Sendable, CaseIterable {
   case ok
@@ -144,6 +150,9 @@ public enum PresentedKey {
       lo = space
       trim()
     } else if let space = b[lo..<hi].firstIndex(where: isSpace) {
+      if hi - lo >= 3 && b[lo] == UInt8(ascii: "s") && b[lo + 1] == UInt8(ascii: "k") && b[lo + 2] == UInt8(ascii: "_") {
+        return .invalid("expected a single key")
+      }
       guard lowercased(lo..<space) == bearer else {
         return .invalid("the Authorization scheme is \(text(lo..<space)), not Bearer")
       }
@@ -163,9 +172,14 @@ public final class Verifier {
   let vault: Vault
   private var keys: [String: AuthKey?] = [:]
   private var windows: [String: (start: Int64, count: Int64, dirty: Bool)] = [:]
-  private var totals: [String: (requests: Int64, errors: Int64, lastUsed: Timestamp?)] = [:]
-  private var endpoints: [EndpointKey: (count: Int64, errors: Int64)] = [:]
-  private var days: [EndpointKey: (count: Int64, errors: Int64)] = [:]
+  /// Usage counted in the group being decided.
+  private var group: [String: KeyUsage] = [:]
+  /// Usage of committed groups not yet written (batch mode only).
+  private var pending: [String: KeyUsage] = [:]
+  private var pendingSince: Int64 = 0
+  private let batch: Bool
+  /// The day of the group being decided, computed once per group.
+  private var today = ""
   /// `PRAGMA data_version` when the caches were last valid: "different if changes were committed
   /// to the database by any other connection in the interim". Our own commits leave it alone,
   /// so keys and rate windows stay cached across groups until another process writes.
@@ -175,6 +189,30 @@ public final class Verifier {
     let keyID: String
     let name: String
   }
+
+  /// One key's counts: totals, by endpoint and by day.
+  struct KeyUsage {
+    var requests: Int64 = 0
+    var errors: Int64 = 0
+    var lastUsed: Timestamp?
+    var endpoints: [String: (count: Int64, errors: Int64)] = [:]
+    var days: [String: (count: Int64, errors: Int64)] = [:]
+
+    mutating func merge(_ o: KeyUsage) {
+      requests += o.requests
+      errors += o.errors
+      if let l = o.lastUsed { lastUsed = max(lastUsed ?? l, l) }
+      for (k, v) in o.endpoints { endpoints[k, default: (0, 0)].count += v.count; endpoints[k, default: (0, 0)].errors += v.errors }
+      for (k, v) in o.days { days[k, default: (0, 0)].count += v.count; days[k, default: (0, 0)].errors += v.errors }
+    }
+  }
+
+  /// How long a batch keeps committed usage counts before writing them: the keys, endpoints and
+  /// days a stream touches are few, so writing them once a second rather than once a group saves
+  /// most of the random page writes. Decisions and their audit entries are still committed with
+  /// their group; a process killed outright loses at most this much of usage statistics, which
+  /// the audit log can rebuild.
+  static let usageFlushMilliseconds: Int64 = 1000
 
   /// Prepares the vault's connection for decisions. Commits use `synchronous = NORMAL`: in WAL
   /// mode, SQLite: "a transaction committed in WAL mode with synchronous=NORMAL might roll back
@@ -186,6 +224,7 @@ public final class Verifier {
   /// rather than SQLite's 1,000, so pages are neither re-read nor copied out after every group.
   public init(vault: Vault, batch: Bool = false) throws(IVKeysError) {
     self.vault = vault
+    self.batch = batch
     try vault.db.execute("PRAGMA synchronous = NORMAL")
     if batch { try vault.db.execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16000") }
   }
@@ -204,26 +243,54 @@ public final class Verifier {
   /// The same with lines that were already found bad: those get their `bad_request` decision
   /// (and an audit entry) in place.
   public func decide(_ items: [Item]) throws(IVKeysError) -> [Decision] {
+    let result: [Decision]
     do {
-      return try vault.write { () throws(IVKeysError) -> [Decision] in
+      result = try vault.write { () throws(IVKeysError) -> [Decision] in
         let version = try vault.db.scalarInt("PRAGMA data_version")
         if version != dataVersion {
           keys.removeAll(keepingCapacity: true)
           windows.removeAll(keepingCapacity: true)
           dataVersion = version
         }
-        return try decideAll(items)
+        if batch && !pending.isEmpty && Verifier.monotonicMilliseconds() - pendingSince >= Verifier.usageFlushMilliseconds {
+          try write(pending)
+          pending.removeAll(keepingCapacity: true)
+        }
+        let decisions = try decideAll(items)
+        if !batch { try write(group) }
+        return decisions
       }
     } catch {
-      // Whatever was cached may describe a transaction that rolled back.
+      // Whatever was cached or counted may describe a transaction that rolled back.
       dataVersion = nil
+      group.removeAll(keepingCapacity: true)
       throw error
     }
+    if batch {
+      if pending.isEmpty { pendingSince = Verifier.monotonicMilliseconds() }
+      for (id, u) in group { pending[id, default: KeyUsage()].merge(u) }
+    }
+    group.removeAll(keepingCapacity: true)
+    return result
+  }
+
+  /// Writes usage still held in memory (batch mode): call at the end of a stream.
+  public func finish() throws(IVKeysError) {
+    guard !pending.isEmpty else { return }
+    try vault.write { () throws(IVKeysError) in try write(pending) }
+    pending.removeAll(keepingCapacity: true)
+  }
+
+  static func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
   }
 
   private func decideAll(_ items: [Item]) throws(IVKeysError) -> [Decision] {
     do {
       let now = vault.now()
+      today = Time.day(now)
       var out = [Decision]()
       out.reserveCapacity(items.count)
       for item in items {
@@ -236,8 +303,7 @@ public final class Verifier {
           out.append(bad)
         }
       }
-      try flushUsage()
-      for (id, w) in windows where w.dirty { windows[id] = (w.start, w.count, false) }
+      try writeRateWindows()
       return out
     }
   }
@@ -377,36 +443,39 @@ public final class Verifier {
 
   private func countUsage(_ id: String, _ d: Decision, endpoint: String?, now: Timestamp) {
     let error: Int64 = d.allowed ? 0 : 1
-    var t = totals[id] ?? (0, 0, nil)
-    t.requests += 1
-    t.errors += error
-    if d.allowed { t.lastUsed = now }
-    totals[id] = t
+    var u = group.removeValue(forKey: id) ?? KeyUsage()
+    u.requests += 1
+    u.errors += error
+    if d.allowed { u.lastUsed = now }
     if let endpoint {
-      let k = EndpointKey(keyID: id, name: endpoint)
-      let e = endpoints[k] ?? (0, 0)
-      endpoints[k] = (e.count + 1, e.errors + error)
+      u.endpoints[endpoint, default: (0, 0)].count += 1
+      u.endpoints[endpoint, default: (0, 0)].errors += error
     }
-    let dk = EndpointKey(keyID: id, name: Time.day(now))
-    let e = days[dk] ?? (0, 0)
-    days[dk] = (e.count + 1, e.errors + error)
+    u.days[today, default: (0, 0)].count += 1
+    u.days[today, default: (0, 0)].errors += error
+    group[id] = u
   }
 
-  /// Writes the counts gathered in this transaction.
-  private func flushUsage() throws(IVKeysError) {
-    defer {
-      totals.removeAll(keepingCapacity: true)
-      endpoints.removeAll(keepingCapacity: true)
-      days.removeAll(keepingCapacity: true)
+  /// Writes usage counts in the open transaction.
+  private func write(_ usage: [String: KeyUsage]) throws(IVKeysError) {
+    var endpoints = [(String, String, Int64, Int64)]()
+    var days = [(String, String, Int64, Int64)]()
+    for (id, u) in usage {
+      for (e, c) in u.endpoints { endpoints.append((id, e, c.count, c.errors)) }
+      for (d, c) in u.days { days.append((id, d, c.count, c.errors)) }
     }
-    try Usage.add(vault.db, totals: totals, endpoints: endpoints.map { ($0.key.keyID, $0.key.name, $0.value.count, $0.value.errors) },
-                  days: days.map { ($0.key.keyID, $0.key.name, $0.value.count, $0.value.errors) })
+    try Usage.add(vault.db, totals: usage.mapValues { ($0.requests, $0.errors, $0.lastUsed) }, endpoints: endpoints, days: days)
+  }
+
+  /// Rate windows are shared with other processes, so they are written with every group.
+  private func writeRateWindows() throws(IVKeysError) {
     for (id, w) in windows where w.dirty {
       try vault.db.run(
         """
         INSERT INTO rate_windows (key_id, window_start, count) VALUES (?, ?, ?)
         ON CONFLICT (key_id) DO UPDATE SET window_start = excluded.window_start, count = excluded.count
         """, [.text(id), .int(w.start), .int(w.count)])
+      windows[id] = (w.start, w.count, false)
     }
   }
 }

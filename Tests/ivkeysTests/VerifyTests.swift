@@ -334,7 +334,7 @@ struct VerifyTests {
     let second = try #require(try again.json() as? [String: Any])
     #expect(second["imported"] as? Int == 0)
     #expect(second["duplicates"] as? Int == 2)
-    #expect(again.stderr.contains("ivkeys: warning: 1 lines name key ids this vault does not have"))
+    #expect(again.stderr.contains("ivkeys: warning: 1 line names a key id this vault does not have"))
     let u = try #require(try s.run("usage", k.id, "--json").json() as? [String: Any])
     #expect(u["request_count"] as? Int == 2)
     #expect(u["error_count"] as? Int == 1)

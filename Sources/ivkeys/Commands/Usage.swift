@@ -67,7 +67,8 @@ enum UsageCommand {
     let bars = Array("▁▂▃▄▅▆▇█")
     let peak = values.max() ?? 0
     return String(values.map { v in
-      peak == 0 || v == 0 ? bars[0] : bars[min(7, Int((Double(v) / Double(peak) * 7).rounded()))]
+      // A day with any request is at least the second bar, so it never looks like a day without.
+      peak == 0 || v == 0 ? bars[0] : bars[max(1, min(7, Int((Double(v) / Double(peak) * 7).rounded())))]
     })
   }
 
@@ -106,7 +107,9 @@ enum UsageCommand {
     case .table:
       ctx.stdout.line("imported \(result.imported) requests; \(result.duplicates) already imported, \(result.unknownKeys) for unknown key ids, \(result.bad) bad lines")
     }
-    if result.unknownKeys > 0 { ctx.warning("\(result.unknownKeys) lines name key ids this vault does not have; they were not counted") }
+    if result.unknownKeys > 0 {
+      ctx.warning("\(result.unknownKeys) \(result.unknownKeys == 1 ? "line names a key id" : "lines name key ids") this vault does not have; not counted")
+    }
     for (line, reason) in result.badExamples { ctx.warning("line \(line): \(reason)") }
     if result.bad > result.badExamples.count { ctx.warning("… and \(result.bad - result.badExamples.count) more bad lines") }
     return 0

@@ -57,6 +57,9 @@ enum VerifyCommand {
     guard !s.isEmpty, s.unicodeScalars.count <= 200, !Text.hasControl(s) else {
       throw ValueError("an endpoint is 1 to 200 printable characters, like \"GET /v1/jobs\"")
     }
+    // Endpoints are kept in usage statistics and the audit log; a key in a query string must
+    // not end up there.
+    guard !Text.containsKey(s) else { throw ValueError("it contains an API key; log the path without its query string") }
     return s
   }
 
@@ -76,7 +79,7 @@ enum VerifyCommand {
       }
       return text
     }
-    if let k = ctx.environment["IVKEYS_KEY"] { return k }
+    if let k = ctx.env("IVKEYS_KEY") { return k }
     var data = [UInt8]()
     var chunk = [UInt8](repeating: 0, count: 4096)
     while data.count <= 65536 {
@@ -131,6 +134,7 @@ enum VerifyCommand {
       try ctx.stdout.flushChecked("decisions")
       group.removeAll(keepingCapacity: true)
     }
+    defer { try? verifier.finish() }
 
     while true {
       let timeout: Int32 = group.isEmpty ? -1 : Int32(max(0, deadline - monotonicMilliseconds()))
@@ -139,10 +143,14 @@ enum VerifyCommand {
         if group.isEmpty { deadline = monotonicMilliseconds() + 50 }
         group.append(item(bytes, catalog: catalog))
         if group.count >= 5000 || monotonicMilliseconds() >= deadline { try flush() }
+      case .tooLong:
+        if group.isEmpty { deadline = monotonicMilliseconds() + 50 }
+        group.append(.bad(.badRequest("the line is longer than \(LineReader.maximumLength) bytes")))
       case .timeout:
         try flush()
       case .end:
         try flush()
+        try verifier.finish()
         return 0
       case let .failed(e):
         try flush()
@@ -173,13 +181,15 @@ enum VerifyCommand {
     if let e = e1 ?? e2 ?? e3 ?? e4 ?? e5 ?? e6 { return .bad(.badRequest(e)) }
     guard let key, let company, let scope else { return .bad(.badRequest("key, company and scope are required")) }
     guard (try? Fields.company(company)) != nil else { return .bad(.badRequest("company is not a company id")) }
-    guard catalog.contains(scope) else { return .bad(.badRequest("scope \(Text.escapeControl(String(scope.prefix(64)))) is not in the scope catalog")) }
+    guard catalog.contains(scope) else { return .bad(.badRequest("scope is not in the scope catalog")) }
     var address: IPAddress?
     if let ip {
       guard let a = try? IPAddress.parse(ip) else { return .bad(.badRequest("ip is not an IP address")) }
       address = a
     }
-    if let endpoint, (try? endpointValue(endpoint)) == nil { return .bad(.badRequest("endpoint is not a valid endpoint")) }
+    if let endpoint, (try? endpointValue(endpoint)) == nil {
+      return .bad(.badRequest("endpoint is not 1 to 200 printable characters without a key"))
+    }
     var environment: KeyEnvironment?
     if let env {
       guard let e = KeyEnvironment(rawValue: env) else { return .bad(.badRequest("env is not live or test")) }
@@ -197,8 +207,13 @@ enum VerifyCommand {
 
 /// Reads lines from a file descriptor, waiting at most a given time for the next one.
 struct LineReader {
+  /// The longest line kept; a longer one is reported as `tooLong` and skipped, so a stream
+  /// without newlines cannot grow memory without bound.
+  static let maximumLength = 1 << 20
+
   enum Event {
     case line(ArraySlice<UInt8>)
+    case tooLong
     case timeout
     case end
     case failed(Int32)
@@ -208,6 +223,7 @@ struct LineReader {
   private var buffer = [UInt8]()
   private var start = 0
   private var eof = false
+  private var skipping = false
 
   init(fd: Int32) {
     self.fd = fd
@@ -220,7 +236,19 @@ struct LineReader {
       if let nl = buffer[start...].firstIndex(of: 0x0a) {
         let line = buffer[start..<nl]
         start = nl + 1
+        if skipping {
+          skipping = false
+          continue
+        }
         return .line(line)
+      }
+      if buffer.count - start > LineReader.maximumLength {
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        if !skipping {
+          skipping = true
+          return .tooLong
+        }
       }
       if eof {
         if start < buffer.count {
