@@ -100,8 +100,12 @@ public struct APIKey: Sendable {
     guard b[sep] == UInt8(ascii: "_") else { return .failure(.badCharacter) }
     for i in idStart..<sep where Base62.value(of: b[i]) == nil { return .failure(.badCharacter) }
     for i in secretStart..<length where Base62.value(of: b[i]) == nil { return .failure(.badCharacter) }
-    guard Base62.decode(b[secretStart..<checkStart], byteCount: secretBytes) != nil else {
-      return .failure(.secretOutOfRange)
+    // Base62 digits sort in ASCII order, so for fixed-width numbers comparing the text compares
+    // the values: the secret fits in 256 bits if it is not above the text of 2^256 - 1.
+    for (i, m) in maximumSecretDigits.enumerated() {
+      let c = b[secretStart + i]
+      if c < m { break }
+      if c > m { return .failure(.secretOutOfRange) }
     }
     let crc = CRC32.checksum(b[0..<checkStart])
     guard let check = Base62.decode(b[checkStart..<length]), check == UInt64(crc) else {
@@ -110,6 +114,10 @@ public struct APIKey: Sendable {
     let whole = string ?? String(decoding: b, as: UTF8.self)
     return .success(APIKey(string: whole, env: env))
   }
+
+  /// 2^256 - 1 in 43 base62 digits: the largest secret.
+  static let maximumSecretDigits: [UInt8] =
+    Array((Base62.encode(bytes: [UInt8](repeating: 0xff, count: secretBytes), width: secretLength) ?? "").utf8)
 
   /// The key with its secret hidden: `sk_live_<id>_…`.
   public var masked: String { "sk_\(env.rawValue)_\(id)_…" }

@@ -105,6 +105,52 @@ public enum JSON: Equatable, Sendable {
     return try result.get()
   }
 
+  /// A flat object whose values are all strings or null, as `verify --batch` lines are: the
+  /// members in order, or nil for anything else (the caller then parses generically to say why).
+  /// Strings are decoded exactly as `parse` decodes them.
+  public static func parseFlatStrings(_ bytes: UnsafeBufferPointer<UInt8>) -> [(String, String?)]? {
+    var p = Parser(bytes: bytes)
+    var members = [(String, String?)]()
+    members.reserveCapacity(6)
+    do throws(ValueError) {
+      p.skipWhitespace()
+      guard p.index < bytes.count, bytes[p.index] == UInt8(ascii: "{") else { return nil }
+      p.index += 1
+      p.skipWhitespace()
+      if p.index < bytes.count, bytes[p.index] == UInt8(ascii: "}") {
+        p.index += 1
+      } else {
+        while true {
+          p.skipWhitespace()
+          guard p.index < bytes.count, bytes[p.index] == UInt8(ascii: "\"") else { return nil }
+          let key = try p.parseString()
+          p.skipWhitespace()
+          guard p.index < bytes.count, bytes[p.index] == UInt8(ascii: ":") else { return nil }
+          p.index += 1
+          p.skipWhitespace()
+          guard p.index < bytes.count else { return nil }
+          if bytes[p.index] == UInt8(ascii: "\"") {
+            members.append((key, try p.parseString()))
+          } else if bytes[p.index] == UInt8(ascii: "n") {
+            _ = try p.expect("null", .null)
+            members.append((key, nil))
+          } else {
+            return nil
+          }
+          p.skipWhitespace()
+          guard p.index < bytes.count else { return nil }
+          if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
+          if bytes[p.index] == UInt8(ascii: "}") { p.index += 1; break }
+          return nil
+        }
+      }
+      p.skipWhitespace()
+      return p.index == bytes.count ? members : nil
+    } catch {
+      return nil
+    }
+  }
+
   private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0

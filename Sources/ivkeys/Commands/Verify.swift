@@ -161,25 +161,31 @@ enum VerifyCommand {
 
   /// One batch line as a request, or the reason it is not one.
   static func item(_ bytes: ArraySlice<UInt8>, catalog: Set<String>) -> Verifier.Item {
-    let text = String(decoding: bytes, as: UTF8.self)
-    guard let json = try? JSON.parse(text), case .object = json else {
-      return .bad(.badRequest("the line is not a JSON object"))
-    }
-    func string(_ name: String, required: Bool) -> (String?, String?) {
-      switch json[name] {
-      case nil, .some(.null): return (nil, required ? "\(name) is missing" : nil)
-      case let .some(.string(s)): return (s, nil)
-      default: return (nil, "\(name) is not a string")
+    // The fast path reads a flat object of strings; anything else goes through the full parser.
+    let members: [(String, String?)]
+    if let flat = bytes.withUnsafeBufferPointer({ JSON.parseFlatStrings($0) }) {
+      members = flat
+    } else {
+      switch generalMembers(bytes) {
+      case let .success(m): members = m
+      case let .failure(reason): return .bad(.badRequest(reason.description))
       }
     }
-    let (key, e1) = string("key", required: true)
-    let (company, e2) = string("company", required: true)
-    let (scope, e3) = string("scope", required: true)
-    let (ip, e4) = string("ip", required: false)
-    let (endpoint, e5) = string("endpoint", required: false)
-    let (env, e6) = string("env", required: false)
-    if let e = e1 ?? e2 ?? e3 ?? e4 ?? e5 ?? e6 { return .bad(.badRequest(e)) }
-    guard let key, let company, let scope else { return .bad(.badRequest("key, company and scope are required")) }
+    var key: String?, company: String?, scope: String?, ip: String?, endpoint: String?, env: String?
+    for (name, value) in members {
+      switch name {
+      case "key": key = value
+      case "company": company = value
+      case "scope": scope = value
+      case "ip": ip = value
+      case "endpoint": endpoint = value
+      case "env": env = value
+      default: break
+      }
+    }
+    guard let key else { return .bad(.badRequest("key is missing")) }
+    guard let company else { return .bad(.badRequest("company is missing")) }
+    guard let scope else { return .bad(.badRequest("scope is missing")) }
     guard (try? Fields.company(company)) != nil else { return .bad(.badRequest("company is not a company id")) }
     guard catalog.contains(scope) else { return .bad(.badRequest("scope is not in the scope catalog")) }
     var address: IPAddress?
@@ -196,6 +202,22 @@ enum VerifyCommand {
       environment = e
     }
     return .request(VerifyRequest(presented: key, company: company, scope: scope, ip: address, endpoint: endpoint, env: environment))
+  }
+
+  /// The request fields of a line that is a JSON object with other members too, or why not.
+  static func generalMembers(_ bytes: ArraySlice<UInt8>) -> Result<[(String, String?)], ValueError> {
+    guard let json = try? JSON.parse(String(decoding: bytes, as: UTF8.self)), case let .object(all) = json else {
+      return .failure(ValueError("the line is not a JSON object"))
+    }
+    var members = [(String, String?)]()
+    for (name, value) in all where ["key", "company", "scope", "ip", "endpoint", "env"].contains(name) {
+      switch value {
+      case let .string(s): members.append((name, s))
+      case .null: members.append((name, nil))
+      default: return .failure(ValueError("\(name) is not a string"))
+      }
+    }
+    return .success(members)
   }
 
   static func monotonicMilliseconds() -> Int64 {
