@@ -68,7 +68,9 @@ public enum Schema {
       prev_hash TEXT NOT NULL,
       hash TEXT NOT NULL
     );
-    CREATE INDEX audit_key ON audit (key_id) WHERE key_id IS NOT NULL;
+    -- No index on key_id: every decision of verify appends an entry, and an index keyed by key
+    -- id takes a random page write per entry (measured: verify --batch 75,000/s without it,
+    -- 45,000/s with it). `audit --key` scans instead, about 0.25 s per million entries.
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
       BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
