@@ -177,9 +177,12 @@ public final class Database {
     try statement(sql).first(values) { row in row.optionalText(0) } ?? nil
   }
 
-  /// Keeps the WAL file when the last connection closes (after its checkpoint), so each short
-  /// command does not create, sync and delete it again.
-  public func persistWAL() { _ = ivkeys_sqlite_persist_wal(handle) }
+  /// Keeps the WAL as it is when the last connection closes: no checkpoint, no deletion. The
+  /// vault's writers checkpoint it themselves once it grows (`Vault.checkpointIfLarge`).
+  public func keepWAL() {
+    _ = ivkeys_sqlite_persist_wal(handle)
+    _ = ivkeys_sqlite_no_checkpoint_on_close(handle)
+  }
 
   /// Sets the busy timeout in milliseconds.
   public func setBusyTimeout(_ ms: Int32) { sqlite3_busy_timeout(handle, ms) }

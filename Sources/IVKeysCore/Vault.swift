@@ -31,10 +31,9 @@ public final class Vault {
     let secret = try SecretFile.load(path: secretPath)
     let db = try Database(path: path)
     db.setBusyTimeout(busyTimeout)
-    db.persistWAL()
-    // With a persistent WAL, the checkpoint on close truncates it to this size: the next opener
-    // then has no stale frames to scan while it rebuilds the -shm index.
-    try db.execute("PRAGMA journal_size_limit = 0")
+    db.keepWAL()
+    // Checkpoints are taken by `checkpointIfLarge`, which truncates the WAL (journal_size_limit).
+    try db.execute("PRAGMA journal_size_limit = 0; PRAGMA wal_autocheckpoint = 0")
     let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
     if version > Schema.currentVersion {
       throw .vault(
@@ -163,9 +162,27 @@ public final class Vault {
 
   /// Runs `body` in one IMMEDIATE transaction with the audit chain's tail loaded.
   public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
-    try db.writeTransaction { () throws(IVKeysError) -> T in
+    let result = try db.writeTransaction { () throws(IVKeysError) -> T in
       try audit.loadTail()
       return try body()
+    }
+    checkpointIfLarge()
+    return result
+  }
+
+  /// The WAL size past which a write ends with a checkpoint.
+  public var walCheckpointBytes: Int64 = 512 << 10
+
+  /// Copies the WAL into the vault and truncates it once it passes `walCheckpointBytes`.
+  ///
+  /// Connections do not checkpoint on close (see `Database.keepWAL`): a command that runs once
+  /// per request would otherwise pay three fsyncs on every exit. The WAL is instead kept small
+  /// here, because the next process to open the vault reads all of it to rebuild its index.
+  /// A checkpoint that finds readers in the way (SQLITE_BUSY) is left to a later write.
+  func checkpointIfLarge() {
+    var st = stat()
+    if stat(db.path + "-wal", &st) == 0, Int64(st.st_size) > walCheckpointBytes {
+      _ = try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
   }
 
