@@ -369,6 +369,44 @@ struct VerifyTests {
     #expect(r.stdout.isEmpty)
   }
 
+  /// Whether this machine lets the test bind-mount a directory read-only in a private mount
+  /// namespace (root with CAP_SYS_ADMIN, as on the CI machines).
+  static let canMountReadOnly: Bool = {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+    p.arguments = ["-m", "sh", "-c", "mount --bind -o ro / /mnt"]
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return false }
+    p.waitUntilExit()
+    return p.terminationStatus == 0
+  }()
+
+  @Test(.enabled(if: canMountReadOnly, "needs unshare and mount"))
+  func verifyFailsClosedOnAReadOnlyFilesystem() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let dir = s.dir.path + "/vault"
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+    p.arguments = ["-m", "sh", "-c",
+                   "mount --bind -o ro \"$1\" \"$1\" && printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
+                   Sandbox.binary, dir]
+    var env = s.processEnvironment([:])
+    env["KEY"] = k.key
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 1, "\(errors)")
+    #expect(text.isEmpty, "no decision may be given")
+    #expect(errors.hasPrefix("ivkeys: error: "))
+    #expect(!errors.contains(k.key))
+  }
+
   @Test func verifyFailsClosedWhenTheDiskIsFull() throws {
     let s = try Sandbox()
     let k = try s.createKey()
