@@ -35,18 +35,25 @@ public enum FileSystem {
     }
   }
 
-  /// Creates an empty file with `O_CREAT|O_EXCL`, mode 0600.
-  static func createExclusive(_ path: String) throws(IVKeysError) {
+  /// Creates a file with `O_CREAT|O_EXCL` and mode 0600 (whatever the umask), writes
+  /// `contents` and syncs it. An existing file is never touched: `exists` is thrown instead.
+  /// `what` names the file in errors ("the vault", "the secret file").
+  static func createExclusive(_ path: String, contents: [UInt8] = [], what: String, exists: IVKeysError)
+    throws(IVKeysError)
+  {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
     guard fd >= 0 else {
       let e = errno
-      if e == EEXIST {
-        throw .conflict("a vault already exists at \(path); refusing to overwrite it",
-          hint: "pass --vault for a new vault elsewhere")
-      }
-      throw .io("cannot create the vault \(path): \(String(cString: strerror(e)))")
+      if e == EEXIST { throw exists }
+      throw .io("cannot create \(what) \(path): \(String(cString: strerror(e)))")
     }
+    defer { close(fd) }
     fchmod(fd, 0o600)
-    close(fd)
+    let written = contents.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == contents.count, fsync(fd) == 0 else {
+      let e = errno
+      unlink(path)
+      throw .io("cannot write \(what) \(path): \(String(cString: strerror(e)))")
+    }
   }
 }

@@ -74,23 +74,11 @@ public struct SecretFile {
   static func create(path: String) throws(IVKeysError) -> SecretFile {
     let random = try Crypto.randomBytes(32)
     let text = Array((Crypto.hex(random) + "\n").utf8)
-    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-    guard fd >= 0 else {
-      let e = errno
-      if e == EEXIST {
-        throw .conflict("a secret file already exists at \(path); refusing to overwrite it",
-          hint: "pass --secret-file for a new one, or remove it only if no vault uses it")
-      }
-      throw .io("cannot create the secret file \(path): \(String(cString: strerror(e)))")
-    }
-    defer { close(fd) }
-    fchmod(fd, 0o600)
-    let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    guard written == text.count, fsync(fd) == 0 else {
-      let e = errno
-      unlink(path)
-      throw .io("cannot write the secret file \(path): \(String(cString: strerror(e)))")
-    }
+    try FileSystem.createExclusive(
+      path, contents: text, what: "the secret file",
+      exists: .conflict(
+        "a secret file already exists at \(path); refusing to overwrite it",
+        hint: "pass --secret-file for a new one, or remove it only if no vault uses it"))
     return SecretFile(bytes: Array(text.dropLast()))
   }
 }

@@ -113,7 +113,9 @@ public final class Vault {
     let secret = try SecretFile.create(path: secretPath)
     var createdVault = false
     do {
-      try FileSystem.createExclusive(path)
+      try FileSystem.createExclusive(
+        path, what: "the vault",
+        exists: .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere"))
       createdVault = true
       let db = try Database(path: path)
       db.setBusyTimeout(busyTimeout)

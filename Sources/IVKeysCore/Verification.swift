@@ -284,7 +284,8 @@ public final class Verifier {
     pending.removeAll(keepingCapacity: true)
   }
 
-  static func monotonicMilliseconds() -> Int64 {
+  /// Milliseconds of a clock that never jumps, for group and flush deadlines.
+  public static func monotonicMilliseconds() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000

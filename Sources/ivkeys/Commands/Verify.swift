@@ -137,14 +137,14 @@ enum VerifyCommand {
     defer { try? verifier.finish() }
 
     while true {
-      let timeout: Int32 = group.isEmpty ? -1 : Int32(max(0, deadline - monotonicMilliseconds()))
+      let timeout: Int32 = group.isEmpty ? -1 : Int32(max(0, deadline - Verifier.monotonicMilliseconds()))
       switch reader.next(timeoutMilliseconds: timeout) {
       case let .line(bytes):
-        if group.isEmpty { deadline = monotonicMilliseconds() + 50 }
+        if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
         group.append(item(bytes, catalog: catalog))
-        if group.count >= 5000 || monotonicMilliseconds() >= deadline { try flush() }
+        if group.count >= 5000 || Verifier.monotonicMilliseconds() >= deadline { try flush() }
       case .tooLong:
-        if group.isEmpty { deadline = monotonicMilliseconds() + 50 }
+        if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
         group.append(.bad(.badRequest("the line is longer than \(LineReader.maximumLength) bytes")))
       case .timeout:
         try flush()
@@ -218,12 +218,6 @@ enum VerifyCommand {
       }
     }
     return .success(members)
-  }
-
-  static func monotonicMilliseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
   }
 }
 
