@@ -57,9 +57,12 @@ public struct KeyRecord: Sendable {
     """
 
   /// The status as of `?1`, in SQL, so `list --status` filters on what `show` prints.
+  /// The checks run in verify's order: revoked, suspended, a rotation grace that ended (revoked),
+  /// then expiry; so `show` and `verify` never disagree about a key.
   static let effectiveStatusSQL = """
-    CASE WHEN status IN ('active', 'suspended', 'rotating') AND expires_at IS NOT NULL AND expires_at <= ?1 THEN 'expired'
+    CASE WHEN status IN ('revoked', 'suspended', 'expired') THEN status
     WHEN status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?1 THEN 'revoked'
+    WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 'expired'
     ELSE status END
     """
 

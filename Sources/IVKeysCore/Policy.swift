@@ -94,8 +94,8 @@ public enum Scopes {
 public enum Fields {
   /// Refuses text holding a whole key: names, reasons and metadata end up in the audit log,
   /// which can never be edited, and a key must never be stored.
-  static func refuseKeys(_ s: String) throws(ValueError) {
-    if Text.containsKey(s) {
+  public static func refuseKeys(_ s: String) throws(ValueError) {
+    if Text.looksLikeKey(s) {
       throw ValueError("it contains an API key; refer to keys by their id, never by the key itself")
     }
   }

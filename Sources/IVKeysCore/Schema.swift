@@ -99,7 +99,10 @@ public enum Schema {
       count INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE TABLE imported_requests (
-      request_id TEXT PRIMARY KEY
+      key_id TEXT NOT NULL,
+      request_id TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      PRIMARY KEY (key_id, request_id)
     ) WITHOUT ROWID;
     """,
   ]

@@ -60,6 +60,11 @@ public enum Text {
   /// Whether `s` holds a whole key anywhere.
   public static func containsKey(_ s: String) -> Bool { !keyOffsets(in: s).isEmpty }
 
+  /// Whether `s` holds anything that starts like a key: `sk_live_` or `sk_test_` followed by 20
+  /// or more key characters, checksum or not. A damaged key is still a secret: anyone can
+  /// repair a changed check digit by recomputing the CRC32.
+  public static func looksLikeKey(_ s: String) -> Bool { redactKeys(s) != s }
+
   /// `s` with anything that starts like a key (`sk_live_` or `sk_test_` and 20 or more further
   /// characters) cut to `sk_live_<id>_…`: no message ever carries a secret, whole or damaged.
   public static func redactKeys(_ s: String) -> String {

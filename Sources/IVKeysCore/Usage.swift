@@ -104,7 +104,7 @@ extension Vault {
   /// often it is imported; lines are committed in chunks of `chunk`, so an interrupted import
   /// can simply be run again.
   public func importUsage(
-    lines: some Sequence<String>, chunk: Int = 10_000, progress: ((Int) -> Void)? = nil
+    lines: some Sequence<String?>, chunk: Int = 10_000, progress: ((Int) -> Void)? = nil
   ) throws(IVKeysError) -> ImportResult {
     var result = ImportResult()
     var pending = [(line: Int, request: String, key: String, endpoint: String, status: Int64, at: Timestamp)]()
@@ -134,7 +134,8 @@ extension Vault {
             result.unknownKeys += 1
             continue
           }
-          try db.run("INSERT OR IGNORE INTO imported_requests (request_id) VALUES (?)", [.text(p.request)])
+          try db.run("INSERT OR IGNORE INTO imported_requests (key_id, request_id, at) VALUES (?, ?, ?)",
+                     [.text(p.key), .text(p.request), .int(p.at)])
           guard db.changes == 1 else {
             result.duplicates += 1
             continue
@@ -159,8 +160,12 @@ extension Vault {
       pending.removeAll(keepingCapacity: true)
     }
 
-    for line in lines {
+    for entry in lines {
       lineNumber += 1
+      guard let line = entry else {
+        bad("the line is too long")
+        continue
+      }
       if line.allSatisfy(\.isWhitespace) { continue }
       let json: JSON
       do { json = try JSON.parse(line) } catch {
@@ -174,7 +179,7 @@ extension Vault {
         bad("key_id is missing or not a key id"); continue
       }
       guard let endpoint = json["endpoint"]?.stringValue, !endpoint.isEmpty, endpoint.unicodeScalars.count <= 200,
-        !Text.hasControl(endpoint), !Text.containsKey(endpoint)
+        !Text.hasControl(endpoint), !Text.looksLikeKey(endpoint)
       else {
         bad("endpoint is missing, not printable text, or holds a key"); continue
       }
@@ -184,6 +189,8 @@ extension Vault {
       guard let atText = json["at"]?.stringValue, let at = try? Time.parseDate(atText) else {
         bad("at is missing or not an RFC 3339 time"); continue
       }
+      // A time in the future would pin the key's last use there for good.
+      guard at <= now() + 86400 else { bad("at is in the future"); continue }
       pending.append((lineNumber, request, key, endpoint, status, at))
       if pending.count >= chunk {
         try commit()

@@ -164,27 +164,32 @@ public final class Vault {
 
   /// Runs `body` in one IMMEDIATE transaction with the audit chain's tail loaded.
   public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
-    let result = try db.writeTransaction { () throws(IVKeysError) -> T in
+    try db.writeTransaction { () throws(IVKeysError) -> T in
       try audit.loadTail()
       return try body()
     }
-    checkpointIfLarge()
-    return result
   }
 
   /// The WAL size past which a write ends with a checkpoint.
   public var walCheckpointBytes: Int64 = 512 << 10
 
-  /// Copies the WAL into the vault and truncates it once it passes `walCheckpointBytes`.
+  /// Copies the WAL into the vault and truncates it once it passes `bytes` (by default
+  /// `walCheckpointBytes`). The command layer calls this after a command's output is written.
   ///
   /// Connections do not checkpoint on close (see `Database.keepWAL`): a command that runs once
   /// per request would otherwise pay three fsyncs on every exit. The WAL is instead kept small
   /// here, because the next process to open the vault reads all of it to rebuild its index.
-  /// A checkpoint that finds readers in the way (SQLITE_BUSY) is left to a later write.
-  func checkpointIfLarge() {
+  /// The checkpoint never waits: with readers in the way SQLite answers SQLITE_BUSY at once
+  /// (the busy timeout is lifted for the call) and a later command tries again.
+  public func checkpointIfLarge(bytes: Int64? = nil) {
     var st = stat()
-    if stat(db.path + "-wal", &st) == 0, Int64(st.st_size) > walCheckpointBytes {
-      _ = try? db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    guard stat(db.path + "-wal", &st) == 0, Int64(st.st_size) > (bytes ?? walCheckpointBytes), !db.isReadOnly else { return }
+    db.setBusyTimeout(0)
+    defer { db.setBusyTimeout(Vault.busyTimeout) }
+    do {
+      try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    } catch {
+      // SQLITE_BUSY, or a read-only or full disk: nothing is lost, the WAL stays as it was.
     }
   }
 

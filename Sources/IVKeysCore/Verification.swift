@@ -103,6 +103,9 @@ struct AuthKey {
   let links: [String]
   let scopes: [String]
   let ips: [IPRange]
+  /// Whether every stored allowlist entry and the rate limit parsed; if not, the key admits
+  /// nobody (an entry that cannot be read must not widen access).
+  let settingsReadable: Bool
   let expiresAt: Timestamp?
   let rateLimit: RateLimit?
   let status: KeyStatus
@@ -170,7 +173,7 @@ public enum PresentedKey {
 /// that could not be recorded is never given (fail closed).
 public final class Verifier {
   let vault: Vault
-  private var keys: [String: AuthKey?] = [:]
+  private var keys: [String: AuthKey] = [:]
   private var windows: [String: (start: Int64, count: Int64, dirty: Bool)] = [:]
   /// Usage counted in the group being decided.
   private var group: [String: KeyUsage] = [:]
@@ -227,7 +230,9 @@ public final class Verifier {
     self.batch = batch
     try vault.db.execute("PRAGMA synchronous = NORMAL")
     if batch {
-      try vault.db.execute("PRAGMA cache_size = -65536")
+      // A group commits once for up to 5,000 decisions, so it can afford to sync: a decision a
+      // stream has printed survives a power loss too.
+      try vault.db.execute("PRAGMA synchronous = FULL; PRAGMA cache_size = -65536")
       vault.walCheckpointBytes = 64 << 20
     }
   }
@@ -247,6 +252,7 @@ public final class Verifier {
   /// (and an audit entry) in place.
   public func decide(_ items: [Item]) throws(IVKeysError) -> [Decision] {
     let result: [Decision]
+    var wrotePending = false
     do {
       result = try vault.write { () throws(IVKeysError) -> [Decision] in
         let version = try vault.db.scalarInt("PRAGMA data_version")
@@ -255,9 +261,9 @@ public final class Verifier {
           windows.removeAll(keepingCapacity: true)
           dataVersion = version
         }
-        if batch && !pending.isEmpty && Verifier.monotonicMilliseconds() - pendingSince >= Verifier.usageFlushMilliseconds {
+        if batch, let due = pendingDue, due <= 0 {
           try write(pending)
-          pending.removeAll(keepingCapacity: true)
+          wrotePending = true
         }
         let decisions = try decideAll(items)
         if !batch { try write(group) }
@@ -269,6 +275,9 @@ public final class Verifier {
       group.removeAll(keepingCapacity: true)
       throw error
     }
+    // Only now that the group committed: pending counts written in it are gone from memory,
+    // and the group's own counts join the pending ones.
+    if wrotePending { pending.removeAll(keepingCapacity: true) }
     if batch {
       if pending.isEmpty { pendingSince = Verifier.monotonicMilliseconds() }
       for (id, u) in group { pending[id, default: KeyUsage()].merge(u) }
@@ -277,7 +286,13 @@ public final class Verifier {
     return result
   }
 
-  /// Writes usage still held in memory (batch mode): call at the end of a stream.
+  /// Milliseconds until held usage counts are due to be written (0 or less: now); nil when
+  /// nothing is held. A stream that goes quiet calls `finish` when this comes due.
+  public var pendingDue: Int64? {
+    pending.isEmpty ? nil : pendingSince + Verifier.usageFlushMilliseconds - Verifier.monotonicMilliseconds()
+  }
+
+  /// Writes usage still held in memory (batch mode): when due on a quiet stream, and at its end.
   public func finish() throws(IVKeysError) {
     guard !pending.isEmpty else { return }
     try vault.write { () throws(IVKeysError) in try write(pending) }
@@ -337,6 +352,9 @@ public final class Verifier {
         break decision
       }
       d.keyID = key.id
+      // The digest is computed before the lookup, so an unknown id and a known one take the
+      // same work: timing does not tell which ids exist.
+      let presentedDigest = vault.digest(key)
       guard let found = try lookup(key.id) else {
         d.code = .unknownKey
         d.message = "unknown key"
@@ -345,7 +363,7 @@ public final class Verifier {
       }
       // "CRYPTO_memcmp ... takes an amount of time dependent on len, but independent of the
       // contents of the memory regions pointed to by a and b."
-      guard Crypto.constantTimeEqual(vault.digest(key), found.digest) else {
+      guard Crypto.constantTimeEqual(presentedDigest, found.digest) else {
         d.code = .unknownKey
         d.message = "unknown key"
         reason = "wrong secret for this id"
@@ -373,10 +391,14 @@ public final class Verifier {
       } else if !Scopes.grants(found.scopes, r.scope) {
         d.code = .insufficientScope
         d.message = "key lacks \(r.scope)"
+      } else if !found.settingsReadable {
+        d.code = .ipNotAllowed
+        d.message = "the key's stored allowlist or rate limit cannot be read; the key admits no request"
+        reason = "unreadable stored settings"
       } else if !found.ips.isEmpty && !(r.ip.map { ip in found.ips.contains { $0.contains(ip) } } ?? false) {
         d.code = .ipNotAllowed
         d.message = r.ip.map { "\($0) is not in the key's IP allowlist" } ?? "the key has an IP allowlist and no client address was given"
-      } else if let limit = found.rateLimit, let retry = consumeRate(found.id, limit, now: now) {
+      } else if let limit = found.rateLimit, let retry = try consumeRate(found.id, limit, now: now) {
         d.code = .rateLimited
         d.message = "over the key's rate limit of \(limit)"
         d.retryAfter = retry
@@ -394,7 +416,8 @@ public final class Verifier {
     return d
   }
 
-  /// The key with this id, read once per transaction.
+  /// The key with this id, cached until another process writes. Misses are not cached (forged
+  /// ids are free to make), and the cache is emptied at 100,000 keys.
   private func lookup(_ id: String) throws(IVKeysError) -> AuthKey? {
     if let cached = keys[id] { return cached }
     let found = try vault.db.statement(
@@ -402,16 +425,22 @@ public final class Verifier {
       SELECT env, type, company, linked_companies, scopes, allowed_ips, expires_at, rate_limit, status,
         grace_until, digest FROM keys WHERE id = ?
       """
-    ).first([.text(id)]) { row in
-      AuthKey(
+    ).first([.text(id)]) { row -> AuthKey in
+      let ipTexts = (try? JSON.parse(row.text(5)))?.stringArray
+      let ips = (ipTexts ?? []).compactMap { try? IPRange.parse($0) }
+      let limitText = row.optionalText(7)
+      let limit = limitText.flatMap { try? RateLimit.parse($0) }
+      let readable = ipTexts != nil && ips.count == ipTexts?.count && (limitText == nil) == (limit == nil)
+      return AuthKey(
         id: id, env: KeyEnvironment(rawValue: row.text(0)) ?? .live, type: KeyType(rawValue: row.text(1)) ?? .regular,
         company: row.text(2), links: (try? JSON.parse(row.text(3)))?.stringArray ?? [],
-        scopes: (try? JSON.parse(row.text(4)))?.stringArray ?? [],
-        ips: ((try? JSON.parse(row.text(5)))?.stringArray ?? []).compactMap { try? IPRange.parse($0) },
-        expiresAt: row.optionalInt(6), rateLimit: row.optionalText(7).flatMap { try? RateLimit.parse($0) },
+        scopes: (try? JSON.parse(row.text(4)))?.stringArray ?? [], ips: ips, settingsReadable: readable,
+        expiresAt: row.optionalInt(6), rateLimit: limit,
         status: KeyStatus(rawValue: row.text(8)) ?? .revoked, graceUntil: row.optionalInt(9), digest: row.blob(10))
     }
-    keys[id] = .some(found)
+    guard let found else { return nil }
+    if keys.count >= 100_000 { keys.removeAll(keepingCapacity: true) }
+    keys[id] = found
     return found
   }
 
@@ -420,10 +449,15 @@ public final class Verifier {
   /// Counts one request against the key's fixed window (aligned to the window size: whole
   /// seconds, minutes or hours of UTC). Returns nil when it fits, else the seconds until the
   /// window ends (at least 1). Only requests that pass every other check count.
-  private func consumeRate(_ id: String, _ limit: RateLimit, now: Timestamp) -> Int64? {
+  private func consumeRate(_ id: String, _ limit: RateLimit, now: Timestamp) throws(IVKeysError) -> Int64? {
     let size = Int64(limit.window)
     let start = now - ((now % size) + size) % size
-    var w = windows[id] ?? loadWindow(id) ?? (start, 0, false)
+    var w: (start: Int64, count: Int64, dirty: Bool)
+    if let cached = windows[id] {
+      w = cached
+    } else {
+      w = try loadWindow(id) ?? (start, 0, false)
+    }
     if w.start != start { w = (start, 0, true) }
     if w.count >= Int64(limit.count) {
       windows[id] = w
@@ -435,11 +469,13 @@ public final class Verifier {
     return nil
   }
 
-  private func loadWindow(_ id: String) -> (start: Int64, count: Int64, dirty: Bool)? {
-    let row = try? vault.db.statement("SELECT window_start, count FROM rate_windows WHERE key_id = ?").first([.text(id)]) {
+  /// The window another process (or an earlier run) left in the vault. A read error is thrown,
+  /// never taken for an empty window.
+  private func loadWindow(_ id: String) throws(IVKeysError) -> (start: Int64, count: Int64, dirty: Bool)? {
+    let row = try vault.db.statement("SELECT window_start, count FROM rate_windows WHERE key_id = ?").first([.text(id)]) {
       row in (row.int(0), row.int(1))
     }
-    guard let (s, c) = row ?? nil else { return nil }
+    guard let (s, c) = row else { return nil }
     return (s, c, false)
   }
 

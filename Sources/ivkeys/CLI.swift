@@ -37,7 +37,11 @@ enum CLI {
     let ctx = Context(environment: environment, invocation: inv, stdout: stdout, stderr: stderr)
     do {
       try ctx.checkFormat()
-      return try run(inv, ctx)
+      let status = try run(inv, ctx)
+      // Output first, housekeeping after: a caller waiting for the answer never waits for this.
+      stdout.flush()
+      ctx.opened?.checkpointIfLarge()
+      return status
     } catch {
       stdout.flush()
       report(error.description, hint: error.hint, to: stderr)

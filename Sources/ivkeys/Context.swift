@@ -102,6 +102,10 @@ final class Context {
   func openVault() throws(IVKeysError) -> Vault {
     let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor)
     for notice in vault.notices { warning(notice) }
+    opened = vault
     return vault
   }
+
+  /// The vault this command opened, for the checkpoint after its output.
+  private(set) var opened: Vault?
 }

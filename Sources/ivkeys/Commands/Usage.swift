@@ -84,10 +84,21 @@ enum UsageCommand {
     defer { if fd != 0 { close(fd) } }
     let vault = try ctx.openVault()
     var reader = LineReader(fd: fd)
-    let lines = AnySequence { () -> AnyIterator<String> in
-      AnyIterator {
-        if case let .line(bytes) = reader.next(timeoutMilliseconds: -1) { return String(decoding: bytes, as: UTF8.self) }
-        return nil
+    var readError: Int32?
+    // nil stands for a line too long to keep; the sequence ends at end of input or on an error.
+    let lines = AnySequence { () -> AnyIterator<String?> in
+      AnyIterator { () -> String?? in
+        while true {
+          switch reader.next(timeoutMilliseconds: -1) {
+          case let .line(bytes): return .some(String(decoding: bytes, as: UTF8.self))
+          case .tooLong: return .some(nil)
+          case .timeout: continue  // a signal interrupted the read
+          case .end: return nil
+          case let .failed(e):
+            readError = e
+            return nil
+          }
+        }
       }
     }
     let showProgress = ctx.stderr.isTerminal
@@ -96,6 +107,10 @@ enum UsageCommand {
       ctx.stderr.flush()
     } : nil)
     if showProgress { ctx.stderr.line() }
+    if let e = readError {
+      throw .io("cannot read \(source) after line \(result.imported + result.duplicates + result.unknownKeys + result.bad): \(String(cString: strerror(e)))",
+                hint: "what was read is imported; importing the file again counts nothing twice")
+    }
     switch ctx.format {
     case .json:
       ctx.stdout.line(JSON.object([

@@ -59,7 +59,7 @@ enum VerifyCommand {
     }
     // Endpoints are kept in usage statistics and the audit log; a key in a query string must
     // not end up there.
-    guard !Text.containsKey(s) else { throw ValueError("it contains an API key; log the path without its query string") }
+    guard !Text.looksLikeKey(s) else { throw ValueError("it contains an API key; log the path without its query string") }
     return s
   }
 
@@ -118,9 +118,19 @@ enum VerifyCommand {
     let verifier = try Verifier(vault: vault, batch: true)
     var reader = LineReader(fd: 0)
     var group = [Verifier.Item]()
-    group.reserveCapacity(1000)
+    group.reserveCapacity(5000)
     var w = JSONWriter(capacity: 1 << 16)
     var deadline: Int64 = 0
+    // SIGTERM, SIGINT and SIGHUP end the stream gracefully: the lines already read are decided
+    // and held usage counts are written before exit.
+    // The signals are unblocked too: a supervisor may spawn us with them blocked.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+      signal(sig) { _ in stopRequested = 1 }
+      sigaddset(&stopSignals, sig)
+    }
+    sigprocmask(SIG_UNBLOCK, &stopSignals, nil)
 
     func flush() throws(IVKeysError) {
       guard !group.isEmpty else { return }
@@ -133,27 +143,41 @@ enum VerifyCommand {
       ctx.stdout.write(bytes: w.bytes)
       try ctx.stdout.flushChecked("decisions")
       group.removeAll(keepingCapacity: true)
+      vault.checkpointIfLarge()
     }
-    defer { try? verifier.finish() }
+
+    func end() throws(IVKeysError) -> Int32 {
+      try flush()
+      try verifier.finish()
+      // Leave a short WAL behind, so the next single verify does not read a long one.
+      vault.checkpointIfLarge(bytes: 512 << 10)
+      return 0
+    }
 
     while true {
-      let timeout: Int32 = group.isEmpty ? -1 : Int32(max(0, deadline - Verifier.monotonicMilliseconds()))
-      switch reader.next(timeoutMilliseconds: timeout) {
+      if stopRequested != 0 { return try end() }
+      // Wait for input until the group's deadline, or until held usage counts are due.
+      var timeout: Int64 = group.isEmpty ? -1 : max(0, deadline - Verifier.monotonicMilliseconds())
+      if let due = verifier.pendingDue { timeout = timeout < 0 ? max(0, due) : min(timeout, max(0, due)) }
+      switch reader.next(timeoutMilliseconds: Int32(clamping: timeout)) {
       case let .line(bytes):
         if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
         group.append(item(bytes, catalog: catalog))
-        if group.count >= 5000 || Verifier.monotonicMilliseconds() >= deadline { try flush() }
+        // A group closes at 5,000 lines, at its deadline, or as soon as no more input is
+        // waiting: a caller that sends one request and waits for its answer is not kept waiting.
+        if group.count >= 5000 || Verifier.monotonicMilliseconds() >= deadline || !reader.inputWaiting() { try flush() }
       case .tooLong:
         if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
         group.append(.bad(.badRequest("the line is longer than \(LineReader.maximumLength) bytes")))
+        if !reader.inputWaiting() { try flush() }
       case .timeout:
-        try flush()
+        if !group.isEmpty && Verifier.monotonicMilliseconds() >= deadline { try flush() }
+        if let due = verifier.pendingDue, due <= 0 { try verifier.finish() }
       case .end:
-        try flush()
-        try verifier.finish()
-        return 0
+        return try end()
       case let .failed(e):
         try flush()
+        try verifier.finish()
         throw .io("cannot read standard input: \(String(cString: strerror(e)))")
       }
     }
@@ -221,6 +245,9 @@ enum VerifyCommand {
   }
 }
 
+/// Set by a signal handler to end `verify --batch` gracefully.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
 /// Reads lines from a file descriptor, waiting at most a given time for the next one.
 struct LineReader {
   /// The longest line kept; a longer one is reported as `tooLong` and skipped, so a stream
@@ -246,7 +273,15 @@ struct LineReader {
     buffer.reserveCapacity(1 << 16)
   }
 
-  /// The next line without its newline; `timeout` when none arrived in time (-1 waits forever).
+  /// Whether another line can be had without waiting: one is buffered or input is readable.
+  mutating func inputWaiting() -> Bool {
+    if eof || buffer[start...].contains(0x0a) { return true }
+    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return poll(&p, 1, 0) > 0
+  }
+
+  /// The next line without its newline; `timeout` when none arrived in time (-1 waits forever)
+  /// or a signal interrupted the wait.
   mutating func next(timeoutMilliseconds: Int32) -> Event {
     while true {
       if let nl = buffer[start...].firstIndex(of: 0x0a) {
@@ -256,6 +291,7 @@ struct LineReader {
           skipping = false
           continue
         }
+        if line.count > LineReader.maximumLength { return .tooLong }
         return .line(line)
       }
       if buffer.count - start > LineReader.maximumLength {
@@ -267,10 +303,10 @@ struct LineReader {
         }
       }
       if eof {
-        if start < buffer.count {
+        if start < buffer.count && !skipping {
           let line = buffer[start...]
           start = buffer.count
-          return .line(line)
+          return line.count > LineReader.maximumLength ? .tooLong : .line(line)
         }
         return .end
       }
@@ -281,7 +317,7 @@ struct LineReader {
       var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
       let ready = poll(&p, 1, timeoutMilliseconds)
       if ready < 0 {
-        if errno == EINTR { continue }
+        if errno == EINTR { return .timeout }
         return .failed(errno)
       }
       if ready == 0 { return .timeout }
@@ -290,7 +326,8 @@ struct LineReader {
       let n = buffer[old...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
       if n < 0 {
         buffer.removeSubrange(old...)
-        if errno == EINTR || errno == EAGAIN { continue }
+        if errno == EINTR { return .timeout }
+        if errno == EAGAIN { continue }
         return .failed(errno)
       }
       buffer.removeSubrange((old + n)...)
