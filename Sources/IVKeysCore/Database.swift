@@ -48,6 +48,9 @@ public final class Statement {
     }
   }
 
+  /// Resets the statement so it can run again (bindings stay).
+  public func reset() { sqlite3_reset(handle) }
+
   /// Steps once: true when a row is available.
   public func step() throws(IVKeysError) -> Bool {
     let rc = sqlite3_step(handle)

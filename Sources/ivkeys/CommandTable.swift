@@ -93,6 +93,15 @@ enum SharedOptions {
   static let tag = OptionSpec("tag", "TAG", repeatable: true, "add a tag")
   static let contact = OptionSpec("contact", "EMAIL", "who to tell about expiry")
   static let linkCompany = OptionSpec("link-company", "ID", repeatable: true, "link an ATS key to a company (administrators only)")
+  static let auditFilters: [OptionSpec] = [
+    OptionSpec("key", "ID", "entries about this key (id, prefix or whole key)"),
+    OptionSpec("company", "ID", "entries about this company"),
+    OptionSpec("event", "E[,E]", repeatable: true, "these events; key.* matches a prefix"),
+    OptionSpec("actor", "USER", "entries by this actor or OS user"),
+    OptionSpec("since", "WHEN", "from this date, RFC 3339 time, or duration ago (7d)"),
+    OptionSpec("until", "WHEN", "up to this date, RFC 3339 time, or duration ago"),
+    OptionSpec("limit", "N", "only the newest N entries"),
+  ]
 }
 
 /// The command table.
@@ -236,15 +245,26 @@ let commandTable: [CommandSpec] = [
     ],
     run: AdminCommand.list),
   CommandSpec(
-    "audit", "list audit log entries, oldest first",
-    options: [
-      OptionSpec("key", "ID", "entries about this key (id, prefix or whole key)"),
-      OptionSpec("company", "ID", "entries about this company"),
-      OptionSpec("event", "E[,E]", repeatable: true, "these events; key.* matches a prefix"),
-      OptionSpec("actor", "USER", "entries by this actor or OS user"),
-      OptionSpec("since", "WHEN", "from this date, RFC 3339 time, or duration ago (7d)"),
-      OptionSpec("until", "WHEN", "up to this date, RFC 3339 time, or duration ago"),
-      OptionSpec("limit", "N", "only the newest N entries"),
+    "audit", "list audit log entries, oldest first; verify, export or print the chain's head",
+    synopsis: "[options] | verify [--expect-head HEAD] | head | export [--format jsonl|csv] [options]",
+    options: SharedOptions.auditFilters,
+    subcommands: [
+      CommandSpec(
+        "verify", "walk the hash chain and report the first entry changed, removed, inserted or moved",
+        synopsis: "[--expect-head HEAD]",
+        options: [OptionSpec("expect-head", "HEAD", "also require this head, as 'audit head' printed it ('<seq> <hash>')")],
+        discussion: """
+          Exit status: 0 when the chain is intact, 3 when it is broken (the first bad entry's seq
+          is in the message and in --json). Cutting entries off the end is only detected against
+          a head kept elsewhere (--expect-head).
+          """,
+        run: AuditChainCommand.verify),
+      CommandSpec("head", "print the last entry's seq and hash, to keep elsewhere", synopsis: "", run: AuditChainCommand.head),
+      CommandSpec(
+        "export", "write the entries as JSON lines or CSV (RFC 4180), streaming",
+        synopsis: "[--format jsonl|csv] [filters]",
+        options: [OptionSpec("format", "jsonl|csv", "jsonl (default) or csv with a header row")] + SharedOptions.auditFilters,
+        run: AuditChainCommand.export),
     ],
     run: AuditCommand.run),
   CommandSpec(

@@ -41,15 +41,18 @@ final class Context {
 
   enum Format { case table, json, quiet }
 
+  /// Whether `--format` is the command's own option (`audit export`) rather than the global one.
+  var formatIsCommandOption: Bool { invocation.spec?.option(named: "format") != nil }
+
   var format: Format {
     if invocation.flag("quiet") { return .quiet }
-    if invocation.flag("json") || invocation.value("format") == "json" { return .json }
+    if invocation.flag("json") || (!formatIsCommandOption && invocation.value("format") == "json") { return .json }
     return .table
   }
 
   /// Checks `--format`; called once before a command runs.
   func checkFormat() throws(IVKeysError) {
-    if let f = invocation.value("format"), f != "json" && f != "table" {
+    if !formatIsCommandOption, let f = invocation.value("format"), f != "json" && f != "table" {
       throw .invalidValue(option: "--format", value: f, reason: "expected table or json")
     }
   }
