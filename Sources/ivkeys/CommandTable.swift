@@ -268,6 +268,20 @@ let commandTable: [CommandSpec] = [
     ],
     run: AuditCommand.run),
   CommandSpec(
+    "doctor", "check the vault's health: file modes, secret, integrity, schema, audit chain",
+    synopsis: "",
+    discussion: "One line per check. Exit status 0 when every check passes, 3 when any fails.",
+    run: DoctorCommand.run),
+  CommandSpec(
+    "backup", "copy the vault consistently while it is in use, and check the copy", synopsis: "DEST [--force]",
+    arguments: 1...1,
+    options: [OptionSpec("force", "replace DEST if it exists")],
+    discussion: """
+      The copy is made with SQLite's online backup API into a new file (mode 0600), then checked
+      with integrity_check and the audit chain. It needs the same secret file as the vault.
+      """,
+    run: BackupCommand.run),
+  CommandSpec(
     "help", "show help for a command", synopsis: "[COMMAND [SUBCOMMAND]]", arguments: 0...2,
     run: HelpCommand.run),
 ]

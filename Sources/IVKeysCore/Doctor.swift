@@ -1,0 +1,97 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CSQLite
+
+/// One of `doctor`'s checks.
+public struct HealthCheck: Sendable {
+  public let name: String
+  public let ok: Bool
+  public let message: String
+  public let hint: String?
+}
+
+/// The checks `ivkeys doctor` runs, each independent of the others' outcome.
+public enum Doctor {
+  /// Runs every check. Nothing here throws: a check that cannot run is reported as failed.
+  public static func run(vaultPath: String, secretPath: String, actor: Actor, now: Timestamp = Time.now()) -> [HealthCheck] {
+    var checks = [HealthCheck]()
+    func add(_ name: String, _ ok: Bool, _ message: String, hint: String? = nil) {
+      checks.append(HealthCheck(name: name, ok: ok, message: message, hint: ok ? nil : hint))
+    }
+
+    // File modes, before anything opens the vault (opening fixes what it can).
+    var loose = [String]()
+    for file in [vaultPath, vaultPath + "-wal", vaultPath + "-shm"] {
+      if let mode = FileSystem.mode(file), mode & 0o077 != 0 { loose.append("\(file) is \(String(mode & 0o777, radix: 8))") }
+    }
+    let dir = FileSystem.directory(of: vaultPath)
+    if let mode = FileSystem.mode(dir), mode & 0o077 != 0 { loose.append("\(dir) is \(String(mode & 0o777, radix: 8))") }
+    if !FileSystem.exists(vaultPath) {
+      add("vault files", false, "no vault at \(vaultPath)", hint: "run 'ivkeys init', or point --vault at the vault")
+      return checks
+    }
+    add("vault files", loose.isEmpty, loose.isEmpty ? "\(vaultPath) and its -wal/-shm are 600 in a 700 directory" : loose.joined(separator: ", "),
+        hint: "chmod 600 the files and 700 the directory")
+
+    let secretMode = FileSystem.mode(secretPath)
+    let secret: SecretFile?
+    do {
+      secret = try SecretFile.load(path: secretPath)
+      add("secret file", secretMode.map { $0 & 0o077 == 0 } ?? false, "\(secretPath) is \(String((secretMode ?? 0) & 0o777, radix: 8))")
+    } catch {
+      secret = nil
+      add("secret file", false, error.description, hint: error.hint ?? "check --secret-file")
+    }
+
+    // Integrity and schema need no secret.
+    var version = 0
+    do {
+      let db = try Database(path: vaultPath, readOnly: true)
+      db.setBusyTimeout(Vault.busyTimeout)
+      var problems = [String]()
+      // "If any errors are found, then strings are returned as multiple rows with a single column
+      // per row. If no errors are found, a single row with the value 'ok' is returned."
+      try db.statement("PRAGMA integrity_check(20)").forEach { row in problems.append(row.text(0)) }
+      add("integrity", problems == ["ok"], problems == ["ok"] ? "PRAGMA integrity_check: ok" : problems.joined(separator: "; "),
+          hint: "restore the vault from a backup ('ivkeys backup' makes them)")
+      version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+      add("schema", version == Schema.currentVersion, version == Schema.currentVersion
+        ? "schema version \(version)"
+        : version > Schema.currentVersion
+          ? "schema version \(version) is newer than this ivkeys (\(Schema.currentVersion))"
+          : "schema version \(version); this ivkeys migrates it to \(Schema.currentVersion) on the next write",
+        hint: version > Schema.currentVersion ? "upgrade ivkeys" : "run any ivkeys command that writes")
+    } catch {
+      add("integrity", false, error.description, hint: error.hint)
+      return checks
+    }
+
+    guard let secret else {
+      add("secret fingerprint", false, "not checked: the secret file could not be read")
+      add("audit chain", false, "not checked: the secret file could not be read")
+      return checks
+    }
+    do {
+      let vault = try Vault.open(path: vaultPath, secretPath: secretPath, actor: actor)
+      add("secret fingerprint", true, "the secret file matches the vault (\(secret.fingerprint))")
+      let audit = try vault.verifyAudit()
+      add("audit chain", audit.intact, audit.message, hint: "restore the vault from a backup that verifies")
+      let stale = try vault.db.scalarInt(
+        "SELECT count(*) FROM keys WHERE status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?", [.int(now)]) ?? 0
+      add("rotation graces", stale == 0, stale == 0
+        ? "no key is still recorded as rotating after its grace ended"
+        : "\(stale) \(stale == 1 ? "key's" : "keys'") rotation grace ended, still recorded as rotating (verify already refuses them)",
+        hint: "'ivkeys list --status revoked' shows them; revoke each to record it")
+    } catch {
+      if case .secret = error {
+        add("secret fingerprint", false, error.description, hint: error.hint)
+      } else {
+        add("secret fingerprint", false, "not checked: \(error)", hint: error.hint)
+      }
+    }
+    return checks
+  }
+}
