@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+@testable import IVKeysCore
+
+/// `audit verify`, `audit head` and `audit export`, and tampering through the sqlite3 shell.
+@Suite("the audit chain")
+struct AuditChainTests {
+  /// Runs SQL through the sqlite3 shell, as someone with write access to the vault but not the
+  /// secret would.
+  func shell(_ s: Sandbox, _ sql: String) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    p.arguments = [s.vault, sql]
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "sqlite3 failed: \(sql)")
+  }
+
+  func populated() throws -> Sandbox {
+    let s = try Sandbox()
+    for i in 0..<3 { _ = try s.createKey([], company: "c\(i)") }
+    let k = try s.createKey()
+    #expect(s.run("suspend", k.id, "--reason", "r").status == 0)
+    #expect(s.run("resume", k.id).status == 0)
+    return s  // 7 entries
+  }
+
+  func verify(_ s: Sandbox, _ extra: [String] = []) throws -> (Int32, [String: Any]) {
+    let r = s.run(["audit", "verify", "--json"] + extra)
+    return (r.status, try #require(try r.json() as? [String: Any]))
+  }
+
+  @Test func anIntactChainVerifiesAndHeadNamesTheLastEntry() throws {
+    let s = try populated()
+    let head = s.run("audit", "head")
+    #expect(head.status == 0)
+    let parts = head.stdout.split(separator: " ")
+    #expect(parts.count == 2 && parts[0] == "7" && parts[1].count == 65)  // 64 hex digits and a newline
+    let (status, v) = try verify(s, ["--expect-head", head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+    #expect(status == 0)
+    #expect(v["intact"] as? Bool == true)
+    #expect(v["entries"] as? Int == 7)
+    #expect(v["head_seq"] as? Int == 7)
+    let json = try #require(try s.run("audit", "head", "--json").json() as? [String: Any])
+    #expect(json["seq"] as? Int == 7)
+    #expect(s.run("audit", "verify").stdout.hasPrefix("ok: "))
+    // An older head still verifies: the log only grew since.
+    let old = try #require(try s.run("audit", "--json").json() as? [[String: Any]])[2]
+    #expect(try verify(s, ["--expect-head", "3 \(old["hash"] as! String)"]).0 == 0)
+    #expect(s.run("audit", "verify", "--expect-head", "not-a-hash").status == 2)
+  }
+
+  @Test func anEditedDetailIsDetected() throws {
+    let s = try populated()
+    try shell(s, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = '{\"reason\":\"nothing to see\"}' WHERE seq = 5;")
+    let (status, v) = try verify(s)
+    #expect(status == 3)
+    #expect(v["intact"] as? Bool == false)
+    #expect(v["bad_seq"] as? Int == 5)
+    #expect(v["problem"] as? String == "modified")
+    #expect(s.run("audit", "verify").stdout.contains("broken at entry 5"))
+  }
+
+  @Test func aDeletedMiddleEntryIsDetected() throws {
+    let s = try populated()
+    try shell(s, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 4;")
+    let (status, v) = try verify(s)
+    #expect(status == 3)
+    #expect(v["bad_seq"] as? Int == 4)
+    #expect(v["problem"] as? String == "missing")
+  }
+
+  @Test func renumberingOverADeletionIsDetected() throws {
+    let s = try populated()
+    try shell(s, """
+      DROP TRIGGER audit_no_delete; DROP TRIGGER audit_no_update;
+      DELETE FROM audit WHERE seq = 4;
+      UPDATE audit SET seq = seq - 1 WHERE seq > 4;
+      """)
+    let (status, v) = try verify(s)
+    #expect(status == 3)
+    #expect(v["bad_seq"] as? Int == 4)
+  }
+
+  @Test func twoSwappedEntriesAreDetected() throws {
+    let s = try populated()
+    try shell(s, """
+      DROP TRIGGER audit_no_update;
+      UPDATE audit SET seq = 1000 WHERE seq = 3;
+      UPDATE audit SET seq = 3 WHERE seq = 4;
+      UPDATE audit SET seq = 4 WHERE seq = 1000;
+      """)
+    let (status, v) = try verify(s)
+    #expect(status == 3)
+    #expect(v["bad_seq"] as? Int == 3)
+  }
+
+  @Test func anInsertedEntryIsDetected() throws {
+    let s = try populated()
+    try shell(s, """
+      DROP TRIGGER audit_no_update;
+      UPDATE audit SET seq = seq + 1000 WHERE seq >= 5;
+      UPDATE audit SET seq = seq - 999 WHERE seq >= 1000;
+      INSERT INTO audit (seq, at, event, actor, os_user, detail, prev_hash, hash)
+        SELECT 5, at, 'admin.added', actor, os_user, '{"user":"mallory"}', hash, hash FROM audit WHERE seq = 4;
+      """)
+    let (status, v) = try verify(s)
+    #expect(status == 3)
+    #expect(v["bad_seq"] as? Int == 5)
+  }
+
+  @Test func deletedLastEntriesAreOnlyDetectedAgainstAKeptHead() throws {
+    let s = try populated()
+    let head = s.run("audit", "head").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    try shell(s, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq >= 6;")
+    // Without a kept head, a shorter chain is a valid chain: the limit the man page states.
+    #expect(try verify(s).0 == 0)
+    let (status, v) = try verify(s, ["--expect-head", head])
+    #expect(status == 3)
+    #expect(v["problem"] as? String == "truncated")
+    #expect(v["bad_seq"] as? Int == 6)
+    // The hash alone works too.
+    #expect(try verify(s, ["--expect-head", String(head.split(separator: " ")[1])]).0 == 3)
+  }
+
+  @Test func exportWritesJSONLinesAndRFC4180CSV() throws {
+    let s = try Sandbox()
+    let r = s.run("create", "--company", "acme", "--name", "a \"quoted\", name\nwith a newline", "--scope", "jobs:read", "-q")
+    #expect(r.status == 0)
+    let jsonl = s.run("audit", "export")
+    #expect(jsonl.status == 0)
+    let objects = jsonl.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    #expect(objects.count == 2)
+    #expect(objects.map { $0["event"] as? String } == ["vault.initialized", "key.created"])
+    let csv = s.run("audit", "export", "--format", "csv", "--event", "key.*")
+    #expect(csv.status == 0)
+    #expect(csv.stdout.hasPrefix("seq,at,event,actor,os_user,key_id,company,ip,detail,prev_hash,hash\r\n"))
+    // Parse it back with a strict RFC 4180 reader written here.
+    var records = [[String]](), field = "", record = [String](), quoted = false
+    var chars = Array(csv.stdout.unicodeScalars)[...]
+    while let c = chars.popFirst() {
+      if quoted {
+        if c == "\"" { if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { quoted = false } }
+        else { field.unicodeScalars.append(c) }
+      } else if c == "\"" { quoted = true }
+      else if c == "," { record.append(field); field = "" }
+      else if c == "\r" && chars.first == "\n" { chars.removeFirst(); record.append(field); records.append(record); record = []; field = "" }
+      else { field.unicodeScalars.append(c) }
+    }
+    #expect(records.count == 2)
+    #expect(records.allSatisfy { $0.count == 11 })
+    let detail = try #require(try JSONSerialization.jsonObject(with: Data(records[1][8].utf8)) as? [String: Any])
+    #expect(detail["name"] as? String == "a \"quoted\", name\nwith a newline")
+    #expect(records[1][2] == "key.created")
+    #expect(records[1][7] == "", "an absent ip is an empty field")
+    #expect(s.run("audit", "export", "--format", "xml").status == 2)
+  }
+
+  @Test func doctorReportsEachCheckAndFailsOnAProblem() throws {
+    let s = try populated()
+    let ok = s.run("doctor")
+    #expect(ok.status == 0, "\(ok.stdout)")
+    for name in ["vault files", "secret file", "integrity", "schema", "secret fingerprint", "audit chain", "rotation graces"] {
+      #expect(ok.stdout.contains(name))
+    }
+    let json = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
+    #expect(json.count == 7 && json.allSatisfy { $0["ok"] as? Bool == true })
+    let k = try s.createKey()
+    #expect(s.run("rotate", k.id, "--grace", "1s", "-q").status == 0)
+    try shell(s, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 2;")
+    sleep(2)
+    let bad = s.run("doctor", "--json")
+    #expect(bad.status == 3)
+    let checks = try #require(try bad.json() as? [[String: Any]])
+    let failed = checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["check"] as? String }
+    #expect(failed == ["audit chain", "rotation graces"])
+  }
+
+  @Test func backupMakesAPrivateVerifiedCopyAndRefusesToOverwrite() throws {
+    let s = try populated()
+    let dest = s.dir.path + "/backup.db"
+    let r = s.run("backup", dest)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(s.mode(dest) == 0o600)
+    #expect(!FileManager.default.fileExists(atPath: dest + "-wal"), "one self-contained file")
+    // The copy is a working vault with the same keys and chain.
+    let copy = s.run(["audit", "verify", "--json"], env: ["IVKEYS_VAULT": dest])
+    #expect(copy.status == 0)
+    #expect((try copy.json() as? [String: Any])?["entries"] as? Int == 7)
+    #expect(s.run(["list", "-q"], env: ["IVKEYS_VAULT": dest]).lines.count == 4)
+    let again = s.run("backup", dest)
+    #expect(again.status == 1)
+    #expect(again.stderr.contains("already exists"))
+    #expect(s.run("backup", dest, "--force").status == 0)
+    #expect(s.run("backup", s.vault).status == 2)
+  }
+}
