@@ -116,6 +116,7 @@ public enum Fields {
     guard !s.isEmpty, s.utf8.count <= 64, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ",") }) else {
       throw ValueError("a tag is 1 to 64 printable ASCII characters without spaces or commas")
     }
+    try refuseKeys(s)
     return s
   }
 
@@ -164,6 +165,7 @@ public enum Fields {
     else {
       throw ValueError("a metadata key is 1 to 64 printable ASCII characters without '=' or ','")
     }
+    try refuseKeys(k)
     return k
   }
 

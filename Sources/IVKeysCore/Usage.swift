@@ -172,8 +172,10 @@ extension Vault {
         bad("not JSON: \(error)")
         continue
       }
-      guard let request = json["request_id"]?.stringValue, !request.isEmpty, request.utf8.count <= 200 else {
-        bad("request_id is missing or not a string"); continue
+      guard let request = json["request_id"]?.stringValue, !request.isEmpty, request.utf8.count <= 200,
+        !Text.looksLikeKey(request)
+      else {
+        bad("request_id is missing, not a string, or holds a key"); continue
       }
       guard let key = json["key_id"]?.stringValue, key.utf8.count == APIKey.idLength, Base62.isBase62(key.utf8) else {
         bad("key_id is missing or not a key id"); continue

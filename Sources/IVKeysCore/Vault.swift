@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSQLite
 
 /// An open vault: the SQLite database, the server secret that keys its digests and audit chain,
 /// and the actor on whose behalf changes are made.
@@ -164,7 +165,11 @@ public final class Vault {
 
   /// Runs `body` in one IMMEDIATE transaction with the audit chain's tail loaded.
   public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
-    try db.writeTransaction { () throws(IVKeysError) -> T in
+    // Said plainly up front, before any check that would fail for another reason.
+    if db.isReadOnly {
+      throw .sqlite(SQLiteError(code: SQLITE_READONLY, message: "attempt to write a readonly database", sql: nil))
+    }
+    return try db.writeTransaction { () throws(IVKeysError) -> T in
       try audit.loadTail()
       return try body()
     }

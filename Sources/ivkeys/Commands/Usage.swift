@@ -108,7 +108,7 @@ enum UsageCommand {
     } : nil)
     if showProgress { ctx.stderr.line() }
     if let e = readError {
-      throw .io("cannot read \(source) after line \(result.imported + result.duplicates + result.unknownKeys + result.bad): \(String(cString: strerror(e)))",
+      throw .io("cannot read \(source): \(String(cString: strerror(e)))",
                 hint: "what was read is imported; importing the file again counts nothing twice")
     }
     switch ctx.format {

@@ -147,6 +147,11 @@ enum VerifyCommand {
     }
 
     func end() throws(IVKeysError) -> Int32 {
+      // Lines already read are answered, even when a signal ends the stream.
+      while let bytes = reader.bufferedLine() {
+        group.append(item(bytes, catalog: catalog))
+        if group.count >= 5000 { try flush() }
+      }
       try flush()
       try verifier.finish()
       // Leave a short WAL behind, so the next single verify does not read a long one.
@@ -157,8 +162,9 @@ enum VerifyCommand {
     while true {
       if stopRequested != 0 { return try end() }
       // Wait for input until the group's deadline, or until held usage counts are due.
-      var timeout: Int64 = group.isEmpty ? -1 : max(0, deadline - Verifier.monotonicMilliseconds())
-      if let due = verifier.pendingDue { timeout = timeout < 0 ? max(0, due) : min(timeout, max(0, due)) }
+      // Never wait for ever: a stop signal that lands just before the wait is seen within a second.
+      var timeout: Int64 = group.isEmpty ? 1000 : max(0, deadline - Verifier.monotonicMilliseconds())
+      if let due = verifier.pendingDue { timeout = min(timeout, max(0, due)) }
       switch reader.next(timeoutMilliseconds: Int32(clamping: timeout)) {
       case let .line(bytes):
         if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
@@ -271,6 +277,20 @@ struct LineReader {
   init(fd: Int32) {
     self.fd = fd
     buffer.reserveCapacity(1 << 16)
+  }
+
+  /// The next complete line already read, without reading more.
+  mutating func bufferedLine() -> ArraySlice<UInt8>? {
+    while let nl = buffer[start...].firstIndex(of: 0x0a) {
+      let line = buffer[start..<nl]
+      start = nl + 1
+      if skipping {
+        skipping = false
+        continue
+      }
+      return line
+    }
+    return nil
   }
 
   /// Whether another line can be had without waiting: one is buffered or input is readable.

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+@testable import IVKeysCore
+
+/// The vault under faults: killed processes, concurrent writers, a read-only or full disk, and
+/// damaged files. Each ends with the vault intact and its audit chain verifying.
+@Suite("faults")
+struct FaultTests {
+  func chainIntact(_ s: Sandbox) -> Bool { s.run("audit", "verify").status == 0 }
+
+  @Test(.timeLimit(.minutes(5)))
+  func twentyKilledBulkCreatesLeaveNothingHalfWritten() throws {
+    let s = try Sandbox()
+    for round in 0..<20 {
+      let (p, _, _) = try s.start(["create", "--company", "acme", "--name", "bulk \(round)", "--scope", "jobs:read", "--count", "50000", "-q"])
+      usleep(UInt32.random(in: 20_000...1_500_000))
+      kill(p.processIdentifier, SIGKILL)
+      p.waitUntilExit()
+      let db = try s.database()
+      #expect(try db.scalarText("PRAGMA integrity_check") == "ok", "round \(round)")
+      let keys = try s.count("SELECT count(*) FROM keys")
+      #expect(keys == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.created'")), "round \(round)")
+      #expect(keys % 50000 == 0, "round \(round): a partial batch of \(keys % 50000)")
+      #expect(chainIntact(s), "round \(round)")
+    }
+  }
+
+  @Test(.timeLimit(.minutes(2)))
+  func fourWritersAndFourReadersTogether() throws {
+    let s = try Sandbox()
+    let fixed = try s.createKey()
+    let script = """
+      end=$(( $(date +%s) + 3 ))
+      role=$1; i=0; fail=0
+      while [ "$(date +%s)" -lt "$end" ]; do
+        i=$((i + 1))
+        case $role in
+          create) "$IVK" create --company w --name "c$i" --scope jobs:read --count 5 -q >/dev/null || fail=1 ;;
+          update) "$IVK" update "$FIXED" --meta "round=$i" -q >/dev/null || fail=1 ;;
+          revoke) id=$("$IVK" create --company r --name "r$i" --scope jobs:read -q | cut -c9-40) &&
+                  "$IVK" revoke "$id" --reason "round $i" -q >/dev/null || fail=1 ;;
+          list) "$IVK" list -q >/dev/null || fail=1 ;;
+          show) "$IVK" show "$FIXED" --json >/dev/null || fail=1 ;;
+          audit) "$IVK" audit --limit 20 >/dev/null || fail=1 ;;
+          verify) "$IVK" audit verify -q >/dev/null || fail=1 ;;
+        esac
+      done
+      exit $fail
+      """
+    var running = [(Process, URL, String)]()
+    for role in ["create", "update", "revoke", "create", "list", "show", "audit", "verify"] {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/bin/sh")
+      p.arguments = ["-c", script, "sh", role]
+      var env = s.processEnvironment([:])
+      env["IVK"] = Sandbox.binary
+      env["FIXED"] = fixed.id
+      p.environment = env
+      let err = s.dir.appendingPathComponent("err-\(role)-\(UUID().uuidString)")
+      FileManager.default.createFile(atPath: err.path, contents: nil)
+      p.standardError = try FileHandle(forWritingTo: err)
+      p.standardOutput = FileHandle.nullDevice
+      try p.run()
+      running.append((p, err, role))
+    }
+    for (p, err, role) in running {
+      p.waitUntilExit()
+      let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+      #expect(p.terminationStatus == 0, "\(role): \(stderr)")
+      #expect(!stderr.contains("error"), "\(role): \(stderr)")
+    }
+    #expect(chainIntact(s))
+    #expect(try s.count("SELECT count(*) FROM keys") == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.created'")))
+    #expect(try s.count("SELECT count(*) FROM keys WHERE status = 'revoked'") == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.revoked'")))
+    #expect(try s.count("SELECT count(*) FROM audit WHERE event = 'key.config_changed'") >= 1)
+  }
+
+  /// Whether `setpriv` can run a command as nobody (root in CI): file modes only bind other users.
+  static let canDropPrivileges: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+
+  @Test(.enabled(if: canDropPrivileges, "needs root and setpriv to act as another user"))
+  func aReadOnlyVaultRefusesWritesAndStillReads() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let keys = s.keyCount, audits = s.auditCount
+    // The vault (and its secret) belong to nobody, and the vault file is 0400: nobody may read
+    // it but not write it.
+    for path in [s.dir.path, s.dir.path + "/vault", s.dir.path + "/config", s.secret, s.vault, s.vault + "-wal", s.vault + "-shm"] {
+      chown(path, 65534, 65534)
+    }
+    chmod(s.vault, 0o400)
+    func asNobody(_ args: [String], stdin: String? = nil) throws -> (Int32, String, String) {
+      let p = Process()
+      p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+      p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary] + args
+      p.environment = s.processEnvironment([:])
+      let out = Pipe(), err = Pipe()
+      p.standardOutput = out
+      p.standardError = err
+      if let stdin {
+        let file = s.dir.appendingPathComponent("stdin-\(UUID().uuidString)")
+        try Data(stdin.utf8).write(to: file)
+        p.standardInput = try FileHandle(forReadingFrom: file)
+      }
+      try p.run()
+      let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      p.waitUntilExit()
+      return (p.terminationStatus, o, e)
+    }
+    let writes: [[String]] = [
+      ["create", "--company", "acme", "--name", "n", "--scope", "jobs:read"], ["update", k.id, "--name", "x"],
+      ["rotate", k.id], ["suspend", k.id, "--reason", "r"], ["revoke", k.id, "--reason", "r"],
+      ["scopes", "add", "x:read", "--description", "d"], ["admin", "add", "bob"],
+    ]
+    for args in writes {
+      let (status, out, err) = try asNobody(args)
+      #expect(status == 1, "\(args): \(err)")
+      #expect(err.contains("ivkeys: error: the vault is read-only"), "\(args): \(err)")
+      #expect(!out.contains("sk_live_"), "no key may be printed that was not stored")
+    }
+    let (vs, vo, _) = try asNobody(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    #expect(vs == 1 && vo.isEmpty, "verify fails closed")
+    for args in [["list", "-q"], ["show", k.id], ["audit"], ["audit", "verify"], ["usage", k.id], ["scopes"], ["admin"]] {
+      let (status, _, err) = try asNobody(args)
+      #expect(status == 0, "\(args): \(err)")
+    }
+    #expect(s.keyCount == keys && s.auditCount == audits)
+    #expect(chainIntact(s))
+  }
+
+  @Test func aFullDiskFailsWritesCleanlyAndLeavesTheVaultIntact() throws {
+    let s = try Sandbox()
+    _ = try s.createKey()
+    let keys = s.keyCount
+    // RLIMIT_FSIZE: writes that would grow a file past 1 MiB fail with EFBIG, as on a full disk.
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", "ulimit -f 1024; trap '' XFSZ; exec \"$0\" create --company acme --name n --scope jobs:read --count 20000 -q", Sandbox.binary]
+    p.environment = s.processEnvironment([:])
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 1, "\(e)")
+    #expect(e.hasPrefix("ivkeys: error: "))
+    // Keys are printed before COMMIT; if COMMIT then fails, the error says they do not exist.
+    #expect(o.isEmpty || e.contains("the keys printed above were not stored and will not work"))
+    #expect(s.keyCount == keys)
+    #expect(try s.database().scalarText("PRAGMA integrity_check") == "ok")
+    #expect(chainIntact(s))
+    #expect(s.run("create", "--company", "acme", "--name", "after", "--scope", "jobs:read", "-q").status == 0)
+  }
+
+  @Test func aCorruptedVaultIsAClearErrorNotACrash() throws {
+    let s = try Sandbox()
+    for _ in 0..<3 { _ = s.run("create", "--company", "acme", "--name", "n", "--scope", "jobs:read", "--count", "200", "-q") }
+    #expect(s.run("audit", "verify").status == 0)
+    // Fold the WAL in, then overwrite bytes in the middle of the file.
+    let db = try s.database()
+    try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    let size = (try FileManager.default.attributesOfItem(atPath: s.vault)[.size] as? Int) ?? 0
+    #expect(size > 40_000)
+    let h = try FileHandle(forWritingTo: URL(fileURLWithPath: s.vault))
+    try h.seek(toOffset: UInt64(size / 2))
+    h.write(Data((0..<65536).map { _ in UInt8.random(in: 0...255) }))
+    try h.close()
+    // Every command either works (the damage may miss the pages it reads) or says what is
+    // wrong; none crashes.
+    for args in [["list", "-q"], ["list", "--json"], ["audit", "verify"], ["audit"], ["create", "--company", "a", "--name", "n", "--scope", "jobs:read"]] {
+      let r = s.run(args)
+      #expect(r.status < 128, "\(args): crashed (\(r.status))")
+      #expect(r.status == 0 || r.stderr.contains("ivkeys: error: ") || r.stdout.contains("broken"), "\(args): \(r.stderr)")
+    }
+    let doctor = s.run("doctor")
+    #expect(doctor.status == 3)
+    #expect(doctor.stdout.contains("FAIL"))
+  }
+
+  @Test func aFileThatIsNotSQLiteIsAClearError() throws {
+    let s = try Sandbox()
+    try Data((0..<20_000).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: s.vault))
+    try? FileManager.default.removeItem(atPath: s.vault + "-wal")
+    try? FileManager.default.removeItem(atPath: s.vault + "-shm")
+    for args in [["list"], ["audit", "verify"], ["backup", s.dir.path + "/b.db"], ["doctor"]] {
+      let r = s.run(args)
+      #expect(r.status == (args[0] == "doctor" ? 3 : 1), "\(args): \(r.status) \(r.stderr)")
+      if args[0] != "doctor" { #expect(r.stderr.contains("ivkeys: error: the vault is damaged or not an ivkeys vault"), "\(args): \(r.stderr)") }
+    }
+  }
+}
