@@ -3,6 +3,8 @@
 #   make demo     build and walk through the main job in a throwaway vault
 #   make test     unit and end-to-end tests, and the man page lint
 #   make bench    the performance targets of SPEC.md, measured
+#   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers
+#                 (FUZZ_SECONDS each, default 60)
 #   make install  release binary (static Swift runtime) and man page under $(DESTDIR)$(PREFIX)
 
 SWIFT    ?= swift
@@ -16,7 +18,7 @@ BUILD_DEPS = libsqlite3-dev libssl-dev
 TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3
 BENCH_DEPS = $(BUILD_DEPS) time hyperfine
 
-.PHONY: all build release test demo bench install clean deps-build deps-test deps-bench
+.PHONY: all build release test demo bench fuzz install clean deps-build deps-test deps-bench
 
 all: build
 
@@ -54,6 +56,11 @@ demo: build
 
 bench: release deps-bench
 	@sh scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys"
+
+FUZZ_SECONDS ?= 60
+
+fuzz: build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh
 
 install: release
 	install -d $(BINDIR) $(MANDIR)

@@ -4,6 +4,7 @@
 #   list --json over 100,000 keys                target <= 0.5 s and <= 64 MiB peak memory
 #   one verify process, 100,000-key vault        target <= 5 ms wall, median
 #   verify --batch, 100,000 lines                target >= 50,000 decisions/s, usage and audit recorded
+#   audit verify over 1,000,000 entries          target <= 3 s; audit export --format jsonl throughput
 # Figures are medians of repeated runs. No test asserts on time: this script reports.
 set -eu
 IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS}
@@ -93,3 +94,24 @@ done
 b=$(printf '%s' "$runs" | median)
 ok=$("$IVKEYS" verify --batch <"$dir/batch" | grep -c '"code":"ok"')
 echo "verify --batch 100000 lines: median $b s  ->  $(awk -v t="$b" 'BEGIN { printf "%d", 100000 / t }') decisions/s, $ok allowed (target >= 50000/s)"
+
+# The audit log: grow it past 1,000,000 entries with more streams, then walk and export it.
+while [ "$("$IVKEYS" audit head | cut -d' ' -f1)" -lt 1000000 ]; do
+  "$IVKEYS" verify --batch <"$dir/batch" >/dev/null
+done
+entries=$("$IVKEYS" audit head | cut -d' ' -f1)
+runs=""
+for i in 1 2 3; do
+  runs="$runs$(measure "$IVKEYS" audit verify | cut -d' ' -f1)
+"
+done
+a=$(printf '%s' "$runs" | median)
+echo "audit verify:               median $a s over $entries entries (target <= 3 s for 1,000,000)"
+runs=""
+for i in 1 2 3; do
+  runs="$runs$(measure "$IVKEYS" audit export --format jsonl | cut -d' ' -f1)
+"
+done
+e=$(printf '%s' "$runs" | median)
+bytes=$("$IVKEYS" audit export --format jsonl | wc -c)
+echo "audit export --format jsonl: median $e s  ->  $(awk -v n="$entries" -v t="$e" 'BEGIN { printf "%d", n / t }') entries/s, $(awk -v b="$bytes" -v t="$e" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s"

@@ -1,0 +1,44 @@
+#!/bin/sh
+# make fuzz: builds the libFuzzer targets in Fuzz/ (swiftc -sanitize=fuzzer,address) and runs
+# each for FUZZ_SECONDS seconds (default 60), starting from Fuzz/seeds/<target>. A crash stops
+# with a non-zero status and leaves its input in .build/fuzz/crash-<target>-*; turn it into a
+# regression test before fixing it.
+set -eu
+seconds=${FUZZ_SECONDS:-60}
+out=.build/fuzz
+mkdir -p "$out"
+flags="-sanitize=fuzzer,address -parse-as-library -I $out -I Sources/CSQLite -I Sources/COpenSSL"
+echo "building the fuzz targets"
+# shellcheck disable=SC2086
+swiftc $flags -emit-library -static -module-name IVKeysCore -emit-module -emit-module-path "$out/IVKeysCore.swiftmodule" \
+  Sources/IVKeysCore/*.swift -o "$out/libIVKeysCore.a"
+for t in KeyFormat IPRange TimeParsing; do
+  # shellcheck disable=SC2086
+  swiftc $flags "Fuzz/$t.swift" -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-$t"
+done
+# The argument parser lives in the executable's sources: compile them (without main.swift) with it.
+cli=$(ls Sources/ivkeys/*.swift Sources/ivkeys/Commands/*.swift | grep -v '/main.swift$')
+# shellcheck disable=SC2086
+swiftc $flags -module-name ivkeysfuzz $cli Fuzz/Arguments.swift -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-Arguments"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ivkeys-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+# A real key as a seed for the key parser, from a throwaway vault (keys are never committed).
+ivkeys=$(swift build --show-bin-path 2>/dev/null)/ivkeys
+if [ -x "$ivkeys" ]; then
+  IVKEYS_VAULT="$work/v/vault.db" IVKEYS_SECRET_FILE="$work/s/secret" "$ivkeys" init -q >/dev/null
+  key=$(IVKEYS_VAULT="$work/v/vault.db" IVKEYS_SECRET_FILE="$work/s/secret" "$ivkeys" create --company f --name f --scope jobs:read -q)
+fi
+for t in KeyFormat IPRange TimeParsing Arguments; do
+  corpus="$work/corpus-$t"
+  mkdir -p "$corpus"
+  cp Fuzz/seeds/$t/* "$corpus/"
+  if [ "$t" = KeyFormat ] && [ -n "${key:-}" ]; then
+    printf '%s' "$key" >"$corpus/key"
+    printf 'Authorization: Bearer %s\r\n' "$key" >"$corpus/header"
+  fi
+  echo "fuzzing $t for $seconds s"
+  "$out/fuzz-$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$out/crash-$t-" "$corpus" 2>"$work/log-$t" || { tail -n 40 "$work/log-$t"; exit 1; }
+  grep -E '^stat::number_of_executed_units|^Done' "$work/log-$t" | sed "s/^/  $t: /"
+done
