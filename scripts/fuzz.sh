@@ -9,17 +9,19 @@ out=.build/fuzz
 mkdir -p "$out"
 flags="-sanitize=fuzzer,address -parse-as-library -I $out -I Sources/CSQLite -I Sources/COpenSSL"
 echo "building the fuzz targets"
+# The linker warns about every sanitizer symbol it cannot export; the log is shown on failure.
+build() { swiftc "$@" >"$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }; }
 # shellcheck disable=SC2086
-swiftc $flags -emit-library -static -module-name IVKeysCore -emit-module -emit-module-path "$out/IVKeysCore.swiftmodule" \
+build $flags -emit-library -static -module-name IVKeysCore -emit-module -emit-module-path "$out/IVKeysCore.swiftmodule" \
   Sources/IVKeysCore/*.swift -o "$out/libIVKeysCore.a"
 for t in KeyFormat IPRange TimeParsing; do
   # shellcheck disable=SC2086
-  swiftc $flags "Fuzz/$t.swift" -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-$t"
+  build $flags "Fuzz/$t.swift" -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-$t"
 done
 # The argument parser lives in the executable's sources: compile them (without main.swift) with it.
 cli=$(ls Sources/ivkeys/*.swift Sources/ivkeys/Commands/*.swift | grep -v '/main.swift$')
 # shellcheck disable=SC2086
-swiftc $flags -module-name ivkeysfuzz $cli Fuzz/Arguments.swift -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-Arguments"
+build $flags -module-name ivkeysfuzz $cli Fuzz/Arguments.swift -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-Arguments"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ivkeys-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
