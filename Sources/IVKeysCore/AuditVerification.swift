@@ -115,7 +115,8 @@ extension Vault {
         if let s = e.seq, s > last {
           failure = (.truncated, last + 1, "the log ends at entry \(last), before the expected head \(s): entries were cut off")
         } else {
-          failure = (.truncated, last + 1, "no entry has the expected head hash: entries were cut off or the head is from another vault")
+          failure = (.truncated, last + 1,
+            "no entry has the expected head hash: entries were cut off, the log was rewritten by someone holding the secret, or the head is from another vault")
         }
       }
       if let (problem, bad, text) = failure {

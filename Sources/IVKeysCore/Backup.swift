@@ -19,6 +19,13 @@ extension Vault {
   /// created with O_EXCL and mode 0600; `force` replaces an existing one. The copy is then
   /// opened and checked (integrity_check and the audit chain); a copy that fails is removed.
   public func backup(to destination: String, force: Bool) throws(IVKeysError) -> BackupResult {
+    // The same file under another name (./vault.db, a link) is the vault itself: never replace it.
+    var mine = stat(), theirs = stat()
+    for suffix in ["", "-wal", "-shm"] where stat(db.path + suffix, &mine) == 0 && stat(destination, &theirs) == 0
+      && mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino
+    {
+      throw .usage("\(destination) is the vault's own file\(suffix.isEmpty ? "" : " (\(suffix))")", hint: "give another path for the backup")
+    }
     if force && FileSystem.exists(destination) {
       var st = stat()
       guard lstat(destination, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {

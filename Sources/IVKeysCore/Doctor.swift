@@ -23,18 +23,23 @@ public enum Doctor {
     }
 
     // File modes, before anything opens the vault (opening fixes what it can).
-    var loose = [String]()
+    var loose = [String](), modes = [String]()
     for file in [vaultPath, vaultPath + "-wal", vaultPath + "-shm"] {
-      if let mode = FileSystem.mode(file), mode & 0o077 != 0 { loose.append("\(file) is \(String(mode & 0o777, radix: 8))") }
+      guard let mode = FileSystem.mode(file) else { continue }
+      modes.append("\(file) \(String(mode & 0o777, radix: 8))")
+      if mode & 0o077 != 0 { loose.append("\(file) is \(String(mode & 0o777, radix: 8))") }
     }
     let dir = FileSystem.directory(of: vaultPath)
-    if let mode = FileSystem.mode(dir), mode & 0o077 != 0 { loose.append("\(dir) is \(String(mode & 0o777, radix: 8))") }
+    if let mode = FileSystem.mode(dir) {
+      modes.append("\(dir) \(String(mode & 0o777, radix: 8))")
+      if mode & 0o077 != 0 { loose.append("\(dir) is \(String(mode & 0o777, radix: 8))") }
+    }
     if !FileSystem.exists(vaultPath) {
       add("vault files", false, "no vault at \(vaultPath)", hint: "run 'ivkeys init', or point --vault at the vault")
       return checks
     }
-    add("vault files", loose.isEmpty, loose.isEmpty ? "\(vaultPath) and its -wal/-shm are 600 in a 700 directory" : loose.joined(separator: ", "),
-        hint: "chmod 600 the files and 700 the directory")
+    add("vault files", loose.isEmpty, loose.isEmpty ? "none open to group or others: " + modes.joined(separator: ", ") : loose.joined(separator: ", "),
+        hint: "chmod 600 the files and 700 the directory (ivkeys fixes the files it owns whenever it opens the vault)")
 
     let secretMode = FileSystem.mode(secretPath)
     let secret: SecretFile?
@@ -70,8 +75,9 @@ public enum Doctor {
     }
 
     guard let secret else {
-      add("secret fingerprint", false, "not checked: the secret file could not be read")
-      add("audit chain", false, "not checked: the secret file could not be read")
+      for name in ["secret fingerprint", "audit chain", "rotation graces"] {
+        add(name, false, "not checked: the secret file could not be read")
+      }
       return checks
     }
     do {
@@ -90,6 +96,9 @@ public enum Doctor {
         add("secret fingerprint", false, error.description, hint: error.hint)
       } else {
         add("secret fingerprint", false, "not checked: \(error)", hint: error.hint)
+      }
+      for name in ["audit chain", "rotation graces"] where !checks.contains(where: { $0.name == name }) {
+        add(name, false, "not checked: the vault could not be opened with this secret")
       }
     }
     return checks

@@ -155,6 +155,7 @@ struct AuditChainTests {
     #expect(records[1][2] == "key.created")
     #expect(records[1][7] == "", "an absent ip is an empty field")
     #expect(s.run("audit", "export", "--format", "xml").status == 2)
+    #expect(s.run("audit", "export", "--json").status == 2)
   }
 
   @Test func doctorReportsEachCheckAndFailsOnAProblem() throws {
@@ -175,6 +176,12 @@ struct AuditChainTests {
     let checks = try #require(try bad.json() as? [[String: Any]])
     let failed = checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["check"] as? String }
     #expect(failed == ["audit chain", "rotation graces"])
+    // With a secret that does not match, every check still has its line.
+    let other = s.dir.path + "/other-secret"
+    FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x42, count: 40), attributes: [.posixPermissions: 0o600])
+    let wrong = try #require(try s.run(["doctor", "--json"], env: ["IVKEYS_SECRET_FILE": other]).json() as? [[String: Any]])
+    #expect(wrong.count == 7)
+    #expect(wrong.first { $0["check"] as? String == "secret fingerprint" }?["ok"] as? Bool == false)
   }
 
   @Test func backupMakesAPrivateVerifiedCopyAndRefusesToOverwrite() throws {
@@ -194,5 +201,14 @@ struct AuditChainTests {
     #expect(again.stderr.contains("already exists"))
     #expect(s.run("backup", dest, "--force").status == 0)
     #expect(s.run("backup", s.vault).status == 2)
+    // The vault under another name is still the vault: --force must not replace it.
+    let alias = s.dir.path + "/alias.db"
+    try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: s.vault)
+    let r2 = s.run("backup", alias, "--force")
+    #expect(r2.status == 2)
+    #expect(r2.stderr.contains("is the vault's own file"))
+    #expect(s.run("backup", s.dir.path + "/vault/../vault/vault.db", "--force").status == 2)
+    #expect(s.run("audit", "verify").status == 0)
+    #expect(s.keyCount == 4)
   }
 }

@@ -120,7 +120,10 @@ enum AuditChainCommand {
       ctx.stderr.write("\rivkeys: verifying the audit chain: \(n)/\(total)")
       ctx.stderr.flush()
     } : nil)
-    if showProgress && result.entries >= 100_000 { ctx.stderr.line() }
+    if showProgress && result.entries >= 100_000 {
+      ctx.stderr.line("\rivkeys: verifying the audit chain: \(result.entries)/\(result.entries)")
+      ctx.stderr.flush()
+    }
     switch ctx.format {
     case .json:
       ctx.stdout.line(JSON.object([
@@ -141,6 +144,9 @@ enum AuditChainCommand {
   }
 
   static let export: RunFunction = { inv, ctx throws(IVKeysError) in
+    if inv.flag("json") || inv.flag("quiet") {
+      throw .usage("'ivkeys audit export' writes JSON lines or CSV; --json and -q do not apply", hint: "use --format jsonl or --format csv")
+    }
     let format = try inv.parse("format") { (s) throws(ValueError) -> String in
       guard s == "jsonl" || s == "csv" else { throw ValueError("expected jsonl or csv") }
       return s
