@@ -63,10 +63,18 @@ extension Vault {
         let row = Row(handle: statement.handle)
         let seq = row.int(0)
         count += 1
+        if seq < expectedSeq {
+          failure = (.broken, seq, "entry \(seq) is out of order: the log was rebuilt or an entry was inserted before the first")
+          break
+        }
         if seq != expectedSeq {
           failure = (.missing, expectedSeq, seq == expectedSeq + 1
             ? "entry \(expectedSeq) is missing (deleted)"
             : "entries \(expectedSeq) to \(seq - 1) are missing (deleted)")
+          break
+        }
+        if seq == 1, !row.withText(2, { $0.elementsEqual("vault.initialized".utf8) }) {
+          failure = (.broken, 1, "entry 1 is not vault.initialized: the log does not start where a vault's log starts")
           break
         }
         // The canonical encoding, straight from SQLite's column bytes (AuditLog.canonical).
@@ -89,9 +97,9 @@ extension Vault {
         message.append(contentsOf: seqText)
         for i: Int32 in 1...8 { field(i) }
         let mac = key.mac(message)
-        let hashMatches = row.withText(10) { stored in
-          stored.count == 64 && Crypto.constantTimeEqual(Crypto.unhex(String(decoding: stored, as: UTF8.self)) ?? [], mac)
-        }
+        // The stored text must be exactly the lowercase hex of the MAC, as SPEC writes hashes.
+        let expectedHex = Array(Crypto.hex(mac).utf8)
+        let hashMatches = row.withText(10) { stored in stored.elementsEqual(expectedHex) }
         if !hashMatches {
           failure = (.modified, seq, "entry \(seq) does not match its hash: it was edited, or moved from another place")
           break
@@ -109,6 +117,9 @@ extension Vault {
         head = (seq, String(decoding: previous, as: UTF8.self))
         expectedSeq += 1
         if let progress, count % 100_000 == 0 { progress(count, total) }
+      }
+      if failure == nil, count == 0 {
+        failure = (.missing, 1, "the audit log is empty: every vault's log starts with vault.initialized")
       }
       if failure == nil, let e = expectedHead, !sawExpected {
         let last = head?.0 ?? 0

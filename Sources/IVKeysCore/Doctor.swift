@@ -75,16 +75,55 @@ public enum Doctor {
     }
 
     guard let secret else {
-      for name in ["secret fingerprint", "audit chain", "rotation graces"] {
+      for name in ["secret fingerprint", "append-only audit", "audit chain", "audit covers keys", "rotation graces"] {
         add(name, false, "not checked: the secret file could not be read")
       }
       return checks
     }
+    let vault: Vault
     do {
-      let vault = try Vault.open(path: vaultPath, secretPath: secretPath, actor: actor)
+      vault = try Vault.open(path: vaultPath, secretPath: secretPath, actor: actor, inspecting: true)
       add("secret fingerprint", true, "the secret file matches the vault (\(secret.fingerprint))")
+    } catch {
+      add("secret fingerprint", false, error.description, hint: error.hint)
+      for name in ["append-only audit", "audit chain", "audit covers keys", "rotation graces"] {
+        add(name, false, "not checked: the vault could not be opened with this secret")
+      }
+      return checks
+    }
+    // Each check below reports its own failure: one cannot hide another.
+    do {
+      let triggers = try vault.db.scalarInt(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('audit_no_update', 'audit_no_delete') AND tbl_name = 'audit'") ?? 0
+      add("append-only audit", triggers == 2, triggers == 2
+        ? "the audit table's triggers refuse UPDATE and DELETE"
+        : "the audit table's UPDATE/DELETE triggers are missing: someone dropped them",
+        hint: "treat the log as tampered with; 'ivkeys audit verify --expect-head' against a head kept elsewhere")
+    } catch {
+      add("append-only audit", false, error.description, hint: error.hint)
+    }
+    do {
       let audit = try vault.verifyAudit()
       add("audit chain", audit.intact, audit.message, hint: "restore the vault from a backup that verifies")
+    } catch {
+      add("audit chain", false, error.description, hint: error.hint)
+    }
+    do {
+      // Every key was created on the record, and every revocation is on it: this catches a
+      // history cut short or spliced from another copy made with the same secret.
+      let uncreated = try vault.db.scalarInt(
+        "SELECT count(*) FROM keys WHERE id NOT IN (SELECT key_id FROM audit WHERE event = 'key.created' AND key_id IS NOT NULL)") ?? 0
+      let unrevoked = try vault.db.scalarInt(
+        "SELECT count(*) FROM keys WHERE status = 'revoked' AND id NOT IN (SELECT key_id FROM audit WHERE event = 'key.revoked' AND key_id IS NOT NULL)") ?? 0
+      let ok = uncreated == 0 && unrevoked == 0
+      add("audit covers keys", ok, ok
+        ? "every key has its key.created entry, and every revoked key its key.revoked entry"
+        : "\(uncreated) keys without a key.created entry, \(unrevoked) revoked keys without a key.revoked entry",
+        hint: "entries were removed or the log was replaced; restore from a backup that verifies")
+    } catch {
+      add("audit covers keys", false, error.description, hint: error.hint)
+    }
+    do {
       let stale = try vault.db.scalarInt(
         "SELECT count(*) FROM keys WHERE status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?", [.int(now)]) ?? 0
       add("rotation graces", stale == 0, stale == 0
@@ -92,14 +131,7 @@ public enum Doctor {
         : "\(stale) \(stale == 1 ? "key's" : "keys'") rotation grace ended, still recorded as rotating (verify already refuses them)",
         hint: "'ivkeys list --status revoked' shows them; revoke each to record it")
     } catch {
-      if case .secret = error {
-        add("secret fingerprint", false, error.description, hint: error.hint)
-      } else {
-        add("secret fingerprint", false, "not checked: \(error)", hint: error.hint)
-      }
-      for name in ["audit chain", "rotation graces"] where !checks.contains(where: { $0.name == name }) {
-        add(name, false, "not checked: the vault could not be opened with this secret")
-      }
+      add("rotation graces", false, error.description, hint: error.hint)
     }
     return checks
   }

@@ -18,6 +18,16 @@ public enum FileSystem {
     return stat(path, &st) == 0 ? st.st_mode & 0o7777 : nil
   }
 
+  /// Whether the file starts with SQLite's header string, "SQLite format 3\0".
+  public static func isSQLiteFile(_ path: String) -> Bool {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    var header = [UInt8](repeating: 0, count: 16)
+    let n = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+    return n == 16 && header == Array("SQLite format 3".utf8) + [0]
+  }
+
   /// The directory part of a path (`.` for a bare name).
   public static func directory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -24,13 +24,14 @@ public final class Vault {
   /// How long a writer waits for another's lock before giving up, in milliseconds.
   static let busyTimeout: Int32 = 10_000
 
-  /// Opens an existing vault and checks it against the secret.
-  public static func open(path: String, secretPath: String, actor: Actor) throws(IVKeysError) -> Vault {
+  /// Opens an existing vault and checks it against the secret. `inspecting` opens it read-only
+  /// and changes nothing (no migration, no file modes fixed): for `doctor`.
+  public static func open(path: String, secretPath: String, actor: Actor, inspecting: Bool = false) throws(IVKeysError) -> Vault {
     guard FileSystem.exists(path) else {
       throw .vault("no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
     }
     let secret = try SecretFile.load(path: secretPath)
-    let db = try Database(path: path)
+    let db = try Database(path: path, readOnly: inspecting)
     db.setBusyTimeout(busyTimeout)
     db.keepWAL()
     // Checkpoints are taken by `checkpointIfLarge`, which truncates the WAL (journal_size_limit).
@@ -53,8 +54,13 @@ public final class Vault {
         "the secret file \(secretPath) does not match the vault \(path) (fingerprint \(expected), the vault expects \(recorded))",
         hint: "use the secret file this vault was created with (--secret-file or IVKEYS_SECRET_FILE)")
     }
+    if inspecting { return Vault(db: db, secret: secret, actor: actor) }
     if version < Schema.currentVersion {
       try Schema.migrate(db)
+    }
+    // A vault restored from a backup (which uses a rollback journal) goes back to WAL.
+    if !db.isReadOnly, try db.scalarText("PRAGMA journal_mode") != "wal" {
+      _ = try db.scalarText("PRAGMA journal_mode = WAL")
     }
     let vault = Vault(db: db, secret: secret, actor: actor)
     vault.notices = tightenModes(path)

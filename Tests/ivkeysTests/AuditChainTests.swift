@@ -124,6 +124,39 @@ struct AuditChainTests {
     #expect(try verify(s, ["--expect-head", String(head.split(separator: " ")[1])]).0 == 3)
   }
 
+  @Test func theFirstEntryAnInsertedStartAndAnUppercasedHashAreDetected() throws {
+    let a = try populated()
+    try shell(a, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 1;")
+    #expect(try verify(a).1["bad_seq"] as? Int == 1)
+    let b = try populated()
+    try shell(b, "INSERT INTO audit (seq, at, event, actor, os_user, detail, prev_hash, hash) SELECT 0, at, event, actor, os_user, detail, prev_hash, hash FROM audit WHERE seq = 1;")
+    let (sb, vb) = try verify(b)
+    #expect(sb == 3 && vb["bad_seq"] as? Int == 0)
+    let c = try populated()
+    try shell(c, "DROP TRIGGER audit_no_update; UPDATE audit SET hash = upper(hash) WHERE seq = 7;")
+    #expect(try verify(c).1["bad_seq"] as? Int == 7)
+    let d = try populated()
+    try shell(d, "DROP TRIGGER audit_no_update; UPDATE audit SET prev_hash = '\(String(repeating: "0", count: 64))' WHERE seq = 3;")
+    #expect(try verify(d).1["bad_seq"] as? Int == 3)
+    // A log with nothing left is not an intact log.
+    let e = try populated()
+    try shell(e, "DROP TRIGGER audit_no_delete; DELETE FROM audit;")
+    #expect(try verify(e).0 == 3)
+  }
+
+  @Test func doctorNoticesAHistoryCutShort() throws {
+    let s = try populated()
+    // Keep only the first entry: the chain that remains is valid, but the keys have no history.
+    try shell(s, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > 1; CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;")
+    #expect(try verify(s).0 == 0)
+    let checks = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
+    #expect(checks.first { $0["check"] as? String == "audit covers keys" }?["ok"] as? Bool == false)
+    // doctor changes nothing: a loose mode is reported, not fixed.
+    chmod(s.vault, 0o644)
+    #expect(s.run("doctor").status == 3)
+    #expect(s.mode(s.vault) == 0o644)
+  }
+
   @Test func exportWritesJSONLinesAndRFC4180CSV() throws {
     let s = try Sandbox()
     let r = s.run("create", "--company", "acme", "--name", "a \"quoted\", name\nwith a newline", "--scope", "jobs:read", "-q")
@@ -166,7 +199,7 @@ struct AuditChainTests {
       #expect(ok.stdout.contains(name))
     }
     let json = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
-    #expect(json.count == 7 && json.allSatisfy { $0["ok"] as? Bool == true })
+    #expect(json.count == 9 && json.allSatisfy { $0["ok"] as? Bool == true })
     let k = try s.createKey()
     #expect(s.run("rotate", k.id, "--grace", "1s", "-q").status == 0)
     try shell(s, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 2;")
@@ -175,12 +208,12 @@ struct AuditChainTests {
     #expect(bad.status == 3)
     let checks = try #require(try bad.json() as? [[String: Any]])
     let failed = checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["check"] as? String }
-    #expect(failed == ["audit chain", "rotation graces"])
+    #expect(failed == ["append-only audit", "audit chain", "rotation graces"])
     // With a secret that does not match, every check still has its line.
     let other = s.dir.path + "/other-secret"
     FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x42, count: 40), attributes: [.posixPermissions: 0o600])
     let wrong = try #require(try s.run(["doctor", "--json"], env: ["IVKEYS_SECRET_FILE": other]).json() as? [[String: Any]])
-    #expect(wrong.count == 7)
+    #expect(wrong.count == 9)
     #expect(wrong.first { $0["check"] as? String == "secret fingerprint" }?["ok"] as? Bool == false)
   }
 
@@ -191,6 +224,11 @@ struct AuditChainTests {
     #expect(r.status == 0, "\(r.stderr)")
     #expect(s.mode(dest) == 0o600)
     #expect(!FileManager.default.fileExists(atPath: dest + "-wal"), "one self-contained file")
+    // A backup put in place as a vault works, and goes back to WAL mode on first use.
+    let restored = s.dir.path + "/restored.db"
+    try FileManager.default.copyItem(atPath: dest, toPath: restored)
+    #expect(s.run(["create", "--company", "r", "--name", "after restore", "--scope", "jobs:read", "-q"], env: ["IVKEYS_VAULT": restored]).status == 0)
+    #expect(try Database(path: restored).scalarText("PRAGMA journal_mode") == "wal")
     // The copy is a working vault with the same keys and chain.
     let copy = s.run(["audit", "verify", "--json"], env: ["IVKEYS_VAULT": dest])
     #expect(copy.status == 0)
@@ -206,9 +244,25 @@ struct AuditChainTests {
     try FileManager.default.createSymbolicLink(atPath: alias, withDestinationPath: s.vault)
     let r2 = s.run("backup", alias, "--force")
     #expect(r2.status == 2)
-    #expect(r2.stderr.contains("is the vault's own file"))
+    #expect(r2.stderr.contains("is the vault"))
     #expect(s.run("backup", s.dir.path + "/vault/../vault/vault.db", "--force").status == 2)
     #expect(s.run("audit", "verify").status == 0)
     #expect(s.keyCount == 4)
+    // Nor the secret file, whatever --force says.
+    let onSecret = s.run("backup", s.secret, "--force")
+    #expect(onSecret.status == 2)
+    #expect(s.run("list", "-q").status == 0, "the secret is intact")
+    // Nor a file that is not an SQLite database.
+    let text = s.dir.path + "/notes.txt"
+    try Data("notes".utf8).write(to: URL(fileURLWithPath: text))
+    #expect(s.run("backup", text, "--force").status == 1)
+    #expect(try String(contentsOfFile: text, encoding: .utf8) == "notes")
+    // A new copy that fails its checks leaves the previous backup in place.
+    let before = try Data(contentsOf: URL(fileURLWithPath: dest))
+    try shell(s, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 2;")
+    let failed = s.run("backup", dest, "--force")
+    #expect(failed.status == 1)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: dest)) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: s.dir.path).allSatisfy { !$0.hasPrefix(".ivkeys-backup") })
   }
 }

@@ -11,11 +11,20 @@ struct FaultTests {
   @Test(.timeLimit(.minutes(5)))
   func twentyKilledBulkCreatesLeaveNothingHalfWritten() throws {
     let s = try Sandbox()
+    // How long one whole run takes here: the kills are spread over it and a little past it, so
+    // some land before the commit, some during it, and some after it.
+    let started = Date()
+    #expect(s.run("create", "--company", "acme", "--name", "timing", "--scope", "jobs:read", "--count", "50000", "-q").status == 0)
+    let whole = Date().timeIntervalSince(started)
+    var committedRounds = 0
     for round in 0..<20 {
+      let before = s.keyCount
       let (p, _, _) = try s.start(["create", "--company", "acme", "--name", "bulk \(round)", "--scope", "jobs:read", "--count", "50000", "-q"])
-      usleep(UInt32.random(in: 20_000...1_500_000))
+      let fraction = 0.3 + Double(round) / 19.0 * 1.0 + Double.random(in: -0.03...0.03)  // 0.3 to 1.3 of a run
+      usleep(UInt32(max(0.0, whole * fraction) * 1_000_000))
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
+      if s.keyCount > before { committedRounds += 1 }
       let db = try s.database()
       #expect(try db.scalarText("PRAGMA integrity_check") == "ok", "round \(round)")
       let keys = try s.count("SELECT count(*) FROM keys")
@@ -23,6 +32,8 @@ struct FaultTests {
       #expect(keys % 50000 == 0, "round \(round): a partial batch of \(keys % 50000)")
       #expect(chainIntact(s), "round \(round)")
     }
+    #expect(committedRounds >= 1, "no kill landed after a commit: the rounds did not cover the whole run")
+    #expect(committedRounds < 20, "every run finished before its kill: nothing was tested mid-write")
   }
 
   @Test(.timeLimit(.minutes(2)))

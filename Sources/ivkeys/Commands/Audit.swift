@@ -46,7 +46,8 @@ enum AuditCommand {
       throw ValueError("no such event; \(hint)")
     }
     filter.since = try inv.parse("since") { (s) throws(ValueError) in try when(s, now: now) }
-    filter.until = try inv.parse("until") { (s) throws(ValueError) in try when(s, now: now) }
+    // A bare date for --until means the whole of that day.
+    filter.until = try inv.parse("until") { (s) throws(ValueError) in try when(s, now: now) + (s.utf8.count == 10 ? 86399 : 0) }
     filter.limit = try inv.parse("limit") { (s) throws(ValueError) -> Int in
       guard let n = Int(s), n >= 1, s.first != "+" else { throw ValueError("expected a whole number of at least 1") }
       return n

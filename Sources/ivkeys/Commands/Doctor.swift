@@ -30,10 +30,7 @@ enum BackupCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let destination = inv.arguments[0]
     let vault = try ctx.openVault()
-    guard destination != vault.db.path else {
-      throw .usage("the backup cannot be the vault itself", hint: "give another path")
-    }
-    let r = try vault.backup(to: destination, force: inv.flag("force"))
+    let r = try vault.backup(to: destination, force: inv.flag("force"), secretPath: try ctx.secretPath())
     switch ctx.format {
     case .json:
       ctx.stdout.line(JSON.object([
