@@ -101,6 +101,7 @@ while [ "$("$IVKEYS" audit head | cut -d' ' -f1)" -lt 1000000 ]; do
 done
 entries=$("$IVKEYS" audit head | cut -d' ' -f1)
 runs=""
+"$IVKEYS" audit verify -q >/dev/null || { echo "audit verify failed: the bench vault's chain is broken"; exit 1; }
 for i in 1 2 3; do
   runs="$runs$(measure "$IVKEYS" audit verify | cut -d' ' -f1)
 "

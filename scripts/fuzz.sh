@@ -42,5 +42,7 @@ for t in KeyFormat IPRange TimeParsing Arguments; do
   echo "fuzzing $t for $seconds s"
   "$out/fuzz-$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
     -artifact_prefix="$out/crash-$t-" "$corpus" 2>"$work/log-$t" || { tail -n 40 "$work/log-$t"; exit 1; }
-  grep -E '^stat::number_of_executed_units|^Done' "$work/log-$t" | sed "s/^/  $t: /"
+  units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log-$t")
+  [ "${units:-0}" -gt 0 ] || { echo "fuzz-$t ran no input"; tail -n 20 "$work/log-$t"; exit 1; }
+  echo "  $t: $units inputs in $seconds s, no crash"
 done

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+@testable import ivkeys
+@testable import IVKeysCore
+
+/// The fuzz targets' checks, run on every seed and every saved crash input in `make test`, so a
+/// crash once found stays fixed and the checks themselves keep compiling.
+@Suite("fuzz regressions")
+struct FuzzRegressionTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  static func inputs(_ target: String) -> [Data] {
+    ["Fuzz/seeds", "Fuzz/regressions"].flatMap { folder -> [Data] in
+      let dir = root.appendingPathComponent("\(folder)/\(target)")
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+      return names.sorted().compactMap { try? Data(contentsOf: dir.appendingPathComponent($0)) }
+    }
+  }
+
+  @Test func keyFormat() throws {
+    var inputs = Self.inputs("KeyFormat")
+    let key = try APIKey.generate(env: .live)
+    inputs += [Data(key.string.utf8), Data("Authorization: Bearer \(key.string)\r\n".utf8)]
+    for data in inputs {
+      data.withUnsafeBytes { raw in
+        let bytes = raw.bindMemory(to: UInt8.self)
+        if case let .success(k) = APIKey.parse(bytes: bytes) {
+          #expect(k.string.utf8.count == APIKey.length)
+          if case let .success(again) = APIKey.parse(k.string) { #expect(again.id == k.id) } else { Issue.record("unstable parse") }
+        }
+      }
+      _ = Text.redactKeys(String(decoding: data, as: UTF8.self))
+      _ = PresentedKey.extract(String(decoding: data, as: UTF8.self))
+    }
+  }
+
+  @Test func ipRange() {
+    let inputs = Self.inputs("IPRange")
+    #expect(!inputs.isEmpty)
+    for data in inputs {
+      let text = String(decoding: data, as: UTF8.self)
+      if let range = try? IPRange.parse(text) {
+        #expect((try? IPRange.parse(range.description)) == range, "\(text)")
+        #expect(range.contains(range.address))
+      }
+    }
+  }
+
+  @Test func timeParsing() {
+    for data in Self.inputs("TimeParsing") {
+      let text = String(decoding: data, as: UTF8.self)
+      if let seconds = try? Time.parseDuration(text) { #expect(seconds >= 0) }
+      if let t = try? Time.parseDate(text) { #expect((try? Time.parseDate(Time.rfc3339(t))) == t, "\(text)") }
+      _ = try? RateLimit.parse(text)
+      _ = try? JSON.parse(text)
+    }
+  }
+
+  @Test func arguments() {
+    let inputs = Self.inputs("Arguments")
+    #expect(!inputs.isEmpty)
+    for data in inputs {
+      let args = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+      if let inv = try? Parser.parse(args), let spec = inv.spec {
+        for name in inv.values.keys {
+          #expect(spec.option(named: name) != nil || globalOptions.contains { $0.long == name }, "stray option \(name)")
+        }
+        _ = Help.command(inv.path)
+      }
+    }
+  }
+}
