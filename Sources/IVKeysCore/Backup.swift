@@ -23,9 +23,11 @@ extension Vault {
   /// if it is an SQLite file, and never if it is the vault or the secret under any name. The copy
   /// uses a rollback journal, so it is one self-contained file.
   public func backup(to destination: String, force: Bool, secretPath: String) throws(IVKeysError) -> BackupResult {
-    var target = stat()
-    let exists = stat(destination, &target) == 0
+    var target = stat(), link = stat()
+    // lstat: a dangling symbolic link exists too, and is not replaced without --force.
+    let exists = lstat(destination, &link) == 0
     if exists {
+      _ = stat(destination, &target)
       var other = stat()
       for (path, name) in [(db.path, "the vault"), (db.path + "-wal", "the vault's WAL"), (db.path + "-shm", "the vault's -shm"),
                            (secretPath, "the secret file")]
