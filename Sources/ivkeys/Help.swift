@@ -53,9 +53,11 @@ enum Help {
         IVKEYS_VAULT        the vault, when --vault is not given
         IVKEYS_SECRET_FILE  the server secret, when --secret-file is not given
         IVKEYS_ACTOR        a name recorded beside the OS user in the audit log
+        IVKEYS_KEY          the key for verify, when --key-file is not given
         NO_COLOR            turns color off
 
-      exit status: 0 success, 1 operational error, 2 usage error.
+      exit status: 0 success, 1 operational error, 2 usage error, 3 a check found a problem
+      (audit verify, doctor), 10/11/12 verify refused the request (401/403/429).
       'ivkeys help COMMAND' or 'ivkeys COMMAND --help' shows a command's options; 'man ivkeys' has more.
       """
     return s
