@@ -59,10 +59,10 @@ final class Output {
   }
 
   /// Flushes and reports any write error so far: for output that must arrive, like new keys.
-  func flushChecked(_ what: String) throws(IVKeysError) {
+  func flushChecked(_ what: String, hint: String? = nil) throws(IVKeysError) {
     flush()
     if let failure {
-      throw .io("cannot write \(what) to standard output: \(String(cString: strerror(failure)))")
+      throw .io("cannot write \(what) to standard output: \(String(cString: strerror(failure)))", hint: hint)
     }
   }
 }

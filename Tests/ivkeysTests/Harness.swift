@@ -65,10 +65,12 @@ final class Sandbox {
     return env
   }
 
-  /// Starts `ivkeys` without waiting; stdout and stderr go to files.
-  func start(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> (Process, URL, URL) {
+  /// Starts `ivkeys` (or `executable`) without waiting; stdout and stderr go to files.
+  func start(_ args: [String], env: [String: String] = [:], stdin: String? = nil, executable: String = Sandbox.binary)
+    throws -> (Process, URL, URL)
+  {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
     p.environment = processEnvironment(env)
     let id = UUID().uuidString
@@ -97,8 +99,15 @@ final class Sandbox {
 
   @discardableResult
   func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) -> RunResult {
+    exec(Sandbox.binary, args, env: env, stdin: stdin)
+  }
+
+  /// Runs another program (a shell, unshare, setpriv) in the sandbox's environment, for tests
+  /// that need ivkeys under limits or another user; `$0` of a shell script is the ivkeys binary.
+  @discardableResult
+  func exec(_ executable: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil) -> RunResult {
     do {
-      let (p, out, err) = try start(args, env: env, stdin: stdin)
+      let (p, out, err) = try start(args, env: env, stdin: stdin, executable: executable)
       p.waitUntilExit()
       let o = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
       let e = (try? String(contentsOf: err, encoding: .utf8)) ?? ""

@@ -386,22 +386,11 @@ struct VerifyTests {
     let s = try Sandbox()
     let k = try s.createKey()
     let dir = s.dir.path + "/vault"
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-    p.arguments = ["-m", "sh", "-c",
+    let r = s.exec("/usr/bin/unshare", ["-m", "sh", "-c",
                    "mount --bind -o ro \"$1\" \"$1\" && printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
-                   Sandbox.binary, dir]
-    var env = s.processEnvironment([:])
-    env["KEY"] = k.key
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 1, "\(errors)")
+                   Sandbox.binary, dir], env: ["KEY": k.key])
+    let (text, errors) = (r.stdout, r.stderr)
+    #expect(r.status == 1, "\(errors)")
     #expect(text.isEmpty, "no decision may be given")
     #expect(errors.hasPrefix("ivkeys: error: "))
     #expect(!errors.contains(k.key))
@@ -412,20 +401,10 @@ struct VerifyTests {
     let k = try s.createKey()
     _ = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     // RLIMIT_FSIZE of 0: every write that grows a file fails with EFBIG, like a full disk.
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", "ulimit -f 0; trap '' XFSZ; printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read", Sandbox.binary]
-    var env = s.processEnvironment([:])
-    env["KEY"] = k.key
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    p.waitUntilExit()
-    #expect(p.terminationStatus == 1)
-    #expect(!text.contains("allowed"))
+    let r = s.exec("/bin/sh", ["-c", "ulimit -f 0; trap '' XFSZ; printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read", Sandbox.binary],
+                   env: ["KEY": k.key])
+    #expect(r.status == 1)
+    #expect(!r.stdout.contains("allowed"))
     #expect(try s.database().scalarText("PRAGMA integrity_check") == "ok")
   }
 

@@ -54,7 +54,9 @@ enum CreateCommand {
         deliver: { (batch) throws(IVKeysError) in
           if showProgress { ctx.stderr.line() }
           print(batch, single: count == 1 && inv.value("count") == nil, ctx)
-          try ctx.stdout.flushChecked(count == 1 ? "the new key" : "the new keys")
+          try ctx.stdout.flushChecked(
+            count == 1 ? "the new key" : "the new keys",
+            hint: "nothing was created; any key already printed will not work")
           delivered = true
         })
     } catch {

@@ -20,7 +20,7 @@ enum RotateCommand {
                       [[Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
                         Cell(new.record.name), Cell(new.key.string)]], to: ctx.stdout, color: ctx.useColor)
         }
-        try ctx.stdout.flushChecked("the new key")
+        try ctx.stdout.flushChecked("the new key", hint: "nothing was rotated; a key already printed will not work")
         delivered = true
       }
     } catch {
