@@ -304,16 +304,7 @@ struct LineReader {
   /// or a signal interrupted the wait.
   mutating func next(timeoutMilliseconds: Int32) -> Event {
     while true {
-      if let nl = buffer[start...].firstIndex(of: 0x0a) {
-        let line = buffer[start..<nl]
-        start = nl + 1
-        if skipping {
-          skipping = false
-          continue
-        }
-        if line.count > LineReader.maximumLength { return .tooLong }
-        return .line(line)
-      }
+      if let line = bufferedLine() { return line.count > LineReader.maximumLength ? .tooLong : .line(line) }
       if buffer.count - start > LineReader.maximumLength {
         buffer.removeAll(keepingCapacity: true)
         start = 0
