@@ -214,6 +214,8 @@ public final class Database {
 
   /// Runs `body` inside a read transaction so every query sees one snapshot.
   public func readTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+    // Inside a write transaction already: its snapshot is the one to read.
+    guard sqlite3_get_autocommit(handle) != 0 else { return try body() }
     try execute("BEGIN DEFERRED")
     defer { sqlite3_exec(handle, "COMMIT", nil, nil, nil) }
     return try body()

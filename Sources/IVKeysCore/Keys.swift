@@ -121,10 +121,7 @@ extension Vault {
       values.append(v)
       return "?\(values.count)"
     }
-    if let c = filter.company {
-      let p = param(.text(c))
-      clauses.append("(company = \(p) OR EXISTS (SELECT 1 FROM json_each(keys.linked_companies) WHERE value = \(p)))")
-    }
+    if let c = filter.company { clauses.append(Self.servesCompanySQL(param(.text(c)))) }
     if let s = filter.status { clauses.append("(\(KeyRecord.effectiveStatusSQL)) = \(param(.text(s.rawValue)))") }
     if let e = filter.env { clauses.append("env = \(param(.text(e.rawValue)))") }
     if let t = filter.type { clauses.append("type = \(param(.text(t.rawValue)))") }
@@ -139,9 +136,22 @@ extension Vault {
       clauses.append("expires_at IS NOT NULL AND expires_at > ?1 AND expires_at <= \(param(.int(now() + w)))")
       clauses.append("(\(KeyRecord.effectiveStatusSQL)) IN ('active', 'suspended', 'rotating')")
     }
+    try forEachKey(where: clauses, values, body)
+  }
+
+  /// The SQL condition "the key serves this company": owns it, or is an ATS key linked to it.
+  static func servesCompanySQL(_ parameter: String) -> String {
+    "(company = \(parameter) OR EXISTS (SELECT 1 FROM json_each(keys.linked_companies) WHERE value = \(parameter)))"
+  }
+
+  /// Calls `body` for each key matching every clause, in `order`, streaming from SQLite in one
+  /// read transaction. `values[0]` must be the current time (`?1`, for the effective status).
+  func forEachKey(
+    where clauses: [String], _ values: [SQLValue], order: String = "rowid",
+    _ body: (KeyRecord) throws(IVKeysError) -> Void
+  ) throws(IVKeysError) {
     let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-    let sql = "SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY rowid"
-    let statement = try db.statement(sql)
+    let statement = try db.statement("SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY \(order)")
     try db.readTransaction { () throws(IVKeysError) in
       try statement.forEach(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
     }

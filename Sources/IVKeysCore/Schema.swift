@@ -105,6 +105,18 @@ public enum Schema {
       PRIMARY KEY (key_id, request_id)
     ) WITHOUT ROWID;
     """,
+    // 3: expiry notices sent, one per key and expiry, so `notify` never sends one twice and a
+    // changed expiry gets a new one.
+    """
+    CREATE TABLE notifications (
+      key_id TEXT NOT NULL,
+      expires_at INTEGER NOT NULL,
+      recipient TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      sent_at INTEGER NOT NULL,
+      PRIMARY KEY (key_id, expires_at)
+    ) WITHOUT ROWID;
+    """,
   ]
 
   /// Applies every migration above the vault's version, each in its own IMMEDIATE transaction.

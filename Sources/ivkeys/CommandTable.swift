@@ -93,6 +93,21 @@ enum SharedOptions {
   static let tag = OptionSpec("tag", "TAG", repeatable: true, "add a tag")
   static let contact = OptionSpec("contact", "EMAIL", "who to tell about expiry")
   static let linkCompany = OptionSpec("link-company", "ID", repeatable: true, "link an ATS key to a company (administrators only)")
+  /// Which keys a bulk suspend, resume or revoke changes, instead of an ID.
+  static let selectors: [OptionSpec] = [
+    OptionSpec("company", "ID", "every key owned by this company"),
+    OptionSpec("tag", "TAG", "every key with this tag"),
+    OptionSpec("env", "live|test", "every key of this environment"),
+    OptionSpec("dry-run", "list the keys that would change, and change nothing"),
+    OptionSpec("yes", "confirm a change to more than one key"),
+  ]
+  static let selectorDiscussion = """
+    Selectors combine: --company acme --tag ci --env test matches keys that have all three.
+    --company matches the keys a company owns, not ATS keys merely linked to it. Keys in a
+    state the change does not apply to are left alone. All matched keys change in one
+    transaction, with one audit entry each; more than one needs --yes. With no match the
+    command says so and exits 0, so a cleanup step can run twice.
+    """
   static let auditFilters: [OptionSpec] = [
     OptionSpec("key", "ID", "entries about this key (id, prefix or whole key)"),
     OptionSpec("company", "ID", "entries about this company"),
@@ -179,16 +194,22 @@ let commandTable: [CommandSpec] = [
     options: [OptionSpec("grace", "DUR", "how long the old key stays valid (default 24h; 0 revokes it at once)")],
     run: RotateCommand.run),
   CommandSpec(
-    "suspend", "disable a key until it is resumed", synopsis: "ID --reason TEXT", arguments: 1...1,
-    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")],
+    "suspend", "disable keys until they are resumed: one by ID, or every active key a selector matches",
+    synopsis: "ID --reason TEXT | --company ID [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
+    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
+    discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.suspend),
   CommandSpec(
-    "resume", "re-enable a suspended key", synopsis: "ID [--reason TEXT]", arguments: 1...1,
-    options: [OptionSpec("reason", "TEXT", "why (optional; recorded in the audit log)")],
+    "resume", "re-enable suspended keys: one by ID, or every suspended key a selector matches",
+    synopsis: "ID [--reason TEXT] | --company ID [--tag TAG] [--env E] [--dry-run] [--yes]", arguments: 0...1,
+    options: [OptionSpec("reason", "TEXT", "why (optional; recorded in the audit log)")] + SharedOptions.selectors,
+    discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.resume),
   CommandSpec(
-    "revoke", "disable a key for good", synopsis: "ID --reason TEXT", arguments: 1...1,
-    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")],
+    "revoke", "disable keys for good: one by ID, or every key a selector matches that is not yet revoked",
+    synopsis: "ID --reason TEXT | --company ID [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
+    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
+    discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.revoke),
   CommandSpec(
     "verify", "decide whether a key may make a request (reads the key from stdin)",
@@ -223,6 +244,64 @@ let commandTable: [CommandSpec] = [
         arguments: 1...1, run: UsageCommand.importLogs),
     ],
     run: UsageCommand.show),
+  CommandSpec(
+    "expiring", "active keys whose expiry falls within a window, soonest first",
+    synopsis: "[--within DUR] [--company ID] [--include-expired] [--check]",
+    options: [
+      OptionSpec("within", "DUR", "the window from now (default 7d)"),
+      OptionSpec("company", "ID", "keys serving this company (own or linked)"),
+      OptionSpec("include-expired", "also list keys whose expiry has already passed"),
+      OptionSpec("check", "exit 3 when any key is listed, 0 when none (for cron)"),
+    ],
+    discussion: "Example for cron: ivkeys expiring --within 7d --check || alert",
+    run: MaintenanceCommand.expiring),
+  CommandSpec(
+    "rotation-due", "active keys older than the rotation policy, most overdue first",
+    synopsis: "[--company ID] [--check]",
+    options: [
+      OptionSpec("company", "ID", "keys serving this company (own or linked)"),
+      OptionSpec("check", "exit 3 when any key is listed, 0 when none (for cron)"),
+    ],
+    discussion: """
+      The policy: a key with any write or wildcard scope is rotated every 90 days, a read-only
+      key every 180 days, counted from the creation of the current key.
+      """,
+    run: MaintenanceCommand.rotationDue),
+  CommandSpec(
+    "notify", "e-mail the contact of each key expiring soon, once per key and expiry",
+    synopsis: "[--within DUR] [--sendmail CMD] [--from ADDR] [--dry-run]",
+    options: [
+      OptionSpec("within", "DUR", "the window from now (default 7d)"),
+      OptionSpec("sendmail", "CMD", "the command each message is piped to (default '/usr/sbin/sendmail -t -i')"),
+      OptionSpec("from", "ADDR", "the sender address (default the OS user at this host)"),
+      OptionSpec("dry-run", "print the messages, send nothing and record nothing"),
+    ],
+    discussion: """
+      Each message names the key's id, name, company and expiry and the command that rotates it;
+      never the key. A message sent is recorded (notification.sent) and not sent again for the
+      same key and expiry; a changed expiry gets a new notice. A command that fails is reported,
+      not recorded, and makes the exit status 1.
+      """,
+    run: NotifyCommand.run),
+  CommandSpec(
+    "sweep", "record what time has done: ended rotation graces become revoked, passed expiries expired",
+    synopsis: "[--dry-run]",
+    options: [OptionSpec("dry-run", "list what would be recorded, and record nothing")],
+    discussion: "Running it again changes nothing until time does more. Safe to run from cron at any interval.",
+    run: MaintenanceCommand.sweep),
+  CommandSpec(
+    "scan", "find API keys in files or stdin (valid checksum only); never prints the secret",
+    synopsis: "PATH... | -", arguments: 1...Int(Int32.max),
+    discussion: """
+      Walks directories (skipping .git and binary files) or reads stdin ('-'). Each key found is
+      printed as file:line:column, its id, env, its status in the vault when one is available, and
+      the key masked. Exit status: 3 when any key was found, 0 when none.
+      Pre-commit hook: git diff --cached | ivkeys scan -
+      """,
+    run: ScanCommand.run),
+  CommandSpec(
+    "completion", "print a shell completion script", synopsis: "bash|zsh|fish", arguments: 1...1,
+    run: CompletionCommand.run),
   CommandSpec(
     "scopes", "the scope catalog and presets", synopsis: "[list | presets | add NAME --description TEXT]",
     subcommands: [

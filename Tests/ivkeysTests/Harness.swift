@@ -121,8 +121,10 @@ final class Sandbox {
   }
 
   /// Creates one key and returns (id, whole key).
-  func createKey(_ extra: [String] = [], company: String = "acme", scope: String = "jobs:read") throws -> (id: String, key: String) {
-    let r = run(["create", "--company", company, "--name", "test key", "--scope", scope, "--json"] + extra)
+  func createKey(_ extra: [String] = [], company: String = "acme", scope: String = "jobs:read", name: String = "test key")
+    throws -> (id: String, key: String)
+  {
+    let r = run(["create", "--company", company, "--name", name, "--scope", scope, "--json"] + extra)
     guard r.status == 0, let obj = try r.json() as? [String: Any], let id = obj["id"] as? String, let key = obj["key"] as? String else {
       throw SandboxError.initFailed("create failed: \(r.stderr)")
     }

@@ -18,6 +18,17 @@ enum KeyRendering {
     return w.string
   }
 
+  /// A key's JSON object with more fields after SPEC's, for commands that say more about a key
+  /// (`expiring`, `rotation-due`).
+  static func json(_ k: KeyRecord, adding extra: (inout JSONWriter) -> Void) -> String {
+    var w = JSONWriter()
+    k.writeJSON(to: &w)
+    w.bytes.removeLast()  // the closing brace
+    extra(&w)
+    w.raw("}")
+    return w.string
+  }
+
   /// The `show` view: one field a line.
   static func detail(_ k: KeyRecord, color: Bool) -> String {
     func list(_ l: [String], empty: String = "(none)") -> String { l.isEmpty ? empty : l.joined(separator: ", ") }
