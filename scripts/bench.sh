@@ -5,9 +5,13 @@
 #   one verify process, 100,000-key vault        target <= 5 ms wall, median
 #   verify --batch, 100,000 lines                target >= 50,000 decisions/s, usage and audit recorded
 #   audit verify over 1,000,000 entries          target <= 3 s; audit export --format jsonl throughput
+#   scan over a generated tree of about 200 MB   target >= 200 MB/s of text
 # Figures are medians of repeated runs. No test asserts on time: this script reports.
+# A second argument runs one section alone: bench.sh PATH-TO-IVKEYS scan
 set -eu
-IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS}
+IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS [scan]}
+only=${2:-}
+case $only in '' | scan) ;; *) echo "usage: bench.sh PATH-TO-IVKEYS [scan]" >&2; exit 2 ;; esac
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ivkeys-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 export IVKEYS_SECRET_FILE="$dir/secret"
@@ -22,7 +26,74 @@ measure() {
   echo "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }') $(cat "$dir/time")"
 }
 
+# scan: a tree of about 200 MB of code-like text in some 1,800 files over 35 directories, with
+# words that hold "sk_" (task_id, mask_bits, sk_live; one every 36 bytes, far more often than in
+# real code, so each is checked as a possible key), 5 keys from the bench
+# vault, Stripe-shaped secret keys (same sk_live_ prefix) and a key with a bad checksum planted.
+# Reported: MB/s of text over the median wall time of whole runs, and whether exactly the 5 keys
+# were found.
+bench_scan() {
+  export IVKEYS_VAULT="$dir/scan.db"
+  rm -f "$IVKEYS_SECRET_FILE"
+  "$IVKEYS" init -q >/dev/null
+  "$IVKEYS" create --company bench --name leaked --scope jobs:read --count 5 -q >"$dir/scan-keys"
+  tree="$dir/scan-tree"
+  awk -v root="$tree" -v total=200000000 'BEGIN {
+    srand(42)
+    nw = split("func let var return if else for while import from class self this task_id mask_bits " \
+      "disk_usage risk_score ask_user sk_ sk_live sk_test_x config value result error print(\"ok\") " \
+      "{ } ( ) [ ] == != -> => // # TODO https://example.com/v1/jobs?page=2 0x1f 42 3.14", w, " ")
+    written = 0
+    for (f = 0; written < total; f++) {
+      d = root "/src" (f % 5) "/pkg" (f % 7)
+      if (!(d in made)) { system("mkdir -p \"" d "\""); made[d] = 1 }
+      file = d "/file" f ".txt"
+      size = 20000 + int(rand() * 180000)
+      for (n = 0; n < size; n += length(line) + 1) {
+        line = substr("                ", 1, 2 * int(rand() * 5))
+        k = 3 + int(rand() * 10)
+        for (j = 0; j < k; j++) line = line w[1 + int(rand() * nw)] " "
+        print line > file
+      }
+      close(file)
+      written += n
+    }
+  }'
+  i=0
+  while read -r key; do
+    i=$((i + 1))
+    f=$((i * 97))
+    printf 'API_KEY = "%s"\n' "$key" >>"$tree/src$((f % 5))/pkg$((f % 7))/file$f.txt"
+  done <"$dir/scan-keys"
+  stripe=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
+  for f in 3 33 333; do
+    printf 'STRIPE_SECRET_KEY=%s\n' "$stripe" >>"$tree/src$((f % 5))/pkg$((f % 7))/file$f.txt"
+  done
+  first=$(head -n 1 "$dir/scan-keys")
+  case $first in *0) bad="${first%?}1" ;; *) bad="${first%?}0" ;; esac
+  printf 'typo = "%s"\n' "$bad" >>"$tree/src1/pkg1/file1.txt"
+  files=$(find "$tree" -type f | wc -l)
+  bytes=$(find "$tree" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s }')
+  # scan exits 3 when it finds keys, which is the expected outcome here.
+  printf '#!/bin/sh\n"%s" scan -q "%s" >/dev/null\ntest $? -eq 3\n' "$IVKEYS" "$tree" >"$dir/scan-run"
+  chmod +x "$dir/scan-run"
+  found=$("$IVKEYS" scan -q "$tree" | wc -l)
+  runs=""
+  for i in 1 2 3 4 5; do
+    runs="$runs$(measure "$dir/scan-run" | cut -d' ' -f1)
+"
+  done
+  t=$(printf '%s' "$runs" | median)
+  rate=$(awk -v b="$bytes" -v t="$t" 'BEGIN { printf "%d", b / t / 1e6 }')
+  echo "scan of $files files, $(awk -v b="$bytes" 'BEGIN { printf "%d", b / 1e6 }') MB: median $t s  ->  $rate MB/s, $found of 5 planted keys found (target >= 200 MB/s)"
+  rm -rf "$tree"
+}
+
 echo "ivkeys bench ($(nproc) cores)"
+if [ "$only" = scan ]; then
+  bench_scan
+  exit 0
+fi
 runs=""
 for i in 1 2 3 4 5; do
   export IVKEYS_VAULT="$dir/create-$i.db"
@@ -116,3 +187,5 @@ done
 e=$(printf '%s' "$runs" | median)
 bytes=$("$IVKEYS" audit export --format jsonl | wc -c)
 echo "audit export --format jsonl: median $e s  ->  $(awk -v n="$entries" -v t="$e" 'BEGIN { printf "%d", n / t }') entries/s, $(awk -v b="$bytes" -v t="$e" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s"
+
+bench_scan

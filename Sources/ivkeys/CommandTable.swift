@@ -195,19 +195,19 @@ let commandTable: [CommandSpec] = [
     run: RotateCommand.run),
   CommandSpec(
     "suspend", "disable keys until they are resumed: one by ID, or every active key a selector matches",
-    synopsis: "ID --reason TEXT | --company ID [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
+    synopsis: "ID --reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
     options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
     discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.suspend),
   CommandSpec(
     "resume", "re-enable suspended keys: one by ID, or every suspended key a selector matches",
-    synopsis: "ID [--reason TEXT] | --company ID [--tag TAG] [--env E] [--dry-run] [--yes]", arguments: 0...1,
+    synopsis: "ID [--reason TEXT] | [--company ID] [--tag TAG] [--env E] [--dry-run] [--yes]", arguments: 0...1,
     options: [OptionSpec("reason", "TEXT", "why (optional; recorded in the audit log)")] + SharedOptions.selectors,
     discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.resume),
   CommandSpec(
     "revoke", "disable keys for good: one by ID, or every key a selector matches that is not yet revoked",
-    synopsis: "ID --reason TEXT | --company ID [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
+    synopsis: "ID --reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
     options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
     discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.revoke),
@@ -293,10 +293,14 @@ let commandTable: [CommandSpec] = [
     "scan", "find API keys in files or stdin (valid checksum only); never prints the secret",
     synopsis: "PATH... | -", arguments: 1...Int(Int32.max),
     discussion: """
-      Walks directories (skipping .git and binary files) or reads stdin ('-'). Each key found is
-      printed as file:line:column, its id, env, its status in the vault when one is available, and
-      the key masked. Exit status: 3 when any key was found, 0 when none.
-      Pre-commit hook: git diff --cached | ivkeys scan -
+      Walks directories in name order, skipping .git, symbolic links to directories, special files
+      and binary files (a NUL byte in the first 8000 bytes), or reads stdin ('-'). Each key with a
+      valid checksum is printed as file:line:column (column in bytes), its id, env, its status in
+      the vault when one is available, and the key masked; never the secret. Stdin that is a
+      unified diff counts only added lines, under the new path and line number. Without a vault at
+      the default place there are no statuses. Exit status: 3 when any key was found, 0 when none,
+      2 for a path that does not exist.
+      Pre-commit hook: git diff --cached --text --no-ext-diff --no-textconv | ivkeys scan -
       """,
     run: ScanCommand.run),
   CommandSpec(

@@ -1,6 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import IVKeysCore
 
-/// `ivkeys scan`: not written yet; the command table names it so help and docs can list it.
+/// `ivkeys scan PATH…|-`: finds keys with a valid checksum in files, directory trees or standard
+/// input (a unified diff counts only its added lines) and prints where each is, its id, env and
+/// status in the vault, and the key masked; never the secret. Exit 3 when anything was found,
+/// 0 when nothing was.
+///
+/// The vault is optional: CI has none. The default vault missing means no statuses (`-` in the
+/// table, `null` in JSON); a vault named by `--vault` or `IVKEYS_VAULT` that is missing is an
+/// error. The vault is opened read-only and needs no secret.
 enum ScanCommand {
-  static let run: RunFunction = { _, _ throws(IVKeysError) in throw .usage("ivkeys scan is not implemented yet") }
+  static let run: RunFunction = { inv, ctx throws(IVKeysError) in
+    let paths = inv.arguments
+    try checkPaths(paths)
+    let lookup = try statusLookup(inv, ctx)
+
+    let scanner = LeakScanner()
+    let progress = Progress(ctx)
+    scanner.onWarning = { message in
+      progress.clear()
+      ctx.warning(message)
+    }
+    scanner.onNote = { message in
+      progress.clear()
+      ctx.note(message)
+    }
+    if ctx.stderr.isTerminal && ctx.env("TERM") != "dumb" { scanner.onProgress = { progress.update($0) } }
+    for path in paths {
+      if path == "-" {
+        if case let .failed(e) = scanner.scanStream(fd: 0) {
+          progress.clear()
+          throw .io("cannot read standard input: \(String(cString: strerror(e)))")
+        }
+      } else {
+        scanner.scan(path: path)
+      }
+    }
+    progress.clear()
+
+    // A file whose name holds a key would print the secret: names are shown with keys cut
+    // short, as every message is.
+    let findings = scanner.findings.map { f in
+      LeakScanner.Finding(file: Text.redactKeys(f.file), line: f.line, column: f.column, keyID: f.keyID, env: f.env)
+    }
+    let statuses = try lookup?.statuses(of: findings.map(\.keyID))
+    /// The status column: nil without a vault, `unknown` for an id the vault does not hold.
+    func status(_ f: LeakScanner.Finding) -> String? {
+      guard let statuses else { return nil }
+      return statuses[f.keyID]?.rawValue ?? "unknown"
+    }
+
+    switch ctx.format {
+    case .json:
+      var w = JSONWriter(capacity: 256 * findings.count + 2)
+      w.raw("[")
+      for (i, f) in findings.enumerated() {
+        if i > 0 { w.raw(",") }
+        w.raw("{")
+        w.key("file", first: true)
+        w.string(f.file)
+        w.key("line")
+        w.int(Int64(f.line))
+        w.key("column")
+        w.int(Int64(f.column))
+        w.key("key_id")
+        w.string(f.keyID)
+        w.key("env")
+        w.string(f.env.rawValue)
+        w.key("status")
+        w.optional(status(f))
+        w.key("masked")
+        w.string(f.masked)
+        w.raw("}")
+      }
+      w.raw("]")
+      ctx.stdout.line(w.string)
+    case .quiet:
+      // Each id once, in the order first found: ready for `xargs -n1 ivkeys rotate`.
+      var seen = Set<String>()
+      for f in findings where seen.insert(f.keyID).inserted { ctx.stdout.line(f.keyID) }
+    case .table:
+      let rows = findings.map { f -> [Cell] in
+        let s = status(f)
+        return [
+          Cell("\(f.file):\(f.line):\(f.column)"), Cell(f.keyID), Cell(f.env.rawValue),
+          Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.masked),
+        ]
+      }
+      if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor) }
+      ctx.stdout.flush()
+      ctx.note(summary(scanner.statistics, found: findings.count, vault: lookup != nil))
+      if findings.contains(where: { status($0).map(stillValid) ?? true }) {
+        ctx.hint(
+          "a key that reached a file or a commit is leaked: replace it at once ('ivkeys rotate ID --grace 0') "
+            + "and remove it from the file")
+      }
+    }
+    if !findings.isEmpty { return 3 }
+    // A gate must not pass on what it could not read.
+    let unreadable = scanner.statistics.unreadable
+    if unreadable > 0 {
+      CLI.report(
+        "the scan is incomplete: \(plural(unreadable, "file or directory", "files or directories")) could not be read",
+        hint: "the warnings above name them; fix their permissions or leave them out", to: ctx.stderr)
+      return 1
+    }
+    return 0
+  }
+
+  /// The table's header row.
+  static let headers = ["LOCATION", "KEY ID", "ENV", "STATUS", "KEY"]
+
+  /// Whether a status still lets a key authenticate, now or after a `resume` (or is unknown).
+  static func stillValid(_ status: String) -> Bool { !["revoked", "expired"].contains(status) }
+
+  /// Refuses, before anything is read, a path that does not exist (exit 2, nothing on stdout)
+  /// and `-` given twice.
+  static func checkPaths(_ paths: [String]) throws(IVKeysError) {
+    guard paths.filter({ $0 == "-" }).count <= 1 else {
+      throw .usage("'-' (standard input) can be given once", hint: "usage: \(Help.usageLine(path: "scan"))")
+    }
+    for path in paths where path != "-" {
+      guard !path.isEmpty else { throw .usage("an empty path", hint: "use '.' for the current directory") }
+      var st = stat()
+      guard stat(path, &st) != 0 else { continue }
+      let e = errno
+      let quoted = "'\(Text.escapeControl(path))'"
+      if e == ENOENT || e == ENOTDIR {
+        throw .usage(
+          "\(quoted): no such file or directory", hint: "'-' reads standard input, as in: git diff --cached | ivkeys scan -")
+      }
+      throw .io("cannot read \(quoted): \(String(cString: strerror(e)))")
+    }
+  }
+
+  /// The vault to read statuses from, or nil when there is none at the default location.
+  /// A vault named by `--vault` or `IVKEYS_VAULT` must exist.
+  static func statusLookup(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> LeakScanner.StatusLookup? {
+    let explicit = inv.value("vault") != nil || ctx.env("IVKEYS_VAULT") != nil
+    // Without a home directory there is no default vault either; that is not an error here.
+    guard let path = explicit ? try ctx.vaultPath() : try? ctx.vaultPath() else { return nil }
+    guard FileSystem.exists(path) else {
+      guard explicit else { return nil }
+      throw .vault(
+        "no vault at \(path)",
+        hint: "scan works without a vault (no statuses): unset IVKEYS_VAULT and drop --vault, or run 'ivkeys init'")
+    }
+    return try LeakScanner.StatusLookup(vaultPath: path)
+  }
+
+  /// `scanned 12 files (3.4 MB), found 2 keys; 1 binary file skipped`, for stderr.
+  static func summary(_ s: LeakScanner.Statistics, found: Int, vault: Bool) -> String {
+    var text = "scanned \(plural(s.files, "file")) (\(size(s.bytes))), "
+    text += found == 0 ? "found no keys" : "found \(plural(found, "key"))"
+    if s.binaryFiles > 0 { text += "; \(plural(s.binaryFiles, "binary file")) skipped" }
+    if s.unreadable > 0 { text += "; \(s.unreadable) could not be read" }
+    if !vault && found > 0 { text += "; no vault, so no statuses" }
+    return text
+  }
+
+  static func plural(_ n: Int, _ word: String, _ words: String? = nil) -> String {
+    n == 1 ? "1 \(word)" : "\(n) \(words ?? word + "s")"
+  }
+
+  /// Bytes as MB (10^6) with one decimal.
+  static func megabytes(_ bytes: Int64) -> String {
+    let tenths = (bytes + 50_000) / 100_000
+    return "\(tenths / 10).\(tenths % 10) MB"
+  }
+
+  /// Bytes in the unit that reads best: `512 bytes`, `3.4 kB`, `120.5 MB`.
+  static func size(_ bytes: Int64) -> String {
+    if bytes < 1000 { return bytes == 1 ? "1 byte" : "\(bytes) bytes" }
+    if bytes < 999_950 {
+      let tenths = (bytes + 50) / 100
+      return "\(tenths / 10).\(tenths % 10) kB"
+    }
+    return megabytes(bytes)
+  }
+
+  /// The progress line on a terminal's stderr: shown once the scan has run half a second,
+  /// redrawn at most ten times a second, erased before any other message and at the end.
+  final class Progress {
+    let ctx: Context
+    let start = Verifier.monotonicMilliseconds()
+    var last: Int64 = 0
+    var shown = false
+
+    init(_ ctx: Context) { self.ctx = ctx }
+
+    func update(_ s: LeakScanner.Statistics) {
+      let now = Verifier.monotonicMilliseconds()
+      guard now - start >= 500, now - last >= 100 else { return }
+      last = now
+      shown = true
+      ctx.stderr.write("\r\u{1b}[Kivkeys: scanning: \(plural(s.files, "file")), \(megabytes(s.bytes))")
+      ctx.stderr.flush()
+    }
+
+    func clear() {
+      guard shown else { return }
+      shown = false
+      ctx.stderr.write("\r\u{1b}[K")
+      ctx.stderr.flush()
+    }
+  }
 }
