@@ -5,17 +5,22 @@
 #   make bench    the performance targets of SPEC.md, measured
 #   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers
 #                 (FUZZ_SECONDS each, default 60)
-#   make install  release binary (static Swift runtime) and man page under $(DESTDIR)$(PREFIX)
+#   make install  release binary (static Swift runtime), man page and bash, zsh and fish
+#                 completions under $(DESTDIR)$(PREFIX)
 
 SWIFT    ?= swift
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BINDIR    = $(DESTDIR)$(PREFIX)/bin
 MANDIR    = $(DESTDIR)$(PREFIX)/share/man/man1
+# Where each shell looks for completions a package installs.
+BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 # Debian packages each target needs; missing ones are installed with apt-get.
 BUILD_DEPS = libsqlite3-dev libssl-dev
-TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3
+TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish
 BENCH_DEPS = $(BUILD_DEPS) time hyperfine
 
 .PHONY: all build release test demo bench fuzz install clean deps-build deps-test deps-bench
@@ -63,9 +68,15 @@ fuzz: build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh
 
 install: release
-	install -d $(BINDIR) $(MANDIR)
+	install -d $(BINDIR) $(MANDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)
 	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys" $(BINDIR)/ivkeys
 	install -m 0644 man/ivkeys.1 $(MANDIR)/ivkeys.1
+	@# The completion scripts come from the command table of the binary just built.
+	bin="$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys"; \
+	  "$$bin" completion bash > $(BASHCOMPDIR)/ivkeys && \
+	  "$$bin" completion zsh > $(ZSHCOMPDIR)/_ivkeys && \
+	  "$$bin" completion fish > $(FISHCOMPDIR)/ivkeys.fish && \
+	  chmod 0644 $(BASHCOMPDIR)/ivkeys $(ZSHCOMPDIR)/_ivkeys $(FISHCOMPDIR)/ivkeys.fish
 
 clean:
 	rm -rf .build

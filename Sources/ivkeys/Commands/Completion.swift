@@ -1,6 +1,17 @@
 import IVKeysCore
 
-/// `ivkeys completion`: not written yet; the command table names it so help and docs can list it.
+/// `ivkeys completion bash|zsh|fish`: prints the shell's completion script, generated from the
+/// command table (see `Completion`). It reads no vault and no secret.
 enum CompletionCommand {
-  static let run: RunFunction = { _, _ throws(IVKeysError) in throw .usage("ivkeys completion is not implemented yet") }
+  static let run: RunFunction = { inv, ctx throws(IVKeysError) in
+    let name = inv.arguments[0]
+    guard let shell = Completion.Shell(rawValue: name) else {
+      let shells = Completion.Shell.allCases.map(\.rawValue)
+      let list = shells.dropLast().joined(separator: ", ") + " and " + (shells.last ?? "")
+      throw .usage("unknown shell '\(Text.escapeControl(name))'", hint: "completion scripts exist for \(list)")
+    }
+    ctx.stdout.write(Completion.script(for: shell))
+    try ctx.stdout.flushChecked("the completion script")
+    return 0
+  }
 }
