@@ -28,5 +28,14 @@ step suspend "$new" --reason "investigating unusual traffic"
 step resume "$new"
 step revoke "$live" --reason "rotation finished early"
 step list --status active
-step audit --limit 12
+step expiring --within 90d
+step revoke --tag ci --env test --reason "CI run finished" --dry-run
+step revoke --tag ci --env test --reason "CI run finished" --yes
+step sweep
+mkdir "$dir/app"
+leaked=$("$IVKEYS" create --company acme --name "leaked on purpose" --scope jobs:read -q)
+printf 'API_URL=https://api.instaview.example\nAPI_KEY=%s\n' "$leaked" > "$dir/app/settings.env"
+step scan "$dir/app" || echo "(scan exits 3 when it finds a key; it never prints the secret)"
+step revoke "$(printf '%s' "$leaked" | cut -c9-40)" --reason "found in settings.env by scan"
+step audit --limit 16
 printf '\ndone: the vault and its secret are deleted now.\n'

@@ -129,7 +129,7 @@ public enum Doctor {
       add("rotation graces", stale == 0, stale == 0
         ? "no key is still recorded as rotating after its grace ended"
         : "\(stale) \(stale == 1 ? "key's" : "keys'") rotation grace ended, still recorded as rotating (verify already refuses them)",
-        hint: "'ivkeys list --status revoked' shows them; revoke each to record it")
+        hint: "'ivkeys sweep' records them as revoked (run it from cron)")
     } catch {
       add("rotation graces", false, error.description, hint: error.hint)
     }

@@ -62,7 +62,7 @@ public struct ExpiryNotice: Sendable {
   }
 
   /// A host name safe for a header: letters, digits, `-` and `.`, else `localhost`.
-  static func hostName(_ s: String) -> String {
+  public static func hostName(_ s: String) -> String {
     let ok = !s.isEmpty && s.utf8.count <= 253 && s.utf8.allSatisfy {
       Base62.isBase62(CollectionOfOne($0)) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
     }
@@ -95,18 +95,24 @@ public struct NotificationPlan: Sendable {
 extension Vault {
   // MARK: - Expiry notices
 
+  /// How long a claim on a notice holds before another `notify` may take it over: a run that
+  /// died while sending leaves its claim behind, and the notice must still go out.
+  public static let notificationClaimSeconds: Int64 = 15 * 60
+
   /// The notices due for active keys expiring within `within` seconds: one per key and expiry,
   /// to the key's contact, from `sender` (an e-mail address).
   public func planNotifications(within: Int64, from sender: String, host: String) throws(IVKeysError) -> NotificationPlan {
     var plan = NotificationPlan()
     let t = now()
-    let sent = try db.statement("SELECT 1 FROM notifications WHERE key_id = ? AND expires_at = ?")
+    // Sent, or being sent by another notify right now.
+    let taken = try db.statement(
+      "SELECT 1 FROM notifications WHERE key_id = ? AND expires_at = ? AND (sent_at IS NOT NULL OR claimed_at > ?)")
     for k in try expiringKeys(within: within) {
       guard let contact = k.contact, let address = try? Fields.email(contact), let expires = k.expiresAt else {
         plan.noContact.append(k)
         continue
       }
-      if try sent.first([.text(k.id), .int(expires)], { _ in true }) == true {
+      if try taken.first([.text(k.id), .int(expires), .int(t - Self.notificationClaimSeconds)], { _ in true }) == true {
         plan.alreadySent.append(k)
         continue
       }
@@ -115,23 +121,54 @@ extension Vault {
     return plan
   }
 
-  /// Records that `notice` was handed to the mail system: a row that keeps it from being sent
-  /// again for this key and expiry, and a `notification.sent` audit entry, in one transaction.
-  /// Returns false when it was already recorded (by a `notify` running at the same time).
-  @discardableResult
-  public func recordNotification(_ notice: ExpiryNotice) throws(IVKeysError) -> Bool {
+  /// Claims `notice` before it is handed to the mail command: returns false when it was sent
+  /// already, or another `notify` is sending it (a claim younger than
+  /// `notificationClaimSeconds`). Committed at once, so a concurrent run sees it.
+  public func claimNotification(_ notice: ExpiryNotice) throws(IVKeysError) -> Bool {
     try write { () throws(IVKeysError) -> Bool in
+      let t = now()
       try db.run(
-        "INSERT OR IGNORE INTO notifications (key_id, expires_at, recipient, message_id, sent_at) VALUES (?, ?, ?, ?, ?)",
+        """
+        INSERT INTO notifications (key_id, expires_at, recipient, message_id, claimed_at, sent_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+        ON CONFLICT (key_id, expires_at) DO UPDATE
+          SET recipient = excluded.recipient, message_id = excluded.message_id, claimed_at = excluded.claimed_at
+          WHERE notifications.sent_at IS NULL AND notifications.claimed_at <= ?6
+        """,
+        [.text(notice.record.id), .int(notice.expiresAt), .text(notice.recipient), .text(notice.messageID), .int(t),
+         .int(t - Self.notificationClaimSeconds)])
+      return db.changes == 1
+    }
+  }
+
+  /// Gives up a claim whose message the mail command refused, so the next `notify` sends it.
+  public func releaseNotification(_ notice: ExpiryNotice) throws(IVKeysError) {
+    try write { () throws(IVKeysError) in
+      try db.run(
+        "DELETE FROM notifications WHERE key_id = ? AND expires_at = ? AND message_id = ? AND sent_at IS NULL",
+        [.text(notice.record.id), .int(notice.expiresAt), .text(notice.messageID)])
+    }
+  }
+
+  /// Records that the claimed `notice` was handed to the mail system: the row is marked sent, so
+  /// it is never sent again for this key and expiry, and a `notification.sent` audit entry is
+  /// written, in one transaction.
+  public func recordNotification(_ notice: ExpiryNotice) throws(IVKeysError) {
+    try write { () throws(IVKeysError) in
+      try db.run(
+        """
+        INSERT INTO notifications (key_id, expires_at, recipient, message_id, claimed_at, sent_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+        ON CONFLICT (key_id, expires_at) DO UPDATE
+          SET recipient = excluded.recipient, message_id = excluded.message_id, sent_at = excluded.sent_at
+        """,
         [.text(notice.record.id), .int(notice.expiresAt), .text(notice.recipient), .text(notice.messageID), .int(now())])
-      guard db.changes == 1 else { return false }
       try record(AuditEntry(
         event: "notification.sent", keyID: notice.record.id, company: notice.record.company,
         detail: .object([
           ("to", .string(notice.recipient)), ("expires_at", .string(Time.rfc3339(notice.expiresAt))),
           ("message_id", .string(notice.messageID)),
         ])))
-      return true
     }
   }
 }

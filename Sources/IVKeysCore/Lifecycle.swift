@@ -108,6 +108,15 @@ extension Vault {
         guard !links.isEmpty else { throw .conflict("an ATS key needs at least one linked company; this change would remove the last") }
       }
 
+      // A key `sweep` recorded as expired lives again when its expiry moves into the future:
+      // only `revoked` is final.
+      var storedStatus = old.storedStatus
+      var statusReason = old.statusReason
+      if old.storedStatus == .expired, expires != old.expiresAt, expires.map({ $0 > now() }) ?? true {
+        storedStatus = old.replacedBy == nil ? .active : .rotating
+        statusReason = old.replacedBy == nil ? nil : old.graceUntil.map { "rotated; valid until \(Time.rfc3339($0))" }
+      }
+
       var new = old
       new.name = changes.name ?? old.name
       new.scopesJSON = JSON.strings(scopes).encoded
@@ -131,6 +140,7 @@ extension Vault {
       compare("tags", .strings(old.tags), .strings(tags))
       compare("contact", .optional(old.contact), .optional(new.contact))
       compare("linked_companies", .strings(old.linkedCompanies), .strings(links))
+      compare("status", .string(old.storedStatus.rawValue), .string(storedStatus.rawValue))
       let scopesChanged = old.scopes != scopes
       var changed = config.map(\.0)
       if scopesChanged { changed.insert("scopes", at: 0) }
@@ -139,11 +149,11 @@ extension Vault {
       try db.run(
         """
         UPDATE keys SET name = ?, scopes = ?, allowed_ips = ?, expires_at = ?, metadata = ?, tags = ?,
-          rate_limit = ?, contact = ?, linked_companies = ? WHERE id = ?
+          rate_limit = ?, contact = ?, linked_companies = ?, status = ?, status_reason = ? WHERE id = ?
         """,
         [.text(new.name), .text(new.scopesJSON), .text(new.allowedIPsJSON), .optional(new.expiresAt),
          .text(new.metadataJSON), .text(new.tagsJSON), .optional(new.rateLimit), .optional(new.contact),
-         .text(new.linkedCompaniesJSON), .text(old.id)])
+         .text(new.linkedCompaniesJSON), .text(storedStatus.rawValue), .optional(statusReason), .text(old.id)])
       if scopesChanged {
         try record(AuditEntry(
           event: "key.scopes_changed", keyID: old.id, company: old.company,

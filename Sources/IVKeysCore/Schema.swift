@@ -105,15 +105,17 @@ public enum Schema {
       PRIMARY KEY (key_id, request_id)
     ) WITHOUT ROWID;
     """,
-    // 3: expiry notices sent, one per key and expiry, so `notify` never sends one twice and a
-    // changed expiry gets a new one.
+    // 3: expiry notices, one per key and expiry, so `notify` never sends one twice and a
+    // changed expiry gets a new one. A row is claimed (sent_at NULL) before its message is handed
+    // to the mail command, so two notify runs at once cannot both send it.
     """
     CREATE TABLE notifications (
       key_id TEXT NOT NULL,
       expires_at INTEGER NOT NULL,
       recipient TEXT NOT NULL,
       message_id TEXT NOT NULL,
-      sent_at INTEGER NOT NULL,
+      claimed_at INTEGER NOT NULL,
+      sent_at INTEGER,
       PRIMARY KEY (key_id, expires_at)
     ) WITHOUT ROWID;
     """,

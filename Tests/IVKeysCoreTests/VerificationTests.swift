@@ -32,14 +32,7 @@ struct VerificationTests {
     #expect(DecisionCode.malformedKey.rawValue == "malformed_key")
   }
 
-  /// A fresh vault in a temporary directory, opened with a clock the test controls.
-  func vault() throws -> (Vault, URL) {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivk-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let actor = Actor(osUser: "tester")
-    _ = try Vault.initialize(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor)
-    return (try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor), dir)
-  }
+  func vault() throws -> (Vault, URL) { try makeTestVault() }
 
   @Test func theRateWindowIsFixedAndAlignedAndRetryAfterCountsDown() throws {
     let (v, dir) = try vault()
@@ -63,7 +56,7 @@ struct VerificationTests {
     clock += 1  // the next minute starts: a fresh budget
     #expect(try ask().code == .ok)
     // A second verifier (another process) sees the same window through the vault.
-    let other = try Verifier(vault: try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: Actor(osUser: "t")))
+    let other = try Verifier(vault: try reopen(dir))
     other.vault.now = { clock }
     #expect(try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0].code == .ok)
     #expect(try ask().code == .rateLimited, "the first verifier notices the other's request")

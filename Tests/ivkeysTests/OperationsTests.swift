@@ -251,6 +251,24 @@ struct NotifyTests {
     #expect(s.run("notify", "--sendmail", sendmail).lines.count == 1)
   }
 
+  @Test func theMailCommandGetsNoKeyAndDefaultSignals() throws {
+    let s = try Sandbox()
+    let out = s.dir.path + "/env.txt"
+    let script = s.dir.path + "/env-sendmail"
+    try "#!/bin/sh\ncat > /dev/null\nenv > \(out)\ngrep SigIgn /proc/$$/status >> \(out)\n"
+      .write(toFile: script, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+    let k = try s.createKey(["--expires-in", "2d", "--contact", "ops@example.com"])
+    #expect(s.run(["notify", "--sendmail", script], env: ["IVKEYS_KEY": k.key, "MARKER": "kept"]).status == 0)
+    let seen = try String(contentsOfFile: out, encoding: .utf8)
+    #expect(seen.contains("MARKER=kept"))
+    #expect(!seen.contains("IVKEYS_KEY") && !seen.contains(k.key))
+    // SIGPIPE (signal 13, bit 0x1000) is not left ignored in the mail command.
+    let sigIgn = seen.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
+    let ignored = sigIgn.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) }
+    #expect(ignored.map { $0 & 0x1000 == 0 } == true, "\(seen)")
+  }
+
   @Test func aNameCannotAddHeaders() throws {
     let s = try Sandbox()
     let sendmail = try Self.fakeSendmail(s)
@@ -280,6 +298,12 @@ struct SweepTests {
     let healthy = try s.createKey(["--expires-in", "1d"])
     let stillRotating = try s.createKey()
     #expect(s.run("rotate", stillRotating.id, "--grace", "1h", "-q").status == 0)
+
+    // doctor notices the ended grace and points at sweep.
+    let doctor = s.run("doctor")
+    #expect(doctor.status == 3)
+    #expect(doctor.stdout.contains("rotation grace ended, still recorded as rotating"))
+    #expect(doctor.stderr.contains("'ivkeys sweep' records them as revoked") || doctor.stdout.contains("'ivkeys sweep' records them"))
 
     // A dry run lists and changes nothing.
     let before = s.auditCount
@@ -317,6 +341,26 @@ struct SweepTests {
     #expect(again.stderr.contains("nothing to sweep"))
     #expect(s.auditCount == before + 2)
     #expect(s.run("audit", "verify").status == 0)
+    #expect(s.run("doctor").status == 0)
+  }
+
+  @Test func anExpirySweptCanStillBeExtended() throws {
+    let s = try Sandbox()
+    let k = try s.createKey(["--expires-in", "1d"])
+    try s.setTime("expires_at", of: k.id, secondsFromNow: -60)
+    #expect(s.run("sweep", "-q").lines == [k.id])
+    #expect(s.status(of: k.id) == "expired")
+    let update = s.run("update", k.id, "--expires-in", "30d")
+    #expect(update.status == 0, "\(update.stderr)")
+    #expect(s.status(of: k.id) == "active")
+    let change = try s.jsonArray("audit", "--key", k.id, "--event", "key.config_changed", "--json").last
+    let status = (change?["detail"] as? [String: Any])?["status"] as? [String: Any]
+    #expect(status?["before"] as? String == "expired" && status?["after"] as? String == "active")
+    let verify = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    #expect(verify.status == 0, "\(verify.stdout)")
+    // Only revoked is final: a revoked key stays revoked.
+    #expect(s.run("revoke", k.id, "--reason", "done").status == 0)
+    #expect(s.run("update", k.id, "--expires-in", "60d").status == 1)
   }
 
   @Test func sweepPrintsWhatItDid() throws {

@@ -59,9 +59,12 @@ struct OutputTests {
     let text = try String(contentsOf: out, encoding: .utf8)
     try? FileManager.default.removeItem(at: out)
     #expect(p.terminationStatus == 0, "\(text)")
-    for step in ["init", "create", "list", "show", "update", "rotate", "suspend", "resume", "revoke", "audit"] {
+    for step in ["init", "create", "list", "show", "update", "rotate", "suspend", "resume", "revoke", "expiring", "sweep",
+                 "scan", "audit"] {
       #expect(text.contains("$ ivkeys \(step)"), "the demo does not show \(step)")
     }
     #expect(text.contains("key.revoked"))
+    #expect(text.contains("revoked 3 keys"), "the demo's bulk revoke of the CI keys")
+    #expect(text.contains("settings.env:2:9"), "the demo's scan finds the key it planted")
   }
 }

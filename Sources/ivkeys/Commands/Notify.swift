@@ -9,44 +9,70 @@ enum NotifyCommand {
     case sent, failed, wouldSend = "would_send", alreadySent = "already_sent", noContact = "no_contact"
   }
 
+  /// The sender when `--from` is not given: the OS user at this host, with anything a header
+  /// must not hold left out of the user name.
+  static func defaultSender(user: String, host: String) -> String {
+    let safe = user.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
+    return "\(safe.isEmpty ? "ivkeys" : String(String.UnicodeScalarView(safe)))@\(host)"
+  }
+
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let within = try MaintenanceCommand.window(inv)
     let command = inv.value("sendmail") ?? defaultSendmail
     guard !command.allSatisfy(\.isWhitespace) else {
       throw .invalidValue(option: "--sendmail", value: command, reason: "the command is empty")
     }
-    let host = Sendmail.hostName()
-    let sender = try inv.parse("from", Fields.email) ?? "\(ctx.actor.osUser)@\(host)"
+    let host = ExpiryNotice.hostName(Sendmail.hostName())
+    let sender = try inv.parse("from", Fields.email) ?? defaultSender(user: ctx.actor.osUser, host: host)
     let dryRun = inv.flag("dry-run")
     let vault = try ctx.openVault()
     let plan = try vault.planNotifications(within: within, from: sender, host: host)
 
     var results = [(KeyRecord, Outcome, ExpiryNotice?)]()
     var failures = 0
-    for notice in plan.notices {
+    var alreadySent = plan.alreadySent
+    func fail(_ message: String, hint: String) {
+      failures += 1
+      CLI.report(message, hint: hint, to: ctx.stderr)
+    }
+    // Each notice is claimed in the vault, sent, then recorded as sent; a refused message gives
+    // its claim back. A vault that cannot be written stops the run before anything more is sent.
+    sending: for notice in plan.notices {
       if dryRun {
         results.append((notice.record, .wouldSend, notice))
         continue
+      }
+      let id = notice.record.id
+      do throws(IVKeysError) {
+        guard try vault.claimNotification(notice) else {
+          alreadySent.append(notice.record)
+          continue
+        }
+      } catch {
+        fail("cannot claim the notice for key \(id) in the vault: \(error.description)", hint: "nothing more is sent")
+        break sending
       }
       ctx.stderr.flush()
       do throws(IVKeysError) {
         try Sendmail.deliver(notice.message, command: command)
       } catch {
-        failures += 1
-        CLI.report("the notice for key \(notice.record.id) to \(notice.recipient) was not sent: \(error.description)",
-                   hint: "it is not recorded as sent; the next 'ivkeys notify' tries again", to: ctx.stderr)
+        fail("the notice for key \(id) to \(notice.recipient) was not sent: \(error.description)",
+             hint: "it is not recorded as sent; the next 'ivkeys notify' tries again")
+        try? vault.releaseNotification(notice)
         results.append((notice.record, .failed, notice))
         continue
       }
       do throws(IVKeysError) {
         try vault.recordNotification(notice)
       } catch {
-        throw .io("the notice for key \(notice.record.id) was sent but could not be recorded: \(error.description)",
-                  hint: "it may be sent again by the next 'ivkeys notify'")
+        fail("the notice for key \(id) was sent but could not be recorded: \(error.description)",
+             hint: "a 'notify' after \(Vault.notificationClaimSeconds / 60) minutes may send it again; nothing more is sent")
+        results.append((notice.record, .sent, notice))
+        break sending
       }
       results.append((notice.record, .sent, notice))
     }
-    results += plan.alreadySent.map { ($0, .alreadySent, nil) }
+    results += alreadySent.map { ($0, .alreadySent, nil) }
     results += plan.noContact.map { ($0, .noContact, nil) }
 
     switch ctx.format {
@@ -81,8 +107,8 @@ enum NotifyCommand {
         }
       }
     }
-    if !plan.alreadySent.isEmpty {
-      ctx.note("\(plan.alreadySent.count) key\(plan.alreadySent.count == 1 ? " was" : "s were") already notified of this expiry")
+    if !alreadySent.isEmpty {
+      ctx.note("\(alreadySent.count) key\(alreadySent.count == 1 ? " was" : "s were") already notified of this expiry")
     }
     for k in plan.noContact {
       ctx.warning("key \(k.id) expires at \(Time.rfc3339(k.expiresAt ?? 0)) and has no contact to notify")

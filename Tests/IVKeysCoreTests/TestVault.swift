@@ -1,0 +1,17 @@
+import Foundation
+@testable import IVKeysCore
+
+/// A fresh vault in a temporary directory, for tests that drive the library with a clock they
+/// control (`vault.now`). Remove `dir` when done.
+func makeTestVault() throws -> (Vault, URL) {
+  let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivk-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+  let actor = Actor(osUser: "tester")
+  _ = try Vault.initialize(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor)
+  return (try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor), dir)
+}
+
+/// A second connection to the same vault, as another process would have.
+func reopen(_ dir: URL) throws -> Vault {
+  try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: Actor(osUser: "other"))
+}
