@@ -3,7 +3,7 @@
 #   make demo     build and walk through the main job in a throwaway vault
 #   make test     unit and end-to-end tests, and the man page lint
 #   make bench    the performance targets of SPEC.md, measured
-#   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers
+#   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers and the scanner
 #                 (FUZZ_SECONDS each, default 60)
 #   make install  release binary (static Swift runtime), man page and bash, zsh and fish
 #                 completions under $(DESTDIR)$(PREFIX)

@@ -14,7 +14,7 @@ build() { swiftc "$@" >"$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; 
 # shellcheck disable=SC2086
 build $flags -emit-library -static -module-name IVKeysCore -emit-module -emit-module-path "$out/IVKeysCore.swiftmodule" \
   Sources/IVKeysCore/*.swift -o "$out/libIVKeysCore.a"
-for t in KeyFormat IPRange TimeParsing; do
+for t in KeyFormat IPRange TimeParsing Scanner; do
   # shellcheck disable=SC2086
   build $flags "Fuzz/$t.swift" -L"$out" -lIVKeysCore -lsqlite3 -lcrypto -o "$out/fuzz-$t"
 done
@@ -31,13 +31,17 @@ if [ -x "$ivkeys" ]; then
   IVKEYS_VAULT="$work/v/vault.db" IVKEYS_SECRET_FILE="$work/s/secret" "$ivkeys" init -q >/dev/null
   key=$(IVKEYS_VAULT="$work/v/vault.db" IVKEYS_SECRET_FILE="$work/s/secret" "$ivkeys" create --company f --name f --scope jobs:read -q)
 fi
-for t in KeyFormat IPRange TimeParsing Arguments; do
+for t in KeyFormat IPRange TimeParsing Scanner Arguments; do
   corpus="$work/corpus-$t"
   mkdir -p "$corpus"
   cp Fuzz/seeds/$t/* "$corpus/"
   if [ "$t" = KeyFormat ] && [ -n "${key:-}" ]; then
     printf '%s' "$key" >"$corpus/key"
     printf 'Authorization: Bearer %s\r\n' "$key" >"$corpus/header"
+  fi
+  if [ "$t" = Scanner ] && [ -n "${key:-}" ]; then
+    printf 'a\nAPI_KEY="%s" # and %s\n' "$key" "$key" >"$corpus/keys"
+    printf 'diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-old=%s\n+new=%s\n same\n' "$key" "$key" >"$corpus/diff"
   fi
   echo "fuzzing $t for $seconds s"
   "$out/fuzz-$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \

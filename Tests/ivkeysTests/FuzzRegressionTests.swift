@@ -56,6 +56,18 @@ struct FuzzRegressionTests {
     }
   }
 
+  @Test func scanner() throws {
+    var inputs = Self.inputs("Scanner")
+    #expect(!inputs.isEmpty)
+    let key = try APIKey.generate(env: .test)
+    inputs += [Data("a\nAPI_KEY=\"\(key.string)\" # and \(key.string)\n".utf8),
+               Data("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old=\(key.string)\n+new=\(key.string)\n".utf8),
+               Data((String(repeating: "x", count: 150) + key.string + "\n").utf8)]
+    for data in inputs {
+      #expect(ScannerCheck.problem(in: Array(data)) == nil)
+    }
+  }
+
   @Test func arguments() {
     let inputs = Self.inputs("Arguments")
     #expect(!inputs.isEmpty)
