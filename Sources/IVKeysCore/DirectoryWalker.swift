@@ -38,12 +38,18 @@ public struct DirectoryWalker {
       case .file: file(path)
       case .directory: walk(path, file: file, failure: failure)
       case .other: break
+      case let .unexaminable(e): failure(path, e)
       }
     }
   }
 
   /// What a directory entry is, as far as the walk cares.
-  enum Kind { case file, directory, other }
+  enum Kind {
+    case file, directory, other
+    /// It could not be examined (`errno`): a link whose target is out of reach, say. A link to
+    /// nothing (ENOENT) is `other`: there is nothing to read.
+    case unexaminable(Int32)
+  }
 
   /// Reads the names in `dir` (without `.`, `..` and skipped names) and closes it again, so
   /// the walk holds one directory descriptor at a time however deep the tree.
@@ -79,16 +85,26 @@ public struct DirectoryWalker {
     switch Int32(type) {
     case Int32(DT_REG): return .file
     case Int32(DT_DIR): return .directory
-    case Int32(DT_LNK): return Self.fileType(path, follow: true).map { $0 == S_IFREG ? .file : .other } ?? .other
+    case Int32(DT_LNK): return target(of: path)
     case Int32(DT_UNKNOWN):
       // Some file systems (XFS without ftype, some FUSE mounts) leave the type unknown.
-      guard let t = Self.fileType(path, follow: false) else { return .other }
+      let (type, e) = Self.examine(path, follow: false)
+      guard let t = type else { return e == ENOENT ? .other : .unexaminable(e) }
       if t == S_IFREG { return .file }
       if t == S_IFDIR { return .directory }
-      if t == S_IFLNK { return Self.fileType(path, follow: true).map { $0 == S_IFREG ? .file : .other } ?? .other }
+      if t == S_IFLNK { return target(of: path) }
       return .other
     default: return .other
     }
+  }
+
+  /// A symbolic link is read when it leads to a regular file; links to directories are not
+  /// followed (no loops), and a link that cannot be followed for another reason than leading
+  /// nowhere is reported.
+  private func target(of link: [UInt8]) -> Kind {
+    let (type, e) = Self.examine(link, follow: true)
+    guard let t = type else { return e == ENOENT ? .other : .unexaminable(e) }
+    return t == S_IFREG ? .file : .other
   }
 
   // MARK: - Paths as bytes
@@ -111,9 +127,12 @@ public struct DirectoryWalker {
   }
 
   /// The file type bits (`S_IFMT`) of `path`, or nil when it cannot be examined.
-  public static func fileType(_ path: [UInt8], follow: Bool) -> mode_t? {
+  public static func fileType(_ path: [UInt8], follow: Bool) -> mode_t? { examine(path, follow: follow).type }
+
+  /// The file type bits of `path`, or nil and the `errno` of the failure.
+  static func examine(_ path: [UInt8], follow: Bool) -> (type: mode_t?, error: Int32) {
     var st = stat()
-    let rc = withCString(path) { follow ? stat($0, &st) : lstat($0, &st) }
-    return rc == 0 ? st.st_mode & S_IFMT : nil
+    let (rc, e) = withCString(path) { (follow ? stat($0, &st) : lstat($0, &st), errno) }
+    return rc == 0 ? (st.st_mode & S_IFMT, 0) : (nil, e)
   }
 }

@@ -88,6 +88,9 @@ public struct NotificationPlan: Sendable {
   public var notices: [ExpiryNotice] = []
   /// Keys whose contact was already told about this expiry.
   public var alreadySent: [KeyRecord] = []
+  /// Keys whose notice another `notify` has claimed and is sending (or died sending: the claim
+  /// lapses after `Vault.notificationClaimSeconds`).
+  public var inProgress: [KeyRecord] = []
   /// Keys with no contact, or one that is not a usable address.
   public var noContact: [KeyRecord] = []
 }
@@ -104,17 +107,25 @@ extension Vault {
   public func planNotifications(within: Int64, from sender: String, host: String) throws(IVKeysError) -> NotificationPlan {
     var plan = NotificationPlan()
     let t = now()
-    // Sent, or being sent by another notify right now.
+    // Sent (1), or being sent by another notify right now (0).
     let taken = try db.statement(
-      "SELECT 1 FROM notifications WHERE key_id = ? AND expires_at = ? AND (sent_at IS NOT NULL OR claimed_at > ?)")
+      """
+      SELECT sent_at IS NOT NULL FROM notifications
+      WHERE key_id = ? AND expires_at = ? AND (sent_at IS NOT NULL OR claimed_at > ?)
+      """)
     for k in try expiringKeys(within: within) {
       guard let contact = k.contact, let address = try? Fields.email(contact), let expires = k.expiresAt else {
         plan.noContact.append(k)
         continue
       }
-      if try taken.first([.text(k.id), .int(expires), .int(t - Self.notificationClaimSeconds)], { _ in true }) == true {
+      switch try taken.first([.text(k.id), .int(expires), .int(t - Self.notificationClaimSeconds)], { $0.int(0) == 1 }) {
+      case true?:
         plan.alreadySent.append(k)
         continue
+      case false?:
+        plan.inProgress.append(k)
+        continue
+      case nil: break
       }
       plan.notices.append(ExpiryNotice(record: k, recipient: address, from: sender, host: host, now: t))
     }

@@ -113,7 +113,7 @@ public final class LeakScanner {
     case S_IFDIR:
       walker.walk(
         bytes, file: { scanFile($0, named: false) },
-        failure: { dir, e in cannotRead(String(decoding: dir, as: UTF8.self), e, what: "the directory") })
+        failure: { p, e in cannotRead(String(decoding: p, as: UTF8.self), e) })
     case S_IFREG:
       scanFile(bytes, named: true)
     case S_IFIFO:
@@ -122,6 +122,8 @@ public final class LeakScanner {
       defer { close(fd) }
       if case let .failed(e) = scanStream(fd: fd, name: path) { cannotRead(path, e) }
     default:
+      // Named on purpose, so not read is not scanned: it counts as unreadable.
+      statistics.unreadable += 1
       onWarning("skipped '\(Text.escapeControl(path))': not a regular file, a directory or a pipe")
     }
   }
@@ -162,7 +164,9 @@ public final class LeakScanner {
     guard fd >= 0 else { return cannotRead(display, e) }
     defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
+    guard fstat(fd, &st) == 0 else { return cannotRead(display, errno) }
+    // Swapped for something else since it was listed: not a file to read.
+    guard st.st_mode & S_IFMT == S_IFREG else { return }
     switch scan(name: display, detectDiff: false, skipBinary: true, source: Self.reader(fd)) {
     case .scanned: break
     case .binary:

@@ -299,8 +299,8 @@ let commandTable: [CommandSpec] = [
       the vault when one is available, and the key masked; never the secret. Stdin that is a
       unified diff counts only added lines, under the new path and line number. Without a vault at
       the default place there are no statuses. Exit status: 3 when any key was found, 0 when none,
-      2 for a path that does not exist.
-      Pre-commit hook: git diff --cached --text --no-ext-diff --no-textconv | ivkeys scan -
+      1 when none was found but something could not be read, 2 for a path that does not exist.
+      Pre-commit hook: git diff --cached --text --no-color --no-ext-diff --no-textconv --src-prefix=a/ --dst-prefix=b/ | ivkeys scan -
       """,
     run: ScanCommand.run),
   CommandSpec(

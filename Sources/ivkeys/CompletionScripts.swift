@@ -341,10 +341,10 @@ enum Completion {
           # The value of the option before: --opt VALUE, or --opt=VALUE split by bash.
           [[ $cur == = ]] && cur=
           _ivkeys_option_values "$path" "$opt"
-          _ivkeys_reply "$cur" '' "${args[0]}"
+          _ivkeys_reply "$cur" '' "${args[0]-}"
         elif ((!ended)) && [[ $cur == --*=* ]]; then
           # --opt=VALUE in one word (COMP_WORDBREAKS without '=').
-          _ivkeys_option_values "$path" "${cur%%=*}" && _ivkeys_reply "${cur#*=}" "${cur%%=*}=" "${args[0]}"
+          _ivkeys_option_values "$path" "${cur%%=*}" && _ivkeys_reply "${cur#*=}" "${cur%%=*}=" "${args[0]-}"
         elif ((!ended)) && [[ $cur == -* ]]; then
           _ivkeys_options "$path"
           _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
@@ -353,7 +353,7 @@ enum Completion {
           _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
         else
           _ivkeys_argument_values "$path" "${#args[@]}"
-          _ivkeys_reply "$cur" '' "${args[0]}"
+          _ivkeys_reply "$cur" '' "${args[0]-}"
           if [[ $path != *' '* && ${#args[@]} -eq 0 ]]; then
             _ivkeys_children "$path"
             _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
@@ -446,7 +446,7 @@ enum Completion {
         s += "          case $state in\n"
         s += "            (subcommand) _ivkeys_children \(shellQuote(n.name)) && ret=0 ;;\n"
         s += "            (subargument)\n"
-        s += "              curcontext=${curcontext%:*:*}:ivkeys-\(n.name)-$words[1]:\n"
+        s += "              curcontext=${curcontext%:*:*}:ivkeys-\(shellQuote(n.name))-$words[1]:\n"
         s += "              case $words[1] in\n"
         for sub in nodes where sub.path.count == 2 && sub.path[0] == n.path[0] {
           s += "                (\(shellQuote(sub.path[1])))\n"

@@ -9,7 +9,7 @@ import IVKeysCore
 /// message on its stdin and its stdout sent to our stderr, so ivkeys' stdout stays results only.
 enum Sendmail {
   /// Runs `command` with `message` on stdin; throws unless it reads it all and exits 0.
-  static func deliver(_ message: String, command: String) throws(IVKeysError) {
+  static func deliver(_ message: String, command: String, timeout: Int64 = timeout) throws(IVKeysError) {
     var fds: [Int32] = [-1, -1]
     guard pipe(&fds) == 0 else { throw .io("cannot create a pipe: \(String(cString: strerror(errno)))") }
     let (readEnd, writeEnd) = (fds[0], fds[1])
@@ -63,10 +63,7 @@ enum Sendmail {
       offset += n
     }
     close(writeEnd)
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-      guard errno == EINTR else { throw .io("cannot wait for the mail command: \(String(cString: strerror(errno)))") }
-    }
+    let status = try wait(pid, command: command, timeout: timeout)
     let exited = status & 0x7f == 0
     let code = (status >> 8) & 0xff
     if !exited {
@@ -77,6 +74,44 @@ enum Sendmail {
       throw .io("the mail command '\(command)' exited with status \(code)\(why)")
     }
     if !complete { throw .io("the mail command '\(command)' exited without reading the whole message") }
+  }
+
+  /// How long the mail command may take, in seconds. Well under the 15 minutes a notice's claim
+  /// holds (`Vault.notificationClaimSeconds`): a hung command must fail (and give its claim
+  /// back) before another `notify` may take the notice over and send it a second time.
+  static let timeout: Int64 = 5 * 60
+
+  /// Waits for `pid` to exit, stopping it (SIGTERM, then SIGKILL) after `timeout` seconds.
+  static func wait(_ pid: pid_t, command: String, timeout: Int64) throws(IVKeysError) -> Int32 {
+    var status: Int32 = 0
+    var start = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &start)
+    var pause: UInt32 = 1000
+    var signalled: Int32 = 0
+    while true {
+      let r = waitpid(pid, &status, WNOHANG)
+      if r == pid { break }
+      if r < 0 {
+        if errno == EINTR { continue }
+        throw .io("cannot wait for the mail command: \(String(cString: strerror(errno)))")
+      }
+      var now = timespec()
+      clock_gettime(CLOCK_MONOTONIC, &now)
+      let elapsed = Int64(now.tv_sec - start.tv_sec)
+      if elapsed >= timeout && signalled == 0 {
+        signalled = SIGTERM
+        kill(pid, SIGTERM)
+      } else if elapsed >= timeout + 5 && signalled == SIGTERM {
+        signalled = SIGKILL
+        kill(pid, SIGKILL)
+      }
+      usleep(pause)
+      pause = min(pause * 2, 50_000)
+    }
+    if signalled != 0 {
+      throw .io("the mail command '\(command)' did not finish within \(Time.describe(seconds: timeout)) and was stopped")
+    }
+    return status
   }
 
   /// This machine's host name, for the default sender and Message-ID.

@@ -57,6 +57,8 @@ struct CompletionTests {
     var driver = """
       cd "$2" || exit 1
       source "$1" || exit 1
+      # Many users run with nounset; the completion must not trip over it.
+      set -u
       t() {
         COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
         _ivkeys

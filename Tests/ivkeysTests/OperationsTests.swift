@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+@testable import ivkeys
+@testable import IVKeysCore
 
 /// Ages and passed deadlines are made by editing timestamps in the test vault, as a reviewer
 /// with the sqlite3 shell would: nothing in ivkeys lets a flag or variable move its clock.
@@ -249,6 +251,20 @@ struct NotifyTests {
     #expect((json.first?["message"] as? String)?.contains("To: ops@example.com") == true)
     // The real run still sends it: the dry run recorded nothing.
     #expect(s.run("notify", "--sendmail", sendmail).lines.count == 1)
+  }
+
+  @Test func aMailCommandThatHangsIsStoppedAndFails() throws {
+    let started = Date()
+    #expect(throws: IVKeysError.self) { try Sendmail.deliver("To: a@example.com\n\nhi\n", command: "sleep 30", timeout: 1) }
+    #expect(Date().timeIntervalSince(started) < 10, "stopped after its timeout, not after 30 s")
+    do {
+      try Sendmail.deliver("x\n", command: "exec sleep 30", timeout: 1)
+      Issue.record("a hung command passed")
+    } catch {
+      #expect(error.description.contains("did not finish within 1s and was stopped"))
+    }
+    // A command that finishes in time is not affected.
+    try Sendmail.deliver("x\n", command: "cat > /dev/null", timeout: 5)
   }
 
   @Test func theMailCommandGetsNoKeyAndDefaultSignals() throws {

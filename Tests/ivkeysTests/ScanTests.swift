@@ -211,12 +211,36 @@ struct ScanTests {
       printf '*.env -diff\\n' > .gitattributes
       printf 'KEY=%s\\n' "$1" > prod.env
       git add leak.txt .gitattributes prod.env
-      git diff --cached --text --no-ext-diff --no-textconv | "$0" scan -
+      # Settings users have that change git's diff output; the hook's options undo them.
+      git config color.ui always
+      git config diff.noprefix true
+      git diff --cached --text --no-color --no-ext-diff --no-textconv --src-prefix=a/ --dst-prefix=b/ | "$0" scan -
       """
     let r = f.s.exec("/bin/sh", ["-c", script, Sandbox.binary, f.live.key])
     #expect(r.status == 3, "\(r.stderr)")
     #expect(Self.rows(r) == [["leak.txt:3:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
                              ["prod.env:1:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"]])
+  }
+
+  @Test func whatCannotBeExaminedFailsTheGateButALinkToNothingDoesNot() throws {
+    let s = try Sandbox()
+    let tree = s.dir.path + "/tree"
+    try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+    try "plain text\n".write(toFile: tree + "/a.txt", atomically: true, encoding: .utf8)
+    try FileManager.default.createSymbolicLink(atPath: tree + "/gone", withDestinationPath: tree + "/no-such-file")
+    let clean = s.run("scan", tree)
+    #expect(clean.status == 0, "a dangling link holds nothing to read: \(clean.stderr)")
+    #expect(!clean.stderr.contains("warning"))
+    // A link whose target cannot be examined (ENOTDIR here; EACCES for another user's file).
+    try FileManager.default.createSymbolicLink(atPath: tree + "/odd", withDestinationPath: tree + "/a.txt/inner")
+    let odd = s.run("scan", tree)
+    #expect(odd.status == 1, "\(odd.stderr)")
+    #expect(odd.stderr.contains("ivkeys: warning: cannot read '\(tree)/odd': Not a directory; skipped"))
+    #expect(odd.stderr.contains("the scan is incomplete"))
+    // A device named on the command line is not read, so it is not "no keys" either.
+    let device = s.run("scan", "/dev/null")
+    #expect(device.status == 1)
+    #expect(device.stderr.contains("not a regular file, a directory or a pipe"))
   }
 
   @Test func withoutAVaultStatusesAreAbsent() throws {

@@ -6,7 +6,8 @@ enum NotifyCommand {
 
   /// What became of one key in the window.
   enum Outcome: String {
-    case sent, failed, wouldSend = "would_send", alreadySent = "already_sent", noContact = "no_contact"
+    case sent, failed, wouldSend = "would_send", alreadySent = "already_sent", inProgress = "in_progress"
+    case noContact = "no_contact"
   }
 
   /// The sender when `--from` is not given: the OS user at this host, with anything a header
@@ -30,7 +31,7 @@ enum NotifyCommand {
 
     var results = [(KeyRecord, Outcome, ExpiryNotice?)]()
     var failures = 0
-    var alreadySent = plan.alreadySent
+    var inProgress = plan.inProgress
     func fail(_ message: String, hint: String) {
       failures += 1
       CLI.report(message, hint: hint, to: ctx.stderr)
@@ -45,7 +46,7 @@ enum NotifyCommand {
       let id = notice.record.id
       do throws(IVKeysError) {
         guard try vault.claimNotification(notice) else {
-          alreadySent.append(notice.record)
+          inProgress.append(notice.record)  // another run claimed it since the plan was made
           continue
         }
       } catch {
@@ -72,7 +73,8 @@ enum NotifyCommand {
       }
       results.append((notice.record, .sent, notice))
     }
-    results += alreadySent.map { ($0, .alreadySent, nil) }
+    results += plan.alreadySent.map { ($0, .alreadySent, nil) }
+    results += inProgress.map { ($0, .inProgress, nil) }
     results += plan.noContact.map { ($0, .noContact, nil) }
 
     switch ctx.format {
@@ -107,8 +109,15 @@ enum NotifyCommand {
         }
       }
     }
-    if !alreadySent.isEmpty {
-      ctx.note("\(alreadySent.count) key\(alreadySent.count == 1 ? " was" : "s were") already notified of this expiry")
+    if !plan.alreadySent.isEmpty {
+      let n = plan.alreadySent.count
+      ctx.note("\(n) key\(n == 1 ? " was" : "s were") already notified of this expiry")
+    }
+    if !inProgress.isEmpty {
+      let n = inProgress.count
+      ctx.note(
+        "\(n) notice\(n == 1 ? " is" : "s are") being sent by another 'ivkeys notify' (or it stopped while sending: "
+          + "a claim lapses after \(Vault.notificationClaimSeconds / 60) minutes and the notice is sent then)")
     }
     for k in plan.noContact {
       ctx.warning("key \(k.id) expires at \(Time.rfc3339(k.expiresAt ?? 0)) and has no contact to notify")
@@ -117,7 +126,7 @@ enum NotifyCommand {
     if dryRun && !plan.notices.isEmpty {
       ctx.note("dry run: \(plan.notices.count) message\(plan.notices.count == 1 ? "" : "s") not sent, nothing recorded")
     }
-    if plan.notices.isEmpty && plan.alreadySent.isEmpty && plan.noContact.isEmpty {
+    if plan.notices.isEmpty && plan.alreadySent.isEmpty && plan.inProgress.isEmpty && plan.noContact.isEmpty {
       ctx.note("no active key expires within \(Time.describe(seconds: within))")
     }
     return failures > 0 ? 1 : 0
