@@ -13,8 +13,10 @@ enum NotifyCommand {
   /// The sender when `--from` is not given: the OS user at this host, with anything a header
   /// must not hold left out of the user name.
   static func defaultSender(user: String, host: String) -> String {
-    let safe = user.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
-    return "\(safe.isEmpty ? "ivkeys" : String(String.UnicodeScalarView(safe)))@\(host)"
+    let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-".unicodeScalars)
+    var local = String.UnicodeScalarView()
+    local.append(contentsOf: user.unicodeScalars.filter(allowed.contains))
+    return "\(local.isEmpty ? "ivkeys" : String(local))@\(host)"
   }
 
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
