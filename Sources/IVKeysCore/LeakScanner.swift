@@ -105,10 +105,14 @@ public final class LeakScanner {
   /// Scans what `path` names: a directory is walked (see `DirectoryWalker`), a regular file is
   /// read unless binary, a pipe (`<(git diff)`) is read like standard input. Anything that
   /// cannot be read is reported through `onWarning` and skipped.
-  public func scan(path: String) {
-    let bytes = Array(path.utf8)
+  public func scan(path: String) { scan(path: Array(path.utf8)) }
+
+  /// `scan(path:)` for a path as bytes, which need not be UTF-8 (as argv gives them).
+  public func scan(path bytes: [UInt8]) {
+    let path = String(decoding: bytes, as: UTF8.self)  // for messages
     var st = stat()
-    guard stat(path, &st) == 0 else { return cannotRead(path, errno) }
+    let (rc, e) = DirectoryWalker.withCString(bytes) { (stat($0, &st), errno) }
+    guard rc == 0 else { return cannotRead(path, e) }
     switch st.st_mode & S_IFMT {
     case S_IFDIR:
       walker.walk(
@@ -117,8 +121,8 @@ public final class LeakScanner {
     case S_IFREG:
       scanFile(bytes, named: true)
     case S_IFIFO:
-      let fd = open(path, O_RDONLY | O_CLOEXEC)
-      guard fd >= 0 else { return cannotRead(path, errno) }
+      let (fd, e) = DirectoryWalker.withCString(bytes) { (open($0, O_RDONLY | O_CLOEXEC), errno) }
+      guard fd >= 0 else { return cannotRead(path, e) }
       defer { close(fd) }
       if case let .failed(e) = scanStream(fd: fd, name: path) { cannotRead(path, e) }
     default:

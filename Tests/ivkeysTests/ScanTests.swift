@@ -243,6 +243,20 @@ struct ScanTests {
     #expect(device.stderr.contains("not a regular file, a directory or a pipe"))
   }
 
+  @Test func aPathThatIsNotUTF8IsScannedAsGiven() throws {
+    let f = try Fixture()
+    // Latin-1 "café.txt": byte 0xE9 is not UTF-8; Swift would read the argument as "caf\u{FFFD}.txt".
+    let script = """
+      set -e
+      mkdir -p "$1/lat"
+      printf 'KEY=%s\\n' "$2" > "$1/lat/caf$(printf '\\351').txt"
+      "$0" scan -q "$1/lat/caf$(printf '\\351').txt"
+      """
+    let r = f.s.exec("/bin/sh", ["-c", script, Sandbox.binary, f.s.dir.path, f.live.key])
+    #expect(r.status == 3, "\(r.stderr)")
+    #expect(r.lines == [f.live.id])
+  }
+
   @Test func withoutAVaultStatusesAreAbsent() throws {
     let f = try Fixture()
     let home = f.s.dir.path + "/empty-home"

@@ -15,7 +15,7 @@ import IVKeysCore
 /// error. The vault is opened read-only and needs no secret.
 enum ScanCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    let paths = inv.arguments
+    let paths = rawPaths(inv.arguments)
     try checkPaths(paths)
     let lookup = try statusLookup(inv, ctx)
 
@@ -31,7 +31,7 @@ enum ScanCommand {
     }
     if ctx.stderr.isTerminal && ctx.env("TERM") != "dumb" { scanner.onProgress = { progress.update($0) } }
     for path in paths {
-      if path == "-" {
+      if path == Array("-".utf8) {
         if case let .failed(e) = scanner.scanStream(fd: 0) {
           progress.clear()
           throw .io("cannot read standard input: \(String(cString: strerror(e)))")
@@ -118,17 +118,40 @@ enum ScanCommand {
   /// Whether a status still lets a key authenticate, now or after a `resume` (or is unknown).
   static func stillValid(_ status: String) -> Bool { !["revoked", "expired"].contains(status) }
 
+  /// The paths as the process received them, byte for byte. Swift's `CommandLine.arguments`
+  /// repairs bytes that are not UTF-8, which would name another file (or none); each argument
+  /// is matched, in order, to the raw argv entry it was decoded from. One that is not found
+  /// (ivkeys run in-process) is taken as written.
+  static func rawPaths(_ arguments: [String]) -> [[UInt8]] {
+    var raw = [[UInt8]]()
+    for i in stride(from: 1, to: Int(CommandLine.argc), by: 1) {
+      guard let p = CommandLine.unsafeArgv[i] else { continue }
+      let bytes = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self)
+      raw.append(Array(UnsafeBufferPointer(start: bytes, count: strlen(p))))
+    }
+    var next = 0
+    return arguments.map { argument in
+      if let j = raw[min(next, raw.count)...].firstIndex(where: { String(decoding: $0, as: UTF8.self) == argument }) {
+        next = j + 1
+        return raw[j]
+      }
+      return Array(argument.utf8)
+    }
+  }
+
   /// Refuses, before anything is read, a path that does not exist (exit 2, nothing on stdout)
   /// and `-` given twice.
-  static func checkPaths(_ paths: [String]) throws(IVKeysError) {
-    guard paths.filter({ $0 == "-" }).count <= 1 else {
+  static func checkPaths(_ paths: [[UInt8]]) throws(IVKeysError) {
+    let stdin = Array("-".utf8)
+    guard paths.filter({ $0 == stdin }).count <= 1 else {
       throw .usage("'-' (standard input) can be given once", hint: "usage: \(Help.usageLine(path: "scan"))")
     }
-    for path in paths where path != "-" {
-      guard !path.isEmpty else { throw .usage("an empty path", hint: "use '.' for the current directory") }
+    for bytes in paths where bytes != stdin {
+      guard !bytes.isEmpty else { throw .usage("an empty path", hint: "use '.' for the current directory") }
       var st = stat()
-      guard stat(path, &st) != 0 else { continue }
-      let e = errno
+      let (rc, e) = DirectoryWalker.withCString(bytes) { (stat($0, &st), errno) }
+      guard rc != 0 else { continue }
+      let path = String(decoding: bytes, as: UTF8.self)
       let quoted = "'\(Text.escapeControl(path))'"
       if e == ENOENT || e == ENOTDIR {
         throw .usage(
