@@ -42,8 +42,12 @@ enum StatusCommand {
     _ action: Vault.StatusAction, _ selector: KeySelector, reason: String?, _ inv: Invocation, _ ctx: Context
   ) throws(IVKeysError) -> Int32 {
     let vault = try ctx.openVault()
-    let verb = ["suspend": "suspended", "resume": "resumed", "revoke": "revoked"][action.rawValue] ?? action.rawValue
-    let none = ["suspend": "no active keys match", "resume": "no suspended keys match", "revoke": "no keys match that are not already revoked"][action.rawValue] ?? "no keys match"
+    let (verb, none): (String, String)
+    switch action {
+    case .suspend: (verb, none) = ("suspended", "no active keys match")
+    case .resume: (verb, none) = ("resumed", "no suspended keys match")
+    case .revoke: (verb, none) = ("revoked", "no keys match that are not already revoked")
+    }
     let keys: [KeyRecord]
     if inv.flag("dry-run") {
       keys = try vault.keys(matching: selector, for: action)
