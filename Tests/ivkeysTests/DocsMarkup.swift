@@ -94,6 +94,26 @@ enum Markdown {
       })
   }
 
+  /// Paths the text mentions: runs of path characters that end in `.md`, start with one of the
+  /// repository's folders, or start with `../`.
+  static func mentionedPaths(_ text: String) -> [String] {
+    let folders = ["docs/", "man/", "scripts/", "Sources/", "Tests/", "Fuzz/", "../"]
+    var out = [String]()
+    var token = ""
+    func end() {
+      while token.hasSuffix(".") || token.hasSuffix("/") { token.removeLast() }
+      if token.hasSuffix(".md") || folders.contains(where: { token.hasPrefix($0) && token.count > $0.count }) {
+        out.append(token)
+      }
+      token = ""
+    }
+    for c in text {
+      if c.isLetter || c.isNumber || "_./-".contains(c) { token.append(c) } else { end() }
+    }
+    end()
+    return out
+  }
+
   /// The lines outside fenced code blocks.
   static func prose(_ text: String) -> [String] {
     var inCode = false

@@ -219,21 +219,26 @@ struct DocsTests {
   /// The README and the guides mention no file that is not in the repository: no SPEC.md from
   /// outside it, no script or doc that was renamed.
   @Test func mentionedFilesExist() throws {
-    let regex = try NSRegularExpression(
-      pattern: #"(?<![\w/.$~-])((?:docs|man|scripts|Sources|Tests|Fuzz)/[\w./-]*\w|[\w-]+\.md)\b"#)
     var checked = 0
     for file in try Self.markdownFiles() {
-      let text = try Self.read(file)
       let dir = (file as NSString).deletingLastPathComponent
-      for m in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-        let path = (text as NSString).substring(with: m.range(at: 1))
+      for path in Markdown.mentionedPaths(try Self.read(file)) {
         checked += 1
-        let candidates = [path, (dir as NSString).appendingPathComponent(path)]
+        let candidates = [path, (dir as NSString).appendingPathComponent(path)].map {
+          Self.root.appendingPathComponent($0).standardizedFileURL.path
+        }
         #expect(
-          candidates.contains { FileManager.default.fileExists(atPath: Self.root.appendingPathComponent($0).path) },
+          candidates.contains { FileManager.default.fileExists(atPath: $0) },
           "\(file) mentions \(path), which is not in the repository")
       }
     }
     #expect(checked >= 10)
+  }
+
+  /// What counts as a mention of a file: a Markdown file, a path into the repository's folders,
+  /// or anything reached through `../`.
+  @Test func mentionedPathsAreFound() {
+    let text = "See ../shared/SPEC.md, docs/cron.md#sweep and `scripts/demo.sh`; not example.com or docs/."
+    #expect(Markdown.mentionedPaths(text) == ["../shared/SPEC.md", "docs/cron.md", "scripts/demo.sh"])
   }
 }
