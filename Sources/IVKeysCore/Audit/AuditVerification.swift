@@ -29,113 +29,120 @@ public struct AuditVerification: Sendable {
 
 extension Vault {
   /// The last entry's seq and hash.
-  public func auditHead() throws(IVKeysError) -> (seq: Int64, hash: String)? {
-    try db.statement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").first { row in (row.int(0), row.text(1)) }
-  }
+  public func auditHead() throws(IVKeysError) -> (seq: Int64, hash: String)? { try store.auditTail() }
 
-  /// Walks the audit chain in one read snapshot, recomputing every entry's HMAC, and reports the
-  /// first entry that was changed, removed, inserted or moved. With `expectedHead` (a hash kept
-  /// elsewhere, and its seq when known) it also reports a log that was cut off before it.
+  /// Walks the audit chain in one read snapshot, recomputing every entry's HMAC (`AuditChain`),
+  /// and reports the first entry that was changed, removed, inserted or moved. With
+  /// `expectedHead` (a hash kept elsewhere, and its seq when known) it also reports a log that
+  /// was cut off before it.
   ///
   /// What this proves: without the server secret nobody can change, remove, insert or reorder
   /// entries, or append forged ones, without this walk noticing. What it cannot prove alone: that
   /// entries were not cut off the end (that needs a head kept elsewhere), or that someone holding
-  /// the secret did not rewrite the whole chain.
+  /// the secret did not rewrite the whole chain. Without the secret it cannot run at all.
   public func verifyAudit(expectedHead: (seq: Int64?, hash: String)? = nil, progress: ((Int64, Int64) -> Void)? = nil)
     throws(IVKeysError) -> AuditVerification
   {
-    try db.readTransaction { () throws(IVKeysError) -> AuditVerification in
-      let total = try db.scalarInt("SELECT count(*) FROM audit") ?? 0
-      let key = audit.key
-      var expectedSeq: Int64 = 1
-      var previous = Array(AuditLog.genesis.utf8)
-      var message = [UInt8]()
-      message.reserveCapacity(1024)
-      var count: Int64 = 0
-      var head: (Int64, String)?
-      var failure: (AuditVerification.Problem, Int64, String)?
-      var sawExpected = false
-      let statement = try db.statement(
-        "SELECT seq, at, event, actor, os_user, key_id, company, ip, detail, prev_hash, hash FROM audit ORDER BY seq")
-      try statement.bind([])
-      defer { statement.reset() }
-      while failure == nil, try statement.step() {
-        let row = Row(handle: statement.handle)
-        let seq = row.int(0)
-        count += 1
-        if seq < expectedSeq {
-          failure = (.broken, seq, "entry \(seq) is out of order: the log was rebuilt or an entry was inserted before the first")
-          break
-        }
-        if seq != expectedSeq {
-          failure = (.missing, expectedSeq, seq == expectedSeq + 1
-            ? "entry \(expectedSeq) is missing (deleted)"
-            : "entries \(expectedSeq) to \(seq - 1) are missing (deleted)")
-          break
-        }
-        if seq == 1, !row.withText(2, { $0.elementsEqual("vault.initialized".utf8) }) {
-          failure = (.broken, 1, "entry 1 is not vault.initialized: the log does not start where a vault's log starts")
-          break
-        }
-        // The canonical encoding, straight from SQLite's column bytes (AuditLog.canonical).
-        message.removeAll(keepingCapacity: true)
-        let prevMatches = row.withText(9) { stored in stored.elementsEqual(previous) }
-        message.append(contentsOf: row.withText(9) { Array($0) })
-        func field(_ i: Int32) {
-          if row.isNull(i) { message.append(0); return }
-          row.withText(i) { bytes in
-            let n = UInt32(bytes.count)
-            message.append(1)
-            message.append(UInt8(n >> 24)); message.append(UInt8(truncatingIfNeeded: n >> 16))
-            message.append(UInt8(truncatingIfNeeded: n >> 8)); message.append(UInt8(truncatingIfNeeded: n))
-            message.append(contentsOf: bytes)
-          }
-        }
-        let seqText = Array(String(seq).utf8)
-        message.append(1)
-        message.append(contentsOf: [0, 0, 0, UInt8(seqText.count)])
-        message.append(contentsOf: seqText)
-        for i: Int32 in 1...8 { field(i) }
-        let mac = key.mac(message)
-        // The stored text must be exactly the lowercase hex of the MAC, as SPEC writes hashes.
-        let expectedHex = Array(Crypto.hex(mac).utf8)
-        let hashMatches = row.withText(10) { stored in stored.elementsEqual(expectedHex) }
-        if !hashMatches {
-          failure = (.modified, seq, "entry \(seq) does not match its hash: it was edited, or moved from another place")
-          break
-        }
-        if !prevMatches {
-          failure = (.broken, seq, "entry \(seq) does not follow entry \(seq - 1): entries were inserted, reordered or removed before it")
-          break
-        }
-        previous = row.withText(10) { Array($0) }
-        if let e = expectedHead, Array(e.hash.utf8) == previous, e.seq == nil || e.seq == seq { sawExpected = true }
-        if let e = expectedHead, let s = e.seq, s == seq, Array(e.hash.utf8) != previous {
-          failure = (.headMismatch, seq, "entry \(seq) is not the expected head: its hash differs from the one kept")
-          break
-        }
-        head = (seq, String(decoding: previous, as: UTF8.self))
-        expectedSeq += 1
-        if let progress, count % 100_000 == 0 { progress(count, total) }
+    let key = try requireSecret("checking the audit chain").auditKey
+    return try store.read { () throws(IVKeysError) -> AuditVerification in
+      var walk = ChainWalk(key: key, expectedHead: expectedHead)
+      let total = try store.auditCount()
+      try store.walkAudit { entry in
+        walk.check(entry)
+        if let progress, walk.count % 100_000 == 0 { progress(walk.count, total) }
+        return walk.failure == nil
       }
-      if failure == nil, count == 0 {
-        failure = (.missing, 1, "the audit log is empty: every vault's log starts with vault.initialized")
-      }
-      if failure == nil, let e = expectedHead, !sawExpected {
-        let last = head?.0 ?? 0
-        if let s = e.seq, s > last {
-          failure = (.truncated, last + 1, "the log ends at entry \(last), before the expected head \(s): entries were cut off")
-        } else {
-          failure = (.truncated, last + 1,
-            "no entry has the expected head hash: entries were cut off, the log was rewritten by someone holding the secret, or the head is from another vault")
-        }
-      }
-      if let (problem, bad, text) = failure {
-        return AuditVerification(entries: count, head: head, problem: problem, badSeq: bad, message: text)
-      }
-      return AuditVerification(
-        entries: count, head: head, problem: nil, badSeq: nil,
-        message: "the audit chain is intact: \(count) entries, head \(head.map { "\($0.0) \($0.1)" } ?? "none")")
+      return walk.result()
     }
+  }
+}
+
+/// The state of a walk along the chain: where it is, and the first problem found.
+struct ChainWalk {
+  let key: HMACKey
+  let expectedHead: (seq: Int64?, hash: String)?
+  var expectedSeq: Int64 = 1
+  var previous = Array(AuditChain.genesis.utf8)
+  var message = [UInt8]()
+  var count: Int64 = 0
+  var head: (Int64, String)?
+  var failure: (AuditVerification.Problem, Int64, String)?
+  var sawExpected = false
+
+  init(key: HMACKey, expectedHead: (seq: Int64?, hash: String)?) {
+    self.key = key
+    self.expectedHead = expectedHead
+    message.reserveCapacity(1024)
+  }
+
+  /// Checks the next entry; sets `failure` at the first problem.
+  mutating func check(_ entry: any StoredAuditEntry) {
+    let seq = entry.seq
+    count += 1
+    if seq < expectedSeq {
+      failure = (.broken, seq, "entry \(seq) is out of order: the log was rebuilt or an entry was inserted before the first")
+      return
+    }
+    if seq != expectedSeq {
+      failure = (
+        .missing, expectedSeq,
+        seq == expectedSeq + 1
+          ? "entry \(expectedSeq) is missing (deleted)" : "entries \(expectedSeq) to \(seq - 1) are missing (deleted)"
+      )
+      return
+    }
+    if seq == 1, !entry.withField(.event, { $0.map { $0.elementsEqual(AuditEvent.vaultInitialized.rawValue.utf8) } ?? false }) {
+      failure = (.broken, 1, "entry 1 is not vault.initialized: the log does not start where a vault's log starts")
+      return
+    }
+    // The MAC over the stored prev_hash and the canonical encoding, straight from the stored bytes.
+    let prevMatches = entry.withPrevHash { $0.elementsEqual(previous) }
+    message.removeAll(keepingCapacity: true)
+    entry.withPrevHash { stored in AuditChain.message(prevHash: stored, entry: entry, into: &message) }
+    // The stored text must be exactly the lowercase hex of the MAC, as SPEC writes hashes.
+    let expectedHex = Array(Crypto.hex(key.mac(message)).utf8)
+    guard entry.withHash({ $0.elementsEqual(expectedHex) }) else {
+      failure = (.modified, seq, "entry \(seq) does not match its hash: it was edited, or moved from another place")
+      return
+    }
+    guard prevMatches else {
+      failure = (
+        .broken, seq, "entry \(seq) does not follow entry \(seq - 1): entries were inserted, reordered or removed before it"
+      )
+      return
+    }
+    previous = expectedHex
+    if let e = expectedHead, Array(e.hash.utf8) == previous, e.seq == nil || e.seq == seq { sawExpected = true }
+    if let e = expectedHead, let s = e.seq, s == seq, Array(e.hash.utf8) != previous {
+      failure = (.headMismatch, seq, "entry \(seq) is not the expected head: its hash differs from the one kept")
+      return
+    }
+    head = (seq, String(decoding: previous, as: UTF8.self))
+    expectedSeq += 1
+  }
+
+  /// What the walk found, once every entry was checked (or the first problem).
+  mutating func result() -> AuditVerification {
+    if failure == nil, count == 0 {
+      failure = (.missing, 1, "the audit log is empty: every vault's log starts with vault.initialized")
+    }
+    if failure == nil, let e = expectedHead, !sawExpected {
+      let last = head?.0 ?? 0
+      if let s = e.seq, s > last {
+        failure = (.truncated, last + 1, "the log ends at entry \(last), before the expected head \(s): entries were cut off")
+      } else {
+        failure = (
+          .truncated, last + 1,
+          "no entry has the expected head hash: entries were cut off, the log was rewritten by someone holding the "
+            + "secret, or the head is from another vault"
+        )
+      }
+    }
+    if let (problem, bad, text) = failure {
+      return AuditVerification(entries: count, head: head, problem: problem, badSeq: bad, message: text)
+    }
+    return AuditVerification(
+      entries: count, head: head, problem: nil, badSeq: nil,
+      message: "the audit chain is intact: \(count) entries, head \(head.map { "\($0.0) \($0.1)" } ?? "none")")
   }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The server secret: the HMAC key for key digests and, through a derived key, the audit chain.
 /// It lives in its own file, mode 0600, and never enters the vault.
@@ -31,15 +27,17 @@ public struct SecretFile {
   /// Reads and checks the secret at `path`: a regular file that neither group nor others can
   /// read (OpenSSH refuses such private keys too), holding at least 32 bytes. A trailing newline
   /// is not part of the secret.
-  public static func load(path: String) throws(IVKeysError) -> SecretFile {
+  /// `vaultPath` names the vault the secret is for, when there is one: a missing secret then
+  /// cannot be made anew, and the hint says so.
+  public static func load(path: String, forVault vaultPath: String? = nil) throws(IVKeysError) -> SecretFile {
     // O_NONBLOCK: a FIFO put in the secret's place must not hang every command.
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
       let e = errno
       if e == ENOENT {
-        throw .secret("no secret file at \(path)", hint: "run 'ivkeys init', or point --secret-file or IVKEYS_SECRET_FILE at it")
+        throw .secret("no secret file at \(path)", hint: missingSecretHint(vaultPath: vaultPath))
       }
-      throw .secret("cannot read the secret file \(path): \(String(cString: strerror(e)))")
+      throw .secret("cannot read the secret file \(path): \(Errno.describe(e))")
     }
     defer { close(fd) }
     var st = stat()
@@ -56,7 +54,7 @@ public struct SecretFile {
     var chunk = [UInt8](repeating: 0, count: 4096)
     while data.count <= 65536 {
       let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-      if n < 0 { throw .secret("cannot read the secret file \(path): \(String(cString: strerror(errno)))") }
+      if n < 0 { throw .secret("cannot read the secret file \(path): \(Errno.current)") }
       if n == 0 { break }
       data.append(contentsOf: chunk[0..<n])
     }
@@ -67,6 +65,14 @@ public struct SecretFile {
       throw .secret("the secret file \(path) holds \(data.count) bytes; at least \(minimumLength) are needed")
     }
     return SecretFile(bytes: data)
+  }
+
+  /// What to do about a missing secret file. With a vault, `init` is no way out (it refuses an
+  /// existing vault, and a new secret would not open this one): the secret it was made with is.
+  static func missingSecretHint(vaultPath: String?) -> String {
+    guard let vaultPath else { return "run 'ivkeys init', or point --secret-file or IVKEYS_SECRET_FILE at it" }
+    return "point --secret-file or IVKEYS_SECRET_FILE at the secret \(vaultPath) was created with; "
+      + "a secret cannot be made again ('ivkeys init' only makes a new vault, at a new --vault path)"
   }
 
   /// Creates a new secret at `path` with `O_CREAT|O_EXCL` and mode 0600: 32 bytes from the

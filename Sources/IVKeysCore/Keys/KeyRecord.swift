@@ -48,57 +48,49 @@ public struct KeyRecord: Sendable {
   public var allowedIPs: [String] { (try? JSON.parse(allowedIPsJSON))?.stringArray ?? [] }
   public var tags: [String] { (try? JSON.parse(tagsJSON))?.stringArray ?? [] }
   public var metadata: [(String, String)] { (try? JSON.parse(metadataJSON))?.stringPairs ?? [] }
-
-  /// The columns `Row` decoding expects, in order; `?1` is the current time.
-  static let columns = """
-    id, env, type, company, linked_companies, name, scopes, allowed_ips, expires_at, rate_limit,
-    metadata, tags, contact, status, status_reason, created_at, created_by, rotated_from,
-    replaced_by, grace_until, last_used_at, request_count, \(effectiveStatusSQL)
-    """
-
-  /// The status as of `?1`, in SQL, so `list --status` filters on what `show` prints.
-  /// The checks run in verify's order: revoked, suspended, a rotation grace that ended (revoked),
-  /// then expiry; so `show` and `verify` never disagree about a key.
-  static let effectiveStatusSQL = """
-    CASE WHEN status IN ('revoked', 'suspended', 'expired') THEN status
-    WHEN status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?1 THEN 'revoked'
-    WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 'expired'
-    ELSE status END
-    """
-
 }
 
 extension KeyRecord {
-  init(row: Row) {
-    id = row.text(0)
-    env = KeyEnvironment(rawValue: row.text(1)) ?? .live
-    type = KeyType(rawValue: row.text(2)) ?? .regular
-    company = row.text(3)
-    linkedCompaniesJSON = row.text(4)
-    name = row.text(5)
-    scopesJSON = row.text(6)
-    allowedIPsJSON = row.text(7)
-    expiresAt = row.optionalInt(8)
-    rateLimit = row.optionalText(9)
-    metadataJSON = row.text(10)
-    tagsJSON = row.text(11)
-    contact = row.optionalText(12)
-    storedStatus = KeyStatus(rawValue: row.text(13)) ?? .revoked
-    statusReason = row.optionalText(14)
-    createdAt = row.int(15)
-    createdBy = row.text(16)
-    rotatedFrom = row.optionalText(17)
-    replacedBy = row.optionalText(18)
-    graceUntil = row.optionalInt(19)
-    lastUsedAt = row.optionalInt(20)
-    requestCount = row.int(21)
-    status = KeyStatus(rawValue: row.text(22)) ?? storedStatus
-    if status != storedStatus {
-      if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
-      if status == .revoked { statusReason = "rotation grace ended" }
+  // MARK: - Stored settings, read strictly
+
+  /// A list-valued setting as stored, for a change that writes it back: a value that cannot be
+  /// read is an error, never taken for an empty list (which would widen or wipe the setting).
+  static func storedList(_ json: String, _ column: String, of id: String) throws(IVKeysError) -> [String] {
+    guard let list = (try? JSON.parse(json))?.stringArray else {
+      throw .vault("key \(id)'s stored \(column) cannot be read: \(Text.escapeControl(String(json.prefix(60))))",
+                   hint: "restore the vault from a backup, or revoke the key and create a new one")
     }
+    return list
   }
 
+  func strictScopes() throws(IVKeysError) -> [String] { try Self.storedList(scopesJSON, "scopes", of: id) }
+  func strictAllowedIPs() throws(IVKeysError) -> [String] { try Self.storedList(allowedIPsJSON, "allowed_ips", of: id) }
+  func strictTags() throws(IVKeysError) -> [String] { try Self.storedList(tagsJSON, "tags", of: id) }
+  func strictLinkedCompanies() throws(IVKeysError) -> [String] {
+    try Self.storedList(linkedCompaniesJSON, "linked_companies", of: id)
+  }
+  func strictMetadata() throws(IVKeysError) -> [(String, String)] {
+    guard let pairs = (try? JSON.parse(metadataJSON))?.stringPairs else {
+      throw .vault("key \(id)'s stored metadata cannot be read", hint: "restore the vault from a backup")
+    }
+    return pairs
+  }
+
+  /// The stored rate limit, parsed: one that cannot be read is an error, never dropped (a key
+  /// copied without it would have no limit at all).
+  func strictRateLimit() throws(IVKeysError) -> RateLimit? {
+    guard let text = rateLimit else { return nil }
+    do {
+      return try RateLimit.parse(text)
+    } catch {
+      throw .vault(
+        "key \(id)'s stored rate limit '\(Text.escapeControl(text))' cannot be read: \(error.reason)",
+        hint: "set a readable one first with 'ivkeys update \(id) --rate-limit N/UNIT' (or --no-rate-limit)")
+    }
+  }
+}
+
+extension KeyRecord {
   /// The key as SPEC.md's JSON object, written straight into `w`. List-valued fields are the
   /// vault's own compact JSON, copied as they are.
   public func writeJSON(to w: inout JSONWriter, plaintextKey: String? = nil) {

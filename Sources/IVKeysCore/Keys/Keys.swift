@@ -99,9 +99,7 @@ extension Vault {
       }
       id = reference
     }
-    let sql = "SELECT \(KeyRecord.columns) FROM keys WHERE id >= ?2 AND id < ?3 ORDER BY id LIMIT 6"
-    var found = [KeyRecord]()
-    try db.statement(sql).forEach([.int(now()), .text(id), .text(id + "{")]) { row in found.append(KeyRecord(row: row)) }
+    let found = try store.keys(idPrefix: id, now: now(), limit: 6)
     if let exact = found.first(where: { $0.id == id }) { return exact }
     guard !found.isEmpty else { throw .notFound("no key with id \(id)", hint: "'ivkeys list' shows the keys in this vault") }
     guard found.count == 1 else {
@@ -113,55 +111,27 @@ extension Vault {
     return found[0]
   }
 
-  /// Calls `body` for each key matching `filter`, oldest first, streaming from SQLite.
+  /// Calls `body` for each key matching `filter`, oldest first, streaming from the store.
   public func listKeys(_ filter: KeyFilter, _ body: (KeyRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
-    var clauses = [String]()
-    var values: [SQLValue] = [.int(now())]
-    func param(_ v: SQLValue) -> String {
-      values.append(v)
-      return "?\(values.count)"
-    }
-    if let c = filter.company { clauses.append(Self.servesCompanySQL(param(.text(c)))) }
-    if let s = filter.status { clauses.append("(\(KeyRecord.effectiveStatusSQL)) = \(param(.text(s.rawValue)))") }
-    if let e = filter.env { clauses.append("env = \(param(.text(e.rawValue)))") }
-    if let t = filter.type { clauses.append("type = \(param(.text(t.rawValue)))") }
-    if let t = filter.tag { clauses.append("EXISTS (SELECT 1 FROM json_each(keys.tags) WHERE value = \(param(.text(t))))") }
-    if let s = filter.scope {
-      let exact = param(.text(s))
-      var wildcard = "'*'"
-      if let colon = s.firstIndex(of: ":") { wildcard = param(.text(s[..<colon] + ":*")) }
-      clauses.append("EXISTS (SELECT 1 FROM json_each(keys.scopes) WHERE value IN (\(exact), \(wildcard), '*'))")
-    }
+    var query = KeyQuery()
+    if let c = filter.company { query.conditions.append(.servesCompany(c)) }
+    if let s = filter.status { query.conditions.append(.effectiveStatus(in: [s])) }
+    if let e = filter.env { query.conditions.append(.env(e)) }
+    if let t = filter.type { query.conditions.append(.type(t)) }
+    if let t = filter.tag { query.conditions.append(.tag(t)) }
+    if let s = filter.scope { query.conditions.append(.grantsScope(s)) }
     if let w = filter.expiringWithin {
-      clauses.append("expires_at IS NOT NULL AND expires_at > ?1 AND expires_at <= \(param(.int(now() + w)))")
-      clauses.append("(\(KeyRecord.effectiveStatusSQL)) IN ('active', 'suspended', 'rotating')")
+      let t = now()
+      query.conditions += [.expiresAfter(t), .expiresBy(t + w), .effectiveStatus(in: [.active, .suspended, .rotating])]
     }
-    try forEachKey(where: clauses, values, body)
-  }
-
-  /// The SQL condition "the key serves this company": owns it, or is an ATS key linked to it.
-  static func servesCompanySQL(_ parameter: String) -> String {
-    "(company = \(parameter) OR EXISTS (SELECT 1 FROM json_each(keys.linked_companies) WHERE value = \(parameter)))"
-  }
-
-  /// Calls `body` for each key matching every clause, in `order`, streaming from SQLite in one
-  /// read transaction. `values[0]` must be the current time (`?1`, for the effective status).
-  func forEachKey(
-    where clauses: [String], _ values: [SQLValue], order: String = "rowid",
-    _ body: (KeyRecord) throws(IVKeysError) -> Void
-  ) throws(IVKeysError) {
-    let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-    let statement = try db.statement("SELECT \(KeyRecord.columns) FROM keys\(whereSQL) ORDER BY \(order)")
-    try db.readTransaction { () throws(IVKeysError) in
-      try statement.forEach(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
-    }
+    try store.forEachKey(query, now: now(), body)
   }
 
   // MARK: - Checks that need the vault
 
   /// Whether `user` is a vault administrator.
   public func isAdmin(_ user: String) throws(IVKeysError) -> Bool {
-    try db.scalarInt("SELECT 1 FROM admins WHERE user = ?", [.text(user)]) != nil
+    try store.isAdministrator(user)
   }
 
   /// Refuses unless the OS user is an administrator.
@@ -176,8 +146,7 @@ extension Vault {
   /// Checks scopes against the catalog: each is in it, or `resource:*` for a resource in it, or `*`.
   func checkScopes(_ scopes: [String], option: String) throws(IVKeysError) {
     guard !scopes.isEmpty else { throw .usage("a key needs at least one scope", hint: "use --scope or --preset") }
-    var catalog = [String]()
-    try db.statement("SELECT name FROM scopes ORDER BY name").forEach { row in catalog.append(row.text(0)) }
+    let catalog = try store.scopeCatalog().map(\.name)
     for s in scopes {
       if s == "*" || catalog.contains(s) { continue }
       if s.hasSuffix(":*"), catalog.contains(where: { $0.hasPrefix(s.dropLast()) }) { continue }
@@ -202,18 +171,10 @@ extension Vault {
     let scopes = draft.scopes.uniqued()
     try checkScopes(scopes, option: "--scope")
     let links = draft.linkedCompanies.uniqued()
-    if draft.type == .ats {
-      try requireAdmin("create an ATS key")
-      guard !links.isEmpty else {
-        throw .usage("an ATS key needs at least one --link-company", hint: "name each company the integration serves")
-      }
-    } else if !links.isEmpty {
-      throw .usage("--link-company applies only to ATS keys", hint: "add --type ats, or drop --link-company")
-    }
+    if draft.type == .ats { try requireAdmin("create an ATS key") }
+    try KeyPolicy.checkLinks(type: draft.type, links: links)
     let t = now()
-    if let e = draft.expiresAt, e <= t {
-      throw .invalidValue(option: "--expires", value: Time.rfc3339(e), reason: "the expiry is in the past")
-    }
+    if let e = draft.expiresAt { try KeyPolicy.checkExpiryInFuture(e, now: t) }
     var metadata = [String: String]()
     for (k, v) in draft.metadata { metadata[k] = v }
     let fields = KeyFields(
@@ -229,11 +190,7 @@ extension Vault {
       ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
     ]
     let detail = JSON.object(detailBase).encoded
-    if count > 1000 {
-      // A bulk create dirties more pages than SQLite's default 2 MiB cache holds; spilling them
-      // mid-transaction costs more than the memory. Pages are allocated only as they are used.
-      try db.execute("PRAGMA cache_size = -32768")
-    }
+    if count > 1000 { try store.tuneForBulkInsert() }
     return try write { () throws(IVKeysError) -> CreatedBatch in
       var keys = [APIKey]()
       keys.reserveCapacity(count)
@@ -242,7 +199,7 @@ extension Vault {
       for i in 0..<count {
         let key = try APIKey.generate(env: draft.env, random: &random)
         let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: nil)
-        try record(AuditEntry(event: "key.created", keyID: key.id, company: draft.company, ip: nil, encodedDetail: detail), at: t)
+        try record(AuditEntry(event: .keyCreated, keyID: key.id, company: draft.company, ip: nil, encodedDetail: detail), at: t)
         keys.append(key)
         if template == nil { template = made }
         if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
@@ -263,17 +220,12 @@ extension Vault {
   func insertKey(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
     throws(IVKeysError) -> KeyRecord
   {
-    try db.statement(
-      """
-      INSERT INTO keys (id, env, type, company, linked_companies, name, digest, scopes, allowed_ips, expires_at,
-        rate_limit, metadata, tags, contact, status, created_at, created_by, rotated_from)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
-      """
-    ).run(
-      [.text(key.id), .text(draft.env.rawValue), .text(draft.type.rawValue), .text(draft.company),
-       .text(fields.links), .text(draft.name), .blob(digest(key)), .text(fields.scopes), .text(fields.ips),
-       .optional(draft.expiresAt), .optional(draft.rateLimit?.description), .text(fields.metadata),
-       .text(fields.tags), .optional(draft.contact), .int(t), .text(actor.actor), .optional(rotatedFrom)])
+    try store.insertKey(
+      NewKeyRow(
+        id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
+        name: draft.name, digest: digest(key), scopesJSON: fields.scopes, allowedIPsJSON: fields.ips,
+        expiresAt: draft.expiresAt, rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata,
+        tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom))
     return KeyRecord(
       id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
       name: draft.name, scopesJSON: fields.scopes, allowedIPsJSON: fields.ips, expiresAt: draft.expiresAt,

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Walks a directory tree depth first, in a fixed order, and hands out the regular files in it.
 ///

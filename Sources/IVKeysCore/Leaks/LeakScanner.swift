@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Finds API keys in text that should not hold them: files, directory trees, standard input,
 /// and unified diffs (`git diff --cached | ivkeys scan -`), for `ivkeys scan`.
@@ -183,7 +179,7 @@ public final class LeakScanner {
   private func cannotRead(_ path: String, _ e: Int32, what: String = "") {
     statistics.unreadable += 1
     let name = what.isEmpty ? "'\(Text.escapeControl(path))'" : "\(what) '\(Text.escapeControl(path))'"
-    onWarning("cannot read \(name): \(String(cString: strerror(e))); skipped")
+    onWarning("cannot read \(name): \(Errno.describe(e)); skipped")
   }
 
   /// `read(2)` on `fd` as a `Source`, through EINTR, waiting out EAGAIN on a non-blocking pipe.
@@ -557,7 +553,7 @@ extension LeakScanner {
   /// Reads the status of found keys from a vault, to say which leaks are still live. Needs no
   /// server secret: the vault is opened read-only and nothing is written, migrated or fixed.
   public final class StatusLookup {
-    let db: Database
+    let store: any VaultStore
 
     /// Opens the vault at `path` read-only. Refuses a file that is not an ivkeys vault or is
     /// newer than this binary, as `Vault.open` does.
@@ -566,37 +562,18 @@ extension LeakScanner {
         throw .vault(
           "no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
       }
-      let db = try Database(path: path, readOnly: true)
-      db.setBusyTimeout(Vault.busyTimeout)
-      db.keepWAL()
-      let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-      if version > Schema.currentVersion {
-        throw .vault(
-          "the vault \(path) has schema version \(version), newer than this ivkeys understands "
-            + "(\(Schema.currentVersion))",
-          hint: "upgrade ivkeys; older binaries never write to newer vaults")
-      }
-      if version == 0 {
-        throw .vault("\(path) is not an ivkeys vault (it has no ivkeys schema)", hint: "check --vault or IVKEYS_VAULT")
-      }
-      self.db = db
+      let store = try VaultStores.open(path, readOnly: true)
+      _ = try Vault.checkSchema(store, path: path)
+      self.store = store
     }
 
     /// The status each id has as of `now`, by the rule `show` and `list` use
-    /// (`KeyRecord.effectiveStatusSQL`): an id the vault does not hold is absent. Ids are bound
-    /// parameters, looked up one by one in one read transaction.
+    /// (`KeyPolicy.effectiveStatus`, in the store's own terms): an id the vault does not hold is
+    /// absent. Ids are bound parameters, looked up one by one in one read transaction.
     public func statuses(of ids: some Sequence<String>, now: Timestamp = Time.now()) throws(IVKeysError)
       -> [String: KeyStatus]
     {
-      let statement = try db.statement("SELECT \(KeyRecord.effectiveStatusSQL) FROM keys WHERE id = ?2")
-      var found = [String: KeyStatus]()
-      try db.readTransaction { () throws(IVKeysError) in
-        for id in Set(ids) {
-          let status = try statement.first([.int(now), .text(id)]) { row in KeyStatus(rawValue: row.text(0)) }
-          if let status = status ?? nil { found[id] = status }
-        }
-      }
-      return found
+      try store.effectiveStatuses(of: Set(ids), now: now)
     }
   }
 }

@@ -82,6 +82,13 @@ public struct ExpiryNotice: Sendable {
   }
 }
 
+extension ExpiryNotice {
+  /// The notice's row, claimed or sent at `at`.
+  func row(at: Timestamp) -> NotificationRow {
+    NotificationRow(keyID: record.id, expiresAt: expiresAt, recipient: recipient, messageID: messageID, at: at)
+  }
+}
+
 /// What `notify` will do with the keys expiring in its window.
 public struct NotificationPlan: Sendable {
   /// Notices to send: keys with a contact not yet told about this expiry.
@@ -107,22 +114,16 @@ extension Vault {
   public func planNotifications(within: Int64, from sender: String, host: String) throws(IVKeysError) -> NotificationPlan {
     var plan = NotificationPlan()
     let t = now()
-    // Sent (1), or being sent by another notify right now (0).
-    let taken = try db.statement(
-      """
-      SELECT sent_at IS NOT NULL FROM notifications
-      WHERE key_id = ? AND expires_at = ? AND (sent_at IS NOT NULL OR claimed_at > ?)
-      """)
     for k in try expiringKeys(within: within) {
       guard let contact = k.contact, let address = try? Fields.email(contact), let expires = k.expiresAt else {
         plan.noContact.append(k)
         continue
       }
-      switch try taken.first([.text(k.id), .int(expires), .int(t - Self.notificationClaimSeconds)], { $0.int(0) == 1 }) {
-      case true?:
+      switch try store.notificationState(keyID: k.id, expiresAt: expires, claimedAfter: t - Self.notificationClaimSeconds) {
+      case .sent?:
         plan.alreadySent.append(k)
         continue
-      case false?:
+      case .claimed?:
         plan.inProgress.append(k)
         continue
       case nil: break
@@ -138,26 +139,14 @@ extension Vault {
   public func claimNotification(_ notice: ExpiryNotice) throws(IVKeysError) -> Bool {
     try write { () throws(IVKeysError) -> Bool in
       let t = now()
-      try db.run(
-        """
-        INSERT INTO notifications (key_id, expires_at, recipient, message_id, claimed_at, sent_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, NULL)
-        ON CONFLICT (key_id, expires_at) DO UPDATE
-          SET recipient = excluded.recipient, message_id = excluded.message_id, claimed_at = excluded.claimed_at
-          WHERE notifications.sent_at IS NULL AND notifications.claimed_at <= ?6
-        """,
-        [.text(notice.record.id), .int(notice.expiresAt), .text(notice.recipient), .text(notice.messageID), .int(t),
-         .int(t - Self.notificationClaimSeconds)])
-      return db.changes == 1
+      return try store.claimNotification(notice.row(at: t), staleBefore: t - Self.notificationClaimSeconds)
     }
   }
 
   /// Gives up a claim whose message the mail command refused, so the next `notify` sends it.
   public func releaseNotification(_ notice: ExpiryNotice) throws(IVKeysError) {
     try write { () throws(IVKeysError) in
-      try db.run(
-        "DELETE FROM notifications WHERE key_id = ? AND expires_at = ? AND message_id = ? AND sent_at IS NULL",
-        [.text(notice.record.id), .int(notice.expiresAt), .text(notice.messageID)])
+      try store.releaseNotification(notice.row(at: now()))
     }
   }
 
@@ -166,16 +155,9 @@ extension Vault {
   /// written, in one transaction.
   public func recordNotification(_ notice: ExpiryNotice) throws(IVKeysError) {
     try write { () throws(IVKeysError) in
-      try db.run(
-        """
-        INSERT INTO notifications (key_id, expires_at, recipient, message_id, claimed_at, sent_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?5)
-        ON CONFLICT (key_id, expires_at) DO UPDATE
-          SET recipient = excluded.recipient, message_id = excluded.message_id, sent_at = excluded.sent_at
-        """,
-        [.text(notice.record.id), .int(notice.expiresAt), .text(notice.recipient), .text(notice.messageID), .int(now())])
+      try store.markNotificationSent(notice.row(at: now()))
       try record(AuditEntry(
-        event: "notification.sent", keyID: notice.record.id, company: notice.record.company,
+        event: .notificationSent, keyID: notice.record.id, company: notice.record.company,
         detail: .object([
           ("to", .string(notice.recipient)), ("expires_at", .string(Time.rfc3339(notice.expiresAt))),
           ("message_id", .string(notice.messageID)),

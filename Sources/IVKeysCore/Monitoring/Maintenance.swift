@@ -4,8 +4,12 @@ public struct RotationDue: Sendable {
   /// The policy's period for this key, in seconds: 90 days for high-privilege keys, 180 for
   /// read-only ones.
   public let period: Int64
-  /// How long past its period the key is, in seconds (at least 0).
+  /// How long past its period the key is, in seconds: at least 0, unless it was listed because
+  /// it becomes due within a window (then minus the time left).
   public let overdue: Int64
+
+  /// When the key is (or was) due: its creation plus its period.
+  public var dueAt: Timestamp { record.createdAt + period }
 }
 
 /// One thing `sweep` records: a key whose status time has changed.
@@ -40,19 +44,11 @@ extension Vault {
   /// `includeExpired`, also keys whose expiry has passed (and that are not revoked).
   public func expiringKeys(within: Int64, company: String? = nil, includeExpired: Bool = false) throws(IVKeysError) -> [KeyRecord] {
     let t = now()
-    var values: [SQLValue] = [.int(t), .int(t + within)]
-    var clauses = ["expires_at IS NOT NULL", "expires_at <= ?2"]
-    if includeExpired {
-      clauses.append("(\(KeyRecord.effectiveStatusSQL)) IN ('active', 'expired')")
-    } else {
-      clauses.append("(\(KeyRecord.effectiveStatusSQL)) = 'active'")
-    }
-    if let company {
-      values.append(.text(company))
-      clauses.append(Self.servesCompanySQL("?3"))
-    }
+    var query = KeyQuery([.expiresBy(t + within)], order: .expiry)
+    query.conditions.append(.effectiveStatus(in: includeExpired ? [.active, .expired] : [.active]))
+    if let company { query.conditions.append(.servesCompany(company)) }
     var keys = [KeyRecord]()
-    try forEachKey(where: clauses, values, order: "expires_at, rowid") { keys.append($0) }
+    try store.forEachKey(query, now: t) { keys.append($0) }
     return keys
   }
 
@@ -60,22 +56,19 @@ extension Vault {
 
   /// Active keys older than the rotation policy allows (SPEC: high-privilege keys every 90
   /// days, read-only keys every 180, counted from the creation of the current key), most
-  /// overdue first.
-  public func rotationDue(company: String? = nil) throws(IVKeysError) -> [RotationDue] {
+  /// overdue first. With `within`, also keys that become due within that many seconds from now
+  /// (their `overdue` is negative: minus the time left).
+  public func rotationDue(company: String? = nil, within: Int64 = 0) throws(IVKeysError) -> [RotationDue] {
     let t = now()
     // Every key older than the shorter period is a candidate; its scopes decide its period.
     let shortest = min(Scopes.rotationPeriod(["*"]), Scopes.rotationPeriod([]))
-    var values: [SQLValue] = [.int(t), .int(t - shortest)]
-    var clauses = ["(\(KeyRecord.effectiveStatusSQL)) = 'active'", "created_at <= ?2"]
-    if let company {
-      values.append(.text(company))
-      clauses.append(Self.servesCompanySQL("?3"))
-    }
+    var query = KeyQuery([.effectiveStatus(in: [.active]), .createdBy(t + within - shortest)])
+    if let company { query.conditions.append(.servesCompany(company)) }
     var due = [RotationDue]()
-    try forEachKey(where: clauses, values) { k in
+    try store.forEachKey(query, now: t) { k in
       let period = Scopes.rotationPeriod(k.scopes)
       let overdue = t - k.createdAt - period
-      if overdue >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
+      if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
     }
     return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }
   }
@@ -89,10 +82,10 @@ extension Vault {
   public func sweep(dryRun: Bool = false) throws(IVKeysError) -> [SweptKey] {
     // Only active and rotating keys change with time; suspended keys stay suspended (verify
     // refuses them as such) and revoked and expired are where time leads.
-    let clauses = ["status IN ('active', 'rotating')", "(\(KeyRecord.effectiveStatusSQL)) <> status"]
+    let query = KeyQuery([.storedStatus(in: [.active, .rotating]), .effectiveStatusDiffersFromStored])
     func pending() throws(IVKeysError) -> [SweptKey] {
       var found = [SweptKey]()
-      try forEachKey(where: clauses, [.int(now())]) { k in found.append(SweptKey(record: k, newStatus: k.status)) }
+      try store.forEachKey(query, now: now()) { k in found.append(SweptKey(record: k, newStatus: k.status)) }
       return found
     }
     if dryRun { return try pending() }
@@ -102,19 +95,18 @@ extension Vault {
         let k = s.record
         switch s.newStatus {
         case .revoked:
-          try db.run("UPDATE keys SET status = 'revoked', status_reason = ? WHERE id = ?",
-                     [.text(rotationGraceEndedReason), .text(k.id)])
+          try store.setStatus(id: k.id, .revoked, reason: rotationGraceEndedReason)
           try record(AuditEntry(
-            event: "key.revoked", keyID: k.id, company: k.company,
+            event: .keyRevoked, keyID: k.id, company: k.company,
             detail: .object([
               ("reason", .string(rotationGraceEndedReason)), ("previous_status", .string(k.storedStatus.rawValue)),
               ("grace_until", .optional(k.graceUntil.map(Time.rfc3339))), ("replaced_by", .optional(k.replacedBy)),
             ])))
         case .expired:
           let reason = "expired at \(Time.rfc3339(k.expiresAt ?? 0))"
-          try db.run("UPDATE keys SET status = 'expired', status_reason = ? WHERE id = ?", [.text(reason), .text(k.id)])
+          try store.setStatus(id: k.id, .expired, reason: reason)
           try record(AuditEntry(
-            event: "key.expired", keyID: k.id, company: k.company,
+            event: .keyExpired, keyID: k.id, company: k.company,
             detail: .object([
               ("expires_at", .optional(k.expiresAt.map(Time.rfc3339))),
               ("previous_status", .string(k.storedStatus.rawValue)),
@@ -134,22 +126,17 @@ extension Vault {
   /// first.
   public func keys(matching selector: KeySelector, for action: StatusAction) throws(IVKeysError) -> [KeyRecord] {
     guard !selector.isEmpty else { throw .usage("give a key ID, or select keys with --company, --tag or --env") }
-    var values: [SQLValue] = [.int(now())]
-    func param(_ v: SQLValue) -> String {
-      values.append(v)
-      return "?\(values.count)"
-    }
-    var clauses = [String]()
-    if let c = selector.company { clauses.append("company = \(param(.text(c)))") }
-    if let t = selector.tag { clauses.append("EXISTS (SELECT 1 FROM json_each(keys.tags) WHERE value = \(param(.text(t))))") }
-    if let e = selector.env { clauses.append("env = \(param(.text(e.rawValue)))") }
+    var query = KeyQuery()
+    if let c = selector.company { query.conditions.append(.ownedBy(c)) }
+    if let t = selector.tag { query.conditions.append(.tag(t)) }
+    if let e = selector.env { query.conditions.append(.env(e)) }
     switch action {
-    case .suspend: clauses.append("(\(KeyRecord.effectiveStatusSQL)) = 'active'")
-    case .resume: clauses.append("(\(KeyRecord.effectiveStatusSQL)) = 'suspended'")
-    case .revoke: clauses.append("(\(KeyRecord.effectiveStatusSQL)) <> 'revoked'")
+    case .suspend: query.conditions.append(.effectiveStatus(in: [.active]))
+    case .resume: query.conditions.append(.effectiveStatus(in: [.suspended]))
+    case .revoke: query.conditions.append(.effectiveStatusIsNot(.revoked))
     }
     var found = [KeyRecord]()
-    try forEachKey(where: clauses, values) { found.append($0) }
+    try store.forEachKey(query, now: now()) { found.append($0) }
     return found
   }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An IPv4 or IPv6 address, 4 or 16 bytes in network order.
 public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The little file handling the vault needs, on POSIX calls.
 public enum FileSystem {
@@ -41,7 +37,7 @@ public enum FileSystem {
     let parent = directory(of: path)
     if parent != path && parent != "." && parent != "/" { try makeDirectories(parent) }
     if mkdir(path, 0o700) != 0 && errno != EEXIST {
-      throw .io("cannot create the directory \(path): \(String(cString: strerror(errno)))")
+      throw .io("cannot create the directory \(path): \(Errno.current)")
     }
   }
 
@@ -55,7 +51,7 @@ public enum FileSystem {
     guard fd >= 0 else {
       let e = errno
       if e == EEXIST { throw exists }
-      throw .io("cannot create \(what) \(path): \(String(cString: strerror(e)))")
+      throw .io("cannot create \(what) \(path): \(Errno.describe(e))")
     }
     defer { close(fd) }
     fchmod(fd, 0o600)
@@ -63,7 +59,7 @@ public enum FileSystem {
     guard written == contents.count, fsync(fd) == 0 else {
       let e = errno
       unlink(path)
-      throw .io("cannot write \(what) \(path): \(String(cString: strerror(e)))")
+      throw .io("cannot write \(what) \(path): \(Errno.describe(e))")
     }
   }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Seconds since the Unix epoch, UTC. ivkeys keeps every time at one-second resolution.
 public typealias Timestamp = Int64

@@ -16,11 +16,7 @@ extension Vault {
 
   /// Every administrator, by name.
   public func administrators() throws(IVKeysError) -> [Administrator] {
-    var out = [Administrator]()
-    try db.statement("SELECT user, added_at, added_by FROM admins ORDER BY user").forEach { row in
-      out.append(Administrator(user: row.text(0), addedAt: row.int(1), addedBy: row.text(2)))
-    }
-    return out
+    try store.administrators()
   }
 
   /// Makes `user` an administrator; only an administrator may.
@@ -28,8 +24,8 @@ extension Vault {
     try write { () throws(IVKeysError) in
       try requireAdmin("add administrators")
       guard try !isAdmin(user) else { throw .conflict("\(user) is already an administrator") }
-      try db.run("INSERT INTO admins (user, added_at, added_by) VALUES (?, ?, ?)", [.text(user), .int(now()), .text(actor.actor)])
-      try record(AuditEntry(event: "admin.added", detail: .object([("user", .string(user))])))
+      try store.insertAdministrator(user, at: now(), by: actor.actor)
+      try record(AuditEntry(event: .adminAdded, detail: .object([("user", .string(user))])))
     }
   }
 
@@ -38,12 +34,12 @@ extension Vault {
     try write { () throws(IVKeysError) in
       try requireAdmin("remove administrators")
       guard try isAdmin(user) else { throw .notFound("\(user) is not an administrator") }
-      let count = try db.scalarInt("SELECT count(*) FROM admins") ?? 0
+      let count = try store.administratorCount()
       guard count > 1 else {
         throw .conflict("\(user) is the last administrator and cannot be removed", hint: "add another with 'ivkeys admin add USER' first")
       }
-      try db.run("DELETE FROM admins WHERE user = ?", [.text(user)])
-      try record(AuditEntry(event: "admin.removed", detail: .object([("user", .string(user))])))
+      try store.deleteAdministrator(user)
+      try record(AuditEntry(event: .adminRemoved, detail: .object([("user", .string(user))])))
     }
   }
 
@@ -51,11 +47,7 @@ extension Vault {
 
   /// The catalog, by name.
   public func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
-    var out = [ScopeEntry]()
-    try db.statement("SELECT name, description FROM scopes ORDER BY name").forEach { row in
-      out.append(ScopeEntry(name: row.text(0), description: row.text(1)))
-    }
-    return out
+    try store.scopeCatalog()
   }
 
   /// Adds a scope to the catalog; only an administrator may.
@@ -70,12 +62,11 @@ extension Vault {
     do { try Fields.refuseKeys(description) } catch { throw error.for("--description", description) }
     try write { () throws(IVKeysError) in
       try requireAdmin("add scopes to the catalog")
-      guard try db.scalarInt("SELECT 1 FROM scopes WHERE name = ?", [.text(name)]) == nil else {
+      guard try !store.scopeExists(name) else {
         throw .conflict("the scope \(name) is already in the catalog")
       }
-      try db.run("INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
-                 [.text(name), .text(description), .int(now()), .text(actor.actor)])
-      try record(AuditEntry(event: "scope.added", detail: .object([("scope", .string(name)), ("description", .string(description))])))
+      try store.insertScope(name, description: description, at: now(), by: actor.actor)
+      try record(AuditEntry(event: .scopeAdded, detail: .object([("scope", .string(name)), ("description", .string(description))])))
     }
   }
 }

@@ -1,9 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import CSQLite
 
 /// What `backup` made.
 public struct BackupResult: Sendable {
@@ -14,8 +9,8 @@ public struct BackupResult: Sendable {
 }
 
 extension Vault {
-  /// Copies the vault to `destination` with SQLite's online backup API, while other processes
-  /// keep working: "the backup ... is a consistent snapshot of the source database".
+  /// Copies the vault to `destination` while other processes keep working (the store's `copy`:
+  /// SQLite's online backup API).
   ///
   /// The copy is written to a new file beside `destination` (O_EXCL, mode 0600), checked
   /// (integrity_check and the audit chain), and only then renamed into place: a copy that fails
@@ -29,9 +24,9 @@ extension Vault {
     if exists {
       _ = stat(destination, &target)
       var other = stat()
-      for (path, name) in [(db.path, "the vault"), (db.path + "-wal", "the vault's WAL"), (db.path + "-shm", "the vault's -shm"),
+      for (file, name) in [(path, "the vault"), (path + "-wal", "the vault's WAL"), (path + "-shm", "the vault's -shm"),
                            (secretPath, "the secret file")]
-      where stat(path, &other) == 0 && other.st_dev == target.st_dev && other.st_ino == target.st_ino {
+      where stat(file, &other) == 0 && other.st_dev == target.st_dev && other.st_ino == target.st_ino {
         throw .usage("\(destination) is \(name)", hint: "give another path for the backup")
       }
       guard force else {
@@ -41,10 +36,23 @@ extension Vault {
         throw .conflict("\(destination) is not an SQLite file; refusing to replace it even with --force")
       }
     }
-    let temporary = FileSystem.directory(of: destination) + "/.ivkeys-backup-\(getpid())-\(Time.now())"
-    try FileSystem.createExclusive(
-      temporary, what: "the backup",
-      exists: .conflict("\(temporary) already exists", hint: "remove it; it is left from an interrupted backup"))
+    let directory = FileSystem.directory(of: destination)
+    var dirStat = stat()
+    guard stat(directory, &dirStat) == 0, (dirStat.st_mode & S_IFMT) == S_IFDIR else {
+      throw .io(
+        "cannot write the backup \(destination): the directory \(directory) does not exist",
+        hint: "create it first (mkdir -p \(directory)), or give a path in an existing directory")
+    }
+    let temporary = directory + "/.ivkeys-backup-\(getpid())-\(Time.now())"
+    do {
+      try FileSystem.createExclusive(
+        temporary, what: "the backup",
+        exists: .conflict("\(temporary) already exists", hint: "remove it; it is left from an interrupted backup"))
+    } catch {
+      // The temporary name means nothing to the user: say what could not be written, and where.
+      throw .io("cannot write the backup \(destination) in \(directory): \(error.description)",
+                hint: "check that the directory is writable")
+    }
     func discard() {
       unlink(temporary)
       unlink(temporary + "-journal")
@@ -52,35 +60,19 @@ extension Vault {
     do throws(IVKeysError) {
       let result: BackupResult
       do {
-        let copy = try Database(path: temporary)
-        guard let backup = sqlite3_backup_init(copy.handle, "main", db.handle, "main") else {
-          throw .sqlite(copy.error(sqlite3_errcode(copy.handle), sql: nil))
-        }
-        // "sqlite3_backup_step(B, -1) copies all remaining pages"; busy or locked are retried.
-        var rc: Int32
-        repeat {
-          rc = sqlite3_backup_step(backup, -1)
-          if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { sqlite3_sleep(50) }
-        } while rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
-        let finish = sqlite3_backup_finish(backup)
-        guard rc == SQLITE_DONE, finish == SQLITE_OK else {
-          throw .sqlite(copy.error(rc == SQLITE_DONE ? finish : rc, sql: nil))
-        }
-        // One self-contained file: a rollback journal instead of a WAL beside it.
-        _ = try copy.scalarText("PRAGMA journal_mode = DELETE")
-        let check = try copy.scalarText("PRAGMA integrity_check") ?? ""
-        guard check == "ok" else { throw .vault("the backup failed its integrity check: \(check)") }
-        let verified = try Vault(db: copy, secret: secret, actor: actor).verifyAudit()
+        let copy = try store.copy(to: temporary)
+        let check = try copy.integrityProblems(limit: 100)
+        guard check == ["ok"] else { throw .vault("the backup failed its integrity check: \(check.joined(separator: "; "))") }
+        let verified = try Vault(store: copy, secret: secret, actor: actor).verifyAudit()
         guard verified.intact else {
           throw .vault("the backup's audit chain does not verify: \(verified.message)",
                        hint: "run 'ivkeys audit verify' on the vault itself; the existing backup was kept")
         }
-        let keys = try copy.scalarInt("SELECT count(*) FROM keys") ?? 0
-        result = BackupResult(path: destination, keys: keys, auditEntries: verified.entries, audit: verified)
+        result = BackupResult(path: destination, keys: try copy.keyCount(), auditEntries: verified.entries, audit: verified)
       }
       chmod(temporary, 0o600)
       guard rename(temporary, destination) == 0 else {
-        throw .io("cannot move the backup into place at \(destination): \(String(cString: strerror(errno)))")
+        throw .io("cannot move the backup into place at \(destination): \(Errno.current)")
       }
       // Stale WAL files of a database that was replaced must not be read with the new one.
       unlink(destination + "-wal")

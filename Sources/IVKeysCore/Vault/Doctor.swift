@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import CSQLite
-
 /// One of `doctor`'s checks.
 public struct HealthCheck: Sendable {
   public let name: String
@@ -15,124 +8,161 @@ public struct HealthCheck: Sendable {
 
 /// The checks `ivkeys doctor` runs, each independent of the others' outcome.
 public enum Doctor {
-  /// Runs every check. Nothing here throws: a check that cannot run is reported as failed.
-  public static func run(vaultPath: String, secretPath: String, actor: Actor, now: Timestamp = Time.now()) -> [HealthCheck] {
-    var checks = [HealthCheck]()
-    func add(_ name: String, _ ok: Bool, _ message: String, hint: String? = nil) {
+  /// What the checks share: where the vault and secret are, and what earlier checks opened.
+  struct Context {
+    let vaultPath: String
+    let secretPath: String
+    let actor: Actor
+    let now: Timestamp
+    var secret: SecretFile?
+    var vault: Vault?
+    var checks: [HealthCheck] = []
+
+    mutating func add(_ name: String, _ ok: Bool, _ message: String, hint: String? = nil) {
       checks.append(HealthCheck(name: name, ok: ok, message: message, hint: ok ? nil : hint))
     }
 
-    // File modes, before anything opens the vault (opening fixes what it can).
+    /// Runs a check that needs the vault opened with its secret; reports `missing` if it is not.
+    mutating func withVault(_ name: String, missing: String, _ body: (Vault) throws(IVKeysError) -> HealthCheck) {
+      guard let vault else {
+        add(name, false, missing)
+        return
+      }
+      do {
+        checks.append(try body(vault))
+      } catch {
+        add(name, false, error.description, hint: error.hint)
+      }
+    }
+  }
+
+  /// Runs every check. Nothing here throws: a check that cannot run is reported as failed.
+  public static func run(vaultPath: String, secretPath: String, actor: Actor, now: Timestamp = Time.now()) -> [HealthCheck] {
+    var c = Context(vaultPath: vaultPath, secretPath: secretPath, actor: actor, now: now)
+    guard checkFiles(&c) else { return c.checks }
+    checkSecretFile(&c)
+    guard checkIntegrityAndSchema(&c) else { return c.checks }
+    checkFingerprint(&c)
+    // Each check below reports its own failure: one cannot hide another.
+    let missing = c.secret == nil
+      ? "not checked: the secret file could not be read" : "not checked: the vault could not be opened with this secret"
+    c.withVault("append-only audit", missing: missing) { v throws(IVKeysError) in
+      let ok = try v.store.auditIsAppendOnly()
+      return check(
+        "append-only audit", ok,
+        ok
+          ? "the audit table's triggers refuse UPDATE and DELETE"
+          : "the audit table's UPDATE/DELETE triggers are missing: someone dropped them",
+        hint: "treat the log as tampered with; 'ivkeys audit verify --expect-head' against a head kept elsewhere")
+    }
+    c.withVault("audit chain", missing: missing) { v throws(IVKeysError) in
+      let audit = try v.verifyAudit()
+      return check("audit chain", audit.intact, audit.message, hint: "restore the vault from a backup that verifies")
+    }
+    c.withVault("audit covers keys", missing: missing, auditCoversKeys)
+    c.withVault("rotation graces", missing: missing) { v throws(IVKeysError) in
+      let stale = try v.store.staleRotations(now: now)
+      return check(
+        "rotation graces", stale == 0,
+        stale == 0
+          ? "no key is still recorded as rotating after its grace ended"
+          : "\(stale) \(stale == 1 ? "key's" : "keys'") rotation grace ended, still recorded as rotating "
+            + "(verify already refuses them)",
+        hint: "'ivkeys sweep' records them as revoked (run it from cron)")
+    }
+    return c.checks
+  }
+
+  static func check(_ name: String, _ ok: Bool, _ message: String, hint: String?) -> HealthCheck {
+    HealthCheck(name: name, ok: ok, message: message, hint: ok ? nil : hint)
+  }
+
+  // MARK: - The checks
+
+  /// File modes, before anything opens the vault (opening fixes what it can). False when there
+  /// is no vault: nothing else can be checked.
+  static func checkFiles(_ c: inout Context) -> Bool {
     var loose = [String](), modes = [String]()
-    for file in [vaultPath, vaultPath + "-wal", vaultPath + "-shm"] {
+    let dir = FileSystem.directory(of: c.vaultPath)
+    for file in [c.vaultPath, c.vaultPath + "-wal", c.vaultPath + "-shm", dir] {
       guard let mode = FileSystem.mode(file) else { continue }
       modes.append("\(file) \(String(mode & 0o777, radix: 8))")
       if mode & 0o077 != 0 { loose.append("\(file) is \(String(mode & 0o777, radix: 8))") }
     }
-    let dir = FileSystem.directory(of: vaultPath)
-    if let mode = FileSystem.mode(dir) {
-      modes.append("\(dir) \(String(mode & 0o777, radix: 8))")
-      if mode & 0o077 != 0 { loose.append("\(dir) is \(String(mode & 0o777, radix: 8))") }
+    if !FileSystem.exists(c.vaultPath) {
+      c.add("vault files", false, "no vault at \(c.vaultPath)", hint: "run 'ivkeys init', or point --vault at the vault")
+      return false
     }
-    if !FileSystem.exists(vaultPath) {
-      add("vault files", false, "no vault at \(vaultPath)", hint: "run 'ivkeys init', or point --vault at the vault")
-      return checks
-    }
-    add("vault files", loose.isEmpty, loose.isEmpty ? "none open to group or others: " + modes.joined(separator: ", ") : loose.joined(separator: ", "),
-        hint: "chmod 600 the files and 700 the directory (ivkeys fixes the files it owns whenever it opens the vault)")
+    c.add(
+      "vault files", loose.isEmpty,
+      loose.isEmpty ? "none open to group or others: " + modes.joined(separator: ", ") : loose.joined(separator: ", "),
+      hint: "chmod 600 the files and 700 the directory (ivkeys fixes the files it owns whenever it opens the vault)")
+    return true
+  }
 
-    let secretMode = FileSystem.mode(secretPath)
-    let secret: SecretFile?
+  /// The secret file: readable, long enough, and the owner's alone.
+  static func checkSecretFile(_ c: inout Context) {
+    let secretMode = FileSystem.mode(c.secretPath)
     do {
-      secret = try SecretFile.load(path: secretPath)
-      add("secret file", secretMode.map { $0 & 0o077 == 0 } ?? false, "\(secretPath) is \(String((secretMode ?? 0) & 0o777, radix: 8))")
+      c.secret = try SecretFile.load(path: c.secretPath, forVault: c.vaultPath)
+      c.add(
+        "secret file", secretMode.map { $0 & 0o077 == 0 } ?? false,
+        "\(c.secretPath) is \(String((secretMode ?? 0) & 0o777, radix: 8))")
     } catch {
-      secret = nil
-      add("secret file", false, error.description, hint: error.hint ?? "check --secret-file")
+      c.add("secret file", false, error.description, hint: error.hint ?? "check --secret-file")
     }
+  }
 
-    // Integrity and schema need no secret.
-    var version = 0
+  /// Integrity and schema, which need no secret. False when the vault cannot be read at all.
+  static func checkIntegrityAndSchema(_ c: inout Context) -> Bool {
     do {
-      let db = try Database(path: vaultPath, readOnly: true)
-      db.setBusyTimeout(Vault.busyTimeout)
-      var problems = [String]()
-      // "If any errors are found, then strings are returned as multiple rows with a single column
-      // per row. If no errors are found, a single row with the value 'ok' is returned."
-      try db.statement("PRAGMA integrity_check(20)").forEach { row in problems.append(row.text(0)) }
-      add("integrity", problems == ["ok"], problems == ["ok"] ? "PRAGMA integrity_check: ok" : problems.joined(separator: "; "),
-          hint: "restore the vault from a backup ('ivkeys backup' makes them)")
-      version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-      add("schema", version == Schema.currentVersion, version == Schema.currentVersion
-        ? "schema version \(version)"
-        : version > Schema.currentVersion
-          ? "schema version \(version) is newer than this ivkeys (\(Schema.currentVersion))"
-          : "schema version \(version); this ivkeys migrates it to \(Schema.currentVersion) on the next write",
-        hint: version > Schema.currentVersion ? "upgrade ivkeys" : "run any ivkeys command that writes")
+      let store = try VaultStores.open(c.vaultPath, readOnly: true)
+      let problems = try store.integrityProblems(limit: 20)
+      c.add(
+        "integrity", problems == ["ok"], problems == ["ok"] ? "PRAGMA integrity_check: ok" : problems.joined(separator: "; "),
+        hint: "restore the vault from a backup ('ivkeys backup' makes them)")
+      let version = try store.schemaVersion()
+      let current = store.currentSchemaVersion
+      c.add(
+        "schema", version == current,
+        version == current
+          ? "schema version \(version)"
+          : version > current
+            ? "schema version \(version) is newer than this ivkeys (\(current))"
+            : "schema version \(version); this ivkeys migrates it to \(current) on the next write",
+        hint: version > current ? "upgrade ivkeys" : "run any ivkeys command that writes")
+      return true
     } catch {
-      add("integrity", false, error.description, hint: error.hint)
-      return checks
+      c.add("integrity", false, error.description, hint: error.hint)
+      return false
     }
+  }
 
-    guard let secret else {
-      for name in ["secret fingerprint", "append-only audit", "audit chain", "audit covers keys", "rotation graces"] {
-        add(name, false, "not checked: the secret file could not be read")
-      }
-      return checks
+  /// Opens the vault with the secret, changing nothing (`VaultAccess.inspect`).
+  static func checkFingerprint(_ c: inout Context) {
+    guard let secret = c.secret else {
+      c.add("secret fingerprint", false, "not checked: the secret file could not be read")
+      return
     }
-    let vault: Vault
     do {
-      vault = try Vault.open(path: vaultPath, secretPath: secretPath, actor: actor, inspecting: true)
-      add("secret fingerprint", true, "the secret file matches the vault (\(secret.fingerprint))")
+      c.vault = try Vault.open(path: c.vaultPath, secretPath: c.secretPath, actor: c.actor, access: .inspect)
+      c.add("secret fingerprint", true, "the secret file matches the vault (\(secret.fingerprint))")
     } catch {
-      add("secret fingerprint", false, error.description, hint: error.hint)
-      for name in ["append-only audit", "audit chain", "audit covers keys", "rotation graces"] {
-        add(name, false, "not checked: the vault could not be opened with this secret")
-      }
-      return checks
+      c.add("secret fingerprint", false, error.description, hint: error.hint)
     }
-    // Each check below reports its own failure: one cannot hide another.
-    do {
-      let triggers = try vault.db.scalarInt(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('audit_no_update', 'audit_no_delete') AND tbl_name = 'audit'") ?? 0
-      add("append-only audit", triggers == 2, triggers == 2
-        ? "the audit table's triggers refuse UPDATE and DELETE"
-        : "the audit table's UPDATE/DELETE triggers are missing: someone dropped them",
-        hint: "treat the log as tampered with; 'ivkeys audit verify --expect-head' against a head kept elsewhere")
-    } catch {
-      add("append-only audit", false, error.description, hint: error.hint)
-    }
-    do {
-      let audit = try vault.verifyAudit()
-      add("audit chain", audit.intact, audit.message, hint: "restore the vault from a backup that verifies")
-    } catch {
-      add("audit chain", false, error.description, hint: error.hint)
-    }
-    do {
-      // Every key was created on the record, and every revocation is on it: this catches a
-      // history cut short or spliced from another copy made with the same secret.
-      let uncreated = try vault.db.scalarInt(
-        "SELECT count(*) FROM keys WHERE id NOT IN (SELECT key_id FROM audit WHERE event = 'key.created' AND key_id IS NOT NULL)") ?? 0
-      let unrevoked = try vault.db.scalarInt(
-        "SELECT count(*) FROM keys WHERE status = 'revoked' AND id NOT IN (SELECT key_id FROM audit WHERE event = 'key.revoked' AND key_id IS NOT NULL)") ?? 0
-      let ok = uncreated == 0 && unrevoked == 0
-      add("audit covers keys", ok, ok
+  }
+
+  /// Every key was created on the record, and every revocation is on it: this catches a history
+  /// cut short or spliced from another copy made with the same secret.
+  static func auditCoversKeys(_ v: Vault) throws(IVKeysError) -> HealthCheck {
+    let uncreated = try v.store.keysWithoutCreationEntry()
+    let unrevoked = try v.store.revokedKeysWithoutRevocationEntry()
+    let ok = uncreated == 0 && unrevoked == 0
+    return check(
+      "audit covers keys", ok,
+      ok
         ? "every key has its key.created entry, and every revoked key its key.revoked entry"
         : "\(uncreated) keys without a key.created entry, \(unrevoked) revoked keys without a key.revoked entry",
-        hint: "entries were removed or the log was replaced; restore from a backup that verifies")
-    } catch {
-      add("audit covers keys", false, error.description, hint: error.hint)
-    }
-    do {
-      let stale = try vault.db.scalarInt(
-        "SELECT count(*) FROM keys WHERE status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?", [.int(now)]) ?? 0
-      add("rotation graces", stale == 0, stale == 0
-        ? "no key is still recorded as rotating after its grace ended"
-        : "\(stale) \(stale == 1 ? "key's" : "keys'") rotation grace ended, still recorded as rotating (verify already refuses them)",
-        hint: "'ivkeys sweep' records them as revoked (run it from cron)")
-    } catch {
-      add("rotation graces", false, error.description, hint: error.hint)
-    }
-    return checks
+      hint: "entries were removed or the log was replaced; restore from a backup that verifies")
   }
 }

@@ -1,74 +1,122 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import CSQLite
 
-/// An open vault: the SQLite database, the server secret that keys its digests and audit chain,
-/// and the actor on whose behalf changes are made.
+/// How a vault is opened: the one place that decides what an opening checks and may change.
+public enum VaultAccess: Sendable {
+  /// To change it: the secret must match, migrations are applied, loose file modes are fixed.
+  case write
+  /// To read it. With the secret file, as `write`. Without one (an auditor holding only a copy of
+  /// the vault): read-only, nothing changed, and nothing that needs the secret can be done or
+  /// checked (the audit chain, the secret's fingerprint, changes). A secret file that exists
+  /// but does not match still fails.
+  case read
+  /// To look at it as it is (`doctor`): the secret must match; the vault is opened read-only and
+  /// nothing is changed: no migration, no file mode fixed.
+  case inspect
+}
+
+/// An open vault: its store, the server secret that keys its digests and audit chain, and the
+/// actor on whose behalf changes are made.
 public final class Vault {
-  public let db: Database
-  let secret: SecretFile
+  let store: any VaultStore
+  /// The secret; nil only for a vault opened to `read` without its secret file.
+  let secret: SecretFile?
   public let actor: Actor
   /// The clock. Tests may replace it; the command line never does.
   public var now: () -> Timestamp = Time.now
-  lazy var audit = AuditLog(db: db, key: secret.auditKey)
+  /// The audit chain's writer; nil without the secret.
+  private(set) lazy var audit: AuditLog? = secret.map { AuditLog(store: store, key: $0.auditKey) }
 
-  init(db: Database, secret: SecretFile, actor: Actor) {
-    self.db = db
+  init(store: any VaultStore, secret: SecretFile?, actor: Actor) {
+    self.store = store
     self.secret = secret
     self.actor = actor
   }
 
-  /// How long a writer waits for another's lock before giving up, in milliseconds.
-  static let busyTimeout: Int32 = 10_000
+  /// Whether the secret was read: false only for `read` access without a secret file.
+  public var secretAvailable: Bool { secret != nil }
 
-  /// Opens an existing vault and checks it against the secret. `inspecting` opens it read-only
-  /// and changes nothing (no migration, no file modes fixed): for `doctor`.
-  public static func open(path: String, secretPath: String, actor: Actor, inspecting: Bool = false) throws(IVKeysError) -> Vault {
+  /// Warnings the command layer should show (a file mode that was fixed, a secret not read).
+  public internal(set) var notices: [String] = []
+
+  /// The path of the vault.
+  public var path: String { store.location }
+
+  // MARK: - Opening
+
+  /// Opens an existing vault for `access`: checks that it is a vault this binary understands
+  /// and that the secret matches it before anything is written (migrations included: a wrong
+  /// secret file must not change the vault).
+  public static func open(path: String, secretPath: String, actor: Actor, access: VaultAccess = .write)
+    throws(IVKeysError) -> Vault
+  {
     guard FileSystem.exists(path) else {
       throw .vault("no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
     }
-    let secret = try SecretFile.load(path: secretPath)
-    let db = try Database(path: path, readOnly: inspecting)
-    db.setBusyTimeout(busyTimeout)
-    db.keepWAL()
-    // Checkpoints are taken by `checkpointIfLarge`, which truncates the WAL (journal_size_limit).
-    try db.execute("PRAGMA journal_size_limit = 0; PRAGMA wal_autocheckpoint = 0")
-    let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-    if version > Schema.currentVersion {
+    let secret: SecretFile?
+    if access == .read && !FileSystem.exists(secretPath) {
+      secret = nil
+    } else {
+      secret = try SecretFile.load(path: secretPath, forVault: path)
+    }
+    let readOnly = access == .inspect || secret == nil
+    let store = try VaultStores.open(path, readOnly: readOnly)
+    let version = try checkSchema(store, path: path)
+    guard let secret else {
+      if version < store.currentSchemaVersion {
+        throw .vault(
+          "the vault \(path) has schema version \(version) and needs migrating to \(store.currentSchemaVersion), "
+            + "which takes its secret file",
+          hint: "open it once with its secret (--secret-file or IVKEYS_SECRET_FILE), or read a copy made since")
+      }
+      let vault = Vault(store: store, secret: nil, actor: actor)
+      vault.notices = [Self.noSecretNotice(secretPath)]
+      return vault
+    }
+    try checkFingerprint(store, secret, path: path, secretPath: secretPath)
+    let vault = Vault(store: store, secret: secret, actor: actor)
+    if access == .inspect { return vault }
+    if version < store.currentSchemaVersion { try store.migrate() }
+    try store.prepareForWriting()
+    vault.notices = tightenModes(path)
+    return vault
+  }
+
+  /// Opens for `.inspect` (`inspecting`) or `.write`.
+  public static func open(path: String, secretPath: String, actor: Actor, inspecting: Bool) throws(IVKeysError) -> Vault {
+    try open(path: path, secretPath: secretPath, actor: actor, access: inspecting ? .inspect : .write)
+  }
+
+  /// What a vault read without its secret cannot tell.
+  static func noSecretNotice(_ secretPath: String) -> String {
+    "no secret file at \(secretPath): reading without it; the audit chain and the secret's fingerprint cannot be checked"
+  }
+
+  /// The vault's schema version, refused when it is not a vault or newer than this binary.
+  static func checkSchema(_ store: any VaultStore, path: String) throws(IVKeysError) -> Int {
+    let version = try store.schemaVersion()
+    if version > store.currentSchemaVersion {
       throw .vault(
-        "the vault \(path) has schema version \(version), newer than this ivkeys understands (\(Schema.currentVersion))",
+        "the vault \(path) has schema version \(version), newer than this ivkeys understands (\(store.currentSchemaVersion))",
         hint: "upgrade ivkeys; older binaries never write to newer vaults")
     }
     if version == 0 {
       throw .vault("\(path) is not an ivkeys vault (it has no ivkeys schema)", hint: "check --vault or IVKEYS_VAULT")
     }
-    // The secret is checked before anything is written, migrations included: a wrong secret
-    // file must not change the vault.
-    let recorded = try db.scalarText("SELECT value FROM meta WHERE name = 'secret_fingerprint'") ?? ""
+    return version
+  }
+
+  /// Refuses a secret whose fingerprint is not the one the vault recorded.
+  static func checkFingerprint(_ store: any VaultStore, _ secret: SecretFile, path: String, secretPath: String)
+    throws(IVKeysError)
+  {
+    let recorded = try store.meta("secret_fingerprint") ?? ""
     let expected = secret.fingerprint
     guard Crypto.constantTimeEqual(Array(recorded.utf8), Array(expected.utf8)) else {
       throw .secret(
         "the secret file \(secretPath) does not match the vault \(path) (fingerprint \(expected), the vault expects \(recorded))",
         hint: "use the secret file this vault was created with (--secret-file or IVKEYS_SECRET_FILE)")
     }
-    if inspecting { return Vault(db: db, secret: secret, actor: actor) }
-    if version < Schema.currentVersion {
-      try Schema.migrate(db)
-    }
-    // A vault restored from a backup (which uses a rollback journal) goes back to WAL.
-    if !db.isReadOnly, try db.scalarText("PRAGMA journal_mode") != "wal" {
-      _ = try db.scalarText("PRAGMA journal_mode = WAL")
-    }
-    let vault = Vault(db: db, secret: secret, actor: actor)
-    vault.notices = tightenModes(path)
-    return vault
   }
-
-  /// Warnings the command layer should show (for example a file mode that was fixed).
-  public internal(set) var notices: [String] = []
 
   /// The vault and its `-wal`/`-shm` files are the owner's alone (SPEC: 0600 whatever the umask).
   /// A looser mode is fixed when we own the file and reported either way.
@@ -87,6 +135,7 @@ public final class Vault {
     return notices
   }
 
+  // MARK: - Creating
 
   /// What `init` created.
   public struct Initialized: Sendable {
@@ -124,33 +173,25 @@ public final class Vault {
         path, what: "the vault",
         exists: .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere"))
       createdVault = true
-      let db = try Database(path: path)
-      db.setBusyTimeout(busyTimeout)
-      // "The WAL journaling mode is persistent; after being set it stays in effect across
-      // multiple database connections and after closing and reopening the database."
-      try db.execute("PRAGMA journal_mode = WAL")
-      try Schema.migrate(db)
-      let vault = Vault(db: db, secret: secret, actor: actor)
+      let store = try VaultStores.open(path, readOnly: false, fresh: true)
+      try store.migrate()
+      let vault = Vault(store: store, secret: secret, actor: actor)
       vault.now = { now }
-      try db.writeTransaction { () throws(IVKeysError) in
-        try db.run("INSERT INTO meta (name, value) VALUES ('secret_fingerprint', ?)", [.text(secret.fingerprint)])
-        try db.run("INSERT INTO meta (name, value) VALUES ('created_at', ?)", [.text(Time.rfc3339(now))])
+      try vault.write { () throws(IVKeysError) in
+        try store.insertMeta("secret_fingerprint", secret.fingerprint)
+        try store.insertMeta("created_at", Time.rfc3339(now))
         for (name, description) in Scopes.seed {
-          try db.run(
-            "INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
-            [.text(name), .text(description), .int(now), .text("ivkeys")])
+          try store.insertScope(name, description: description, at: now, by: "ivkeys")
         }
-        try db.run(
-          "INSERT INTO admins (user, added_at, added_by) VALUES (?, ?, ?)",
-          [.text(actor.osUser), .int(now), .text(actor.actor)])
-        try vault.audit.append(
+        try store.insertAdministrator(actor.osUser, at: now, by: actor.actor)
+        try vault.record(
           AuditEntry(
-            event: "vault.initialized",
+            event: .vaultInitialized,
             detail: .object([
-              ("schema_version", .int(Int64(Schema.currentVersion))),
+              ("schema_version", .int(Int64(store.currentSchemaVersion))),
               ("secret_fingerprint", .string(secret.fingerprint)),
               ("administrator", .string(actor.osUser)),
-            ])), actor: actor, at: now)
+            ])), at: now)
       }
       return Initialized(vaultPath: path, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
     } catch {
@@ -165,50 +206,52 @@ public final class Vault {
   }
 
   /// HMAC-SHA256 of the whole key string, keyed with the server secret: what the vault stores.
+  /// Without the secret there is nothing to compare with: an empty digest, which matches no key
+  /// (and `Verifier` refuses such a vault before it gets here).
   public func digest(_ key: APIKey) -> [UInt8] {
-    Crypto.hmacSHA256(key: secret.digestKey, string: key.string)
+    guard let secret else { return [] }
+    return Crypto.hmacSHA256(key: secret.digestKey, string: key.string)
   }
 
-  /// Runs `body` in one IMMEDIATE transaction with the audit chain's tail loaded.
-  public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
-    // Said plainly up front, before any check that would fail for another reason.
-    if db.isReadOnly {
-      throw .sqlite(SQLiteError(code: SQLITE_READONLY, message: "attempt to write a readonly database", sql: nil))
+  /// The secret, or an error saying `what` needs it.
+  func requireSecret(_ what: String) throws(IVKeysError) -> SecretFile {
+    guard let secret else {
+      throw .secret(
+        "\(what) needs the vault's secret file, and this vault was opened without it",
+        hint: "point --secret-file or IVKEYS_SECRET_FILE at the secret this vault was created with")
     }
-    return try db.writeTransaction { () throws(IVKeysError) -> T in
-      try audit.loadTail()
+    return secret
+  }
+
+  // MARK: - Transactions
+
+  /// Runs `body` in one write transaction with the audit chain's tail loaded.
+  public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+    _ = try requireSecret("changing the vault")
+    return try store.write { () throws(IVKeysError) -> T in
+      try audit?.loadTail()
       return try body()
     }
   }
 
+  /// Runs `body` on one read snapshot.
+  func read<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T { try store.read(body) }
+
   /// The WAL size past which a write ends with a checkpoint.
   public var walCheckpointBytes: Int64 = 512 << 10
 
-  /// Copies the WAL into the vault and truncates it once it passes `bytes` (by default
-  /// `walCheckpointBytes`). The command layer calls this after a command's output is written.
-  ///
-  /// Connections do not checkpoint on close (see `Database.keepWAL`): a command that runs once
-  /// per request would otherwise pay three fsyncs on every exit. The WAL is instead kept small
-  /// here, because the next process to open the vault reads all of it to rebuild its index.
-  /// The checkpoint never waits: with readers in the way SQLite answers SQLITE_BUSY at once
-  /// (the busy timeout is lifted for the call) and a later command tries again.
+  /// Lets the store tidy up once a command's output is written (SQLite: checkpoints the WAL once
+  /// it passes `bytes`, by default `walCheckpointBytes`; see `SQLiteStore.tidy`).
   public func checkpointIfLarge(bytes: Int64? = nil) {
-    var st = stat()
-    guard stat(db.path + "-wal", &st) == 0, Int64(st.st_size) > (bytes ?? walCheckpointBytes), !db.isReadOnly else { return }
-    db.setBusyTimeout(0)
-    defer { db.setBusyTimeout(Vault.busyTimeout) }
-    do {
-      try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    } catch {
-      // SQLITE_BUSY, or a read-only or full disk: nothing is lost, the WAL stays as it was.
-    }
+    store.tidy(walBytes: bytes ?? walCheckpointBytes)
   }
 
   /// Appends an audit entry; only inside `write`.
   func record(_ entry: AuditEntry, at: Timestamp? = nil) throws(IVKeysError) {
+    guard let audit else { _ = try requireSecret("recording an audit entry"); return }
     try audit.append(entry, actor: actor, at: at ?? now())
   }
 
-  /// The vault's secret fingerprint.
-  public var fingerprint: String { secret.fingerprint }
+  /// The vault's secret fingerprint, or nil when it was opened without the secret.
+  public var fingerprint: String? { secret?.fingerprint }
 }

@@ -1,9 +1,9 @@
-/// The vault's schema as an ordered list of migrations. Migration N brings `PRAGMA user_version`
-/// from N-1 to N; each runs in one transaction with its version bump. Never edit a migration that
-/// has shipped: add one.
-public enum Schema {
+/// The SQLite engine's schema as an ordered list of migrations. Migration N brings
+/// `PRAGMA user_version` from N-1 to N; each runs in one transaction with its version bump. Never
+/// edit a migration that has shipped: add one.
+enum SQLiteSchema {
   /// The version this binary writes. A vault with a higher `user_version` is refused.
-  public static var currentVersion: Int { migrations.count }
+  static var currentVersion: Int { migrations.count }
 
   static let migrations: [String] = [
     // 1: keys, scopes, administrators, the audit log. Keys live in a rowid table so that new rows
