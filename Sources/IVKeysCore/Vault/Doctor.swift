@@ -51,8 +51,8 @@ public enum Doctor {
       return check(
         "append-only audit", ok,
         ok
-          ? "the audit table's triggers refuse UPDATE and DELETE"
-          : "the audit table's UPDATE/DELETE triggers are missing: someone dropped them",
+          ? "the audit table's triggers refuse edits and deletions"
+          : "the audit table's triggers against edits and deletions are missing: someone dropped them",
         hint: "treat the log as tampered with; 'ivkeys audit verify --expect-head' against a head kept elsewhere")
     }
     c.withVault("audit chain", missing: missing) { v throws(IVKeysError) in
