@@ -66,7 +66,10 @@ extension Vault {
     if let company { query.conditions.append(.servesCompany(company)) }
     var due = [RotationDue]()
     try store.forEachKey(query, now: t) { k in
-      let period = Scopes.rotationPeriod(k.scopes)
+      // Scopes that cannot be read get the shorter period: an unreadable value must not
+      // postpone a warning.
+      let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
+      let period = scopes.map(Scopes.rotationPeriod) ?? shortest
       let overdue = t - k.createdAt - period
       if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
     }

@@ -18,41 +18,8 @@ extension Vault {
   /// if it is an SQLite file, and never if it is the vault or the secret under any name. The copy
   /// uses a rollback journal, so it is one self-contained file.
   public func backup(to destination: String, force: Bool, secretPath: String) throws(IVKeysError) -> BackupResult {
-    var target = stat(), link = stat()
-    // lstat: a dangling symbolic link exists too, and is not replaced without --force.
-    let exists = lstat(destination, &link) == 0
-    if exists {
-      _ = stat(destination, &target)
-      var other = stat()
-      for (file, name) in [(path, "the vault"), (path + "-wal", "the vault's WAL"), (path + "-shm", "the vault's -shm"),
-                           (secretPath, "the secret file")]
-      where stat(file, &other) == 0 && other.st_dev == target.st_dev && other.st_ino == target.st_ino {
-        throw .usage("\(destination) is \(name)", hint: "give another path for the backup")
-      }
-      guard force else {
-        throw .conflict("\(destination) already exists; refusing to overwrite it", hint: "choose another name, or pass --force to replace it")
-      }
-      guard (target.st_mode & S_IFMT) == S_IFREG, FileSystem.isSQLiteFile(destination) else {
-        throw .conflict("\(destination) is not an SQLite file; refusing to replace it even with --force")
-      }
-    }
-    let directory = FileSystem.directory(of: destination)
-    var dirStat = stat()
-    guard stat(directory, &dirStat) == 0, (dirStat.st_mode & S_IFMT) == S_IFDIR else {
-      throw .io(
-        "cannot write the backup \(destination): the directory \(directory) does not exist",
-        hint: "create it first (mkdir -p \(directory)), or give a path in an existing directory")
-    }
-    let temporary = directory + "/.ivkeys-backup-\(getpid())-\(Time.now())"
-    do {
-      try FileSystem.createExclusive(
-        temporary, what: "the backup",
-        exists: .conflict("\(temporary) already exists", hint: "remove it; it is left from an interrupted backup"))
-    } catch {
-      // The temporary name means nothing to the user: say what could not be written, and where.
-      throw .io("cannot write the backup \(destination) in \(directory): \(error.description)",
-                hint: "check that the directory is writable")
-    }
+    try checkBackupDestination(destination, force: force, secretPath: secretPath)
+    let temporary = try createBackupFile(for: destination)
     func discard() {
       unlink(temporary)
       unlink(temporary + "-journal")
@@ -87,5 +54,54 @@ extension Vault {
       discard()
       throw error
     }
+  }
+
+  /// Refuses a destination that is the vault or the secret under any name, or that exists
+  /// (without `force`), or that is not an SQLite file (even with it).
+  private func checkBackupDestination(_ destination: String, force: Bool, secretPath: String) throws(IVKeysError) {
+    var target = stat(), link = stat()
+    // lstat: a dangling symbolic link exists too, and is not replaced without --force.
+    guard lstat(destination, &link) == 0 else { return }
+    _ = stat(destination, &target)
+    var other = stat()
+    for (file, name) in [(path, "the vault"), (path + "-wal", "the vault's WAL"), (path + "-shm", "the vault's -shm"),
+                         (secretPath, "the secret file")]
+    where stat(file, &other) == 0 && other.st_dev == target.st_dev && other.st_ino == target.st_ino {
+      throw .usage("\(destination) is \(name)", hint: "give another path for the backup")
+    }
+    guard force else {
+      throw .conflict(
+        "\(destination) already exists; refusing to overwrite it", hint: "choose another name, or pass --force to replace it")
+    }
+    guard (target.st_mode & S_IFMT) == S_IFREG, FileSystem.isSQLiteFile(destination) else {
+      throw .conflict("\(destination) is not an SQLite file; refusing to replace it even with --force")
+    }
+  }
+
+  /// Creates the new, empty file the copy is written to, beside `destination`. Errors name the
+  /// destination and its directory: the temporary name means nothing to the user.
+  private func createBackupFile(for destination: String) throws(IVKeysError) -> String {
+    let directory = FileSystem.directory(of: destination)
+    var dirStat = stat()
+    guard stat(directory, &dirStat) == 0, (dirStat.st_mode & S_IFMT) == S_IFDIR else {
+      throw .io(
+        "cannot write the backup \(destination): the directory \(directory) does not exist",
+        hint: "create it first (mkdir -p \(directory)), or give a path in an existing directory")
+    }
+    guard access(directory, W_OK) == 0 else {
+      throw .io(
+        "cannot write the backup \(destination): the directory \(directory) is not writable (\(Errno.current))",
+        hint: "choose a directory you can write to")
+    }
+    let temporary = directory + "/.ivkeys-backup-\(getpid())-\(Time.now())"
+    do {
+      try FileSystem.createExclusive(
+        temporary, what: "the backup",
+        exists: .conflict("\(temporary) already exists", hint: "remove it; it is left from an interrupted backup"))
+    } catch {
+      if case .conflict = error { throw error }
+      throw .io("cannot write the backup \(destination) in \(directory)", hint: "check the directory's permissions and free space")
+    }
+    return temporary
   }
 }

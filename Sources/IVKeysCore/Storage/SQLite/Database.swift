@@ -69,7 +69,7 @@ public final class Database {
   }
 
   /// Keeps the WAL as it is when the last connection closes: no checkpoint, no deletion. The
-  /// vault's writers checkpoint it themselves once it grows (`Vault.checkpointIfLarge`).
+  /// vault's writers checkpoint it themselves once it grows (`SQLiteStore.tidy`).
   public func keepWAL() {
     _ = ivkeys_sqlite_persist_wal(handle)
     _ = ivkeys_sqlite_no_checkpoint_on_close(handle)
