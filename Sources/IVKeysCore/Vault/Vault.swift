@@ -234,9 +234,6 @@ public final class Vault {
     }
   }
 
-  /// Runs `body` on one read snapshot.
-  func read<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T { try store.read(body) }
-
   /// The WAL size past which a write ends with a checkpoint.
   public var walCheckpointBytes: Int64 = 512 << 10
 
