@@ -1,5 +1,5 @@
-/// The values the storage interface passes, engine-neutral: rows to insert, what a query asks
-/// for, and what a few narrow reads return.
+// The values the storage interface passes, engine-neutral: rows to insert, what a query asks
+// for, and what a few narrow reads return.
 
 /// A new key's row: every column a key starts with. List-valued settings are compact JSON.
 public struct NewKeyRow: Sendable {
