@@ -51,4 +51,28 @@ struct DatabaseTests {
     #expect(a === b)
     #expect(try db.statement("SELECT 2") !== a)
   }
+
+  @Test func bindingTheWrongNumberOfValuesIsRefusedWithTheCounts() throws {
+    let db = try Database(path: ":memory:", create: true)
+    try db.execute("CREATE TABLE t (a TEXT, b TEXT)")
+    let insert = "INSERT INTO t (a, b) VALUES (?1, ?2)"
+    for values: [SQLValue] in [[.text("only one")], [.text("a"), .text("b"), .text("three")], []] {
+      do {
+        try db.run(insert, values)
+        Issue.record("\(values.count) values for 2 parameters must fail")
+      } catch {
+        guard case let .sqlite(e) = error else {
+          Issue.record("not an SQLite error: \(error)")
+          continue
+        }
+        #expect(e.message == "\(values.count) values given for 2 parameters")
+        #expect(e.sql == insert)
+        #expect(!e.description.contains("only one") && !e.description.contains("three"))
+      }
+    }
+    #expect(try db.scalarInt("SELECT count(*) FROM t") == 0)
+    // A parameter used twice counts once.
+    try db.run("INSERT INTO t (a, b) VALUES (?1, ?1)", [.text("x")])
+    #expect(try db.scalarInt("SELECT count(*) FROM t WHERE a = b") == 1)
+  }
 }

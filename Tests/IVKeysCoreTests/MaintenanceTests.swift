@@ -37,7 +37,7 @@ struct MaintenanceTests {
     clock += 86400
     let later = try b.planNotifications(within: 7 * 86400, from: "k@example.com", host: "h")
     #expect(later.notices.isEmpty && later.alreadySent.count == 1 && later.inProgress.isEmpty, "sent is sent, however long ago")
-    #expect(try a.db.scalarInt("SELECT count(*) FROM audit WHERE event = 'notification.sent'") == 1)
+    #expect(try a.testDB.scalarInt("SELECT count(*) FROM audit WHERE event = 'notification.sent'") == 1)
   }
 
   @Test func aRefusedOrAbandonedClaimLetsTheNoticeGoOutLater() throws {
@@ -59,7 +59,7 @@ struct MaintenanceTests {
     let third = try v.planNotifications(within: 7 * 86400, from: "k@example.com", host: "h").notices
     #expect(third.count == 1)
     #expect(try v.claimNotification(third[0]))
-    #expect(try v.db.scalarInt("SELECT count(*) FROM audit WHERE event = 'notification.sent'") == 0)
+    #expect(try v.testDB.scalarInt("SELECT count(*) FROM audit WHERE event = 'notification.sent'") == 0)
   }
 
   @Test func theMessageDateFollowsRFC5322() {

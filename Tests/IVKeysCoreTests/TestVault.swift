@@ -15,3 +15,13 @@ func makeTestVault() throws -> (Vault, URL) {
 func reopen(_ dir: URL) throws -> Vault {
   try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: Actor(osUser: "other"))
 }
+
+extension Vault {
+  /// The SQLite connection under the vault, for tests that look at (or damage) rows directly.
+  var testDB: Database {
+    get throws {
+      guard let store = store as? SQLiteStore else { throw IVKeysError.vault("not an SQLite vault") }
+      return store.db
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/// One event to record.
+public struct AuditEntry: Sendable {
+  public var event: AuditEvent
+  public var keyID: String?
+  public var company: String?
+  public var ip: String?
+  /// The detail object, encoded.
+  public var detail: String
+
+  public init(event: AuditEvent, keyID: String? = nil, company: String? = nil, ip: String? = nil, detail: JSON = .object([])) {
+    self.init(event: event, keyID: keyID, company: company, ip: ip, encodedDetail: detail.encoded)
+  }
+
+  /// An entry whose detail is already encoded, for batches that share one.
+  public init(event: AuditEvent, keyID: String?, company: String?, ip: String?, encodedDetail: String) {
+    self.event = event
+    self.keyID = keyID
+    self.company = company
+    self.ip = ip
+    self.detail = encodedDetail
+  }
+}
+
+/// A stored audit entry, as `ivkeys audit` lists it.
+public struct AuditRecord: Sendable {
+  public let seq: Int64
+  public let at: String
+  public let event: String
+  public let actor: String
+  public let osUser: String
+  public let keyID: String?
+  public let company: String?
+  public let ip: String?
+  /// The detail object as stored (compact JSON).
+  public let detail: String
+  public let prevHash: String
+  public let hash: String
+}
+
+extension AuditRecord {
+  /// The entry as a JSON object; `detail` is nested as the object it is.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.raw("{")
+    w.key("seq", first: true); w.int(seq)
+    w.key("at"); w.string(at)
+    w.key("event"); w.string(event)
+    w.key("actor"); w.string(actor)
+    w.key("os_user"); w.string(osUser)
+    w.key("key_id"); w.optional(keyID)
+    w.key("company"); w.optional(company)
+    w.key("ip"); w.optional(ip)
+    w.key("detail"); w.rawText(detail)
+    w.key("prev_hash"); w.string(prevHash)
+    w.key("hash"); w.string(hash)
+    w.raw("}")
+  }
+}
+
+extension AuditRecord {
+  /// The CSV header row (RFC 4180).
+  public static let csvHeader = "seq,at,event,actor,os_user,key_id,company,ip,detail,prev_hash,hash"
+
+  /// The entry as one RFC 4180 record with its CRLF: fields holding a comma, a quote, CR or LF
+  /// are quoted, quotes doubled; an absent value is an empty field.
+  public func writeCSV(to out: inout [UInt8]) {
+    func field(_ s: String?, last: Bool = false) {
+      if let s {
+        let needsQuotes = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0a || $0 == 0x0d }
+        if needsQuotes {
+          out.append(UInt8(ascii: "\""))
+          for b in s.utf8 {
+            if b == UInt8(ascii: "\"") { out.append(b) }
+            out.append(b)
+          }
+          out.append(UInt8(ascii: "\""))
+        } else {
+          out.append(contentsOf: s.utf8)
+        }
+      }
+      if last { out.append(0x0d); out.append(0x0a) } else { out.append(UInt8(ascii: ",")) }
+    }
+    field(String(seq)); field(at); field(event); field(actor); field(osUser); field(keyID); field(company); field(ip)
+    field(detail); field(prevHash); field(hash, last: true)
+  }
+}
+
+/// The writer of the append-only, hash-chained audit log: it keeps the chain's tail and appends
+/// entries after it, hashed by `AuditChain` (where the rule is written down).
+final class AuditLog {
+  let store: any VaultStore
+  let key: HMACKey
+  private var lastSeq: Int64 = 0
+  private var lastHash = AuditChain.genesis
+  private var lastAt: (Timestamp, String) = (-1, "")
+
+  init(store: any VaultStore, key: HMACKey) {
+    self.store = store
+    self.key = key
+  }
+
+  /// Reads the chain's tail; called at the start of each write transaction.
+  func loadTail() throws(IVKeysError) {
+    let tail = try store.auditTail()
+    lastSeq = tail?.seq ?? 0
+    lastHash = tail?.hash ?? AuditChain.genesis
+  }
+
+  /// Appends one entry after the loaded tail.
+  func append(_ entry: AuditEntry, actor: Actor, at: Timestamp) throws(IVKeysError) {
+    if lastAt.0 != at { lastAt = (at, Time.rfc3339(at)) }
+    var row = AuditRow(
+      seq: lastSeq + 1, at: lastAt.1, event: entry.event.rawValue, actor: actor.actor, osUser: actor.osUser,
+      keyID: entry.keyID, company: entry.company, ip: entry.ip, detail: entry.detail, prevHash: lastHash, hash: "")
+    row.hash = AuditChain.hash(key: key, prevHash: lastHash.utf8, entry: row)
+    try store.appendAudit(row)
+    lastSeq = row.seq
+    lastHash = row.hash
+  }
+}

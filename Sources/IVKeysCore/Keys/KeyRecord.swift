@@ -1,0 +1,123 @@
+/// A key's type.
+public enum KeyType: String, CaseIterable, Sendable {
+  /// Serves one company.
+  case regular
+  /// A multi-tenant ATS integration: serves every company linked to it.
+  case ats
+}
+
+/// A key's lifecycle state.
+public enum KeyStatus: String, CaseIterable, Sendable {
+  case active, suspended, rotating, revoked, expired
+}
+
+/// Everything the vault knows about one key, never its secret or digest.
+///
+/// List-valued fields keep the compact JSON the vault stores, so `list --json` streams them
+/// without parsing; the typed accessors parse on demand.
+public struct KeyRecord: Sendable {
+  public var id: String
+  public var env: KeyEnvironment
+  public var type: KeyType
+  public var company: String
+  public var linkedCompaniesJSON: String
+  public var name: String
+  public var scopesJSON: String
+  public var allowedIPsJSON: String
+  public var expiresAt: Timestamp?
+  public var rateLimit: String?
+  public var metadataJSON: String
+  public var tagsJSON: String
+  public var contact: String?
+  /// The status as of now: an active key past its expiry is `expired`, a rotating key past its
+  /// grace is `revoked`, whether or not `sweep` has recorded it yet.
+  public var status: KeyStatus
+  /// The status the vault records.
+  public var storedStatus: KeyStatus
+  public var statusReason: String?
+  public var createdAt: Timestamp
+  public var createdBy: String
+  public var rotatedFrom: String?
+  public var replacedBy: String?
+  public var graceUntil: Timestamp?
+  public var lastUsedAt: Timestamp?
+  public var requestCount: Int64
+
+  public var scopes: [String] { (try? JSON.parse(scopesJSON))?.stringArray ?? [] }
+  public var linkedCompanies: [String] { (try? JSON.parse(linkedCompaniesJSON))?.stringArray ?? [] }
+  public var allowedIPs: [String] { (try? JSON.parse(allowedIPsJSON))?.stringArray ?? [] }
+  public var tags: [String] { (try? JSON.parse(tagsJSON))?.stringArray ?? [] }
+  public var metadata: [(String, String)] { (try? JSON.parse(metadataJSON))?.stringPairs ?? [] }
+}
+
+extension KeyRecord {
+  // MARK: - Stored settings, read strictly
+
+  /// A list-valued setting as stored, for a change that writes it back: a value that cannot be
+  /// read is an error, never taken for an empty list (which would widen or wipe the setting).
+  static func storedList(_ json: String, _ column: String, of id: String) throws(IVKeysError) -> [String] {
+    guard let list = (try? JSON.parse(json))?.stringArray else {
+      throw .vault("key \(id)'s stored \(column) cannot be read: \(Text.escapeControl(String(json.prefix(60))))",
+                   hint: "restore the vault from a backup, or revoke the key and create a new one")
+    }
+    return list
+  }
+
+  func strictScopes() throws(IVKeysError) -> [String] { try Self.storedList(scopesJSON, "scopes", of: id) }
+  func strictAllowedIPs() throws(IVKeysError) -> [String] { try Self.storedList(allowedIPsJSON, "allowed_ips", of: id) }
+  func strictTags() throws(IVKeysError) -> [String] { try Self.storedList(tagsJSON, "tags", of: id) }
+  func strictLinkedCompanies() throws(IVKeysError) -> [String] {
+    try Self.storedList(linkedCompaniesJSON, "linked_companies", of: id)
+  }
+  func strictMetadata() throws(IVKeysError) -> [(String, String)] {
+    guard let pairs = (try? JSON.parse(metadataJSON))?.stringPairs else {
+      throw .vault("key \(id)'s stored metadata cannot be read", hint: "restore the vault from a backup")
+    }
+    return pairs
+  }
+
+  /// The stored rate limit, parsed: one that cannot be read is an error, never dropped (a key
+  /// copied without it would have no limit at all).
+  func strictRateLimit() throws(IVKeysError) -> RateLimit? {
+    guard let text = rateLimit else { return nil }
+    do {
+      return try RateLimit.parse(text)
+    } catch {
+      throw .vault(
+        "key \(id)'s stored rate limit '\(Text.escapeControl(text))' cannot be read: \(error.reason)",
+        hint: "set a readable one first with 'ivkeys update \(id) --rate-limit N/UNIT' (or --no-rate-limit)")
+    }
+  }
+}
+
+extension KeyRecord {
+  /// The key as SPEC.md's JSON object, written straight into `w`. List-valued fields are the
+  /// vault's own compact JSON, copied as they are.
+  public func writeJSON(to w: inout JSONWriter, plaintextKey: String? = nil) {
+    w.raw("{")
+    w.key("id", first: true); w.string(id)
+    w.key("env"); w.string(env.rawValue)
+    w.key("type"); w.string(type.rawValue)
+    w.key("company"); w.string(company)
+    w.key("linked_companies"); w.rawText(linkedCompaniesJSON)
+    w.key("name"); w.string(name)
+    w.key("scopes"); w.rawText(scopesJSON)
+    w.key("allowed_ips"); w.rawText(allowedIPsJSON)
+    w.key("expires_at"); w.time(expiresAt)
+    w.key("rate_limit"); w.optional(rateLimit)
+    w.key("metadata"); w.rawText(metadataJSON)
+    w.key("tags"); w.rawText(tagsJSON)
+    w.key("contact"); w.optional(contact)
+    w.key("status"); w.string(status.rawValue)
+    w.key("status_reason"); w.optional(statusReason)
+    w.key("created_at"); w.time(createdAt)
+    w.key("created_by"); w.string(createdBy)
+    w.key("rotated_from"); w.optional(rotatedFrom)
+    w.key("replaced_by"); w.optional(replacedBy)
+    w.key("grace_until"); w.time(graceUntil)
+    w.key("last_used_at"); w.time(lastUsedAt)
+    w.key("request_count"); w.int(requestCount)
+    if let plaintextKey { w.key("key"); w.string(plaintextKey) }
+    w.raw("}")
+  }
+}

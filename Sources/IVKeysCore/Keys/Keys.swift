@@ -1,0 +1,237 @@
+/// What `create` asks for; every value already parsed. The vault checks what needs the vault:
+/// the scope catalog and administrator rights.
+public struct KeyDraft: Sendable {
+  public var company: String
+  public var name: String
+  public var scopes: [String]
+  public var env: KeyEnvironment = .live
+  public var type: KeyType = .regular
+  public var linkedCompanies: [String] = []
+  public var expiresAt: Timestamp?
+  public var allowedIPs: [IPRange] = []
+  public var rateLimit: RateLimit?
+  public var metadata: [(String, String)] = []
+  public var tags: [String] = []
+  public var contact: String?
+
+  public init(company: String, name: String, scopes: [String]) {
+    self.company = company
+    self.name = name
+    self.scopes = scopes
+  }
+}
+
+/// A key just created: the plaintext, to be printed once, and its record.
+public struct CreatedKey: Sendable {
+  public let key: APIKey
+  public let record: KeyRecord
+}
+
+/// Keys made together by one `create`: they share every setting but their id, so one record
+/// serves as the template and only the keys themselves are held (a million keys fit in memory).
+public struct CreatedBatch: Sendable {
+  /// The shared record; its `id` is the first key's.
+  public let template: KeyRecord
+  public let keys: [APIKey]
+
+  /// The record of one key of the batch.
+  public func record(for key: APIKey) -> KeyRecord {
+    var r = template
+    r.id = key.id
+    return r
+  }
+}
+
+/// Which keys `list` shows; nil means any.
+public struct KeyFilter: Sendable {
+  public var company: String?
+  public var status: KeyStatus?
+  public var env: KeyEnvironment?
+  public var tag: String?
+  public var scope: String?
+  public var type: KeyType?
+  public var expiringWithin: Int64?
+  public init() {}
+}
+
+extension Array where Element: Hashable {
+  /// The elements in order, each once.
+  func uniqued() -> [Element] {
+    var seen = Set<Element>()
+    return filter { seen.insert($0).inserted }
+  }
+}
+
+/// How a key is named on the command line.
+public enum KeyReference {
+  /// The reference without surrounding whitespace or a leading `Bearer ` (pasted from a header).
+  public static func trimmed(_ s: String) -> String {
+    var t = Substring(s).drop(while: \.isWhitespace)
+    while t.last?.isWhitespace == true { t = t.dropLast() }
+    if t.lowercased().hasPrefix("bearer ") { t = t.dropFirst(7).drop(while: \.isWhitespace) }
+    return String(t)
+  }
+
+  /// Whether a reference is (or holds) a whole key rather than an id.
+  public static func isWholeKey(_ s: String) -> Bool { Text.containsKey(s) || trimmed(s).hasPrefix("sk_") }
+}
+
+/// The most keys one `create --count` makes.
+public let maximumKeyCount = 1_000_000
+
+extension Vault {
+  // MARK: - Lookup
+
+  /// Finds a key by id, unique id prefix (6+ characters) or whole key string.
+  public func resolve(_ reference: String) throws(IVKeysError) -> KeyRecord {
+    let id: String
+    let reference = KeyReference.trimmed(reference)
+    if reference.hasPrefix("sk_") {
+      switch APIKey.parse(reference) {
+      case let .success(key): id = key.id
+      case let .failure(e): throw .invalidValue(option: "ID", value: "sk_…", reason: "not a valid key: \(e)")
+      }
+    } else {
+      guard reference.utf8.count >= 6, reference.utf8.count <= APIKey.idLength, Base62.isBase62(reference.utf8) else {
+        throw .invalidValue(
+          option: "ID", value: reference,
+          reason: "a key id is \(APIKey.idLength) base62 characters; a prefix needs at least 6")
+      }
+      id = reference
+    }
+    let found = try store.keys(idPrefix: id, now: now(), limit: 6)
+    if let exact = found.first(where: { $0.id == id }) { return exact }
+    guard !found.isEmpty else { throw .notFound("no key with id \(id)", hint: "'ivkeys list' shows the keys in this vault") }
+    guard found.count == 1 else {
+      let list = found.prefix(5).map { "  \($0.id)  \(Text.escapeControl($0.name))" }.joined(separator: "\n")
+      throw .conflict(
+        "the prefix \(id) matches more than one key:\n\(list)\(found.count > 5 ? "\n  …" : "")",
+        hint: "give more characters of the id")
+    }
+    return found[0]
+  }
+
+  /// Calls `body` for each key matching `filter`, oldest first, streaming from the store.
+  public func listKeys(_ filter: KeyFilter, _ body: (KeyRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
+    var query = KeyQuery()
+    if let c = filter.company { query.conditions.append(.servesCompany(c)) }
+    if let s = filter.status { query.conditions.append(.effectiveStatus(in: [s])) }
+    if let e = filter.env { query.conditions.append(.env(e)) }
+    if let t = filter.type { query.conditions.append(.type(t)) }
+    if let t = filter.tag { query.conditions.append(.tag(t)) }
+    if let s = filter.scope { query.conditions.append(.grantsScope(s)) }
+    if let w = filter.expiringWithin {
+      let t = now()
+      query.conditions += [.expiresAfter(t), .expiresBy(t + w), .effectiveStatus(in: [.active, .suspended, .rotating])]
+    }
+    try store.forEachKey(query, now: now(), body)
+  }
+
+  // MARK: - Checks that need the vault
+
+  /// Whether `user` is a vault administrator.
+  public func isAdmin(_ user: String) throws(IVKeysError) -> Bool {
+    try store.isAdministrator(user)
+  }
+
+  /// Refuses unless the OS user is an administrator.
+  func requireAdmin(_ what: String) throws(IVKeysError) {
+    guard try isAdmin(actor.osUser) else {
+      throw .notPermitted(
+        "only a vault administrator may \(what); \(actor.osUser) is not one",
+        hint: "'ivkeys admin list' shows the administrators")
+    }
+  }
+
+  /// Checks scopes against the catalog: each is in it, or `resource:*` for a resource in it, or `*`.
+  func checkScopes(_ scopes: [String], option: String) throws(IVKeysError) {
+    guard !scopes.isEmpty else { throw .usage("a key needs at least one scope", hint: "use --scope or --preset") }
+    let catalog = try store.scopeCatalog().map(\.name)
+    for s in scopes {
+      if s == "*" || catalog.contains(s) { continue }
+      if s.hasSuffix(":*"), catalog.contains(where: { $0.hasPrefix(s.dropLast()) }) { continue }
+      let hint = Text.suggestion(for: s, among: catalog).map { "did you mean '\($0)'?" } ?? "'ivkeys scopes list' shows the catalog"
+      throw .invalidValue(option: option, value: s, reason: "not in the scope catalog; \(hint)")
+    }
+  }
+
+  // MARK: - Create
+
+  /// Creates `count` keys from one draft in one transaction: all of them or none. `deliver` runs
+  /// inside the transaction, before COMMIT: if it cannot hand the keys over (a full disk behind
+  /// stdout, say) it throws and nothing is created, so no key exists that nobody has seen.
+  public func createKeys(
+    _ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil,
+    deliver: (CreatedBatch) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
+  ) throws(IVKeysError) -> CreatedBatch
+  {
+    guard count >= 1 && count <= maximumKeyCount else {
+      throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
+    }
+    let scopes = draft.scopes.uniqued()
+    try checkScopes(scopes, option: "--scope")
+    let links = draft.linkedCompanies.uniqued()
+    if draft.type == .ats { try requireAdmin("create an ATS key") }
+    try KeyPolicy.checkLinks(type: draft.type, links: links)
+    let t = now()
+    if let e = draft.expiresAt { try KeyPolicy.checkExpiryInFuture(e, now: t) }
+    var metadata = [String: String]()
+    for (k, v) in draft.metadata { metadata[k] = v }
+    let fields = KeyFields(
+      scopes: JSON.strings(scopes).encoded,
+      links: JSON.strings(links).encoded,
+      ips: JSON.strings(draft.allowedIPs.uniqued().map(\.description)).encoded,
+      metadata: JSON.dictionary(metadata).encoded,
+      tags: JSON.strings(draft.tags.uniqued()).encoded)
+    let detailBase: [(String, JSON)] = [
+      ("env", .string(draft.env.rawValue)), ("type", .string(draft.type.rawValue)),
+      ("name", .string(draft.name)), ("scopes", .strings(scopes)),
+      ("linked_companies", .strings(links)),
+      ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
+    ]
+    let detail = JSON.object(detailBase).encoded
+    if count > 1000 { try store.tuneForBulkInsert() }
+    return try write { () throws(IVKeysError) -> CreatedBatch in
+      var keys = [APIKey]()
+      keys.reserveCapacity(count)
+      var template: KeyRecord?
+      var random = RandomStream()
+      for i in 0..<count {
+        let key = try APIKey.generate(env: draft.env, random: &random)
+        let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: nil)
+        try record(AuditEntry(event: .keyCreated, keyID: key.id, company: draft.company, ip: nil, encodedDetail: detail), at: t)
+        keys.append(key)
+        if template == nil { template = made }
+        if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
+      }
+      guard let template else { throw .usage("nothing to create") }
+      let batch = CreatedBatch(template: template, keys: keys)
+      try deliver(batch)
+      return batch
+    }
+  }
+
+  /// The list-valued columns of a key, already encoded.
+  struct KeyFields {
+    var scopes, links, ips, metadata, tags: String
+  }
+
+  /// Inserts one key row and returns its record.
+  func insertKey(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
+    throws(IVKeysError) -> KeyRecord
+  {
+    try store.insertKey(
+      NewKeyRow(
+        id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
+        name: draft.name, digest: digest(key), scopesJSON: fields.scopes, allowedIPsJSON: fields.ips,
+        expiresAt: draft.expiresAt, rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata,
+        tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom))
+    return KeyRecord(
+      id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
+      name: draft.name, scopesJSON: fields.scopes, allowedIPsJSON: fields.ips, expiresAt: draft.expiresAt,
+      rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata, tagsJSON: fields.tags,
+      contact: draft.contact, status: .active, storedStatus: .active, statusReason: nil, createdAt: t,
+      createdBy: actor.actor, rotatedFrom: rotatedFrom, replacedBy: nil, graceUntil: nil, lastUsedAt: nil,
+      requestCount: 0)
+  }
+}

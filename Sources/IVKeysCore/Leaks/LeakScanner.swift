@@ -1,0 +1,343 @@
+import Glibc
+
+/// Finds API keys in text that should not hold them: files, directory trees, standard input,
+/// and unified diffs (`git diff --cached | ivkeys scan -`), for `ivkeys scan`.
+///
+/// A key is reported when the 90 bytes at an `sk_` are a whole key by `APIKey.parse`: the
+/// format and the CRC32 check digits. So a Stripe secret key (`sk_live_` and about 99 letters
+/// and digits, no `_` after the id) and a key-shaped string with a wrong checksum are not
+/// reported. A finding carries the key's id and environment, never its secret.
+///
+/// Text is scanned as raw bytes, never decoded: the search for `sk_` looks at 8 bytes a step
+/// (SWAR), input is read in large chunks of which the last 89 bytes are carried into the next
+/// (a key can straddle two chunks), and lines are counted only up to where a key is found or
+/// where a chunk is dropped: a file that fits in one chunk and holds no key is never split into
+/// lines.
+public final class LeakScanner {
+  /// One key found.
+  public struct Finding: Equatable, Sendable {
+    /// The file as the user named it or the walk reached it, `-` for standard input, or the
+    /// new path of a file in a diff.
+    public let file: String
+    /// 1-based; in a diff, the line in the new version of the file.
+    public let line: Int
+    /// 1-based, counted in bytes from the start of the line (in a diff, without the `+`).
+    public let column: Int
+    /// The key's public id.
+    public let keyID: String
+    public let env: KeyEnvironment
+
+    public init(file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment) {
+      self.file = file
+      self.line = line
+      self.column = column
+      self.keyID = keyID
+      self.env = env
+    }
+
+    /// The key with its secret and check digits hidden: `sk_live_<id>_…`.
+    public var masked: String { "sk_\(env.rawValue)_\(keyID)_…" }
+  }
+
+  /// What the scan has read so far.
+  public struct Statistics: Equatable, Sendable {
+    /// Text files and streams read (to the end, or to a read error).
+    public var files = 0
+    /// Bytes of text read.
+    public var bytes: Int64 = 0
+    /// Files skipped as binary.
+    public var binaryFiles = 0
+    /// Files and directories that could not be read.
+    public var unreadable = 0
+
+    public init() {}
+  }
+
+  /// How reading one input ended.
+  public enum Outcome: Equatable, Sendable {
+    /// Read to the end.
+    case scanned
+    /// Skipped: a NUL byte in its first `binaryProbeLength` bytes.
+    case binary
+    /// A read failed with this `errno`; what came before it was scanned.
+    case failed(Int32)
+  }
+
+  /// Where bytes come from: fills up to `count` bytes at the pointer and returns how many it
+  /// wrote, 0 at the end of the input, or a negated `errno` value on failure.
+  public typealias Source = (_ into: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int
+
+  /// Git's test for a binary file ("a NUL byte in the first 8000 bytes", `buffer_is_binary`).
+  public static let binaryProbeLength = 8000
+  /// The read size. Most source files fit in one chunk, and then need no line counting at all.
+  public static let defaultChunkSize = 1 << 20
+
+  /// Every key found so far, in the order found.
+  public internal(set) var findings: [Finding] = []
+  public internal(set) var statistics = Statistics()
+  /// Told about each file or directory that cannot be read (the scan goes on).
+  public var onWarning: (String) -> Void = { _ in }
+  /// Told about a file named on the command line that is skipped as binary.
+  public var onNote: (String) -> Void = { _ in }
+  /// Called after each chunk read, for a progress line.
+  public var onProgress: ((Statistics) -> Void)?
+  /// The directory walk (which names it skips).
+  public var walker = DirectoryWalker()
+
+  var buffer: UnsafeMutablePointer<UInt8>
+  var capacity: Int
+
+  /// `chunkSize` is how much is read at a time (at least twice a key's length); tests make it
+  /// small to put keys across chunk boundaries.
+  public init(chunkSize: Int = defaultChunkSize) {
+    capacity = max(chunkSize, 2 * APIKey.length)
+    buffer = .allocate(capacity: capacity)
+  }
+
+  deinit { buffer.deallocate() }
+
+  // MARK: - Paths and streams
+
+  /// Scans what `path` names: a directory is walked (see `DirectoryWalker`), a regular file is
+  /// read unless binary, a pipe (`<(git diff)`) is read like standard input. Anything that
+  /// cannot be read is reported through `onWarning` and skipped.
+  public func scan(path: String) { scan(path: Array(path.utf8)) }
+
+  /// `scan(path:)` for a path as bytes, which need not be UTF-8 (as argv gives them).
+  public func scan(path bytes: [UInt8]) {
+    let path = String(decoding: bytes, as: UTF8.self)  // for messages
+    var st = stat()
+    let (rc, e) = DirectoryWalker.withCString(bytes) { (stat($0, &st), errno) }
+    guard rc == 0 else { return cannotRead(path, e) }
+    switch st.st_mode & S_IFMT {
+    case S_IFDIR:
+      walker.walk(
+        bytes, file: { scanFile($0, named: false) },
+        failure: { p, e in cannotRead(String(decoding: p, as: UTF8.self), e) })
+    case S_IFREG:
+      scanFile(bytes, named: true)
+    case S_IFIFO:
+      let (fd, e) = DirectoryWalker.withCString(bytes) { (open($0, O_RDONLY | O_CLOEXEC), errno) }
+      guard fd >= 0 else { return cannotRead(path, e) }
+      defer { close(fd) }
+      if case let .failed(e) = scanStream(fd: fd, name: path) { cannotRead(path, e) }
+    default:
+      // Named on purpose, so not read is not scanned: it counts as unreadable.
+      statistics.unreadable += 1
+      onWarning("skipped '\(Text.escapeControl(path))': not a regular file, a directory or a pipe")
+    }
+  }
+
+  /// Scans a stream such as standard input, binary or not. A unified diff (it starts with
+  /// `diff --git`, `diff -…`, or `--- ` and `+++ ` lines) is read as one: only added lines
+  /// count, reported under the new file's path and line number, so a commit that removes a
+  /// leaked key is not stopped by it. Anything else is reported under `name`.
+  public func scanStream(fd: Int32, name: String = "-") -> Outcome {
+    scan(name: name, detectDiff: true, skipBinary: false, source: Self.reader(fd))
+  }
+
+  /// Scans the bytes `source` gives. `detectDiff` reads a unified diff as one (see
+  /// `scanStream`); `skipBinary` skips input with a NUL byte in its first 8000 bytes.
+  public func scan(name: String, detectDiff: Bool, skipBinary: Bool, source: Source) -> Outcome {
+    var input = Input()
+    fill(&input, source)
+    if skipBinary, memchr(buffer, 0, min(input.end, Self.binaryProbeLength)) != nil {
+      statistics.bytes -= Int64(input.end)
+      statistics.binaryFiles += 1
+      return .binary
+    }
+    if detectDiff && Self.looksLikeDiff(UnsafeBufferPointer(start: buffer, count: input.end)) {
+      scanDiff(&input, source)
+    } else {
+      scanText(name: name, &input, source)
+    }
+    statistics.files += 1
+    return input.error.map { .failed($0) } ?? .scanned
+  }
+
+  /// Reads a regular file found by the walk or named by the user (`named`: then a skipped
+  /// binary file is mentioned).
+  func scanFile(_ path: [UInt8], named: Bool) {
+    let display = String(decoding: path, as: UTF8.self)
+    // O_NONBLOCK: a file swapped for a FIFO since it was listed must not hang the scan.
+    let (fd, e) = DirectoryWalker.withCString(path) { (open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK), errno) }
+    guard fd >= 0 else { return cannotRead(display, e) }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return cannotRead(display, errno) }
+    // Swapped for something else since it was listed: not a file to read.
+    guard st.st_mode & S_IFMT == S_IFREG else { return }
+    switch scan(name: display, detectDiff: false, skipBinary: true, source: Self.reader(fd)) {
+    case .scanned: break
+    case .binary:
+      guard named else { break }
+      onNote("skipped '\(Text.escapeControl(display))': a binary file (a NUL byte in its first 8000 bytes)")
+    case let .failed(e): cannotRead(display, e)
+    }
+  }
+
+  func cannotRead(_ path: String, _ e: Int32, what: String = "") {
+    statistics.unreadable += 1
+    let name = what.isEmpty ? "'\(Text.escapeControl(path))'" : "\(what) '\(Text.escapeControl(path))'"
+    onWarning("cannot read \(name): \(Errno.describe(e)); skipped")
+  }
+
+  /// `read(2)` on `fd` as a `Source`, through EINTR, waiting out EAGAIN on a non-blocking pipe.
+  static func reader(_ fd: Int32) -> Source {
+    { p, count in
+      while true {
+        let n = read(fd, p, count)
+        if n >= 0 { return n }
+        let e = errno
+        if e == EINTR { continue }
+        if e == EAGAIN || e == EWOULDBLOCK {
+          var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+          _ = poll(&pfd, 1, -1)
+          continue
+        }
+        return -Int(e)
+      }
+    }
+  }
+
+  // MARK: - The buffer
+
+  /// The state of one input: `buffer[0..<end]` holds bytes not yet dropped.
+  struct Input {
+    var end = 0
+    var eof = false
+    var error: Int32?
+  }
+
+  /// Reads until the buffer is full or the input ends: a key is found whole unless it straddles
+  /// the end of the buffer, and then it is found in the next fill.
+  func fill(_ input: inout Input, _ source: Source) {
+    while input.end < capacity && !input.eof {
+      let n = source(buffer + input.end, capacity - input.end)
+      if n > 0 {
+        input.end += n
+        statistics.bytes += Int64(n)
+      } else {
+        input.eof = true
+        if n < 0 { input.error = Int32(-n) }
+      }
+    }
+    onProgress?(statistics)
+  }
+
+  /// Doubles the buffer, keeping `buffer[0..<end]`: for a diff line longer than the buffer.
+  func grow(keeping end: Int) {
+    let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+    bigger.update(from: buffer, count: end)
+    buffer.deallocate()
+    buffer = bigger
+    capacity *= 2
+  }
+
+  // MARK: - Plain text
+
+  /// Scans text chunk by chunk. After each chunk, the bytes from the first position not yet
+  /// examined as a key start (at most the last 89) move to the front and the rest is read.
+  func scanText(name: String, _ input: inout Input, _ source: Source) {
+    var base = 0  // the offset in the input of buffer[0]
+    var line = 1, lineStart = 0, counted = 0  // lines before `counted` are counted; lineStart is the line's offset
+    var from = 0
+
+    /// Counts lines in `buffer[counted - base ..< upTo]`.
+    func countLines(upTo: Int) {
+      let a = counted - base
+      guard upTo > a else { return }
+      let n = Self.countNewlines(buffer + a, upTo - a)
+      if n > 0 {
+        line += n
+        var i = upTo - 1
+        while buffer[i] != 0x0a { i -= 1 }
+        lineStart = base + i + 1
+      }
+      counted = base + upTo
+    }
+
+    while true {
+      let next = findKeys(from: from, to: input.end) { at, id, env in
+        countLines(upTo: at)
+        findings.append(Finding(file: name, line: line, column: base + at - lineStart + 1, keyID: id, env: env))
+      }
+      if input.eof { return }
+      let keep = min(input.end, next)
+      countLines(upTo: keep)
+      buffer.update(from: buffer + keep, count: input.end - keep)
+      base += keep
+      input.end -= keep
+      from = 0
+      fill(&input, source)
+    }
+  }
+
+  /// Calls `found` for each key that starts in `buffer[from..<to]` and ends by `to`, in order.
+  /// Returns the first position not yet examined as a key start: a key may still start there
+  /// and end after `to`.
+  ///
+  /// Eight positions a step: three overlapping 8-byte loads compared bytewise give a mask of
+  /// the positions where `sk_` starts, and every one of them is tried before the next load (code
+  /// is full of `task_`, `mask_`, `disk_`). A quick look at the two `_` a key has at fixed
+  /// places rules most of them out before `APIKey.parse` decides.
+  func findKeys(from: Int, to end: Int, _ found: (Int, String, KeyEnvironment) -> Void) -> Int {
+    let lastStart = end - APIKey.length
+    guard from <= lastStart else { return max(from, lastStart + 1) }
+    let b = UnsafePointer(buffer)
+    let raw = UnsafeRawPointer(b)
+    var next = from  // the first position a key may start at (past the last key found)
+
+    @inline(__always) func tryKey(_ q: Int) {
+      guard q >= next, b[q + 7] == UInt8(ascii: "_"), b[q + 40] == UInt8(ascii: "_") else { return }
+      let candidate = UnsafeBufferPointer(start: b + q, count: APIKey.length)
+      guard case let .success(key) = APIKey.parse(bytes: candidate) else { return }
+      let id = String(decoding: UnsafeBufferPointer(start: b + q + 8, count: APIKey.idLength), as: UTF8.self)
+      found(q, id, key.env)
+      next = q + APIKey.length
+    }
+
+    // Whole words while every lane is a possible start (k + 7 <= lastStart) and the loads stay
+    // inside the buffer; the rest one position at a time.
+    var k = from
+    while k + 7 <= lastStart {
+      var m =
+        Self.matches(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self), UInt8(ascii: "s"))
+        & Self.matches(raw.loadUnaligned(fromByteOffset: k + 1, as: UInt64.self), UInt8(ascii: "k"))
+        & Self.matches(raw.loadUnaligned(fromByteOffset: k + 2, as: UInt64.self), UInt8(ascii: "_"))
+      while m != 0 {
+        tryKey(k + m.trailingZeroBitCount / 8)
+        m &= m - 1
+      }
+      k += 8
+    }
+    while k <= lastStart {
+      if b[k] == UInt8(ascii: "s") && b[k + 1] == UInt8(ascii: "k") && b[k + 2] == UInt8(ascii: "_") { tryKey(k) }
+      k += 1
+    }
+    return max(next, lastStart + 1)
+  }
+
+  /// The high bit of each byte of `word` (taken in memory order) that equals `c`.
+  @inline(__always)
+  static func matches(_ word: UInt64, _ c: UInt8) -> UInt64 {
+    let v = UInt64(littleEndian: word) ^ (UInt64(c) &* 0x0101_0101_0101_0101)
+    let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+    return ~(((v & low7) &+ low7) | v | low7)
+  }
+
+  /// The number of `\n` bytes in `b[0..<count]`, 8 bytes a step.
+  static func countNewlines(_ b: UnsafePointer<UInt8>, _ count: Int) -> Int {
+    let raw = UnsafeRawPointer(b)
+    var n = 0, k = 0
+    while k + 8 <= count {
+      n += matches(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self), 0x0a).nonzeroBitCount
+      k += 8
+    }
+    while k < count {
+      if b[k] == 0x0a { n += 1 }
+      k += 1
+    }
+    return n
+  }
+}

@@ -1,0 +1,170 @@
+/// The `keys` table.
+extension SQLiteStore {
+  /// A key's effective status as of `?1`, in SQL, so `list --status` filters on what `show`
+  /// prints. It states `KeyPolicy.effectiveStatus` (a test runs both over the same cases): the
+  /// checks run in verify's order: revoked, suspended, a rotation grace that ended (revoked),
+  /// then expiry.
+  static let effectiveStatusSQL = """
+    CASE WHEN status IN ('revoked', 'suspended', 'expired') THEN status
+    WHEN status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?1 THEN 'revoked'
+    WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 'expired'
+    ELSE status END
+    """
+
+  static let insertKeySQL = """
+    INSERT INTO keys (id, env, type, company, linked_companies, name, digest, scopes, allowed_ips, expires_at,
+      rate_limit, metadata, tags, contact, status, created_at, created_by, rotated_from)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
+    """
+
+  public func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
+    try db.statement(Self.insertKeySQL).run(
+      [.text(k.id), .text(k.env.rawValue), .text(k.type.rawValue), .text(k.company), .text(k.linkedCompaniesJSON),
+       .text(k.name), .blob(k.digest), .text(k.scopesJSON), .text(k.allowedIPsJSON), .optional(k.expiresAt),
+       .optional(k.rateLimit), .text(k.metadataJSON), .text(k.tagsJSON), .optional(k.contact), .int(k.createdAt),
+       .text(k.createdBy), .optional(k.rotatedFrom)])
+  }
+
+  public func keys(idPrefix prefix: String, now: Timestamp, limit: Int) throws(IVKeysError) -> [KeyRecord] {
+    // `{` follows `z`, the last base62 digit: every id starting with the prefix sorts below it.
+    let sql = "SELECT \(KeyColumn.selectList) FROM keys WHERE id >= ?2 AND id < ?3 ORDER BY id LIMIT ?4"
+    var found = [KeyRecord]()
+    try db.statement(sql).forEach([.int(now), .text(prefix), .text(prefix + "{"), .int(Int64(limit))]) { row in
+      found.append(KeyRecord(row: row))
+    }
+    return found
+  }
+
+  public func forEachKey(
+    _ query: KeyQuery, now: Timestamp, _ body: (KeyRecord) throws(IVKeysError) -> Void
+  ) throws(IVKeysError) {
+    var values: [SQLValue] = [.int(now)]
+    let clauses = query.conditions.map { Self.clause($0, &values) }
+    let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
+    let order = query.order == .creation ? "rowid" : "expires_at, rowid"
+    let statement = try db.statement("SELECT \(KeyColumn.selectList) FROM keys\(whereSQL) ORDER BY \(order)")
+    try db.readTransaction { () throws(IVKeysError) in
+      try statement.forEach(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
+    }
+  }
+
+  /// The SQL of one condition; its values are appended to `values` and named by number. `?1` is
+  /// the current time. Only fixed text from here is interpolated, never a value.
+  static func clause(_ c: KeyQuery.Condition, _ values: inout [SQLValue]) -> String {
+    func param(_ v: SQLValue) -> String {
+      values.append(v)
+      return "?\(values.count)"
+    }
+    func statuses(_ list: [KeyStatus]) -> String { list.map { param(.text($0.rawValue)) }.joined(separator: ", ") }
+    switch c {
+    case let .servesCompany(company):
+      let p = param(.text(company))
+      return "(company = \(p) OR EXISTS (SELECT 1 FROM json_each(keys.linked_companies) WHERE value = \(p)))"
+    case let .ownedBy(company): return "company = \(param(.text(company)))"
+    case let .env(e): return "env = \(param(.text(e.rawValue)))"
+    case let .type(t): return "type = \(param(.text(t.rawValue)))"
+    case let .tag(t): return "EXISTS (SELECT 1 FROM json_each(keys.tags) WHERE value = \(param(.text(t))))"
+    case let .grantsScope(s):
+      let exact = param(.text(s))
+      var wildcard = "'*'"
+      if let colon = s.firstIndex(of: ":") { wildcard = param(.text(s[..<colon] + ":*")) }
+      return "EXISTS (SELECT 1 FROM json_each(keys.scopes) WHERE value IN (\(exact), \(wildcard), '*'))"
+    case let .effectiveStatus(list): return "(\(effectiveStatusSQL)) IN (\(statuses(list)))"
+    case let .effectiveStatusIsNot(s): return "(\(effectiveStatusSQL)) <> \(param(.text(s.rawValue)))"
+    case let .storedStatus(list): return "status IN (\(statuses(list)))"
+    case .effectiveStatusDiffersFromStored: return "(\(effectiveStatusSQL)) <> status"
+    case let .expiresAfter(t): return "expires_at IS NOT NULL AND expires_at > \(param(.int(t)))"
+    case let .expiresBy(t): return "expires_at IS NOT NULL AND expires_at <= \(param(.int(t)))"
+    case let .createdBy(t): return "created_at <= \(param(.int(t)))"
+    }
+  }
+
+  static let authKeySQL = "SELECT \(AuthKeyColumn.selectList) FROM keys WHERE id = ?"
+
+  public func authKey(id: String) throws(IVKeysError) -> StoredAuthKey? {
+    try db.statement(Self.authKeySQL).first([.text(id)]) { row -> StoredAuthKey in
+      StoredAuthKey(
+        env: row.text(AuthKeyColumn.env), type: row.text(AuthKeyColumn.type), company: row.text(AuthKeyColumn.company),
+        linkedCompaniesJSON: row.text(AuthKeyColumn.linkedCompanies), scopesJSON: row.text(AuthKeyColumn.scopes),
+        allowedIPsJSON: row.text(AuthKeyColumn.allowedIPs), expiresAt: row.optionalInt(AuthKeyColumn.expiresAt),
+        rateLimit: row.optionalText(AuthKeyColumn.rateLimit), status: row.text(AuthKeyColumn.status),
+        graceUntil: row.optionalInt(AuthKeyColumn.graceUntil), digest: row.blob(AuthKeyColumn.digest))
+    }
+  }
+
+  public func keyExists(id: String) throws(IVKeysError) -> Bool {
+    try db.scalarInt("SELECT 1 FROM keys WHERE id = ?", [.text(id)]) != nil
+  }
+
+  public func keyCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM keys") ?? 0 }
+
+  public func effectiveStatuses(of ids: Set<String>, now: Timestamp) throws(IVKeysError) -> [String: KeyStatus] {
+    let statement = try db.statement("SELECT \(Self.effectiveStatusSQL) FROM keys WHERE id = ?2")
+    var found = [String: KeyStatus]()
+    try db.readTransaction { () throws(IVKeysError) in
+      for id in ids {
+        let status = try statement.first([.int(now), .text(id)]) { row in KeyStatus(rawValue: row.text(0)) }
+        if let status = status ?? nil { found[id] = status }
+      }
+    }
+    return found
+  }
+
+  public func updateKey(_ r: KeyRecord) throws(IVKeysError) {
+    try db.run(
+      """
+      UPDATE keys SET name = ?, scopes = ?, allowed_ips = ?, expires_at = ?, metadata = ?, tags = ?,
+        rate_limit = ?, contact = ?, linked_companies = ?, status = ?, status_reason = ? WHERE id = ?
+      """,
+      [.text(r.name), .text(r.scopesJSON), .text(r.allowedIPsJSON), .optional(r.expiresAt), .text(r.metadataJSON),
+       .text(r.tagsJSON), .optional(r.rateLimit), .optional(r.contact), .text(r.linkedCompaniesJSON),
+       .text(r.storedStatus.rawValue), .optional(r.statusReason), .text(r.id)])
+  }
+
+  public func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError) {
+    try db.run("UPDATE keys SET status = ?, status_reason = ? WHERE id = ?",
+               [.text(status.rawValue), .optional(reason), .text(id)])
+  }
+
+  public func markReplaced(
+    id: String, replacedBy: String, graceUntil: Timestamp, status: KeyStatus, reason: String
+  ) throws(IVKeysError) {
+    try db.run(
+      "UPDATE keys SET status = ?, status_reason = ?, replaced_by = ?, grace_until = ? WHERE id = ?",
+      [.text(status.rawValue), .text(reason), .text(replacedBy), .int(graceUntil), .text(id)])
+  }
+}
+
+extension KeyRecord {
+  /// The record in a row selected with `KeyColumn.selectList`. A stored value outside its
+  /// enum (only a hand-edited vault has one) reads as the most restrictive choice.
+  init(row: Row) {
+    id = row.text(KeyColumn.id)
+    env = KeyEnvironment(rawValue: row.text(KeyColumn.env)) ?? .live
+    type = KeyType(rawValue: row.text(KeyColumn.type)) ?? .regular
+    company = row.text(KeyColumn.company)
+    linkedCompaniesJSON = row.text(KeyColumn.linkedCompanies)
+    name = row.text(KeyColumn.name)
+    scopesJSON = row.text(KeyColumn.scopes)
+    allowedIPsJSON = row.text(KeyColumn.allowedIPs)
+    expiresAt = row.optionalInt(KeyColumn.expiresAt)
+    rateLimit = row.optionalText(KeyColumn.rateLimit)
+    metadataJSON = row.text(KeyColumn.metadata)
+    tagsJSON = row.text(KeyColumn.tags)
+    contact = row.optionalText(KeyColumn.contact)
+    storedStatus = KeyStatus(rawValue: row.text(KeyColumn.status)) ?? .revoked
+    statusReason = row.optionalText(KeyColumn.statusReason)
+    createdAt = row.int(KeyColumn.createdAt)
+    createdBy = row.text(KeyColumn.createdBy)
+    rotatedFrom = row.optionalText(KeyColumn.rotatedFrom)
+    replacedBy = row.optionalText(KeyColumn.replacedBy)
+    graceUntil = row.optionalInt(KeyColumn.graceUntil)
+    lastUsedAt = row.optionalInt(KeyColumn.lastUsedAt)
+    requestCount = row.int(KeyColumn.requestCount)
+    status = KeyStatus(rawValue: row.text(KeyColumn.effectiveStatus)) ?? storedStatus
+    if status != storedStatus {
+      if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
+      if status == .revoked { statusReason = "rotation grace ended" }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+// The values the storage interface passes, engine-neutral: rows to insert, what a query asks
+// for, and what a few narrow reads return.
+
+/// A new key's row: every column a key starts with. List-valued settings are compact JSON.
+public struct NewKeyRow: Sendable {
+  public var id: String
+  public var env: KeyEnvironment
+  public var type: KeyType
+  public var company: String
+  public var linkedCompaniesJSON: String
+  public var name: String
+  /// HMAC-SHA256 of the whole key, keyed with the server secret.
+  public var digest: [UInt8]
+  public var scopesJSON: String
+  public var allowedIPsJSON: String
+  public var expiresAt: Timestamp?
+  public var rateLimit: String?
+  public var metadataJSON: String
+  public var tagsJSON: String
+  public var contact: String?
+  public var createdAt: Timestamp
+  public var createdBy: String
+  public var rotatedFrom: String?
+}
+
+/// Which keys a listing returns: every condition must hold.
+public struct KeyQuery: Sendable {
+  /// One condition on a key.
+  public enum Condition: Sendable {
+    /// Owns the company, or is an ATS key linked to it.
+    case servesCompany(String)
+    /// Owns the company (an ATS key merely linked to it does not).
+    case ownedBy(String)
+    case env(KeyEnvironment)
+    case type(KeyType)
+    case tag(String)
+    /// Holds the scope itself, its `resource:*`, or `*`.
+    case grantsScope(String)
+    /// The effective status (`KeyPolicy.effectiveStatus`) is one of these.
+    case effectiveStatus(in: [KeyStatus])
+    /// The effective status is not this one.
+    case effectiveStatusIsNot(KeyStatus)
+    /// The status the vault records is one of these.
+    case storedStatus(in: [KeyStatus])
+    /// Time has changed the status since the vault recorded it.
+    case effectiveStatusDiffersFromStored
+    /// Has an expiry, later than this time.
+    case expiresAfter(Timestamp)
+    /// Has an expiry, at or before this time.
+    case expiresBy(Timestamp)
+    /// Was created at or before this time.
+    case createdBy(Timestamp)
+  }
+
+  /// The order keys come in.
+  public enum Order: Sendable {
+    /// Creation order.
+    case creation
+    /// Soonest expiry first, then creation order.
+    case expiry
+  }
+
+  public var conditions: [Condition]
+  public var order: Order
+
+  public init(_ conditions: [Condition] = [], order: Order = .creation) {
+    self.conditions = conditions
+    self.order = order
+  }
+}
+
+/// What `verify` reads of a key, as stored; the verifier parses it once and caches it.
+public struct StoredAuthKey: Sendable {
+  public var env: String
+  public var type: String
+  public var company: String
+  public var linkedCompaniesJSON: String
+  public var scopesJSON: String
+  public var allowedIPsJSON: String
+  public var expiresAt: Timestamp?
+  public var rateLimit: String?
+  public var status: String
+  public var graceUntil: Timestamp?
+  public var digest: [UInt8]
+}
+
+/// Usage counts to add: totals per key, and per key and endpoint or day.
+public struct UsageCounts: Sendable {
+  public struct Total: Sendable {
+    public var requests: Int64 = 0
+    public var errors: Int64 = 0
+    public var lastUsed: Timestamp?
+  }
+
+  /// One key's count under a name (an endpoint, or a day `YYYY-MM-DD`).
+  public struct Bucket: Sendable {
+    public var keyID: String
+    public var name: String
+    public var count: Int64
+    public var errors: Int64
+  }
+
+  public var totals: [String: Total] = [:]
+  public var endpoints: [Bucket] = []
+  public var days: [Bucket] = []
+}
+
+/// A key's fixed rate-limit window: when it started and the requests counted in it.
+public struct RateWindow: Sendable, Equatable {
+  public var start: Int64
+  public var count: Int64
+}
+
+/// An expiry notice's row.
+public struct NotificationRow: Sendable {
+  public var keyID: String
+  public var expiresAt: Timestamp
+  public var recipient: String
+  public var messageID: String
+  /// When it was claimed, or sent.
+  public var at: Timestamp
+}
+
+/// Where an expiry notice stands.
+public enum NotificationState: Sendable {
+  /// Handed to the mail system.
+  case sent
+  /// Claimed by a `notify` that is sending it.
+  case claimed
+}

@@ -1,0 +1,154 @@
+/// Where a vault's rows live: the one interface between the domain (keys, verification, audit,
+/// monitoring) and a storage engine. Every SQL text is behind it, in the engine's folder
+/// (`Storage/SQLite/`); the domain calls the typed operations below and never sees a statement.
+///
+/// An engine promises:
+/// - `write` runs its body in one serializable write transaction (SQLite: `BEGIN IMMEDIATE`)
+///   that rolls back on any throw and rethrows the first error; `read` runs its body on one
+///   snapshot. Every operation that changes rows is called inside `write`.
+/// - The audit chain's append is serialized by that write transaction: `auditTail` read inside
+///   it is still the tail when `appendAudit` inserts after it.
+/// - Its migrations are its own (an ordered list per engine); `schemaVersion` and
+///   `currentSchemaVersion` compare them, and a vault newer than the binary is refused.
+/// - A key's effective status (`KeyPolicy.effectiveStatus`) is computed by its queries exactly as
+///   the Swift rule computes it; `KeyQuery` conditions on it use the engine's expression of it.
+public protocol VaultStore: AnyObject {
+  // MARK: - The store itself
+
+  /// The file (or connection string) the store was opened from, as the user named it.
+  var location: String { get }
+  /// Whether this connection cannot write (opened read-only, or a read-only file).
+  var isReadOnly: Bool { get }
+  /// The schema version the vault records (0: not a vault).
+  func schemaVersion() throws(IVKeysError) -> Int
+  /// The schema version this binary writes.
+  var currentSchemaVersion: Int { get }
+  /// Applies every migration the vault lacks.
+  func migrate() throws(IVKeysError)
+  /// Engine housekeeping before a writing command (SQLite: back to WAL after a restore).
+  func prepareForWriting() throws(IVKeysError)
+  /// A named value of the vault's metadata (`secret_fingerprint`, `created_at`).
+  func meta(_ name: String) throws(IVKeysError) -> String?
+  /// Records a named metadata value; inside `write`.
+  func insertMeta(_ name: String, _ value: String) throws(IVKeysError)
+
+  // MARK: - Transactions
+
+  /// Runs `body` in one write transaction (see the type's comment).
+  func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T
+  /// Runs `body` on one read snapshot (inside a write transaction: that transaction's).
+  func read<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T
+  /// A number that changes when another connection commits, for caches (nil: unknown).
+  func externalChangeCounter() throws(IVKeysError) -> Int64?
+  /// Tunes the connection for a stream of decisions (`batch`) or single ones.
+  func tuneForDecisions(batch: Bool) throws(IVKeysError)
+  /// Tunes the connection for a transaction that inserts many keys.
+  func tuneForBulkInsert() throws(IVKeysError)
+  /// Lets the engine tidy up after a command (SQLite: checkpoint a WAL past `bytes`). Never throws.
+  func tidy(walBytes: Int64)
+
+  // MARK: - Keys
+
+  /// Inserts a new key; inside `write`.
+  func insertKey(_ row: NewKeyRow) throws(IVKeysError)
+  /// The keys whose id is `prefix` or starts with it, by id, at most `limit`.
+  func keys(idPrefix prefix: String, now: Timestamp, limit: Int) throws(IVKeysError) -> [KeyRecord]
+  /// Calls `body` for each key `query` matches, in its order, on one snapshot.
+  func forEachKey(
+    _ query: KeyQuery, now: Timestamp, _ body: (KeyRecord) throws(IVKeysError) -> Void
+  ) throws(IVKeysError)
+  /// What `verify` needs of one key, or nil.
+  func authKey(id: String) throws(IVKeysError) -> StoredAuthKey?
+  /// Whether a key with this id exists.
+  func keyExists(id: String) throws(IVKeysError) -> Bool
+  /// How many keys the vault holds.
+  func keyCount() throws(IVKeysError) -> Int64
+  /// The effective status of each id the vault holds (absent ids are left out).
+  func effectiveStatuses(of ids: Set<String>, now: Timestamp) throws(IVKeysError) -> [String: KeyStatus]
+  /// Writes a key's settings, stored status and its reason from `record`; inside `write`.
+  func updateKey(_ record: KeyRecord) throws(IVKeysError)
+  /// Sets a key's stored status and its reason; inside `write`.
+  func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError)
+  /// Records that a key was replaced by `replacedBy`, valid until `graceUntil`; inside `write`.
+  func markReplaced(
+    id: String, replacedBy: String, graceUntil: Timestamp, status: KeyStatus, reason: String
+  ) throws(IVKeysError)
+
+  // MARK: - Usage and rate windows
+
+  /// Adds usage counts; inside `write`.
+  func addUsage(_ usage: UsageCounts) throws(IVKeysError)
+  /// A key's totals: requests, errors, last use.
+  func usageTotals(keyID: String) throws(IVKeysError) -> (requests: Int64, errors: Int64, lastUsed: Timestamp?)?
+  /// A key's busiest endpoints, busiest first.
+  func topEndpoints(keyID: String, limit: Int) throws(IVKeysError) -> [UsageReport.Bucket]
+  /// A key's counts by day, from `firstDay` (`YYYY-MM-DD`) on.
+  func dailyUsage(keyID: String, since firstDay: String) throws(IVKeysError) -> [UsageReport.Bucket]
+  /// Records an imported gateway request; false when its id was imported before. Inside `write`.
+  func recordImportedRequest(keyID: String, requestID: String, at: Timestamp) throws(IVKeysError) -> Bool
+  /// The rate window another process (or an earlier run) left for a key.
+  func rateWindow(keyID: String) throws(IVKeysError) -> RateWindow?
+  /// Saves a key's rate window; inside `write`.
+  func saveRateWindow(keyID: String, _ window: RateWindow) throws(IVKeysError)
+
+  // MARK: - Administrators and scopes
+
+  func administrators() throws(IVKeysError) -> [Administrator]
+  func isAdministrator(_ user: String) throws(IVKeysError) -> Bool
+  func administratorCount() throws(IVKeysError) -> Int64
+  func insertAdministrator(_ user: String, at: Timestamp, by: String) throws(IVKeysError)
+  func deleteAdministrator(_ user: String) throws(IVKeysError)
+  func scopeCatalog() throws(IVKeysError) -> [ScopeEntry]
+  func scopeExists(_ name: String) throws(IVKeysError) -> Bool
+  func insertScope(_ name: String, description: String, at: Timestamp, by: String) throws(IVKeysError)
+
+  // MARK: - Audit
+
+  /// The chain's last entry; inside `write` it stays the tail until the transaction ends.
+  func auditTail() throws(IVKeysError) -> (seq: Int64, hash: String)?
+  /// Appends one entry, already chained; inside `write`.
+  func appendAudit(_ row: AuditRow) throws(IVKeysError)
+  /// How many entries the log holds.
+  func auditCount() throws(IVKeysError) -> Int64
+  /// Calls `body` for each entry in seq order, as stored, until it returns false.
+  func walkAudit(_ body: (any StoredAuditEntry) throws(IVKeysError) -> Bool) throws(IVKeysError)
+  /// Calls `body` for each entry `filter` matches, oldest first.
+  func auditEntries(_ filter: AuditFilter, _ body: (AuditRecord) throws(IVKeysError) -> Void) throws(IVKeysError)
+
+  // MARK: - Expiry notices
+
+  /// Whether this key's notice for this expiry was sent, or is claimed after `claimedAfter`.
+  func notificationState(keyID: String, expiresAt: Timestamp, claimedAfter: Timestamp)
+    throws(IVKeysError) -> NotificationState?
+  /// Claims a notice unless it was sent or claimed after `staleBefore`; true when claimed.
+  func claimNotification(_ n: NotificationRow, staleBefore: Timestamp) throws(IVKeysError) -> Bool
+  /// Removes an unsent claim.
+  func releaseNotification(_ n: NotificationRow) throws(IVKeysError)
+  /// Marks a notice sent at `n.at`.
+  func markNotificationSent(_ n: NotificationRow) throws(IVKeysError)
+
+  // MARK: - Health
+
+  /// The engine's own consistency check: `["ok"]`, or its problems (at most `limit`).
+  func integrityProblems(limit: Int) throws(IVKeysError) -> [String]
+  /// Whether the server still refuses changes to audit entries (SQLite: both triggers exist).
+  func auditIsAppendOnly() throws(IVKeysError) -> Bool
+  /// Keys without a `key.created` entry.
+  func keysWithoutCreationEntry() throws(IVKeysError) -> Int64
+  /// Revoked keys without a `key.revoked` entry.
+  func revokedKeysWithoutRevocationEntry() throws(IVKeysError) -> Int64
+  /// Keys still recorded as rotating after their grace ended.
+  func staleRotations(now: Timestamp) throws(IVKeysError) -> Int64
+  /// Copies the whole vault, consistently, into a new self-contained store at `path` (which
+  /// exists and is empty), and returns it.
+  func copy(to path: String) throws(IVKeysError) -> any VaultStore
+}
+
+/// Opens the store a location names. The one place that picks an engine: a PostgreSQL URL
+/// will be recognised here.
+enum VaultStores {
+  /// Opens a store; `fresh` when its file was just made, empty, for a new vault.
+  static func open(_ location: String, readOnly: Bool, fresh: Bool = false) throws(IVKeysError) -> any VaultStore {
+    try SQLiteStore(path: location, readOnly: readOnly, fresh: fresh)
+  }
+}

@@ -1,0 +1,105 @@
+/// Writes compact JSON into a byte buffer: the one serializer ivkeys has, fast enough to stream
+/// a vault's worth of keys.
+public struct JSONWriter {
+  public var bytes: [UInt8] = []
+
+  public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+  /// The text written so far.
+  public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+  public mutating func clear() { bytes.removeAll(keepingCapacity: true) }
+
+  /// Appends bytes as they are (already JSON, or punctuation).
+  public mutating func raw(_ s: StaticString) {
+    s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+  }
+
+  /// Appends a string that is already valid JSON text.
+  public mutating func rawText(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+  public mutating func null() { raw("null") }
+
+  public mutating func int(_ v: Int64) { bytes.append(contentsOf: String(v).utf8) }
+
+  /// Appends `s` as a JSON string literal, escaping quotes, backslashes and control characters.
+  public mutating func string(_ s: String) {
+    var s = s
+    s.withUTF8 { string(utf8: $0) }
+  }
+
+  /// The same from UTF-8 bytes.
+  public mutating func string(utf8 u: UnsafeBufferPointer<UInt8>) {
+    bytes.append(UInt8(ascii: "\""))
+    var runStart = 0
+    for i in 0..<u.count {
+      let c = u[i]
+      guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
+      if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+      runStart = i + 1
+      switch c {
+      case UInt8(ascii: "\""): raw("\\\"")
+      case UInt8(ascii: "\\"): raw("\\\\")
+      case 0x0a: raw("\\n")
+      case 0x0d: raw("\\r")
+      case 0x09: raw("\\t")
+      default:
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        raw("\\u00")
+        bytes.append(hex[Int(c >> 4)])
+        bytes.append(hex[Int(c & 0xf)])
+      }
+    }
+    if u.count > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// A string or null.
+  public mutating func optional(_ s: String?) {
+    if let s { string(s) } else { null() }
+  }
+
+  /// A time as an RFC 3339 string, or null.
+  public mutating func time(_ t: Timestamp?) {
+    guard let t else { return null() }
+    bytes.append(UInt8(ascii: "\""))
+    Time.appendRFC3339(t, to: &bytes)
+    bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// Starts an object member: `"name":`, with a comma before all but the first.
+  public mutating func key(_ name: StaticString, first: Bool = false) {
+    if !first { bytes.append(UInt8(ascii: ",")) }
+    bytes.append(UInt8(ascii: "\""))
+    raw(name)
+    raw("\":")
+  }
+
+  /// Any JSON value.
+  public mutating func value(_ v: JSON) {
+    switch v {
+    case .null: null()
+    case let .bool(b): if b { raw("true") } else { raw("false") }
+    case let .int(i): int(i)
+    case let .number(d):
+      if !d.isFinite { null() } else if d.rounded() == d && abs(d) < 1e15 { int(Int64(d)) } else { rawText("\(d)") }
+    case let .string(s): string(s)
+    case let .array(a):
+      bytes.append(UInt8(ascii: "["))
+      for (i, e) in a.enumerated() {
+        if i > 0 { bytes.append(UInt8(ascii: ",")) }
+        value(e)
+      }
+      bytes.append(UInt8(ascii: "]"))
+    case let .object(m):
+      bytes.append(UInt8(ascii: "{"))
+      for (i, (k, e)) in m.enumerated() {
+        if i > 0 { bytes.append(UInt8(ascii: ",")) }
+        string(k)
+        bytes.append(UInt8(ascii: ":"))
+        value(e)
+      }
+      bytes.append(UInt8(ascii: "}"))
+    }
+  }
+}

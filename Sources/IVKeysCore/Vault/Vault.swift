@@ -1,0 +1,254 @@
+import Glibc
+
+/// How a vault is opened: the one place that decides what an opening checks and may change.
+public enum VaultAccess: Sendable {
+  /// To change it: the secret must match, migrations are applied, loose file modes are fixed.
+  case write
+  /// To read it. With the secret file, as `write`. Without one (an auditor holding only a copy of
+  /// the vault): read-only, nothing changed, and nothing that needs the secret can be done or
+  /// checked (the audit chain, the secret's fingerprint, changes). A secret file that exists
+  /// but does not match still fails.
+  case read
+  /// To look at it as it is (`doctor`): the secret must match; the vault is opened read-only and
+  /// nothing is changed: no migration, no file mode fixed.
+  case inspect
+}
+
+/// An open vault: its store, the server secret that keys its digests and audit chain, and the
+/// actor on whose behalf changes are made.
+public final class Vault {
+  let store: any VaultStore
+  /// The secret; nil only for a vault opened to `read` without its secret file.
+  let secret: SecretFile?
+  public let actor: Actor
+  /// The clock. Tests may replace it; the command line never does.
+  public var now: () -> Timestamp = Time.now
+  /// The audit chain's writer; nil without the secret.
+  private(set) lazy var audit: AuditLog? = secret.map { AuditLog(store: store, key: $0.auditKey) }
+
+  init(store: any VaultStore, secret: SecretFile?, actor: Actor) {
+    self.store = store
+    self.secret = secret
+    self.actor = actor
+  }
+
+  /// Whether the secret was read: false only for `read` access without a secret file.
+  public var secretAvailable: Bool { secret != nil }
+
+  /// Warnings the command layer should show (a file mode that was fixed, a secret not read).
+  public internal(set) var notices: [String] = []
+
+  /// The path of the vault.
+  public var path: String { store.location }
+
+  // MARK: - Opening
+
+  /// Opens an existing vault for `access`: checks that it is a vault this binary understands
+  /// and that the secret matches it before anything is written (migrations included: a wrong
+  /// secret file must not change the vault).
+  public static func open(path: String, secretPath: String, actor: Actor, access: VaultAccess = .write)
+    throws(IVKeysError) -> Vault
+  {
+    guard FileSystem.exists(path) else {
+      throw .vault("no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
+    }
+    let secret: SecretFile?
+    if access == .read && !FileSystem.exists(secretPath) {
+      secret = nil
+    } else {
+      secret = try SecretFile.load(path: secretPath, forVault: path)
+    }
+    let readOnly = access == .inspect || secret == nil
+    let store = try VaultStores.open(path, readOnly: readOnly)
+    let version = try checkSchema(store, path: path)
+    guard let secret else {
+      if version < store.currentSchemaVersion {
+        throw .vault(
+          "the vault \(path) has schema version \(version) and needs migrating to \(store.currentSchemaVersion), "
+            + "which takes its secret file",
+          hint: "open it once with its secret (--secret-file or IVKEYS_SECRET_FILE), or read a copy made since")
+      }
+      let vault = Vault(store: store, secret: nil, actor: actor)
+      vault.notices = [Self.noSecretNotice(secretPath)]
+      return vault
+    }
+    try checkFingerprint(store, secret, path: path, secretPath: secretPath)
+    let vault = Vault(store: store, secret: secret, actor: actor)
+    if access == .inspect { return vault }
+    if version < store.currentSchemaVersion { try store.migrate() }
+    try store.prepareForWriting()
+    vault.notices = tightenModes(path)
+    return vault
+  }
+
+  /// Opens for `.inspect` (`inspecting`) or `.write`.
+  public static func open(path: String, secretPath: String, actor: Actor, inspecting: Bool) throws(IVKeysError) -> Vault {
+    try open(path: path, secretPath: secretPath, actor: actor, access: inspecting ? .inspect : .write)
+  }
+
+  /// What a vault read without its secret cannot tell.
+  static func noSecretNotice(_ secretPath: String) -> String {
+    "no secret file at \(secretPath): reading without it; the audit chain and the secret's fingerprint cannot be checked"
+  }
+
+  /// The vault's schema version, refused when it is not a vault or newer than this binary.
+  static func checkSchema(_ store: any VaultStore, path: String) throws(IVKeysError) -> Int {
+    let version = try store.schemaVersion()
+    if version > store.currentSchemaVersion {
+      throw .vault(
+        "the vault \(path) has schema version \(version), newer than this ivkeys understands (\(store.currentSchemaVersion))",
+        hint: "upgrade ivkeys; older binaries never write to newer vaults")
+    }
+    if version == 0 {
+      throw .vault("\(path) is not an ivkeys vault (it has no ivkeys schema)", hint: "check --vault or IVKEYS_VAULT")
+    }
+    return version
+  }
+
+  /// Refuses a secret whose fingerprint is not the one the vault recorded.
+  static func checkFingerprint(_ store: any VaultStore, _ secret: SecretFile, path: String, secretPath: String)
+    throws(IVKeysError)
+  {
+    let recorded = try store.meta("secret_fingerprint") ?? ""
+    let expected = secret.fingerprint
+    guard Crypto.constantTimeEqual(Array(recorded.utf8), Array(expected.utf8)) else {
+      throw .secret(
+        "the secret file \(secretPath) does not match the vault \(path) (fingerprint \(expected), the vault expects \(recorded))",
+        hint: "use the secret file this vault was created with (--secret-file or IVKEYS_SECRET_FILE)")
+    }
+  }
+
+  /// The vault and its `-wal`/`-shm` files are the owner's alone (SPEC: 0600 whatever the umask).
+  /// A looser mode is fixed when we own the file and reported either way.
+  static func tightenModes(_ path: String) -> [String] {
+    var notices = [String]()
+    for file in [path, path + "-wal", path + "-shm"] {
+      var st = stat()
+      guard stat(file, &st) == 0, st.st_mode & 0o077 != 0 else { continue }
+      let before = String(st.st_mode & 0o777, radix: 8)
+      if st.st_uid == geteuid() && chmod(file, 0o600) == 0 {
+        notices.append("\(file) was mode \(before); it is now 600")
+      } else {
+        notices.append("\(file) is mode \(before), open to group or others; chmod 600 \(file)")
+      }
+    }
+    return notices
+  }
+
+  // MARK: - Creating
+
+  /// What `init` created.
+  public struct Initialized: Sendable {
+    public let vaultPath: String
+    public let secretPath: String
+    public let fingerprint: String
+    public let administrator: String
+  }
+
+  /// Creates the secret file and the vault, with its first administrator (the OS user), its
+  /// scope catalog and a `vault.initialized` audit entry. Refuses to overwrite either file; when
+  /// creating the vault fails, the new secret is removed again so nothing is left half-made.
+  public static func initialize(path: String, secretPath: String, actor: Actor, now: Timestamp = Time.now())
+    throws(IVKeysError) -> Initialized
+  {
+    guard path != secretPath else {
+      throw .usage("the vault and the secret file cannot be the same file (\(path))", hint: "keep the secret apart from the vault")
+    }
+    if FileSystem.exists(path) {
+      throw .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere")
+    }
+    if FileSystem.exists(secretPath) {
+      throw .conflict(
+        "a secret file already exists at \(secretPath); refusing to overwrite it",
+        hint: "pass --secret-file for a new one; a secret is never reused for a second vault")
+    }
+    let vaultDir = FileSystem.directory(of: path)
+    let secretDir = FileSystem.directory(of: secretPath)
+    try FileSystem.makeDirectories(vaultDir)
+    try FileSystem.makeDirectories(secretDir)
+    let secret = try SecretFile.create(path: secretPath)
+    var createdVault = false
+    do {
+      try FileSystem.createExclusive(
+        path, what: "the vault",
+        exists: .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere"))
+      createdVault = true
+      let store = try VaultStores.open(path, readOnly: false, fresh: true)
+      try store.migrate()
+      let vault = Vault(store: store, secret: secret, actor: actor)
+      vault.now = { now }
+      try vault.write { () throws(IVKeysError) in
+        try store.insertMeta("secret_fingerprint", secret.fingerprint)
+        try store.insertMeta("created_at", Time.rfc3339(now))
+        for (name, description) in Scopes.seed {
+          try store.insertScope(name, description: description, at: now, by: "ivkeys")
+        }
+        try store.insertAdministrator(actor.osUser, at: now, by: actor.actor)
+        try vault.record(
+          AuditEntry(
+            event: .vaultInitialized,
+            detail: .object([
+              ("schema_version", .int(Int64(store.currentSchemaVersion))),
+              ("secret_fingerprint", .string(secret.fingerprint)),
+              ("administrator", .string(actor.osUser)),
+            ])), at: now)
+      }
+      return Initialized(vaultPath: path, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
+    } catch {
+      unlink(secretPath)
+      if createdVault {
+        unlink(path)
+        unlink(path + "-wal")
+        unlink(path + "-shm")
+      }
+      throw error
+    }
+  }
+
+  /// HMAC-SHA256 of the whole key string, keyed with the server secret: what the vault stores.
+  /// Without the secret there is nothing to compare with: an empty digest, which matches no key
+  /// (and `Verifier` refuses such a vault before it gets here).
+  public func digest(_ key: APIKey) -> [UInt8] {
+    guard let secret else { return [] }
+    return Crypto.hmacSHA256(key: secret.digestKey, string: key.string)
+  }
+
+  /// The secret, or an error saying `what` needs it.
+  func requireSecret(_ what: String) throws(IVKeysError) -> SecretFile {
+    guard let secret else {
+      throw .secret(
+        "\(what) needs the vault's secret file, and this vault was opened without it",
+        hint: "point --secret-file or IVKEYS_SECRET_FILE at the secret this vault was created with")
+    }
+    return secret
+  }
+
+  // MARK: - Transactions
+
+  /// Runs `body` in one write transaction with the audit chain's tail loaded.
+  public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+    _ = try requireSecret("changing the vault")
+    return try store.write { () throws(IVKeysError) -> T in
+      try audit?.loadTail()
+      return try body()
+    }
+  }
+
+  /// The WAL size past which a write ends with a checkpoint.
+  public var walCheckpointBytes: Int64 = 512 << 10
+
+  /// Lets the store tidy up once a command's output is written (SQLite: checkpoints the WAL once
+  /// it passes `bytes`, by default `walCheckpointBytes`; see `SQLiteStore.tidy`).
+  public func checkpointIfLarge(bytes: Int64? = nil) {
+    store.tidy(walBytes: bytes ?? walCheckpointBytes)
+  }
+
+  /// Appends an audit entry; only inside `write`.
+  func record(_ entry: AuditEntry, at: Timestamp? = nil) throws(IVKeysError) {
+    guard let audit else { _ = try requireSecret("recording an audit entry"); return }
+    try audit.append(entry, actor: actor, at: at ?? now())
+  }
+
+  /// The vault's secret fingerprint, or nil when it was opened without the secret.
+  public var fingerprint: String? { secret?.fingerprint }
+}

@@ -1,0 +1,51 @@
+/// What `verify` needs of a key, parsed once from the store and cached.
+struct AuthKey {
+  let id: String
+  let env: KeyEnvironment
+  let type: KeyType
+  let company: String
+  let links: [String]
+  let scopes: [String]
+  let ips: [IPRange]
+  /// Whether every stored allowlist entry and the rate limit parsed; if not, the key admits
+  /// nobody (an entry that cannot be read must not widen access). Scopes, linked companies and
+  /// a status that cannot be read narrow access by themselves (none, none, revoked).
+  let settingsReadable: Bool
+  let expiresAt: Timestamp?
+  let rateLimit: RateLimit?
+  let status: KeyStatus
+  let graceUntil: Timestamp?
+  let digest: [UInt8]
+
+  /// Parses a stored key. Nothing here throws: what cannot be read makes the key admit nobody.
+  init(id: String, stored k: StoredAuthKey) {
+    let ipTexts = (try? JSON.parse(k.allowedIPsJSON))?.stringArray
+    let ips = (ipTexts ?? []).compactMap { try? IPRange.parse($0) }
+    let limit = k.rateLimit.flatMap { try? RateLimit.parse($0) }
+    let links = (try? JSON.parse(k.linkedCompaniesJSON))?.stringArray
+    let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
+    let env = KeyEnvironment(rawValue: k.env)
+    let type = KeyType(rawValue: k.type)
+    let status = KeyStatus(rawValue: k.status)
+    self.id = id
+    self.env = env ?? .live
+    self.type = type ?? .regular
+    self.company = k.company
+    self.links = links ?? []
+    self.scopes = scopes ?? []
+    self.ips = ips
+    self.settingsReadable =
+      ipTexts != nil && ips.count == ipTexts?.count && (k.rateLimit == nil) == (limit == nil)
+    self.expiresAt = k.expiresAt
+    self.rateLimit = limit
+    // An unknown stored status reads as revoked: it admits nobody.
+    self.status = status ?? .revoked
+    self.graceUntil = k.graceUntil
+    self.digest = k.digest
+  }
+
+  /// The status as of `now` (`KeyPolicy.effectiveStatus`).
+  func effectiveStatus(now: Timestamp) -> KeyStatus {
+    KeyPolicy.effectiveStatus(stored: status, expiresAt: expiresAt, graceUntil: graceUntil, now: now)
+  }
+}

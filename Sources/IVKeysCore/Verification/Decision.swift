@@ -1,0 +1,89 @@
+/// The answer `verify` gives, as SPEC.md's decision table has it.
+public enum DecisionCode: String, Sendable, CaseIterable {
+  case ok
+  case malformedKey = "malformed_key"
+  case unknownKey = "unknown_key"
+  case revoked, suspended, expired
+  case wrongEnvironment = "wrong_environment"
+  case wrongCompany = "wrong_company"
+  case insufficientScope = "insufficient_scope"
+  case ipNotAllowed = "ip_not_allowed"
+  case rateLimited = "rate_limited"
+  /// A `verify --batch` line that is not a request at all.
+  case badRequest = "bad_request"
+
+  /// The HTTP status InstaView's API answers with.
+  public var httpStatus: Int {
+    switch self {
+    case .ok: return 200
+    case .malformedKey, .unknownKey, .revoked, .suspended, .expired, .wrongEnvironment: return 401
+    case .wrongCompany, .insufficientScope, .ipNotAllowed: return 403
+    case .rateLimited: return 429
+    case .badRequest: return 400
+    }
+  }
+
+  /// The exit status of a single `verify`: 0, 10 (401), 11 (403), 12 (429); 2 for a bad request.
+  public var exitCode: Int32 {
+    switch httpStatus {
+    case 200: return 0
+    case 401: return 10
+    case 403: return 11
+    case 429: return 12
+    default: return 2
+    }
+  }
+}
+
+/// One request to decide on.
+public struct VerifyRequest: Sendable {
+  /// What was presented: a bare key or an `Authorization: Bearer <key>` line. Never stored.
+  public var presented: String
+  public var company: String
+  public var scope: String
+  public var ip: IPAddress?
+  public var endpoint: String?
+  public var env: KeyEnvironment?
+
+  public init(presented: String, company: String, scope: String, ip: IPAddress? = nil, endpoint: String? = nil,
+              env: KeyEnvironment? = nil) {
+    self.presented = presented
+    self.company = company
+    self.scope = scope
+    self.ip = ip
+    self.endpoint = endpoint
+    self.env = env
+  }
+}
+
+/// A decision: allowed or the reason it is not.
+public struct Decision: Sendable, Equatable {
+  public var code: DecisionCode
+  public var message: String
+  public var keyID: String?
+  public var company: String?
+  public var requiredScope: String?
+  /// Whole seconds (at least 1) until the rate-limit window resets, for `rate_limited`.
+  public var retryAfter: Int64?
+
+  public var allowed: Bool { code == .ok }
+
+  /// SPEC.md's decision object.
+  public func writeJSON(to w: inout JSONWriter) {
+    w.raw("{")
+    w.key("allowed", first: true); if allowed { w.raw("true") } else { w.raw("false") }
+    w.key("status"); w.int(Int64(code.httpStatus))
+    w.key("code"); w.string(code.rawValue)
+    w.key("message"); w.string(message)
+    w.key("key_id"); w.optional(keyID)
+    w.key("company"); w.optional(company)
+    w.key("required_scope"); w.optional(requiredScope)
+    w.key("retry_after"); if let r = retryAfter { w.int(r) } else { w.null() }
+    w.raw("}")
+  }
+
+  /// A decision for a line that is not a request.
+  public static func badRequest(_ message: String) -> Decision {
+    Decision(code: .badRequest, message: message)
+  }
+}

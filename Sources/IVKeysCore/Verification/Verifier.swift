@@ -1,0 +1,250 @@
+import Glibc
+
+/// Decides requests against the vault and records each decision: usage, rate-limit windows and
+/// an `auth.succeeded` or `auth.failed` audit entry. Every decision of a group is taken inside
+/// one IMMEDIATE transaction; nothing is reported until that transaction commits, so a decision
+/// that could not be recorded is never given (fail closed).
+public final class Verifier {
+  let vault: Vault
+  private var keys: [String: AuthKey] = [:]
+  private var windows = RateWindows()
+  /// Usage counted in the group being decided.
+  private var group = UsageCounter()
+  /// Usage of committed groups not yet written (batch mode only).
+  private var pending = UsageCounter()
+  private var pendingSince: Int64 = 0
+  private let batch: Bool
+  /// The day of the group being decided, computed once per group.
+  private var today = ""
+  /// The store's external change counter when the caches were last valid (SQLite:
+  /// `PRAGMA data_version`). Our own commits leave it alone, so keys and rate windows stay
+  /// cached across groups until another process writes.
+  private var dataVersion: Int64?
+
+  /// How long a batch keeps committed usage counts before writing them: the keys, endpoints and
+  /// days a stream touches are few, so writing them once a second rather than once a group saves
+  /// most of the random page writes. Decisions and their audit entries are still committed with
+  /// their group; a process killed outright loses at most this much of usage statistics, which
+  /// the audit log can rebuild.
+  static let usageFlushMilliseconds: Int64 = 1000
+
+  /// Prepares the vault's store for decisions (`VaultStore.tuneForDecisions`): a stream
+  /// (`batch`) also checkpoints only when the WAL passes 64 MiB, so pages are not copied out
+  /// after every group. Deciding needs the secret: without it no digest can be compared.
+  public init(vault: Vault, batch: Bool = false) throws(IVKeysError) {
+    _ = try vault.requireSecret("verifying a key")
+    self.vault = vault
+    self.batch = batch
+    try vault.store.tuneForDecisions(batch: batch)
+    if batch { vault.walCheckpointBytes = 64 << 20 }
+  }
+
+  /// A request, or a line already found not to be one.
+  public enum Item: Sendable {
+    case request(VerifyRequest)
+    case bad(Decision)
+  }
+
+  /// Decides every request in one transaction and returns the decisions in order, after COMMIT.
+  public func decide(_ requests: [VerifyRequest]) throws(IVKeysError) -> [Decision] {
+    try decide(requests.map { .request($0) })
+  }
+
+  /// The same with lines that were already found bad: those get their `bad_request` decision
+  /// (and an audit entry) in place.
+  public func decide(_ items: [Item]) throws(IVKeysError) -> [Decision] {
+    let result: [Decision]
+    var wrotePending = false
+    do {
+      result = try vault.write { () throws(IVKeysError) -> [Decision] in
+        let version = try vault.store.externalChangeCounter()
+        if version != dataVersion {
+          keys.removeAll(keepingCapacity: true)
+          windows.removeAll()
+          dataVersion = version
+        }
+        if batch, let due = pendingDue, due <= 0 {
+          try vault.store.addUsage(pending.counts)
+          wrotePending = true
+        }
+        let decisions = try decideAll(items)
+        if !batch { try vault.store.addUsage(group.counts) }
+        return decisions
+      }
+    } catch {
+      // Whatever was cached or counted may describe a transaction that rolled back.
+      dataVersion = nil
+      group.removeAll()
+      throw error
+    }
+    // Only now that the group committed: pending counts written in it are gone from memory,
+    // and the group's own counts join the pending ones.
+    if wrotePending { pending.removeAll() }
+    if batch {
+      if pending.isEmpty { pendingSince = Verifier.monotonicMilliseconds() }
+      pending.merge(group)
+    }
+    group.removeAll()
+    return result
+  }
+
+  /// Milliseconds until held usage counts are due to be written (0 or less: now); nil when
+  /// nothing is held. A stream that goes quiet calls `finish` when this comes due.
+  public var pendingDue: Int64? {
+    pending.isEmpty ? nil : pendingSince + Verifier.usageFlushMilliseconds - Verifier.monotonicMilliseconds()
+  }
+
+  /// Writes usage still held in memory (batch mode): when due on a quiet stream, and at its end.
+  public func finish() throws(IVKeysError) {
+    guard !pending.isEmpty else { return }
+    try vault.write { () throws(IVKeysError) in try vault.store.addUsage(pending.counts) }
+    pending.removeAll()
+  }
+
+  /// Milliseconds of a clock that never jumps, for group and flush deadlines.
+  public static func monotonicMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+  }
+
+  private func decideAll(_ items: [Item]) throws(IVKeysError) -> [Decision] {
+    do {
+      let now = vault.now()
+      today = Time.day(now)
+      var out = [Decision]()
+      out.reserveCapacity(items.count)
+      for item in items {
+        switch item {
+        case let .request(request): out.append(try decideOne(request, now: now))
+        case let .bad(bad):
+          try vault.record(AuditEntry(
+            event: .authFailed, keyID: nil, company: nil, ip: nil,
+            detail: .object([("code", .string(bad.code.rawValue)), ("reason", .string(bad.message))])), at: now)
+          out.append(bad)
+        }
+      }
+      try windows.save(to: vault.store)
+      return out
+    }
+  }
+
+  // MARK: - One decision
+
+  private func decideOne(_ r: VerifyRequest, now: Timestamp) throws(IVKeysError) -> Decision {
+    var d = Decision(code: .ok, message: "allowed", keyID: nil, company: r.company, requiredScope: r.scope)
+    var reason: String?
+    switch try authenticate(r.presented, &d, &reason) {
+    case let found?:
+      try check(found, r, now: now, &d, &reason)
+      group.count(found.id, error: !d.allowed, endpoint: r.endpoint, day: today, at: now)
+    case nil:
+      break
+    }
+    var detail: [(String, JSON)] = [("code", .string(d.code.rawValue)), ("scope", .string(r.scope))]
+    detail.append(("endpoint", .optional(r.endpoint)))
+    detail.append(("env", .optional(r.env?.rawValue)))
+    if let reason { detail.append(("reason", .string(reason))) }
+    if let retry = d.retryAfter { detail.append(("retry_after", .int(retry))) }
+    try vault.record(AuditEntry(
+      event: d.allowed ? .authSucceeded : .authFailed, keyID: d.keyID, company: r.company,
+      ip: r.ip?.description, detail: .object(detail)), at: now)
+    return d
+  }
+
+  /// The key the presented text is, or nil with `d` saying why not (malformed or unknown).
+  private func authenticate(_ presented: String, _ d: inout Decision, _ reason: inout String?)
+    throws(IVKeysError) -> AuthKey?
+  {
+    let text: String
+    switch PresentedKey.extract(presented) {
+    case let .key(t): text = t
+    case let .invalid(why):
+      d.code = .malformedKey
+      d.message = why
+      return nil
+    }
+    // Shape and checksum first: a mistyped or truncated key never reaches the vault.
+    let key: APIKey
+    switch APIKey.parse(text) {
+    case let .success(k): key = k
+    case let .failure(e):
+      d.code = .malformedKey
+      d.message = "malformed key: \(e)"
+      return nil
+    }
+    d.keyID = key.id
+    // The digest is computed before the lookup, so an unknown id and a known one take the
+    // same work: timing does not tell which ids exist.
+    let presentedDigest = vault.digest(key)
+    guard let found = try lookup(key.id) else {
+      d.code = .unknownKey
+      d.message = "unknown key"
+      reason = "no key with this id"
+      return nil
+    }
+    // "CRYPTO_memcmp ... takes an amount of time dependent on len, but independent of the
+    // contents of the memory regions pointed to by a and b."
+    guard Crypto.constantTimeEqual(presentedDigest, found.digest) else {
+      d.code = .unknownKey
+      d.message = "unknown key"
+      reason = "wrong secret for this id"
+      return nil
+    }
+    return found
+  }
+
+  /// SPEC's decision table for an authenticated key, in its order; the first refusal wins.
+  private func check(_ found: AuthKey, _ r: VerifyRequest, now: Timestamp, _ d: inout Decision, _ reason: inout String?)
+    throws(IVKeysError)
+  {
+    switch found.effectiveStatus(now: now) {
+    case .revoked:
+      d.code = .revoked
+      d.message = found.status == .rotating ? "the key was rotated and its grace period ended" : "the key is revoked"
+    case .suspended:
+      d.code = .suspended
+      d.message = "the key is suspended"
+    case .expired:
+      d.code = .expired
+      d.message = "the key expired"
+    case .active, .rotating:
+      if let env = r.env, env != found.env {
+        d.code = .wrongEnvironment
+        d.message = "a \(found.env.rawValue) key cannot be used in \(env.rawValue)"
+      } else if !(found.type == .regular ? found.company == r.company : found.links.contains(r.company)) {
+        d.code = .wrongCompany
+        d.message = "the key does not serve company \(r.company)"
+      } else if !Scopes.grants(found.scopes, r.scope) {
+        d.code = .insufficientScope
+        d.message = "key lacks \(r.scope)"
+      } else if !found.settingsReadable {
+        d.code = .ipNotAllowed
+        d.message = "the key's stored allowlist or rate limit cannot be read; the key admits no request"
+        reason = "unreadable stored settings"
+      } else if !found.ips.isEmpty && !(r.ip.map { ip in found.ips.contains { $0.contains(ip) } } ?? false) {
+        d.code = .ipNotAllowed
+        d.message =
+          r.ip.map { "\($0) is not in the key's IP allowlist" }
+          ?? "the key has an IP allowlist and no client address was given"
+      } else if let limit = found.rateLimit,
+        let retry = try windows.consume(found.id, limit, now: now, store: vault.store)
+      {
+        d.code = .rateLimited
+        d.message = "over the key's rate limit of \(limit)"
+        d.retryAfter = retry
+      }
+    }
+  }
+
+  /// The key with this id, cached until another process writes. Misses are not cached (forged
+  /// ids are free to make), and the cache is emptied at 100,000 keys.
+  private func lookup(_ id: String) throws(IVKeysError) -> AuthKey? {
+    if let cached = keys[id] { return cached }
+    guard let stored = try vault.store.authKey(id: id) else { return nil }
+    let found = AuthKey(id: id, stored: stored)
+    if keys.count >= 100_000 { keys.removeAll(keepingCapacity: true) }
+    keys[id] = found
+    return found
+  }
+}
