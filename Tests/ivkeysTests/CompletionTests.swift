@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import IVKeysCore
-@testable import ivkeys
+@testable import IVKeysCLI
 
 /// `ivkeys completion bash|zsh|fish`: each script parses in its shell, completes what the
 /// command table says when a shell drives it, and covers every command and option.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ivkeys
+@testable import IVKeysCLI
 
 /// The man page and README stay true to the command table.
 @Suite("documentation")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import ivkeys
+@testable import IVKeysCLI
 @testable import IVKeysCore
+import IVKeysTestSupport
 
 /// The fuzz targets' checks, run on every seed and every saved crash input in `make test`, so a
 /// crash once found stays fixed and the checks themselves keep compiling.

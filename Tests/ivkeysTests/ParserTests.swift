@@ -1,5 +1,5 @@
 import Testing
-@testable import ivkeys
+@testable import IVKeysCLI
 @testable import IVKeysCore
 
 @Suite("the command-line parser")

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
 /// `ivkeys usage ID` and `ivkeys usage import FILE|-`.
@@ -79,7 +75,7 @@ enum UsageCommand {
       fd = 0
     } else {
       fd = open(source, O_RDONLY | O_CLOEXEC)
-      guard fd >= 0 else { throw .io("cannot read \(source): \(String(cString: strerror(errno)))") }
+      guard fd >= 0 else { throw .io("cannot read \(source): \(systemError())") }
     }
     defer { if fd != 0 { close(fd) } }
     let vault = try ctx.openVault()
@@ -108,7 +104,7 @@ enum UsageCommand {
     } : nil)
     if showProgress { ctx.stderr.line() }
     if let e = readError {
-      throw .io("cannot read \(source): \(String(cString: strerror(e)))",
+      throw .io("cannot read \(source): \(systemError(e))",
                 hint: "what was read is imported; importing the file again counts nothing twice")
     }
     switch ctx.format {

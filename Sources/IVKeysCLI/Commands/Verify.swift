@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
 /// `ivkeys verify`: may this key make this request? The key is read from stdin, `--key-file` or
@@ -75,7 +71,7 @@ enum VerifyCommand {
   static func readKey(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> String {
     if let path = inv.value("key-file") {
       guard let text = readSmallFile(path) else {
-        throw .io("cannot read the key file \(path): \(String(cString: strerror(errno)))")
+        throw .io("cannot read the key file \(path): \(systemError())")
       }
       return text
     }
@@ -184,7 +180,7 @@ enum VerifyCommand {
       case let .failed(e):
         try flush()
         try verifier.finish()
-        throw .io("cannot read standard input: \(String(cString: strerror(e)))")
+        throw .io("cannot read standard input: \(systemError(e))")
       }
     }
   }

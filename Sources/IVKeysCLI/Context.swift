@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
 /// What a command runs with: the environment, the outputs, the chosen format and the vault.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
 /// Hands a message to a mail command (`sendmail -t -i` by default): runs `/bin/sh -c CMD` with the
@@ -11,7 +7,7 @@ enum Sendmail {
   /// Runs `command` with `message` on stdin; throws unless it reads it all and exits 0.
   static func deliver(_ message: String, command: String, timeout: Int64 = timeout) throws(IVKeysError) {
     var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw .io("cannot create a pipe: \(String(cString: strerror(errno)))") }
+    guard pipe(&fds) == 0 else { throw .io("cannot create a pipe: \(systemError())") }
     let (readEnd, writeEnd) = (fds[0], fds[1])
     // Neither end may leak into the command: it would never see end of input.
     _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
@@ -47,7 +43,7 @@ enum Sendmail {
     close(readEnd)
     guard rc == 0 else {
       close(writeEnd)
-      throw .io("cannot run /bin/sh: \(String(cString: strerror(rc)))")
+      throw .io("cannot run /bin/sh: \(systemError(rc))")
     }
     // Write it all; a command that exits without reading gives EPIPE (SIGPIPE is ignored).
     var complete = true
@@ -93,7 +89,7 @@ enum Sendmail {
       if r == pid { break }
       if r < 0 {
         if errno == EINTR { continue }
-        throw .io("cannot wait for the mail command: \(String(cString: strerror(errno)))")
+        throw .io("cannot wait for the mail command: \(systemError())")
       }
       var now = timespec()
       clock_gettime(CLOCK_MONOTONIC, &now)

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
 /// `ivkeys scan PATH…|-`: finds keys with a valid checksum in files, directory trees or standard
@@ -34,7 +30,7 @@ enum ScanCommand {
       if path == Array("-".utf8) {
         if case let .failed(e) = scanner.scanStream(fd: 0) {
           progress.clear()
-          throw .io("cannot read standard input: \(String(cString: strerror(e)))")
+          throw .io("cannot read standard input: \(systemError(e))")
         }
       } else {
         scanner.scan(path: path)
@@ -157,7 +153,7 @@ enum ScanCommand {
         throw .usage(
           "\(quoted): no such file or directory", hint: "'-' reads standard input, as in: git diff --cached | ivkeys scan -")
       }
-      throw .io("cannot read \(quoted): \(String(cString: strerror(e)))")
+      throw .io("cannot read \(quoted): \(systemError(e))")
     }
   }
 

@@ -1,13 +1,10 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
-/// Runs one command line and returns the exit status.
-enum CLI {
-  static func main(_ args: [String], environment: [String: String]) -> Int32 {
+/// Runs one command line and returns the exit status: the whole of `ivkeys` but `main.swift`.
+public enum CLI {
+  /// Runs `args` (without the program name) and returns the exit status.
+  public static func main(_ args: [String], environment: [String: String]) -> Int32 {
     // Files ivkeys creates are the user's alone whatever the caller's umask.
     umask(0o077)
     // A closed pipe is handled where output is written (see Output.flush).
@@ -48,6 +45,9 @@ enum CLI {
       return error.exitCode
     }
   }
+
+  /// The process environment, without Foundation.
+  public static func processEnvironment() -> [String: String] { Context.processEnvironment() }
 
   /// Prints an error and its hint. Any key in the text is masked: an error message must never
   /// carry a secret, even one the user typed in the wrong place.

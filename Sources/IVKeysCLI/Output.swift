@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import IVKeysCore
 
 /// A buffered writer to a file descriptor: results go to stdout in large writes.
@@ -62,7 +58,7 @@ final class Output {
   func flushChecked(_ what: String, hint: String? = nil) throws(IVKeysError) {
     flush()
     if let failure {
-      throw .io("cannot write \(what) to standard output: \(String(cString: strerror(failure)))", hint: hint)
+      throw .io("cannot write \(what) to standard output: \(systemError(failure))", hint: hint)
     }
   }
 }

@@ -1,3 +1,5 @@
+import IVKeysCore
+
 /// The properties the leak scanner must keep on any input, for its fuzz target and the test that
 /// replays the fuzz seeds: it finds exactly the keys a slow byte-by-byte search finds, at the
 /// same lines and columns, whatever the chunk size.
