@@ -7,7 +7,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   if let inv = try? Parser.parse(args), let spec = inv.spec {
     // Whatever parses names a real command and only its own or global options.
     for name in inv.values.keys {
-      precondition(spec.option(named: name) != nil || globalOptions.contains { $0.long == name }, "stray option \(name)")
+      precondition(
+        spec.option(named: name) != nil || globalOptions.contains { $0.name == name }, "stray option \(name.rawValue)")
     }
     _ = Help.command(inv.path)
   }

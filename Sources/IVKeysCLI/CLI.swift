@@ -22,7 +22,7 @@ public enum CLI {
       report(error.description, hint: error.hint, to: stderr)
       return 2
     }
-    if inv.flag("version") {
+    if inv.flag(.version) {
       stdout.line(Help.version)
       return 0
     }

@@ -1,124 +1,5 @@
 import IVKeysCore
 
-/// One option of a command: `--long`, maybe `-s`, maybe a value.
-struct OptionSpec: Sendable {
-  /// The long name without dashes.
-  let long: String
-  /// A one-letter alias.
-  let short: Character?
-  /// The value's placeholder (`ID`, `DUR`); nil for a flag.
-  let value: String?
-  let help: String
-  /// Whether it may be given more than once (and, for values, comma-separated).
-  let repeatable: Bool
-
-  /// A flag: no value.
-  init(_ long: String, short: Character? = nil, _ help: String) {
-    self.init(long, nil, short: short, repeatable: false, help)
-  }
-
-  /// An option with a value.
-  init(_ long: String, _ value: String?, short: Character? = nil, repeatable: Bool = false, _ help: String) {
-    self.long = long
-    self.short = short
-    self.value = value
-    self.help = help
-    self.repeatable = repeatable
-  }
-
-  var display: String {
-    var s = short.map { "-\($0), " } ?? ""
-    s += "--\(long)"
-    if let value { s += " \(value)" }
-    return s
-  }
-}
-
-/// What a command's run function receives and returns.
-typealias RunFunction = @Sendable (Invocation, Context) throws(IVKeysError) -> Int32
-
-/// One command of the table: everything help, parsing, errors, completions and the man page
-/// check derive from.
-struct CommandSpec: Sendable {
-  let name: String
-  let abstract: String
-  /// What follows the name in the usage line, for example `ID --reason TEXT [options]`.
-  let synopsis: String
-  /// How many positional arguments it takes.
-  let arguments: ClosedRange<Int>
-  let options: [OptionSpec]
-  /// Pairs of options that cannot be given together, with a hint at the right one.
-  let conflicts: [(String, String)]
-  let subcommands: [CommandSpec]
-  /// Extra paragraphs for `--help`: examples, rules.
-  let discussion: String
-  let run: RunFunction?
-
-  init(_ name: String, _ abstract: String, synopsis: String = "[options]", arguments: ClosedRange<Int> = 0...0,
-       options: [OptionSpec] = [], conflicts: [(String, String)] = [], subcommands: [CommandSpec] = [],
-       discussion: String = "", run: RunFunction?) {
-    self.name = name
-    self.abstract = abstract
-    self.synopsis = synopsis
-    self.arguments = arguments
-    self.options = options
-    self.conflicts = conflicts
-    self.subcommands = subcommands
-    self.discussion = discussion
-    self.run = run
-  }
-
-  func option(named long: String) -> OptionSpec? { options.first { $0.long == long } }
-}
-
-/// The options every command takes.
-let globalOptions: [OptionSpec] = [
-  OptionSpec("vault", "PATH", "the vault (default $IVKEYS_VAULT, else $XDG_DATA_HOME/ivkeys/vault.db, else ~/.local/share/ivkeys/vault.db)"),
-  OptionSpec("secret-file", "PATH", "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret, else ~/.config/ivkeys/secret)"),
-  OptionSpec("json", "print JSON instead of a table"),
-  OptionSpec("format", "table|json", "output format"),
-  OptionSpec("quiet", short: "q", "print only ids, one a line (create and rotate print the new keys)"),
-  OptionSpec("no-color", "never color the output (also NO_COLOR)"),
-  OptionSpec("help", short: "h", "show help"),
-  OptionSpec("version", "print the version"),
-]
-
-/// Options several key-changing commands share, written once.
-enum SharedOptions {
-  static let expires = OptionSpec("expires", "DATE", "expiry: YYYY-MM-DD (midnight UTC) or an RFC 3339 time")
-  static let expiresIn = OptionSpec("expires-in", "DUR", "expiry as a duration from now: 30d, 12h, 2w")
-  static let allowIP = OptionSpec("allow-ip", "ADDR|CIDR", repeatable: true, "allow requests from this IPv4/IPv6 address or range")
-  static let rateLimit = OptionSpec("rate-limit", "N/UNIT", "at most N requests per s, m or h (e.g. 100/m)")
-  static let meta = OptionSpec("meta", "K=V", repeatable: true, "set a metadata entry")
-  static let tag = OptionSpec("tag", "TAG", repeatable: true, "add a tag")
-  static let contact = OptionSpec("contact", "EMAIL", "who to tell about expiry")
-  static let linkCompany = OptionSpec("link-company", "ID", repeatable: true, "link an ATS key to a company (administrators only)")
-  /// Which keys a bulk suspend, resume or revoke changes, instead of an ID.
-  static let selectors: [OptionSpec] = [
-    OptionSpec("company", "ID", "every key owned by this company"),
-    OptionSpec("tag", "TAG", "every key with this tag"),
-    OptionSpec("env", "live|test", "every key of this environment"),
-    OptionSpec("dry-run", "list the keys that would change, and change nothing"),
-    OptionSpec("yes", "confirm a change to more than one key"),
-  ]
-  static let selectorDiscussion = """
-    Selectors combine: --company acme --tag ci --env test matches keys that have all three.
-    --company matches the keys a company owns, not ATS keys merely linked to it. Keys in a
-    state the change does not apply to are left alone. All matched keys change in one
-    transaction, with one audit entry each; more than one needs --yes. With no match the
-    command says so and exits 0, so a cleanup step can run twice.
-    """
-  static let auditFilters: [OptionSpec] = [
-    OptionSpec("key", "ID", "entries about this key (id, prefix or whole key)"),
-    OptionSpec("company", "ID", "entries about this company"),
-    OptionSpec("event", "E[,E]", repeatable: true, "these events; key.* matches a prefix"),
-    OptionSpec("actor", "USER", "entries by this actor or OS user"),
-    OptionSpec("since", "WHEN", "from this date, RFC 3339 time, or duration ago (7d)"),
-    OptionSpec("until", "WHEN", "up to this date, RFC 3339 time, or duration ago"),
-    OptionSpec("limit", "N", "only the newest N entries"),
-  ]
-}
-
 /// The command table.
 let commandTable: [CommandSpec] = [
   CommandSpec(
@@ -132,17 +13,17 @@ let commandTable: [CommandSpec] = [
     "create", "create API keys and print each one once",
     synopsis: "--company ID --name TEXT (--scope S[,S] | --preset NAME) [options]",
     options: [
-      OptionSpec("company", "ID", "the company the key serves (required)"),
-      OptionSpec("name", "TEXT", "a name for people (required)"),
-      OptionSpec("scope", "S[,S]", repeatable: true, "grant scopes: resource:action, resource:* or *"),
-      OptionSpec("preset", "NAME", "grant a preset's scopes (see 'ivkeys scopes presets')"),
-      OptionSpec("env", "live|test", "live (production, default) or test (sandbox)"),
-      OptionSpec("type", "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
+      OptionSpec(.company, "ID", "the company the key serves (required)"),
+      OptionSpec(.name, "TEXT", "a name for people (required)"),
+      OptionSpec(.scope, "S[,S]", repeatable: true, "grant scopes: resource:action, resource:* or *"),
+      OptionSpec(.preset, "NAME", "grant a preset's scopes (see 'ivkeys scopes presets')"),
+      OptionSpec(.env, "live|test", "live (production, default) or test (sandbox)"),
+      OptionSpec(.type, "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
       SharedOptions.linkCompany, SharedOptions.expires, SharedOptions.expiresIn, SharedOptions.allowIP,
       SharedOptions.rateLimit, SharedOptions.meta, SharedOptions.tag, SharedOptions.contact,
-      OptionSpec("count", "N", "create N keys with these settings in one transaction (default 1)"),
+      OptionSpec(.count, "N", "create N keys with these settings in one transaction (default 1)"),
     ],
-    conflicts: [("scope", "preset"), ("expires", "expires-in")],
+    conflicts: [(.scope, .preset), (.expires, .expiresIn)],
     discussion: """
       The key is printed once and never stored: the vault keeps only its HMAC-SHA256 digest.
       With -q only the keys are printed, one a line. A key with write or wildcard scopes and no
@@ -152,80 +33,84 @@ let commandTable: [CommandSpec] = [
   CommandSpec(
     "list", "list keys",
     options: [
-      OptionSpec("company", "ID", "keys serving this company (own or linked)"),
-      OptionSpec("status", "STATUS", "active, suspended, rotating, revoked or expired"),
-      OptionSpec("env", "live|test", "keys of this environment"),
-      OptionSpec("tag", "TAG", "keys with this tag"),
-      OptionSpec("scope", "SCOPE", "keys granting this scope (exactly or by wildcard)"),
-      OptionSpec("type", "regular|ats", "keys of this type"),
-      OptionSpec("expiring-within", "DUR", "keys whose expiry falls within DUR from now"),
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.status, "STATUS", "active, suspended, rotating, revoked or expired"),
+      OptionSpec(.env, "live|test", "keys of this environment"),
+      OptionSpec(.tag, "TAG", "keys with this tag"),
+      OptionSpec(.scope, "SCOPE", "keys granting this scope (exactly or by wildcard)"),
+      OptionSpec(.type, "regular|ats", "keys of this type"),
+      OptionSpec(.expiringWithin, "DUR", "keys whose expiry falls within DUR from now"),
     ],
     run: ListCommand.run),
   CommandSpec(
-    "show", "show everything about one key, never its secret", synopsis: "ID", arguments: 1...1,
+    "show", "show everything about one key, never its secret", arguments: [.keyID()], synopsis: "",
     discussion: "ID is a key id, a unique prefix of one (6 characters or more) or a whole key.",
     run: ShowCommand.run),
   CommandSpec(
-    "update", "change a key's settings", synopsis: "ID [options]", arguments: 1...1,
+    "update", "change a key's settings", arguments: [.keyID()],
     options: [
-      OptionSpec("name", "TEXT", "rename the key"),
-      OptionSpec("add-scope", "S[,S]", repeatable: true, "grant scopes"),
-      OptionSpec("remove-scope", "S[,S]", repeatable: true, "withdraw scopes"),
+      OptionSpec(.name, "TEXT", "rename the key"),
+      OptionSpec(.addScope, "S[,S]", repeatable: true, "grant scopes"),
+      OptionSpec(.removeScope, "S[,S]", repeatable: true, "withdraw scopes"),
       SharedOptions.allowIP,
-      OptionSpec("remove-ip", "ADDR|CIDR", repeatable: true, "remove an allowlist entry"),
-      OptionSpec("clear-ips", "empty the allowlist (then --allow-ip adds to the empty list)"),
+      OptionSpec(.removeIP, "ADDR|CIDR", repeatable: true, "remove an allowlist entry"),
+      OptionSpec(.clearIPs, "empty the allowlist (then --allow-ip adds to the empty list)"),
       SharedOptions.expires, SharedOptions.expiresIn,
-      OptionSpec("no-expiry", "remove the expiry"),
+      OptionSpec(.noExpiry, "remove the expiry"),
       SharedOptions.meta,
-      OptionSpec("unset-meta", "K", repeatable: true, "remove a metadata entry"),
+      OptionSpec(.unsetMeta, "K", repeatable: true, "remove a metadata entry"),
       SharedOptions.tag,
-      OptionSpec("untag", "TAG", repeatable: true, "remove a tag"),
+      OptionSpec(.untag, "TAG", repeatable: true, "remove a tag"),
       SharedOptions.rateLimit,
-      OptionSpec("no-rate-limit", "remove the rate limit"),
+      OptionSpec(.noRateLimit, "remove the rate limit"),
       SharedOptions.contact,
       SharedOptions.linkCompany,
-      OptionSpec("unlink-company", "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
+      OptionSpec(.unlinkCompany, "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
     ],
-    conflicts: [("expires", "expires-in"), ("expires", "no-expiry"), ("expires-in", "no-expiry"),
-                ("rate-limit", "no-rate-limit")],
+    conflicts: [(.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
+                (.rateLimit, .noRateLimit)],
     run: UpdateCommand.run),
   CommandSpec(
-    "rotate", "replace a key with a new one carrying the same settings", synopsis: "ID [--grace DUR]", arguments: 1...1,
-    options: [OptionSpec("grace", "DUR", "how long the old key stays valid (default 24h; 0 revokes it at once)")],
+    "rotate", "replace a key with a new one carrying the same settings", arguments: [.keyID()],
+    synopsis: "[--grace DUR]",
+    options: [OptionSpec(.grace, "DUR", "how long the old key stays valid (default 24h; 0 revokes it at once)")],
     run: RotateCommand.run),
   CommandSpec(
     "suspend", "disable keys until they are resumed: one by ID, or every active key a selector matches",
-    synopsis: "ID --reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
-    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
+    arguments: [.keyID(presence: .orOptions)],
+    synopsis: "--reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]",
+    options: [OptionSpec(.reason, "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
     discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.suspend),
   CommandSpec(
     "resume", "re-enable suspended keys: one by ID, or every suspended key a selector matches",
-    synopsis: "ID [--reason TEXT] | [--company ID] [--tag TAG] [--env E] [--dry-run] [--yes]", arguments: 0...1,
-    options: [OptionSpec("reason", "TEXT", "why (optional; recorded in the audit log)")] + SharedOptions.selectors,
+    arguments: [.keyID(presence: .orOptions)],
+    synopsis: "[--reason TEXT] | [--company ID] [--tag TAG] [--env E] [--dry-run] [--yes]",
+    options: [OptionSpec(.reason, "TEXT", "why (optional; recorded in the audit log)")] + SharedOptions.selectors,
     discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.resume),
   CommandSpec(
     "revoke", "disable keys for good: one by ID, or every key a selector matches that is not yet revoked",
-    synopsis: "ID --reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]", arguments: 0...1,
-    options: [OptionSpec("reason", "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
+    arguments: [.keyID(presence: .orOptions)],
+    synopsis: "--reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]",
+    options: [OptionSpec(.reason, "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
     discussion: SharedOptions.selectorDiscussion,
     run: StatusCommand.revoke),
   CommandSpec(
     "verify", "decide whether a key may make a request (reads the key from stdin)",
     synopsis: "--company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--env live|test] [--key-file PATH] < key",
     options: [
-      OptionSpec("company", "ID", "the company the request is for (required)"),
-      OptionSpec("scope", "SCOPE", "the scope the request needs (required)"),
-      OptionSpec("ip", "ADDR", "the client's IPv4 or IPv6 address"),
-      OptionSpec("endpoint", "ENDPOINT", "the endpoint, for usage statistics (\"GET /v1/jobs\")"),
-      OptionSpec("env", "live|test", "the environment the request arrived in"),
-      OptionSpec("key-file", "PATH", "read the key from this file instead of stdin"),
-      OptionSpec("key", "KEY", "refused: argv is visible to every user; use stdin, --key-file or IVKEYS_KEY"),
-      OptionSpec("batch", "read JSON lines of requests on stdin, write one JSON decision a line"),
+      OptionSpec(.company, "ID", "the company the request is for (required)"),
+      OptionSpec(.scope, "SCOPE", "the scope the request needs (required)"),
+      OptionSpec(.ip, "ADDR", "the client's IPv4 or IPv6 address"),
+      OptionSpec(.endpoint, "ENDPOINT", "the endpoint, for usage statistics (\"GET /v1/jobs\")"),
+      OptionSpec(.env, "live|test", "the environment the request arrived in"),
+      OptionSpec(.keyFile, "PATH", "read the key from this file instead of stdin"),
+      OptionSpec(.key, "KEY", "refused: argv is visible to every user; use stdin, --key-file or IVKEYS_KEY"),
+      OptionSpec(.batch, "read JSON lines of requests on stdin, write one JSON decision a line"),
     ],
-    conflicts: [("batch", "company"), ("batch", "scope"), ("batch", "ip"), ("batch", "endpoint"), ("batch", "env"),
-                ("batch", "key-file")],
+    conflicts: [(.batch, .company), (.batch, .scope), (.batch, .ip), (.batch, .endpoint), (.batch, .env),
+                (.batch, .keyFile)],
     discussion: """
       The key comes from stdin (a bare key or a whole 'Authorization: Bearer <key>' line), from
       --key-file, or from IVKEYS_KEY; never from the command line. Exit status: 0 allowed,
@@ -236,22 +121,22 @@ let commandTable: [CommandSpec] = [
     run: VerifyCommand.run),
   CommandSpec(
     "usage", "a key's usage: last used, requests, error rate, top endpoints",
-    synopsis: "ID [--top N] | import FILE|-", arguments: 0...1,
-    options: [OptionSpec("top", "N", "how many endpoints to show (default 5)")],
+    arguments: [.keyID(presence: .orOptions)], synopsis: "[--top N] | import FILE|-",
+    options: [OptionSpec(.top, "N", "how many endpoints to show (default 5)")],
     subcommands: [
       CommandSpec(
-        "import", "count requests from gateway logs (JSON lines; each request_id once)", synopsis: "FILE|-",
-        arguments: 1...1, run: UsageCommand.importLogs),
+        "import", "count requests from gateway logs (JSON lines; each request_id once)", arguments: [ArgumentSpec("FILE|-", "a log file, or - for stdin", completion: .files)],
+        synopsis: "", run: UsageCommand.importLogs),
     ],
     run: UsageCommand.show),
   CommandSpec(
     "expiring", "active keys whose expiry falls within a window, soonest first",
     synopsis: "[--within DUR] [--company ID] [--include-expired] [--check]",
     options: [
-      OptionSpec("within", "DUR", "the window from now (default 7d)"),
-      OptionSpec("company", "ID", "keys serving this company (own or linked)"),
-      OptionSpec("include-expired", "also list keys whose expiry has already passed"),
-      OptionSpec("check", "exit 3 when any key is listed, 0 when none (for cron)"),
+      OptionSpec(.within, "DUR", "the window from now (default 7d)"),
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.includeExpired, "also list keys whose expiry has already passed"),
+      OptionSpec(.check, "exit 3 when any key is listed, 0 when none (for cron)"),
     ],
     discussion: "Example for cron: ivkeys expiring --within 7d --check || alert",
     run: MaintenanceCommand.expiring),
@@ -259,8 +144,8 @@ let commandTable: [CommandSpec] = [
     "rotation-due", "active keys older than the rotation policy, most overdue first",
     synopsis: "[--company ID] [--check]",
     options: [
-      OptionSpec("company", "ID", "keys serving this company (own or linked)"),
-      OptionSpec("check", "exit 3 when any key is listed, 0 when none (for cron)"),
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.check, "exit 3 when any key is listed, 0 when none (for cron)"),
     ],
     discussion: """
       The policy: a key with any write or wildcard scope is rotated every 90 days, a read-only
@@ -271,10 +156,10 @@ let commandTable: [CommandSpec] = [
     "notify", "e-mail the contact of each key expiring soon, once per key and expiry",
     synopsis: "[--within DUR] [--sendmail CMD] [--from ADDR] [--dry-run]",
     options: [
-      OptionSpec("within", "DUR", "the window from now (default 7d)"),
-      OptionSpec("sendmail", "CMD", "the command each message is piped to (default '/usr/sbin/sendmail -t -i')"),
-      OptionSpec("from", "ADDR", "the sender address (default the OS user at this host)"),
-      OptionSpec("dry-run", "print the messages, send nothing and record nothing"),
+      OptionSpec(.within, "DUR", "the window from now (default 7d)"),
+      OptionSpec(.sendmail, "CMD", "the command each message is piped to (default '/usr/sbin/sendmail -t -i')"),
+      OptionSpec(.from, "ADDR", "the sender address (default the OS user at this host)"),
+      OptionSpec(.dryRun, "print the messages, send nothing and record nothing"),
     ],
     discussion: """
       Each message names the key's id, name, company and expiry and the command that rotates it;
@@ -286,12 +171,13 @@ let commandTable: [CommandSpec] = [
   CommandSpec(
     "sweep", "record what time has done: ended rotation graces become revoked, passed expiries expired",
     synopsis: "[--dry-run]",
-    options: [OptionSpec("dry-run", "list what would be recorded, and record nothing")],
+    options: [OptionSpec(.dryRun, "list what would be recorded, and record nothing")],
     discussion: "Running it again changes nothing until time does more. Safe to run from cron at any interval.",
     run: MaintenanceCommand.sweep),
   CommandSpec(
     "scan", "find API keys in files or stdin (valid checksum only); never prints the secret",
-    synopsis: "PATH... | -", arguments: 1...Int(Int32.max),
+    arguments: [ArgumentSpec("PATH", "a file or directory, or - for stdin", completion: .files, repeating: true)],
+    synopsis: "| -",
     discussion: """
       Walks directories in name order, skipping .git, symbolic links to directories, special files
       and binary files (a NUL byte in the first 8000 bytes), or reads stdin ('-'). Each key with a
@@ -304,7 +190,8 @@ let commandTable: [CommandSpec] = [
       """,
     run: ScanCommand.run),
   CommandSpec(
-    "completion", "print a shell completion script", synopsis: "bash|zsh|fish", arguments: 1...1,
+    "completion", "print a shell completion script", arguments: [ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))],
+    synopsis: "",
     run: CompletionCommand.run),
   CommandSpec(
     "scopes", "the scope catalog and presets", synopsis: "[list | presets | add NAME --description TEXT]",
@@ -312,8 +199,9 @@ let commandTable: [CommandSpec] = [
       CommandSpec("list", "list the scope catalog", run: ScopesCommand.list),
       CommandSpec("presets", "list the presets and their scopes", run: ScopesCommand.presets),
       CommandSpec(
-        "add", "add a scope to the catalog (administrators only)", synopsis: "NAME --description TEXT", arguments: 1...1,
-        options: [OptionSpec("description", "TEXT", "what the scope allows (required)")],
+        "add", "add a scope to the catalog (administrators only)", arguments: [ArgumentSpec("NAME", "the scope, resource:action")],
+        synopsis: "--description TEXT",
+        options: [OptionSpec(.description, "TEXT", "what the scope allows (required)")],
         run: ScopesCommand.add),
     ],
     run: ScopesCommand.list),
@@ -321,10 +209,10 @@ let commandTable: [CommandSpec] = [
     "admin", "vault administrators", synopsis: "[list | add USER | remove USER]",
     subcommands: [
       CommandSpec("list", "list the administrators", run: AdminCommand.list),
-      CommandSpec("add", "make an OS user an administrator (administrators only)", synopsis: "USER", arguments: 1...1,
+      CommandSpec("add", "make an OS user an administrator (administrators only)", arguments: [ArgumentSpec("USER", "an OS user name")], synopsis: "",
                   run: AdminCommand.add),
-      CommandSpec("remove", "remove an administrator, never the last (administrators only)", synopsis: "USER",
-                  arguments: 1...1, run: AdminCommand.remove),
+      CommandSpec("remove", "remove an administrator, never the last (administrators only)", arguments: [ArgumentSpec("USER", "an OS user name")],
+                  synopsis: "", run: AdminCommand.remove),
     ],
     run: AdminCommand.list),
   CommandSpec(
@@ -335,7 +223,7 @@ let commandTable: [CommandSpec] = [
       CommandSpec(
         "verify", "walk the hash chain and report the first entry changed, removed, inserted or moved",
         synopsis: "[--expect-head HEAD]",
-        options: [OptionSpec("expect-head", "HEAD", "also require this head, as 'audit head' printed it ('<seq> <hash>')")],
+        options: [OptionSpec(.expectHead, "HEAD", "also require this head, as 'audit head' printed it ('<seq> <hash>')")],
         discussion: """
           Exit status: 0 when the chain is intact, 3 when it is broken (the first bad entry's seq
           is in the message and in --json). Cutting entries off the end is only detected against
@@ -346,7 +234,7 @@ let commandTable: [CommandSpec] = [
       CommandSpec(
         "export", "write the entries as JSON lines or CSV (RFC 4180), streaming",
         synopsis: "[--format jsonl|csv] [filters]",
-        options: [OptionSpec("format", "jsonl|csv", "jsonl (default) or csv with a header row")] + SharedOptions.auditFilters,
+        options: [OptionSpec(.format, "jsonl|csv", "jsonl (default) or csv with a header row")] + SharedOptions.auditFilters,
         run: AuditChainCommand.export),
     ],
     run: AuditCommand.run),
@@ -356,16 +244,20 @@ let commandTable: [CommandSpec] = [
     discussion: "One line per check. Exit status 0 when every check passes, 3 when any fails.",
     run: DoctorCommand.run),
   CommandSpec(
-    "backup", "copy the vault consistently while it is in use, and check the copy", synopsis: "DEST [--force]",
-    arguments: 1...1,
-    options: [OptionSpec("force", "replace DEST if it exists")],
+    "backup", "copy the vault consistently while it is in use, and check the copy", arguments: [ArgumentSpec("DEST", "the new file", completion: .files)],
+    synopsis: "[--force]",
+    options: [OptionSpec(.force, "replace DEST if it exists")],
     discussion: """
       The copy is made with SQLite's online backup API into a new file (mode 0600), then checked
       with integrity_check and the audit chain. It needs the same secret file as the vault.
       """,
     run: BackupCommand.run),
   CommandSpec(
-    "help", "show help for a command", synopsis: "[COMMAND [SUBCOMMAND]]", arguments: 0...2,
+    "help", "show help for a command", arguments: [
+      ArgumentSpec("COMMAND", "a command", completion: .commands, presence: .optional),
+      ArgumentSpec("SUBCOMMAND", "one of its subcommands", completion: .subcommandsOfFirstArgument, presence: .optional),
+    ],
+    synopsis: "",
     run: HelpCommand.run),
 ]
 

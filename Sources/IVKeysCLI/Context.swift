@@ -38,24 +38,24 @@ final class Context {
   enum Format { case table, json, quiet }
 
   /// Whether `--format` is the command's own option (`audit export`) rather than the global one.
-  var formatIsCommandOption: Bool { invocation.spec?.option(named: "format") != nil }
+  var formatIsCommandOption: Bool { invocation.spec?.option(named: .format) != nil }
 
   var format: Format {
-    if invocation.flag("quiet") { return .quiet }
-    if invocation.flag("json") || (!formatIsCommandOption && invocation.value("format") == "json") { return .json }
+    if invocation.flag(.quiet) { return .quiet }
+    if invocation.flag(.json) || (!formatIsCommandOption && invocation.value(.format) == "json") { return .json }
     return .table
   }
 
   /// Checks `--format`; called once before a command runs.
   func checkFormat() throws(IVKeysError) {
-    if !formatIsCommandOption, let f = invocation.value("format"), f != "json" && f != "table" {
+    if !formatIsCommandOption, let f = invocation.value(.format), f != "json" && f != "table" {
       throw .invalidValue(option: "--format", value: f, reason: "expected table or json")
     }
   }
 
   /// Color only on a terminal, and never with `--no-color` or `NO_COLOR` set (no-color.org).
   var useColor: Bool {
-    stdout.isTerminal && !invocation.flag("no-color") && environment["NO_COLOR"].map(\.isEmpty) ?? true
+    stdout.isTerminal && !invocation.flag(.noColor) && environment["NO_COLOR"].map(\.isEmpty) ?? true
       && env("TERM") != "dumb"
   }
 
@@ -75,7 +75,7 @@ final class Context {
 
   /// `--vault`, else `$IVKEYS_VAULT`, else `$XDG_DATA_HOME/ivkeys/vault.db`.
   func vaultPath() throws(IVKeysError) -> String {
-    if let v = invocation.value("vault") {
+    if let v = invocation.value(.vault) {
       guard !v.isEmpty else { throw .invalidValue(option: "--vault", value: v, reason: "empty path") }
       return v
     }
@@ -86,7 +86,7 @@ final class Context {
 
   /// `--secret-file`, else `$IVKEYS_SECRET_FILE`, else `$XDG_CONFIG_HOME/ivkeys/secret`.
   func secretPath() throws(IVKeysError) -> String {
-    if let v = invocation.value("secret-file") {
+    if let v = invocation.value(.secretFile) {
       guard !v.isEmpty else { throw .invalidValue(option: "--secret-file", value: v, reason: "empty path") }
       return v
     }

@@ -7,7 +7,7 @@ enum Help {
   /// `ivkeys create --company ID …`.
   static func usageLine(path: String) -> String {
     guard let spec = find(path) else { return "ivkeys COMMAND [options]" }
-    return "ivkeys \(path) \(spec.synopsis)".trimmingTrailingSpaces()
+    return ["ivkeys", path, spec.argumentUsage, spec.synopsis].filter { !$0.isEmpty }.joined(separator: " ")
   }
 
   /// The command at a path like `scopes add`.

@@ -45,44 +45,47 @@ struct Invocation {
   /// The command and subcommand names, for example `["scopes", "add"]`.
   var path: [String] = []
   var spec: CommandSpec?
-  /// Values by long option name, in the order given; flags hold `""`.
-  var values: [String: [String]] = [:]
+  /// Values by option, in the order given; flags hold `""`.
+  var values: [OptionName: [String]] = [:]
   var arguments: [String] = []
-  var wantsHelp: Bool { values["help"] != nil }
+  var wantsHelp: Bool { values[.help] != nil }
 
-  func flag(_ long: String) -> Bool { values[long] != nil }
-  func value(_ long: String) -> String? { values[long]?.last }
+  /// Whether the option was given.
+  func flag(_ name: OptionName) -> Bool { values[name] != nil }
+  /// The option's value (the last, if given more than once).
+  func value(_ name: OptionName) -> String? { values[name]?.last }
 
   /// Every value of a repeatable option, comma-separated values split apart.
-  func list(_ long: String) -> [String] {
-    (values[long] ?? []).flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+  func list(_ name: OptionName) -> [String] {
+    (values[name] ?? []).flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
   }
 
   /// The value parsed by `parse`, with errors naming the option.
-  func parse<T>(_ long: String, _ parse: (String) throws(ValueError) -> T) throws(IVKeysError) -> T? {
-    guard let v = value(long) else { return nil }
-    do { return try parse(v) } catch { throw error.for("--\(long)", v) }
+  func parse<T>(_ name: OptionName, _ parse: (String) throws(ValueError) -> T) throws(IVKeysError) -> T? {
+    guard let v = value(name) else { return nil }
+    do { return try parse(v) } catch { throw error.for("--\(name.rawValue)", v) }
   }
 
   /// Each value of a repeatable option parsed by `parse`.
-  func parseList<T>(_ long: String, _ parse: (String) throws(ValueError) -> T) throws(IVKeysError) -> [T] {
+  func parseList<T>(_ name: OptionName, _ parse: (String) throws(ValueError) -> T) throws(IVKeysError) -> [T] {
     var out = [T]()
-    for v in list(long) {
-      do { out.append(try parse(v)) } catch { throw error.for("--\(long)", v) }
+    for v in list(name) {
+      do { out.append(try parse(v)) } catch { throw error.for("--\(name.rawValue)", v) }
     }
     return out
   }
 
   /// A required option's value parsed by `parse`.
-  func required<T>(_ long: String, _ parse: (String) throws(ValueError) -> T) throws(IVKeysError) -> T {
-    let v = try required(long)
-    do { return try parse(v) } catch { throw error.for("--\(long)", v) }
+  func required<T>(_ name: OptionName, _ parse: (String) throws(ValueError) -> T) throws(IVKeysError) -> T {
+    let v = try required(name)
+    do { return try parse(v) } catch { throw error.for("--\(name.rawValue)", v) }
   }
 
   /// A required option's value.
-  func required(_ long: String) throws(IVKeysError) -> String {
-    guard let v = value(long) else {
-      throw .usage("'ivkeys \(path.joined(separator: " "))' needs --\(long)", hint: "usage: \(Help.usageLine(path: path.joined(separator: " ")))")
+  func required(_ name: OptionName) throws(IVKeysError) -> String {
+    guard let v = value(name) else {
+      let command = path.joined(separator: " ")
+      throw .usage("'ivkeys \(command)' needs --\(name.rawValue)", hint: "usage: \(Help.usageLine(path: command))")
     }
     return v
   }
@@ -98,10 +101,10 @@ enum Parser {
     func available() -> [OptionSpec] { (inv.spec?.options ?? []) + globalOptions }
 
     func record(_ spec: OptionSpec, _ value: String, as written: String) throws(ParseError) {
-      if inv.values[spec.long] != nil && !spec.repeatable && spec.long != "help" {
+      if inv.values[spec.name] != nil && !spec.repeatable && spec.name != .help {
         throw .repeated("--\(spec.long)")
       }
-      inv.values[spec.long, default: []].append(value)
+      inv.values[spec.name, default: []].append(value)
     }
 
     while i < args.count {
@@ -115,7 +118,7 @@ enum Parser {
           inv.spec = c
           inv.path = [a]
         } else if let spec = inv.spec, !optionsEnded, inv.arguments.isEmpty, inv.path.count == 1, !spec.subcommands.isEmpty,
-          spec.subcommands.contains(where: { $0.name == a }) || spec.arguments.upperBound == 0
+          spec.subcommands.contains(where: { $0.name == a }) || spec.maximumArguments == 0
         {
           // A command with subcommands that also takes an argument (`usage ID`) reads anything
           // that is not a subcommand's name as that argument.
@@ -123,8 +126,8 @@ enum Parser {
             throw .unknownCommand("\(spec.name) \(a)", suggestion: Text.suggestion(for: a, among: spec.subcommands.map(\.name)).map { "\(spec.name) \($0)" })
           }
           // Options given before the subcommand must still be valid for it.
-          for long in inv.values.keys where sub.option(named: long) == nil && !globalOptions.contains(where: { $0.long == long }) {
-            throw .unknownOption("--\(long)", command: "\(spec.name) \(a)", suggestion: nil)
+          for name in inv.values.keys where sub.option(named: name) == nil && !globalOptions.contains(where: { $0.name == name }) {
+            throw .unknownOption("--\(name.rawValue)", command: "\(spec.name) \(a)", suggestion: nil)
           }
           inv.spec = sub
           inv.path.append(a)
@@ -186,19 +189,16 @@ enum Parser {
       }
     }
 
-    if inv.wantsHelp || inv.flag("version") { return inv }
+    if inv.wantsHelp || inv.flag(.version) { return inv }
     guard let spec = inv.spec else { throw .missingCommand }
-    for (a, b) in spec.conflicts + [("json", "quiet")] where inv.values[a] != nil && inv.values[b] != nil {
-      throw .conflicting("--\(a)", "--\(b)")
+    for (a, b) in spec.conflicts + globalConflicts where inv.flag(a) && inv.flag(b) {
+      throw .conflicting("--\(a.rawValue)", "--\(b.rawValue)")
     }
-    if inv.values["json"] != nil && inv.values["format"] != nil { throw .conflicting("--json", "--format") }
-    if inv.values["quiet"] != nil && inv.values["format"] != nil { throw .conflicting("--format", "--quiet") }
-    if inv.arguments.count > spec.arguments.upperBound {
-      throw .unexpectedArgument(inv.arguments[spec.arguments.upperBound], command: inv.path.joined(separator: " "))
+    if inv.arguments.count > spec.maximumArguments {
+      throw .unexpectedArgument(inv.arguments[spec.maximumArguments], command: inv.path.joined(separator: " "))
     }
-    if inv.arguments.count < spec.arguments.lowerBound {
-      let name = spec.synopsis.split(separator: " ").first.map(String.init) ?? "an argument"
-      throw .missingArgument(name, command: inv.path.joined(separator: " "))
+    if inv.arguments.count < spec.minimumArguments {
+      throw .missingArgument(spec.arguments[inv.arguments.count].display, command: inv.path.joined(separator: " "))
     }
     return inv
   }

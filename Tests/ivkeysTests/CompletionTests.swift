@@ -330,11 +330,16 @@ struct CompletionTests {
     let nasty =
       #"it's "quoted" $(touch PWNED) `touch PWNED` ${HOME} [x] \ back \\ two \' q; (paren) %s ] {a,b} * ~ # end"#
     let table = commandTable + [
-      CommandSpec("frobnicate", nasty, synopsis: "low|high", arguments: 0...1,
-                  options: [OptionSpec("level", "low|high", nasty + "\n\tsecond line"), OptionSpec("loud", short: "L", nasty)],
-                  run: nil),
+      CommandSpec(
+        "frobnicate", nasty,
+        arguments: [ArgumentSpec("low|high", nasty, completion: .words(["low", "high"]), presence: .optional)],
+        options: [
+          OptionSpec(OptionName("level"), "low|high", nasty + "\n\tsecond line"),
+          OptionSpec(OptionName("loud"), short: "L", nasty),
+        ],
+        run: nil),
     ]
-    let globals = globalOptions + [OptionSpec("trace", nasty)]
+    let globals = globalOptions + [OptionSpec(OptionName("trace"), nasty)]
     var paths = [String: String]()
     for shell in Completion.Shell.allCases {
       let path = s.dir.path + "/nasty.\(shell.rawValue)"

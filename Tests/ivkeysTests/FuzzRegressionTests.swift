@@ -76,7 +76,7 @@ struct FuzzRegressionTests {
       let args = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
       if let inv = try? Parser.parse(args), let spec = inv.spec {
         for name in inv.values.keys {
-          #expect(spec.option(named: name) != nil || globalOptions.contains { $0.long == name }, "stray option \(name)")
+          #expect(spec.option(named: name) != nil || globalOptions.contains { $0.name == name }, "stray option \(name.rawValue)")
         }
         _ = Help.command(inv.path)
       }

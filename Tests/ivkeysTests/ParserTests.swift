@@ -7,35 +7,35 @@ struct ParserTests {
   @Test func bothValueSpellingsWork() throws {
     let a = try Parser.parse(["create", "--company=acme", "--name", "n", "--scope", "a:b"])
     #expect(a.path == ["create"])
-    #expect(a.value("company") == "acme")
-    #expect(a.value("name") == "n")
+    #expect(a.value(.company) == "acme")
+    #expect(a.value(.name) == "n")
     let b = try Parser.parse(["--vault", "/v", "list", "--status=active"])
-    #expect(b.value("vault") == "/v")
-    #expect(b.value("status") == "active")
+    #expect(b.value(.vault) == "/v")
+    #expect(b.value(.status) == "active")
   }
 
   @Test func anEqualsValueMayStartWithDashes() throws {
     let a = try Parser.parse(["create", "--name=--odd", "--company", "c"])
-    #expect(a.value("name") == "--odd")
+    #expect(a.value(.name) == "--odd")
     #expect(throws: ParseError.missingValue("--name")) { try Parser.parse(["create", "--name", "--company", "c"]) }
   }
 
   @Test func doubleDashEndsOptions() throws {
     let a = try Parser.parse(["show", "--", "--json"])
     #expect(a.arguments == ["--json"])
-    #expect(!a.flag("json"))
+    #expect(!a.flag(.json))
   }
 
   @Test func repeatableOptionsCollectAndSplitCommas() throws {
     let a = try Parser.parse(["create", "--scope", "a:b,c:d", "--scope", "e:f", "--tag", "x"])
-    #expect(a.list("scope") == ["a:b", "c:d", "e:f"])
+    #expect(a.list(.scope) == ["a:b", "c:d", "e:f"])
     #expect(throws: ParseError.repeated("--name")) { try Parser.parse(["create", "--name", "a", "--name", "b"]) }
   }
 
   @Test func shortFlagsAndGroups() throws {
-    #expect(try Parser.parse(["list", "-q"]).flag("quiet"))
+    #expect(try Parser.parse(["list", "-q"]).flag(.quiet))
     let g = try Parser.parse(["list", "-qh"])
-    #expect(g.flag("quiet") && g.wantsHelp)
+    #expect(g.flag(.quiet) && g.wantsHelp)
     #expect(throws: ParseError.unknownOption("-x", command: "list", suggestion: nil)) { try Parser.parse(["list", "-x"]) }
   }
 
@@ -90,7 +90,7 @@ struct ParserTests {
   @Test func helpAndVersionNeedNothingElse() throws {
     #expect(try Parser.parse(["--help"]).wantsHelp)
     #expect(try Parser.parse(["create", "--help"]).wantsHelp)
-    #expect(try Parser.parse(["--version"]).flag("version"))
+    #expect(try Parser.parse(["--version"]).flag(.version))
   }
 }
 

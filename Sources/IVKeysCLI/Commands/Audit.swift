@@ -36,23 +36,23 @@ enum AuditCommand {
   static func filter(_ inv: Invocation, _ ctx: Context, _ vault: Vault) throws(IVKeysError) -> AuditFilter {
     let now = Time.now()
     var filter = AuditFilter()
-    filter.company = try inv.parse("company", Fields.company)
-    filter.actor = inv.value("actor")
-    filter.events = try inv.parseList("event") { (e) throws(ValueError) -> String in
+    filter.company = try inv.parse(.company, Fields.company)
+    filter.actor = inv.value(.actor)
+    filter.events = try inv.parseList(.event) { (e) throws(ValueError) -> String in
       let known = Vault.auditEvents
       if e == "*" || known.contains(e) { return e }
       if e.hasSuffix(".*"), known.contains(where: { $0.hasPrefix(e.dropLast()) }) { return e }
       let hint = Text.suggestion(for: e, among: known).map { "did you mean '\($0)'?" } ?? "events: \(known.joined(separator: ", "))"
       throw ValueError("no such event; \(hint)")
     }
-    filter.since = try inv.parse("since") { (s) throws(ValueError) in try when(s, now: now) }
+    filter.since = try inv.parse(.since) { (s) throws(ValueError) in try when(s, now: now) }
     // A bare date for --until means the whole of that day.
-    filter.until = try inv.parse("until") { (s) throws(ValueError) in try when(s, now: now) + (s.utf8.count == 10 ? 86399 : 0) }
-    filter.limit = try inv.parse("limit") { (s) throws(ValueError) -> Int in
+    filter.until = try inv.parse(.until) { (s) throws(ValueError) in try when(s, now: now) + (s.utf8.count == 10 ? 86399 : 0) }
+    filter.limit = try inv.parse(.limit) { (s) throws(ValueError) -> Int in
       guard let n = Int(s), n >= 1, s.first != "+" else { throw ValueError("expected a whole number of at least 1") }
       return n
     }
-    if let given = inv.value("key") {
+    if let given = inv.value(.key) {
       ShowCommand.warnIfWholeKey(given, ctx)
       let k = KeyReference.trimmed(given)
       // An id that no longer resolves (or never did) still filters: the log outlives keys.
@@ -114,7 +114,7 @@ enum AuditChainCommand {
   }
 
   static let verify: RunFunction = { inv, ctx throws(IVKeysError) in
-    let expected = try inv.parse("expect-head", expectedHead)
+    let expected = try inv.parse(.expectHead, expectedHead)
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal
     let result = try vault.verifyAudit(expectedHead: expected, progress: showProgress ? { n, total in
@@ -145,10 +145,10 @@ enum AuditChainCommand {
   }
 
   static let export: RunFunction = { inv, ctx throws(IVKeysError) in
-    if inv.flag("json") || inv.flag("quiet") {
+    if inv.flag(.json) || inv.flag(.quiet) {
       throw .usage("'ivkeys audit export' writes JSON lines or CSV; --json and -q do not apply", hint: "use --format jsonl or --format csv")
     }
-    let format = try inv.parse("format") { (s) throws(ValueError) -> String in
+    let format = try inv.parse(.format) { (s) throws(ValueError) -> String in
       guard s == "jsonl" || s == "csv" else { throw ValueError("expected jsonl or csv") }
       return s
     } ?? "jsonl"

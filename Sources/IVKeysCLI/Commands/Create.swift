@@ -3,10 +3,10 @@ import IVKeysCore
 /// `ivkeys create`: every value is parsed and checked before the vault is touched.
 enum CreateCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    let company = try inv.required("company", Fields.company)
-    let name = try inv.required("name", Fields.name)
-    var scopes = try KeyOptions.scopes(inv, "scope")
-    if let p = inv.value("preset") {
+    let company = try inv.required(.company, Fields.company)
+    let name = try inv.required(.name, Fields.name)
+    var scopes = try KeyOptions.scopes(inv, .scope)
+    if let p = inv.value(.preset) {
       guard let preset = Scopes.preset(p) else {
         let names = Scopes.presets.map(\.name)
         let hint = Text.suggestion(for: p, among: names).map { "did you mean '\($0)'?" } ?? "presets: \(names.joined(separator: ", "))"
@@ -20,7 +20,7 @@ enum CreateCommand {
     var draft = KeyDraft(company: company, name: name, scopes: scopes)
     draft.env = try KeyOptions.env(inv) ?? .live
     draft.type = try KeyOptions.type(inv) ?? .regular
-    draft.linkedCompanies = try KeyOptions.companies(inv, "link-company")
+    draft.linkedCompanies = try KeyOptions.companies(inv, .linkCompany)
     if !draft.linkedCompanies.isEmpty && draft.type != .ats {
       throw .usage("--link-company applies only to ATS keys", hint: "add --type ats, or drop --link-company")
     }
@@ -29,12 +29,12 @@ enum CreateCommand {
     }
     let now = Time.now()
     draft.expiresAt = try KeyOptions.expiry(inv, now: now)
-    draft.allowedIPs = try KeyOptions.ips(inv, "allow-ip")
+    draft.allowedIPs = try KeyOptions.ips(inv, .allowIP)
     draft.rateLimit = try KeyOptions.rateLimit(inv)
     draft.metadata = try KeyOptions.metadata(inv)
-    draft.tags = try inv.parseList("tag", Fields.tag)
-    draft.contact = try inv.parse("contact", Fields.email)
-    let count = try inv.parse("count") { (s) throws(ValueError) -> Int in
+    draft.tags = try inv.parseList(.tag, Fields.tag)
+    draft.contact = try inv.parse(.contact, Fields.email)
+    let count = try inv.parse(.count) { (s) throws(ValueError) -> Int in
       guard let n = Int(s), n >= 1, n <= maximumKeyCount, s.first != "+" else {
         throw ValueError("expected a whole number from 1 to \(maximumKeyCount)")
       }
@@ -53,7 +53,7 @@ enum CreateCommand {
         } : nil,
         deliver: { (batch) throws(IVKeysError) in
           if showProgress { ctx.stderr.line() }
-          print(batch, single: count == 1 && inv.value("count") == nil, ctx)
+          print(batch, single: count == 1 && inv.value(.count) == nil, ctx)
           try ctx.stdout.flushChecked(
             count == 1 ? "the new key" : "the new keys",
             hint: "nothing was created; any key already printed will not work")

@@ -30,7 +30,7 @@ enum BackupCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let destination = inv.arguments[0]
     let vault = try ctx.openVault()
-    let r = try vault.backup(to: destination, force: inv.flag("force"), secretPath: try ctx.secretPath())
+    let r = try vault.backup(to: destination, force: inv.flag(.force), secretPath: try ctx.secretPath())
     switch ctx.format {
     case .json:
       ctx.stdout.line(JSON.object([

@@ -5,8 +5,8 @@ import IVKeysCore
 enum ListCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     var filter = KeyFilter()
-    filter.company = try inv.parse("company", Fields.company)
-    filter.status = try inv.parse("status") { (s) throws(ValueError) -> KeyStatus in
+    filter.company = try inv.parse(.company, Fields.company)
+    filter.status = try inv.parse(.status) { (s) throws(ValueError) -> KeyStatus in
       guard let st = KeyStatus(rawValue: s) else {
         throw ValueError("expected one of \(KeyStatus.allCases.map(\.rawValue).joined(separator: ", "))")
       }
@@ -14,13 +14,13 @@ enum ListCommand {
     }
     filter.env = try KeyOptions.env(inv)
     filter.type = try KeyOptions.type(inv)
-    filter.tag = try inv.parse("tag", Fields.tag)
-    let scopes = try KeyOptions.scopes(inv, "scope")
+    filter.tag = try inv.parse(.tag, Fields.tag)
+    let scopes = try KeyOptions.scopes(inv, .scope)
     guard scopes.count <= 1 else {
-      throw .invalidValue(option: "--scope", value: inv.value("scope") ?? "", reason: "list filters on one scope at a time")
+      throw .invalidValue(option: "--scope", value: inv.value(.scope) ?? "", reason: "list filters on one scope at a time")
     }
     filter.scope = scopes.first
-    filter.expiringWithin = try inv.parse("expiring-within", Time.parseDuration)
+    filter.expiringWithin = try inv.parse(.expiringWithin, Time.parseDuration)
     let vault = try ctx.openVault()
     let out = ctx.stdout
     switch ctx.format {

@@ -7,21 +7,21 @@ enum MaintenanceCommand {
 
   /// `--within DUR`, more than 0.
   static func window(_ inv: Invocation) throws(IVKeysError) -> Int64 {
-    guard let w = try inv.parse("within", Time.parseDuration) else { return defaultWindow }
-    guard w > 0 else { throw .invalidValue(option: "--within", value: inv.value("within") ?? "", reason: "must be longer than 0") }
+    guard let w = try inv.parse(.within, Time.parseDuration) else { return defaultWindow }
+    guard w > 0 else { throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must be longer than 0") }
     return w
   }
 
   /// The exit status of a command with `--check`: 3 when it listed anything.
-  static func checkStatus(_ inv: Invocation, found: Bool) -> Int32 { inv.flag("check") && found ? 3 : 0 }
+  static func checkStatus(_ inv: Invocation, found: Bool) -> Int32 { inv.flag(.check) && found ? 3 : 0 }
 
   // MARK: - expiring
 
   static let expiring: RunFunction = { inv, ctx throws(IVKeysError) in
     let within = try window(inv)
-    let company = try inv.parse("company", Fields.company)
+    let company = try inv.parse(.company, Fields.company)
     let vault = try ctx.openVault()
-    let keys = try vault.expiringKeys(within: within, company: company, includeExpired: inv.flag("include-expired"))
+    let keys = try vault.expiringKeys(within: within, company: company, includeExpired: inv.flag(.includeExpired))
     let t = vault.now()
     func left(_ k: KeyRecord) -> Int64 { (k.expiresAt ?? t) - t }
     switch ctx.format {
@@ -51,7 +51,7 @@ enum MaintenanceCommand {
   // MARK: - rotation-due
 
   static let rotationDue: RunFunction = { inv, ctx throws(IVKeysError) in
-    let company = try inv.parse("company", Fields.company)
+    let company = try inv.parse(.company, Fields.company)
     let vault = try ctx.openVault()
     let due = try vault.rotationDue(company: company)
     switch ctx.format {
@@ -87,7 +87,7 @@ enum MaintenanceCommand {
   // MARK: - sweep
 
   static let sweep: RunFunction = { inv, ctx throws(IVKeysError) in
-    let dryRun = inv.flag("dry-run")
+    let dryRun = inv.flag(.dryRun)
     let vault = try ctx.openVault()
     let swept = try vault.sweep(dryRun: dryRun)
     func reason(_ s: SweptKey) -> String {

@@ -21,13 +21,13 @@ enum NotifyCommand {
 
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let within = try MaintenanceCommand.window(inv)
-    let command = inv.value("sendmail") ?? defaultSendmail
+    let command = inv.value(.sendmail) ?? defaultSendmail
     guard !command.allSatisfy(\.isWhitespace) else {
       throw .invalidValue(option: "--sendmail", value: command, reason: "the command is empty")
     }
     let host = ExpiryNotice.hostName(Sendmail.hostName())
-    let sender = try inv.parse("from", Fields.email) ?? defaultSender(user: ctx.actor.osUser, host: host)
-    let dryRun = inv.flag("dry-run")
+    let sender = try inv.parse(.from, Fields.email) ?? defaultSender(user: ctx.actor.osUser, host: host)
+    let dryRun = inv.flag(.dryRun)
     let vault = try ctx.openVault()
     let plan = try vault.planNotifications(within: within, from: sender, host: host)
 

@@ -4,7 +4,7 @@ import IVKeysCore
 enum RotateCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let reference = inv.arguments[0]
-    let grace = try inv.parse("grace", Time.parseDuration) ?? 24 * 3600
+    let grace = try inv.parse(.grace, Time.parseDuration) ?? 24 * 3600
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
     var delivered = false

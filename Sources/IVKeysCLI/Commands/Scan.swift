@@ -160,7 +160,7 @@ enum ScanCommand {
   /// The vault to read statuses from, or nil when there is none at the default location.
   /// A vault named by `--vault` or `IVKEYS_VAULT` must exist.
   static func statusLookup(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> LeakScanner.StatusLookup? {
-    let explicit = inv.value("vault") != nil || ctx.env("IVKEYS_VAULT") != nil
+    let explicit = inv.value(.vault) != nil || ctx.env("IVKEYS_VAULT") != nil
     // Without a home directory there is no default vault either; that is not an error here.
     guard let path = explicit ? try ctx.vaultPath() : try? ctx.vaultPath() else { return nil }
     guard FileSystem.exists(path) else {

@@ -28,7 +28,7 @@ enum ScopesCommand {
 
   static let add: RunFunction = { inv, ctx throws(IVKeysError) in
     let name = inv.arguments[0]
-    let description = try inv.required("description")
+    let description = try inv.required(.description)
     let vault = try ctx.openVault()
     try vault.addScope(name, description: description)
     if ctx.format == .json {

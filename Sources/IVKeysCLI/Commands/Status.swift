@@ -7,10 +7,10 @@ enum StatusCommand {
   static let revoke: RunFunction = { inv, ctx throws(IVKeysError) in try change(.revoke, inv, ctx) }
 
   static func change(_ action: Vault.StatusAction, _ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
-    let reason: String? = action == .resume ? try inv.parse("reason", Fields.reason) : try inv.required("reason", Fields.reason)
+    let reason: String? = action == .resume ? try inv.parse(.reason, Fields.reason) : try inv.required(.reason, Fields.reason)
     var selector = KeySelector()
-    selector.company = try inv.parse("company", Fields.company)
-    selector.tag = try inv.parse("tag", Fields.tag)
+    selector.company = try inv.parse(.company, Fields.company)
+    selector.tag = try inv.parse(.tag, Fields.tag)
     selector.env = try KeyOptions.env(inv)
     let usage = "usage: \(Help.usageLine(path: action.rawValue))"
     guard let reference = inv.arguments.first else {
@@ -22,8 +22,8 @@ enum StatusCommand {
     guard selector.isEmpty else {
       throw .usage("give a key ID or selectors (--company, --tag, --env), not both", hint: usage)
     }
-    for flag in ["dry-run", "yes"] where inv.flag(flag) {
-      throw .usage("--\(flag) applies to selectors (--company, --tag, --env), not to one key ID", hint: usage)
+    for flag in [OptionName.dryRun, .yes] where inv.flag(flag) {
+      throw .usage("--\(flag.rawValue) applies to selectors (--company, --tag, --env), not to one key ID", hint: usage)
     }
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
@@ -49,14 +49,14 @@ enum StatusCommand {
     case .revoke: (verb, none) = ("revoked", "no keys match that are not already revoked")
     }
     let keys: [KeyRecord]
-    if inv.flag("dry-run") {
+    if inv.flag(.dryRun) {
       keys = try vault.keys(matching: selector, for: action)
       if !keys.isEmpty {
         ctx.note("would \(action.rawValue) \(keys.count) key\(keys.count == 1 ? "" : "s") (dry run: nothing changed)")
-        if keys.count > 1 && !inv.flag("yes") { ctx.hint("add --yes (without --dry-run) to \(action.rawValue) them") }
+        if keys.count > 1 && !inv.flag(.yes) { ctx.hint("add --yes (without --dry-run) to \(action.rawValue) them") }
       }
     } else {
-      keys = try vault.changeStatus(matching: selector, action, reason: reason, confirmed: inv.flag("yes"))
+      keys = try vault.changeStatus(matching: selector, action, reason: reason, confirmed: inv.flag(.yes))
       if !keys.isEmpty { ctx.note("\(verb) \(keys.count) key\(keys.count == 1 ? "" : "s")") }
     }
     if keys.isEmpty { ctx.note(none) }

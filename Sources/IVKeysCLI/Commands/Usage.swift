@@ -7,7 +7,7 @@ enum UsageCommand {
     guard let reference = inv.arguments.first else {
       throw .usage("'ivkeys usage' needs ID", hint: "usage: \(Help.usageLine(path: "usage"))")
     }
-    let top = try inv.parse("top") { (s) throws(ValueError) -> Int in
+    let top = try inv.parse(.top) { (s) throws(ValueError) -> Int in
       guard let n = Int(s), n >= 1, n <= 1000, s.first != "+" else { throw ValueError("expected a whole number from 1 to 1000") }
       return n
     } ?? 5

@@ -5,16 +5,16 @@ import IVKeysCore
 /// `$IVKEYS_KEY`, never from argv.
 enum VerifyCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    if inv.values["key"] != nil {
+    if inv.values[.key] != nil {
       throw .usage(
         "keys are never read from the command line: argv is visible in ps and kept in shell history",
         hint: "pipe the key to 'ivkeys verify' on stdin, or use --key-file PATH or IVKEYS_KEY")
     }
-    if inv.flag("batch") { return try batch(inv, ctx) }
-    let company = try inv.required("company", Fields.company)
-    let scope = try inv.required("scope", requestScope)
-    let ip = try inv.parse("ip", IPAddress.parse)
-    let endpoint = try inv.parse("endpoint", endpointValue)
+    if inv.flag(.batch) { return try batch(inv, ctx) }
+    let company = try inv.required(.company, Fields.company)
+    let scope = try inv.required(.scope, requestScope)
+    let ip = try inv.parse(.ip, IPAddress.parse)
+    let endpoint = try inv.parse(.endpoint, endpointValue)
     let env = try KeyOptions.env(inv)
     let presented = try readKey(inv, ctx)
 
@@ -69,7 +69,7 @@ enum VerifyCommand {
 
   /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input.
   static func readKey(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> String {
-    if let path = inv.value("key-file") {
+    if let path = inv.value(.keyFile) {
       guard let text = readSmallFile(path) else {
         throw .io("cannot read the key file \(path): \(systemError())")
       }
