@@ -15,6 +15,11 @@ public enum CLI {
       stdout.flush()
       stderr.flush()
     }
+    // Bare `ivkeys`: the overview, as a usage error (stdout stays for results).
+    if args.isEmpty {
+      stderr.write(Help.overview() + "\n")
+      return 2
+    }
     let inv: Invocation
     do {
       inv = try Parser.parse(args)

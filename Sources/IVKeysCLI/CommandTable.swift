@@ -142,8 +142,9 @@ let commandTable: [CommandSpec] = [
     run: MaintenanceCommand.expiring),
   CommandSpec(
     "rotation-due", "active keys older than the rotation policy, most overdue first",
-    synopsis: "[--company ID] [--check]",
+    synopsis: "[--within DUR] [--company ID] [--check]",
     options: [
+      OptionSpec(.within, "DUR", "also list keys that become due within DUR from now (default 0: due now)"),
       OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
       OptionSpec(.check, "exit 3 when any key is listed, 0 when none (for cron)"),
     ],

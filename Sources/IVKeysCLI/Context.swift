@@ -59,6 +59,16 @@ final class Context {
       && env("TERM") != "dumb"
   }
 
+  /// The width a table fits on a terminal: the window's columns, else `$COLUMNS`, else 80.
+  /// Nil when stdout is not a terminal: piped output is full width.
+  var tableWidth: Int? {
+    guard stdout.isTerminal else { return nil }
+    var size = winsize()
+    if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    if let c = env("COLUMNS").flatMap({ Int($0) }), c > 0 { return c }
+    return 80
+  }
+
   // MARK: - Messages
 
   func warning(_ message: String) { stderr.line("ivkeys: warning: " + Text.redactKeys(message)) }
@@ -97,8 +107,20 @@ final class Context {
 
   var actor: Actor { Actor.current(environment: environment) }
 
-  /// Opens the vault for this command.
-  func openVault() throws(IVKeysError) -> Vault {
+  /// What a command means to do with the vault.
+  enum Intent {
+    /// Change it, or record in it (verify records its decisions): the secret file is required.
+    case write
+    /// Only read it (`list`, `show`, `audit`, `usage ID`): an auditor holding a copy of the vault
+    /// without its secret file can read it, told what cannot be checked without the secret.
+    case read
+  }
+
+  /// Opens the vault for this command; every command opens it here.
+  func openVault(_ intent: Intent = .write) throws(IVKeysError) -> Vault {
+    // The one place the read intent reaches the core. Until the core's read mode (open without
+    // a missing secret file, with a notice) lands, a read opens the vault as a write does.
+    // With it: `Vault.open(path:secretPath:actor:mode: intent == .read ? .read : .write)`.
     let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor)
     for notice in vault.notices { warning(notice) }
     opened = vault

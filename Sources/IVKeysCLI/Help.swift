@@ -57,7 +57,8 @@ enum Help {
         NO_COLOR            turns color off
 
       exit status: 0 success, 1 operational error, 2 usage error, 3 a check found a problem
-      (audit verify, doctor), 10/11/12 verify refused the request (401/403/429).
+      (expiring --check, rotation-due --check, audit verify, scan, doctor),
+      10/11/12 verify refused the request (401/403/429).
       'ivkeys help COMMAND' or 'ivkeys COMMAND --help' shows a command's options; 'man ivkeys' has more.
       """
     return s
@@ -97,11 +98,20 @@ enum HelpCommand {
       return 0
     }
     let path = inv.arguments.joined(separator: " ")
-    guard Help.find(path) != nil else {
-      let suggestion = Text.suggestion(for: inv.arguments[0], among: commandTable.map(\.name))
-      throw .usage("no help for unknown command '\(Text.escapeControl(path))'", hint: suggestion.map { "did you mean '\($0)'?" })
-    }
+    guard Help.find(path) != nil else { throw unknown(inv.arguments) }
     ctx.stdout.write(Help.command(inv.arguments))
     return 0
+  }
+
+  /// The error `ivkeys NAME` gives for the same unknown command or subcommand, suggestion and all.
+  static func unknown(_ words: [String]) -> IVKeysError {
+    let error: ParseError
+    if let spec = command(named: words[0]), words.count > 1 {
+      let suggestion = Text.suggestion(for: words[1], among: spec.subcommands.map(\.name))
+      error = .unknownCommand("\(spec.name) \(words[1])", suggestion: suggestion.map { "\(spec.name) \($0)" })
+    } else {
+      error = .unknownCommand(words[0], suggestion: Text.suggestion(for: words[0], among: commandTable.map(\.name)))
+    }
+    return .usage(error.description, hint: error.hint)
   }
 }

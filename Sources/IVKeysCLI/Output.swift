@@ -95,39 +95,76 @@ struct Cell {
 }
 
 /// An aligned text table. Widths come from a first pass over the rows (`measure`), so a long
-/// listing can be streamed twice from the vault instead of held in memory.
+/// listing can be streamed twice from the vault instead of held in memory. Given a width (a
+/// terminal's), the widest text columns are cut to fit, each cut cell ending in `…`; ids, keys,
+/// times and counts are never cut.
 struct Table {
   let headers: [String]
   var widths: [Int]
   let useColor: Bool
+  /// The width to fit, or nil for full width (output that is not a terminal).
+  let limit: Int?
 
-  init(headers: [String], useColor: Bool) {
+  /// The columns whose text may be cut to fit a terminal.
+  static let textColumns: Set<String> = ["NAME", "COMPANY", "SCOPES", "CONTACT", "EVENT", "ACTOR", "DETAIL", "WHY", "ENDPOINT"]
+
+  init(headers: [String], useColor: Bool, width: Int? = nil) {
     self.headers = headers
     self.widths = headers.map(\.count)
     self.useColor = useColor
+    self.limit = width
   }
 
   mutating func measure(_ row: [Cell]) {
     for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], c.width) }
   }
 
-  func header() -> String {
-    render(headers.map { Cell($0, useColor ? .bold : nil) })
+  /// The widths once the table fits its limit (the measured widths when it has none).
+  var fittedWidths: [Int] {
+    guard let limit else { return widths }
+    return Table.fit(widths, cuttable: headers.map { Table.textColumns.contains($0) }, minimums: headers.map(\.count),
+                     to: limit)
+  }
+
+  /// Narrows the widest cuttable column, one character at a time, until the row (columns two
+  /// spaces apart) fits `limit` or no cuttable column is wider than its minimum.
+  static func fit(_ widths: [Int], cuttable: [Bool], minimums: [Int], to limit: Int) -> [Int] {
+    var w = widths
+    var excess = w.reduce(0, +) + 2 * max(0, w.count - 1) - limit
+    while excess > 0 {
+      let candidates = w.indices.filter { cuttable[$0] && w[$0] > max(minimums[$0], 4) }
+      guard let widest = candidates.max(by: { w[$0] < w[$1] }) else { break }
+      w[widest] -= 1
+      excess -= 1
+    }
+    return w
+  }
+
+  /// The header row, once every row is measured: from here on the widths fit the limit.
+  mutating func header() -> String {
+    widths = fittedWidths
+    return render(headers.map { Cell($0, useColor ? .bold : nil) })
   }
 
   func render(_ row: [Cell]) -> String {
     var out = ""
     for (i, c) in row.enumerated() {
       let last = i == row.count - 1
-      out += useColor && c.color != nil ? c.color!.wrap(c.text) : c.text
-      if !last { out += String(repeating: " ", count: max(0, widths[i] - c.width) + 2) }
+      var text = c.text
+      var width = c.width
+      if i < widths.count, width > widths[i] {
+        text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(widths[i] - 1))) + "…"
+        width = widths[i]
+      }
+      out += useColor && c.color != nil ? c.color!.wrap(text) : text
+      if !last { out += String(repeating: " ", count: max(0, widths[i] - width) + 2) }
     }
     return out
   }
 
   /// Prints rows that are all in memory.
-  static func print(_ headers: [String], _ rows: [[Cell]], to out: Output, color: Bool) {
-    var t = Table(headers: headers, useColor: color)
+  static func print(_ headers: [String], _ rows: [[Cell]], to out: Output, color: Bool, width: Int? = nil) {
+    var t = Table(headers: headers, useColor: color, width: width)
     for r in rows { t.measure(r) }
     out.line(t.header())
     for r in rows { out.line(t.render(r)) }

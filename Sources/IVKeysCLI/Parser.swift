@@ -11,6 +11,8 @@ enum ParseError: Error, Equatable, CustomStringConvertible {
   case unexpectedArgument(String, command: String)
   case missingArgument(String, command: String)
   case missingCommand
+  /// A key where an argument or `--key` was given: refused, and never echoed.
+  case keyOnCommandLine(command: String)
 
   var description: String {
     switch self {
@@ -24,6 +26,7 @@ enum ParseError: Error, Equatable, CustomStringConvertible {
     case let .unexpectedArgument(a, c): return "unexpected argument '\(Text.escapeControl(a))' for 'ivkeys \(c)'"
     case let .missingArgument(a, c): return "'ivkeys \(c)' needs \(a)"
     case .missingCommand: return "no command given"
+    case .keyOnCommandLine: return "keys are never read from the command line: argv is visible in ps and kept in shell history"
     }
   }
 
@@ -35,6 +38,10 @@ enum ParseError: Error, Equatable, CustomStringConvertible {
     case let .conflicting(a, b): return "give either \(a) or \(b)"
     case let .unexpectedArgument(_, c), let .missingArgument(_, c): return "usage: \(Help.usageLine(path: c))"
     case .missingCommand: return "'ivkeys --help' lists the commands"
+    case let .keyOnCommandLine(c):
+      return c == "verify"
+        ? "pipe the key to 'ivkeys verify' on stdin, or use --key-file PATH or IVKEYS_KEY"
+        : "usage: \(Help.usageLine(path: c))"
     case .missingValue, .unexpectedValue, .repeated: return nil
     }
   }
@@ -195,6 +202,10 @@ enum Parser {
       throw .conflicting("--\(a.rawValue)", "--\(b.rawValue)")
     }
     if inv.arguments.count > spec.maximumArguments {
+      // A key pasted where no argument belongs (`ivkeys verify sk_live_…`) gets the clear refusal.
+      if inv.arguments[spec.maximumArguments...].contains(where: Text.looksLikeKey) {
+        throw .keyOnCommandLine(command: inv.path.joined(separator: " "))
+      }
       throw .unexpectedArgument(inv.arguments[spec.maximumArguments], command: inv.path.joined(separator: " "))
     }
     if inv.arguments.count < spec.minimumArguments {

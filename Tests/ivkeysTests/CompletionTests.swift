@@ -369,6 +369,32 @@ struct CompletionTests {
     }
   }
 
+  /// A key `ID` completes to the ids in the vault ($IVKEYS_VAULT), from `ivkeys list -q`; never
+  /// to keys, and a subcommand still completes beside them (`usage import`).
+  @Test(.timeLimit(.minutes(2)))
+  func keyIDsCompleteFromTheVault() throws {
+    let s = try Sandbox()
+    try FileManager.default.createDirectory(at: s.dir.appendingPathComponent("work"), withIntermediateDirectories: true)
+    let k = try s.createKey()
+    let binDir = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+    s.environment["PATH"] = binDir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    let bash = try Self.bashCompletions(try Self.script("bash", in: s), [
+      ["ivkeys", "show", ""], ["ivkeys", "revoke", k.id.prefix(3).description], ["ivkeys", "usage", ""],
+      ["ivkeys", "list", ""],
+    ], in: s)
+    #expect(bash == [[k.id], [k.id], ([k.id, "import"]).sorted(), []], "\(bash)")
+    let fish = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys show ", "ivkeys suspend "], in: s)
+    #expect(fish == [[k.id], [k.id]], "\(fish)")
+    let zsh = try Self.zshCompletions(try Self.script("zsh", in: s), ["ivkeys show ", "ivkeys rotate "], in: s)
+    #expect(zsh == [[k.id], [k.id]], "\(zsh)")
+    for script in ["bash", "zsh", "fish"].map({ s.run("completion", $0).stdout }) {
+      #expect(script.contains("ivkeys list -q 2>/dev/null"))
+    }
+    // Without a vault there is nothing to offer, and no error shows.
+    s.environment["IVKEYS_VAULT"] = s.dir.path + "/nowhere/vault.db"
+    #expect(try Self.bashCompletions(try Self.script("bash", in: s), [["ivkeys", "show", ""]], in: s) == [[]])
+  }
+
   /// The table is read, not copied: placeholders decide what a value completes to.
   @Test func valuesFollowThePlaceholders() throws {
     #expect(Completion.values(forPlaceholder: "live|test") == .words(["live", "test"]))

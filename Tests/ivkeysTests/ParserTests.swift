@@ -119,6 +119,16 @@ struct CommandTableTests {
     commandTable.forEach(check)
   }
 
+  /// Every command that can exit 3 is named where the overview explains exit status 3.
+  @Test func theExitStatusLineNamesEveryCommandThatExits3() {
+    let overview = Help.overview()
+    let start = try? #require(overview.range(of: "3 a check found a problem"))
+    let text = start.map { String(overview[$0.upperBound...].prefix { $0 != "1" }) } ?? ""
+    for command in ["expiring --check", "rotation-due --check", "audit verify", "scan", "doctor"] {
+      #expect(text.contains(command), "the exit status line lacks \(command): \(text)")
+    }
+  }
+
   @Test func conflictsNameRealOptions() {
     for c in commandTable {
       for (a, b) in c.conflicts {

@@ -13,7 +13,7 @@ enum AdminCommand {
       }).encoded)
     case .table:
       Table.print(["USER", "ADDED", "BY"], admins.map { [Cell($0.user), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)] },
-                  to: ctx.stdout, color: ctx.useColor)
+                  to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0
   }

@@ -2,9 +2,27 @@ import IVKeysCore
 
 /// `ivkeys audit`: lists entries with filters, oldest first.
 enum AuditCommand {
+  /// How many entries `audit` shows on a terminal when no `--limit` is given.
+  static let terminalLimit = 50
+
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    let vault = try ctx.openVault()
-    let filter = try AuditCommand.filter(inv, ctx, vault)
+    let vault = try ctx.openVault(.read)
+    var filter = try AuditCommand.filter(inv, ctx, vault)
+    // A terminal gets the newest entries, not every decision ever recorded; a pipe gets all.
+    var total: Int?
+    if filter.limit == nil && ctx.stdout.isTerminal {
+      var n = 0
+      try vault.auditEntries(filter) { _ in n += 1 }
+      if n > terminalLimit {
+        filter.limit = terminalLimit
+        total = n
+      }
+    }
+    defer {
+      if let total {
+        ctx.note("showing the newest \(terminalLimit) of \(total) entries; use --limit N, or pipe the output for all")
+      }
+    }
     let out = ctx.stdout
     switch ctx.format {
     case .quiet:
@@ -19,7 +37,7 @@ enum AuditCommand {
       }
       out.line("]")
     case .table:
-      var table = Table(headers: ["SEQ", "AT", "EVENT", "ACTOR", "KEY", "COMPANY", "DETAIL"], useColor: ctx.useColor)
+      var table = Table(headers: ["SEQ", "AT", "EVENT", "ACTOR", "KEY", "COMPANY", "DETAIL"], useColor: ctx.useColor, width: ctx.tableWidth)
       var count = 0
       try vault.auditEntries(filter) { e in table.measure(row(e)); count += 1 }
       guard count > 0 else {

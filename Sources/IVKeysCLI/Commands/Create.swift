@@ -103,7 +103,7 @@ enum CreateCommand {
       // Every row has the same widths (ids and keys are fixed-width), so rows stream.
       let t = batch.template
       func row(_ k: APIKey) -> [Cell] { [Cell(k.id), Cell(t.env.rawValue), Cell(t.company), Cell(t.name), Cell(k.string)] }
-      var table = Table(headers: ["ID", "ENV", "COMPANY", "NAME", "KEY"], useColor: ctx.useColor)
+      var table = Table(headers: ["ID", "ENV", "COMPANY", "NAME", "KEY"], useColor: ctx.useColor, width: ctx.tableWidth)
       table.measure(row(batch.keys[0]))
       ctx.stdout.line(table.header())
       for k in batch.keys { ctx.stdout.line(table.render(row(k))) }

@@ -69,7 +69,7 @@ enum KeyRendering {
       }
     case .table:
       if single, let k = keys.first { ctx.stdout.line(detail(k, color: ctx.useColor)) } else {
-        Table.print(headers, keys.map(row), to: ctx.stdout, color: ctx.useColor)
+        Table.print(headers, keys.map(row), to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       }
     }
   }

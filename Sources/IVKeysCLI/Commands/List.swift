@@ -21,7 +21,7 @@ enum ListCommand {
     }
     filter.scope = scopes.first
     filter.expiringWithin = try inv.parse(.expiringWithin, Time.parseDuration)
-    let vault = try ctx.openVault()
+    let vault = try ctx.openVault(.read)
     let out = ctx.stdout
     switch ctx.format {
     case .quiet:
@@ -39,7 +39,7 @@ enum ListCommand {
       }
       out.line("]")
     case .table:
-      var table = Table(headers: KeyRendering.headers, useColor: ctx.useColor)
+      var table = Table(headers: KeyRendering.headers, useColor: ctx.useColor, width: ctx.tableWidth)
       var count = 0
       try vault.listKeys(filter) { k in
         table.measure(KeyRendering.row(k))

@@ -43,17 +43,42 @@ enum MaintenanceCommand {
           Cell(k.contact ?? "-"),
         ]
       }
-      Table.print(["ID", "NAME", "COMPANY", "ENV", "EXPIRES", "LEFT", "CONTACT"], rows, to: ctx.stdout, color: ctx.useColor)
+      Table.print(["ID", "NAME", "COMPANY", "ENV", "EXPIRES", "LEFT", "CONTACT"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return checkStatus(inv, found: !keys.isEmpty)
   }
 
   // MARK: - rotation-due
 
+  /// A key due for rotation: `overdue` is negative for one that becomes due within the window.
+  typealias Due = (record: KeyRecord, period: Int64, overdue: Int64)
+
+  /// Active keys due for rotation now or within `within` seconds, most overdue first.
+  static func due(_ vault: Vault, company: String?, within: Int64) throws(IVKeysError) -> [Due] {
+    guard within > 0 else { return try vault.rotationDue(company: company).map { ($0.record, $0.period, $0.overdue) } }
+    // The same policy over the active keys, looking `within` ahead. To be replaced by the core's
+    // `vault.rotationDue(company:within:)` when it lands.
+    var filter = KeyFilter()
+    filter.status = .active
+    filter.company = company
+    let t = vault.now()
+    var due = [Due]()
+    try vault.listKeys(filter) { k in
+      let period = Scopes.rotationPeriod(k.scopes)
+      let overdue = t - k.createdAt - period
+      if overdue >= -within { due.append((k, period, overdue)) }
+    }
+    return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }
+  }
+
   static let rotationDue: RunFunction = { inv, ctx throws(IVKeysError) in
     let company = try inv.parse(.company, Fields.company)
+    let within = try inv.parse(.within, Time.parseDuration) ?? 0
+    guard within >= 0 else {
+      throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must not be negative")
+    }
     let vault = try ctx.openVault()
-    let due = try vault.rotationDue(company: company)
+    let due = try due(vault, company: company, within: within)
     switch ctx.format {
     case .quiet: for d in due { ctx.stdout.line(d.record.id) }
     case .json:
@@ -68,17 +93,18 @@ enum MaintenanceCommand {
       ctx.stdout.line("[" + objects.joined(separator: ",") + "]")
     case .table:
       guard !due.isEmpty else {
-        ctx.note("no active key is due for rotation")
+        ctx.note("no active key is due for rotation" + (within > 0 ? " within \(Time.describe(seconds: within))" : ""))
         break
       }
       let rows = due.map { d -> [Cell] in
         [
           Cell(d.record.id), Cell(d.record.name), Cell(d.record.company), Cell(d.record.env.rawValue),
           Cell(Time.rfc3339(d.record.createdAt)), Cell("\(d.period / 86400)d"),
-          Cell(Time.describe(seconds: d.overdue), .red),
+          d.overdue >= 0
+            ? Cell(Time.describe(seconds: d.overdue), .red) : Cell("due in \(Time.describe(seconds: -d.overdue))", .yellow),
         ]
       }
-      Table.print(["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor)
+      Table.print(["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       ctx.hint("'ivkeys rotate ID' replaces a key with a new one carrying the same settings")
     }
     return checkStatus(inv, found: !due.isEmpty)
@@ -119,7 +145,7 @@ enum MaintenanceCommand {
          Cell(s.record.name), Cell(reason(s))]
       }
       if !rows.isEmpty {
-        Table.print(["ID", "WAS", dryRun ? "WOULD BE" : "NOW", "NAME", "WHY"], rows, to: ctx.stdout, color: ctx.useColor)
+        Table.print(["ID", "WAS", dryRun ? "WOULD BE" : "NOW", "NAME", "WHY"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       }
     }
     let revoked = swept.filter { $0.newStatus == .revoked }.count

@@ -126,7 +126,7 @@ enum NotifyCommand {
     }
     if !plan.noContact.isEmpty { ctx.hint("set one with 'ivkeys update ID --contact EMAIL'") }
     if dryRun && !plan.notices.isEmpty {
-      ctx.note("dry run: \(plan.notices.count) message\(plan.notices.count == 1 ? "" : "s") not sent, nothing recorded")
+      ctx.note("dry run: \(plural(plan.notices.count, "message")) not sent, nothing recorded")
     }
     if plan.notices.isEmpty && plan.alreadySent.isEmpty && plan.inProgress.isEmpty && plan.noContact.isEmpty {
       ctx.note("no active key expires within \(Time.describe(seconds: within))")

@@ -18,7 +18,7 @@ enum RotateCommand {
         case .table:
           Table.print(["ID", "ENV", "COMPANY", "NAME", "KEY"],
                       [[Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
-                        Cell(new.record.name), Cell(new.key.string)]], to: ctx.stdout, color: ctx.useColor)
+                        Cell(new.record.name), Cell(new.key.string)]], to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
         }
         try ctx.stdout.flushChecked("the new key", hint: "nothing was rotated; a key already printed will not work")
         delivered = true

@@ -87,7 +87,7 @@ enum ScanCommand {
           Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.masked),
         ]
       }
-      if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor) }
+      if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth) }
       ctx.stdout.flush()
       ctx.note(summary(scanner.statistics, found: findings.count, vault: lookup != nil))
       if findings.contains(where: { status($0).map(stillValid) ?? true }) {
@@ -180,10 +180,6 @@ enum ScanCommand {
     if s.unreadable > 0 { text += "; \(s.unreadable) could not be read" }
     if !vault && found > 0 { text += "; no vault, so no statuses" }
     return text
-  }
-
-  static func plural(_ n: Int, _ word: String, _ words: String? = nil) -> String {
-    n == 1 ? "1 \(word)" : "\(n) \(words ?? word + "s")"
   }
 
   /// Bytes as MB (10^6) with one decimal.

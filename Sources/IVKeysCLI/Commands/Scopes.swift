@@ -9,7 +9,7 @@ enum ScopesCommand {
     case .json:
       ctx.stdout.line(JSON.array(catalog.map { .object([("name", .string($0.name)), ("description", .string($0.description))]) }).encoded)
     case .table:
-      Table.print(["SCOPE", "DESCRIPTION"], catalog.map { [Cell($0.name), Cell($0.description)] }, to: ctx.stdout, color: ctx.useColor)
+      Table.print(["SCOPE", "DESCRIPTION"], catalog.map { [Cell($0.name), Cell($0.description)] }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0
   }
@@ -21,7 +21,7 @@ enum ScopesCommand {
       ctx.stdout.line(JSON.array(Scopes.presets.map { .object([("name", .string($0.name)), ("scopes", .strings($0.scopes))]) }).encoded)
     case .table:
       Table.print(["PRESET", "SCOPES"], Scopes.presets.map { [Cell($0.name), Cell($0.scopes.joined(separator: " "))] },
-                  to: ctx.stdout, color: ctx.useColor)
+                  to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0
   }

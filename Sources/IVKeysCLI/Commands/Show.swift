@@ -5,7 +5,7 @@ enum ShowCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let reference = inv.arguments[0]
     warnIfWholeKey(reference, ctx)
-    let vault = try ctx.openVault()
+    let vault = try ctx.openVault(.read)
     KeyRendering.print([try vault.resolve(reference)], ctx, single: true)
     return 0
   }

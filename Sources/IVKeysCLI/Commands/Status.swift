@@ -1,6 +1,7 @@
 import IVKeysCore
 
 /// `ivkeys suspend`, `resume` and `revoke`: one key by ID, or every key selectors match.
+/// Either way a key already in the state asked for is no error: the change is idempotent.
 enum StatusCommand {
   static let suspend: RunFunction = { inv, ctx throws(IVKeysError) in try change(.suspend, inv, ctx) }
   static let resume: RunFunction = { inv, ctx throws(IVKeysError) in try change(.resume, inv, ctx) }
@@ -27,7 +28,15 @@ enum StatusCommand {
     }
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
-    let record = try vault.changeStatus(reference, action, reason: reason)
+    let record: KeyRecord
+    // A key already in the state asked for is left alone, as the bulk forms leave it: exit 0,
+    // a note, no audit entry. A change that cannot happen (resume a revoked key) is an error.
+    if let current = try? vault.resolve(reference), current.status == action.target {
+      ctx.note("key \(current.id) is already \(current.status.rawValue)")
+      record = current
+    } else {
+      record = try vault.changeStatus(reference, action, reason: reason)
+    }
     switch ctx.format {
     case .quiet: ctx.stdout.line(record.id)
     case .json: ctx.stdout.line(KeyRendering.json(record))
@@ -52,16 +61,27 @@ enum StatusCommand {
     if inv.flag(.dryRun) {
       keys = try vault.keys(matching: selector, for: action)
       if !keys.isEmpty {
-        ctx.note("would \(action.rawValue) \(keys.count) key\(keys.count == 1 ? "" : "s") (dry run: nothing changed)")
+        ctx.note("would \(action.rawValue) \(plural(keys.count, "key")) (dry run: nothing changed)")
         if keys.count > 1 && !inv.flag(.yes) { ctx.hint("add --yes (without --dry-run) to \(action.rawValue) them") }
       }
     } else {
       keys = try vault.changeStatus(matching: selector, action, reason: reason, confirmed: inv.flag(.yes))
-      if !keys.isEmpty { ctx.note("\(verb) \(keys.count) key\(keys.count == 1 ? "" : "s")") }
+      if !keys.isEmpty { ctx.note("\(verb) \(plural(keys.count, "key"))") }
     }
     if keys.isEmpty { ctx.note(none) }
     if keys.isEmpty && ctx.format == .table { return 0 }
     KeyRendering.print(keys, ctx, single: false)
     return 0
+  }
+}
+
+extension Vault.StatusAction {
+  /// The status the action leaves a key in.
+  var target: KeyStatus {
+    switch self {
+    case .suspend: return .suspended
+    case .resume: return .active
+    case .revoke: return .revoked
+    }
   }
 }

@@ -12,7 +12,7 @@ enum UsageCommand {
       return n
     } ?? 5
     ShowCommand.warnIfWholeKey(reference, ctx)
-    let r = try ctx.openVault().usage(reference, top: top)
+    let r = try ctx.openVault(.read).usage(reference, top: top)
     switch ctx.format {
     case .quiet:
       ctx.stdout.line(String(r.requestCount))
@@ -43,7 +43,7 @@ enum UsageCommand {
         Table.print(["ENDPOINT", "REQUESTS", "ERRORS", "ERROR RATE"], r.topEndpoints.map {
           [Cell($0.name), Cell(String($0.count)), Cell(String($0.errors)),
            Cell(percent($0.count == 0 ? 0 : Double($0.errors) / Double($0.count)))]
-        }, to: ctx.stdout, color: ctx.useColor)
+        }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       }
     }
     return 0
@@ -99,7 +99,7 @@ enum UsageCommand {
     }
     let showProgress = ctx.stderr.isTerminal
     let result = try vault.importUsage(lines: lines, progress: showProgress ? { n in
-      ctx.stderr.write("\rivkeys: importing: \(n) lines")
+      ctx.stderr.write("\rivkeys: importing: \(plural(n, "line"))")
       ctx.stderr.flush()
     } : nil)
     if showProgress { ctx.stderr.line() }
@@ -116,13 +116,15 @@ enum UsageCommand {
     case .quiet:
       ctx.stdout.line(String(result.imported))
     case .table:
-      ctx.stdout.line("imported \(result.imported) requests; \(result.duplicates) already imported, \(result.unknownKeys) for unknown key ids, \(result.bad) bad lines")
+      ctx.stdout.line(
+        "imported \(plural(result.imported, "request")); \(result.duplicates) already imported, "
+          + "\(result.unknownKeys) for unknown key ids, \(plural(result.bad, "bad line"))")
     }
     if result.unknownKeys > 0 {
       ctx.warning("\(result.unknownKeys) \(result.unknownKeys == 1 ? "line names a key id" : "lines name key ids") this vault does not have; not counted")
     }
     for (line, reason) in result.badExamples { ctx.warning("line \(line): \(reason)") }
-    if result.bad > result.badExamples.count { ctx.warning("… and \(result.bad - result.badExamples.count) more bad lines") }
+    if result.bad > result.badExamples.count { ctx.warning("… and \(plural(result.bad - result.badExamples.count, "more bad line"))") }
     return 0
   }
 }

@@ -5,10 +5,9 @@ import IVKeysCore
 /// `$IVKEYS_KEY`, never from argv.
 enum VerifyCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    if inv.values[.key] != nil {
-      throw .usage(
-        "keys are never read from the command line: argv is visible in ps and kept in shell history",
-        hint: "pipe the key to 'ivkeys verify' on stdin, or use --key-file PATH or IVKEYS_KEY")
+    if inv.flag(.key) {
+      let refusal = ParseError.keyOnCommandLine(command: "verify")
+      throw .usage(refusal.description, hint: refusal.hint)
     }
     if inv.flag(.batch) { return try batch(inv, ctx) }
     let company = try inv.required(.company, Fields.company)
@@ -76,6 +75,9 @@ enum VerifyCommand {
       return text
     }
     if let k = ctx.env("IVKEYS_KEY") { return k }
+    // On a terminal the read would wait silently: say what it waits for.
+    if isatty(0) == 1 { ctx.note(stdinNotice) }
+    ctx.stderr.flush()
     var data = [UInt8]()
     var chunk = [UInt8](repeating: 0, count: 4096)
     while data.count <= 65536 {
@@ -86,6 +88,9 @@ enum VerifyCommand {
     }
     return String(decoding: data, as: UTF8.self)
   }
+
+  /// Said on stderr before reading the key from a terminal.
+  static let stdinNotice = "reading the key from standard input (or use --key-file or IVKEYS_KEY)"
 
   static func readSmallFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)

@@ -121,8 +121,9 @@ extension Completion {
         switch v {
         case .nothing: break
         case .files: s += complete(position, "-F")
-        // The ids in the vault ($IVKEYS_VAULT or the default); never keys.
-        case .keyIDs: s += complete(position, "-a " + fishQuote("(ivkeys list -q 2>/dev/null </dev/null)"))
+        // The ids in the vault ($IVKEYS_VAULT or the default); never keys. fish itself reports
+        // a missing command, hence the test first.
+        case .keyIDs: s += complete(position, "-a " + fishQuote("(command -q ivkeys; and ivkeys list -q 2>/dev/null </dev/null)"))
         case .words(let w): s += complete(position, "-a " + fishQuote(fishWords(w)))
         case .commands: s += complete(position, children(""))
         case .subcommandsOfFirstArgument:
