@@ -102,114 +102,146 @@ struct Invocation {
 /// (`--opt value`, `--opt=value`, `-q`) and arguments; `--` ends options.
 enum Parser {
   static func parse(_ args: [String]) throws(ParseError) -> Invocation {
+    var walk = Walk(args: args)
+    while walk.next < args.count { try walk.step() }
+    return try check(walk.inv)
+  }
+
+  /// The walk over argv: the invocation so far and the index of the next word.
+  struct Walk {
+    let args: [String]
+    var next = 0
     var inv = Invocation()
     var optionsEnded = false
-    var i = 0
-    func available() -> [OptionSpec] { (inv.spec?.options ?? []) + globalOptions }
 
-    func record(_ spec: OptionSpec, _ value: String, as written: String) throws(ParseError) {
+    /// Reads the next word, and its value when it is an option that takes one.
+    mutating func step() throws(ParseError) {
+      let a = args[next]
+      next += 1
+      if optionsEnded || a == "-" || !a.hasPrefix("-") {
+        try word(a)
+      } else if a == "--" {
+        optionsEnded = true
+      } else if a.hasPrefix("--") {
+        try long(a)
+      } else {
+        try short(a)
+      }
+    }
+
+    /// The options valid so far: the command's own, then the global ones.
+    var available: [OptionSpec] { (inv.spec?.options ?? []) + globalOptions }
+
+    /// The command path for messages, nil before the command.
+    var commandPath: String? { inv.path.isEmpty ? nil : inv.path.joined(separator: " ") }
+
+    /// A word that is not an option: the command, a subcommand, or an argument.
+    mutating func word(_ a: String) throws(ParseError) {
+      guard let spec = inv.spec else {
+        guard let c = command(named: a) else {
+          throw .unknownCommand(a, suggestion: Text.suggestion(for: a, among: commandTable.map(\.name)))
+        }
+        inv.spec = c
+        inv.path = [a]
+        return
+      }
+      // A command with subcommands that also takes an argument (`usage ID`) reads anything
+      // that is not a subcommand's name as that argument.
+      guard !optionsEnded, inv.arguments.isEmpty, inv.path.count == 1, !spec.subcommands.isEmpty,
+        spec.subcommands.contains(where: { $0.name == a }) || spec.maximumArguments == 0
+      else {
+        inv.arguments.append(a)
+        return
+      }
+      guard let sub = spec.subcommands.first(where: { $0.name == a }) else {
+        let suggestion = Text.suggestion(for: a, among: spec.subcommands.map(\.name)).map { "\(spec.name) \($0)" }
+        throw .unknownCommand("\(spec.name) \(a)", suggestion: suggestion)
+      }
+      // Options given before the subcommand must still be valid for it.
+      for name in inv.values.keys where sub.option(named: name) == nil && !globalOptions.contains(where: { $0.name == name }) {
+        throw .unknownOption("--\(name.rawValue)", command: "\(spec.name) \(a)", suggestion: nil)
+      }
+      inv.spec = sub
+      inv.path.append(a)
+    }
+
+    /// `--name`, `--name=value` or `--name value`.
+    mutating func long(_ a: String) throws(ParseError) {
+      let body = a.dropFirst(2)
+      let name: String
+      var inline: String?
+      if let eq = body.firstIndex(of: "=") {
+        name = String(body[..<eq])
+        inline = String(body[body.index(after: eq)...])
+      } else {
+        name = String(body)
+      }
+      guard let spec = available.first(where: { $0.long == name }) else {
+        let suggestion = Text.suggestion(for: name, among: available.map(\.long)).map { "--\($0)" }
+        throw .unknownOption("--\(name)", command: commandPath, suggestion: suggestion)
+      }
+      if spec.value == nil {
+        guard inline == nil else { throw .unexpectedValue("--\(name)") }
+        try record(spec, "")
+      } else if let inline {
+        try record(spec, inline)
+      } else {
+        guard next < args.count, !args[next].hasPrefix("--") else { throw .missingValue("--\(name)") }
+        try record(spec, args[next])
+        next += 1
+      }
+    }
+
+    /// Short options: -q, -h, several flags together (-qh), a value attached or next (-fVALUE).
+    mutating func short(_ a: String) throws(ParseError) {
+      var letters = Array(a.dropFirst())
+      while !letters.isEmpty {
+        let letter = letters.removeFirst()
+        guard let spec = available.first(where: { $0.short == letter }) else {
+          throw .unknownOption("-\(letter)", command: commandPath, suggestion: nil)
+        }
+        if spec.value == nil {
+          try record(spec, "")
+        } else {
+          let rest = String(letters)
+          letters = []
+          if !rest.isEmpty {
+            try record(spec, rest)
+          } else {
+            guard next < args.count else { throw .missingValue("-\(letter)") }
+            try record(spec, args[next])
+            next += 1
+          }
+        }
+      }
+    }
+
+    mutating func record(_ spec: OptionSpec, _ value: String) throws(ParseError) {
       if inv.values[spec.name] != nil && !spec.repeatable && spec.name != .help {
         throw .repeated("--\(spec.long)")
       }
       inv.values[spec.name, default: []].append(value)
     }
+  }
 
-    while i < args.count {
-      let a = args[i]
-      i += 1
-      if optionsEnded || a == "-" || !a.hasPrefix("-") {
-        if inv.spec == nil {
-          guard let c = command(named: a) else {
-            throw .unknownCommand(a, suggestion: Text.suggestion(for: a, among: commandTable.map(\.name)))
-          }
-          inv.spec = c
-          inv.path = [a]
-        } else if let spec = inv.spec, !optionsEnded, inv.arguments.isEmpty, inv.path.count == 1, !spec.subcommands.isEmpty,
-          spec.subcommands.contains(where: { $0.name == a }) || spec.maximumArguments == 0
-        {
-          // A command with subcommands that also takes an argument (`usage ID`) reads anything
-          // that is not a subcommand's name as that argument.
-          guard let sub = spec.subcommands.first(where: { $0.name == a }) else {
-            throw .unknownCommand("\(spec.name) \(a)", suggestion: Text.suggestion(for: a, among: spec.subcommands.map(\.name)).map { "\(spec.name) \($0)" })
-          }
-          // Options given before the subcommand must still be valid for it.
-          for name in inv.values.keys where sub.option(named: name) == nil && !globalOptions.contains(where: { $0.name == name }) {
-            throw .unknownOption("--\(name.rawValue)", command: "\(spec.name) \(a)", suggestion: nil)
-          }
-          inv.spec = sub
-          inv.path.append(a)
-        } else {
-          inv.arguments.append(a)
-        }
-        continue
-      }
-      if a == "--" {
-        optionsEnded = true
-        continue
-      }
-      if a.hasPrefix("--") {
-        let body = a.dropFirst(2)
-        let name: String
-        var inline: String?
-        if let eq = body.firstIndex(of: "=") {
-          name = String(body[..<eq])
-          inline = String(body[body.index(after: eq)...])
-        } else {
-          name = String(body)
-        }
-        guard let spec = available().first(where: { $0.long == name }) else {
-          let suggestion = Text.suggestion(for: name, among: available().map(\.long)).map { "--\($0)" }
-          throw .unknownOption("--\(name)", command: inv.path.isEmpty ? nil : inv.path.joined(separator: " "), suggestion: suggestion)
-        }
-        if spec.value == nil {
-          guard inline == nil else { throw .unexpectedValue("--\(name)") }
-          try record(spec, "", as: a)
-        } else if let inline {
-          try record(spec, inline, as: a)
-        } else {
-          guard i < args.count, !args[i].hasPrefix("--") else { throw .missingValue("--\(name)") }
-          try record(spec, args[i], as: a)
-          i += 1
-        }
-        continue
-      }
-      // Short options: -q, -h, or several flags together (-qh).
-      var letters = Array(a.dropFirst())
-      while !letters.isEmpty {
-        let letter = letters.removeFirst()
-        guard let spec = available().first(where: { $0.short == letter }) else {
-          throw .unknownOption("-\(letter)", command: inv.path.isEmpty ? nil : inv.path.joined(separator: " "), suggestion: nil)
-        }
-        if spec.value == nil {
-          try record(spec, "", as: "-\(letter)")
-        } else {
-          let rest = String(letters)
-          letters = []
-          if !rest.isEmpty {
-            try record(spec, rest, as: "-\(letter)")
-          } else {
-            guard i < args.count else { throw .missingValue("-\(letter)") }
-            try record(spec, args[i], as: "-\(letter)")
-            i += 1
-          }
-        }
-      }
-    }
-
+  /// What only the whole command line shows: a command given, conflicts (the command's, then
+  /// the global ones), the number of arguments.
+  static func check(_ inv: Invocation) throws(ParseError) -> Invocation {
     if inv.wantsHelp || inv.flag(.version) { return inv }
     guard let spec = inv.spec else { throw .missingCommand }
     for (a, b) in spec.conflicts + globalConflicts where inv.flag(a) && inv.flag(b) {
       throw .conflicting("--\(a.rawValue)", "--\(b.rawValue)")
     }
+    let path = inv.path.joined(separator: " ")
     if inv.arguments.count > spec.maximumArguments {
       // A key pasted where no argument belongs (`ivkeys verify sk_live_…`) gets the clear refusal.
       if inv.arguments[spec.maximumArguments...].contains(where: Text.looksLikeKey) {
-        throw .keyOnCommandLine(command: inv.path.joined(separator: " "))
+        throw .keyOnCommandLine(command: path)
       }
-      throw .unexpectedArgument(inv.arguments[spec.maximumArguments], command: inv.path.joined(separator: " "))
+      throw .unexpectedArgument(inv.arguments[spec.maximumArguments], command: path)
     }
     if inv.arguments.count < spec.minimumArguments {
-      throw .missingArgument(spec.arguments[inv.arguments.count].display, command: inv.path.joined(separator: " "))
+      throw .missingArgument(spec.arguments[inv.arguments.count].display, command: path)
     }
     return inv
   }
