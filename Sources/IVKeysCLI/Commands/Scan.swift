@@ -14,7 +14,42 @@ enum ScanCommand {
     let paths = rawPaths(inv.arguments)
     try checkPaths(paths)
     let lookup = try statusLookup(inv, ctx)
+    let scanner = try scan(paths, ctx)
+    // A file whose name holds a key would print the secret: names are shown with keys cut
+    // short, as every message is.
+    let findings = scanner.findings.map { f in
+      LeakScanner.Finding(file: Text.redactKeys(f.file), line: f.line, column: f.column, keyID: f.keyID, env: f.env)
+    }
+    let statuses = try lookup?.statuses(of: findings.map(\.keyID))
+    /// The status column: nil without a vault, `unknown` for an id the vault does not hold.
+    let status = { (f: LeakScanner.Finding) -> String? in
+      guard let statuses else { return nil }
+      return statuses[f.keyID]?.rawValue ?? "unknown"
+    }
+    switch ctx.format {
+    case .json:
+      ctx.stdout.line(json(findings, status: status))
+    case .quiet:
+      // Each id once, in the order first found: ready for `xargs -n1 ivkeys rotate`.
+      var seen = Set<String>()
+      for f in findings where seen.insert(f.keyID).inserted { ctx.stdout.line(f.keyID) }
+    case .table:
+      printTable(findings, status: status, summary: summary(scanner.statistics, found: findings.count, vault: lookup != nil), ctx)
+    }
+    if !findings.isEmpty { return 3 }
+    // A gate must not pass on what it could not read.
+    let unreadable = scanner.statistics.unreadable
+    if unreadable > 0 {
+      CLI.report(
+        "the scan is incomplete: \(plural(unreadable, "file or directory", "files or directories")) could not be read",
+        hint: "the warnings above name them; fix their permissions or leave them out", to: ctx.stderr)
+      return 1
+    }
+    return 0
+  }
 
+  /// Scans each path (`-` is stdin), with warnings, notes and progress on stderr.
+  static func scan(_ paths: [[UInt8]], _ ctx: Context) throws(IVKeysError) -> LeakScanner {
     let scanner = LeakScanner()
     let progress = Progress(ctx)
     scanner.onWarning = { message in
@@ -37,75 +72,55 @@ enum ScanCommand {
       }
     }
     progress.clear()
+    return scanner
+  }
 
-    // A file whose name holds a key would print the secret: names are shown with keys cut
-    // short, as every message is.
-    let findings = scanner.findings.map { f in
-      LeakScanner.Finding(file: Text.redactKeys(f.file), line: f.line, column: f.column, keyID: f.keyID, env: f.env)
+  /// The findings as a JSON array.
+  static func json(_ findings: [LeakScanner.Finding], status: (LeakScanner.Finding) -> String?) -> String {
+    var w = JSONWriter(capacity: 256 * findings.count + 2)
+    w.raw("[")
+    for (i, f) in findings.enumerated() {
+      if i > 0 { w.raw(",") }
+      w.raw("{")
+      w.key("file", first: true)
+      w.string(f.file)
+      w.key("line")
+      w.int(Int64(f.line))
+      w.key("column")
+      w.int(Int64(f.column))
+      w.key("key_id")
+      w.string(f.keyID)
+      w.key("env")
+      w.string(f.env.rawValue)
+      w.key("status")
+      w.optional(status(f))
+      w.key("masked")
+      w.string(f.masked)
+      w.raw("}")
     }
-    let statuses = try lookup?.statuses(of: findings.map(\.keyID))
-    /// The status column: nil without a vault, `unknown` for an id the vault does not hold.
-    func status(_ f: LeakScanner.Finding) -> String? {
-      guard let statuses else { return nil }
-      return statuses[f.keyID]?.rawValue ?? "unknown"
-    }
+    w.raw("]")
+    return w.string
+  }
 
-    switch ctx.format {
-    case .json:
-      var w = JSONWriter(capacity: 256 * findings.count + 2)
-      w.raw("[")
-      for (i, f) in findings.enumerated() {
-        if i > 0 { w.raw(",") }
-        w.raw("{")
-        w.key("file", first: true)
-        w.string(f.file)
-        w.key("line")
-        w.int(Int64(f.line))
-        w.key("column")
-        w.int(Int64(f.column))
-        w.key("key_id")
-        w.string(f.keyID)
-        w.key("env")
-        w.string(f.env.rawValue)
-        w.key("status")
-        w.optional(status(f))
-        w.key("masked")
-        w.string(f.masked)
-        w.raw("}")
-      }
-      w.raw("]")
-      ctx.stdout.line(w.string)
-    case .quiet:
-      // Each id once, in the order first found: ready for `xargs -n1 ivkeys rotate`.
-      var seen = Set<String>()
-      for f in findings where seen.insert(f.keyID).inserted { ctx.stdout.line(f.keyID) }
-    case .table:
-      let rows = findings.map { f -> [Cell] in
-        let s = status(f)
-        return [
-          Cell("\(f.file):\(f.line):\(f.column)"), Cell(f.keyID), Cell(f.env.rawValue),
-          Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.masked),
-        ]
-      }
-      if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth) }
-      ctx.stdout.flush()
-      ctx.note(summary(scanner.statistics, found: findings.count, vault: lookup != nil))
-      if findings.contains(where: { status($0).map(stillValid) ?? true }) {
-        ctx.hint(
-          "a key that reached a file or a commit is leaked: replace it at once ('ivkeys rotate ID --grace 0') "
-            + "and remove it from the file")
-      }
+  /// The findings as a table, and a hint when any key still works.
+  static func printTable(
+    _ findings: [LeakScanner.Finding], status: (LeakScanner.Finding) -> String?, summary: String, _ ctx: Context
+  ) {
+    let rows = findings.map { f -> [Cell] in
+      let s = status(f)
+      return [
+        Cell("\(f.file):\(f.line):\(f.column)"), Cell(f.keyID), Cell(f.env.rawValue),
+        Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.masked),
+      ]
     }
-    if !findings.isEmpty { return 3 }
-    // A gate must not pass on what it could not read.
-    let unreadable = scanner.statistics.unreadable
-    if unreadable > 0 {
-      CLI.report(
-        "the scan is incomplete: \(plural(unreadable, "file or directory", "files or directories")) could not be read",
-        hint: "the warnings above name them; fix their permissions or leave them out", to: ctx.stderr)
-      return 1
+    if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth) }
+    ctx.stdout.flush()
+    ctx.note(summary)
+    if findings.contains(where: { status($0).map(stillValid) ?? true }) {
+      ctx.hint(
+        "a key that reached a file or a commit is leaked: replace it at once ('ivkeys rotate ID --grace 0') "
+          + "and remove it from the file")
     }
-    return 0
   }
 
   /// The table's header row.
