@@ -125,7 +125,8 @@ let commandTable: [CommandSpec] = [
     options: [OptionSpec(.top, "N", "how many endpoints to show (default 5)")],
     subcommands: [
       CommandSpec(
-        "import", "count requests from gateway logs (JSON lines; each request_id once)", arguments: [ArgumentSpec("FILE|-", "a log file, or - for stdin", completion: .files)],
+        "import", "count requests from gateway logs (JSON lines; each request_id once)",
+        arguments: [ArgumentSpec("FILE|-", "a log file, or - for stdin", completion: .files)],
         synopsis: "", run: UsageCommand.importLogs),
     ],
     run: UsageCommand.show),
@@ -191,7 +192,8 @@ let commandTable: [CommandSpec] = [
       """,
     run: ScanCommand.run),
   CommandSpec(
-    "completion", "print a shell completion script", arguments: [ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))],
+    "completion", "print a shell completion script",
+    arguments: [ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))],
     synopsis: "",
     run: CompletionCommand.run),
   CommandSpec(
@@ -200,7 +202,8 @@ let commandTable: [CommandSpec] = [
       CommandSpec("list", "list the scope catalog", run: ScopesCommand.list),
       CommandSpec("presets", "list the presets and their scopes", run: ScopesCommand.presets),
       CommandSpec(
-        "add", "add a scope to the catalog (administrators only)", arguments: [ArgumentSpec("NAME", "the scope, resource:action")],
+        "add", "add a scope to the catalog (administrators only)",
+        arguments: [ArgumentSpec("NAME", "the scope, resource:action")],
         synopsis: "--description TEXT",
         options: [OptionSpec(.description, "TEXT", "what the scope allows (required)")],
         run: ScopesCommand.add),
@@ -210,9 +213,11 @@ let commandTable: [CommandSpec] = [
     "admin", "vault administrators", synopsis: "[list | add USER | remove USER]",
     subcommands: [
       CommandSpec("list", "list the administrators", run: AdminCommand.list),
-      CommandSpec("add", "make an OS user an administrator (administrators only)", arguments: [ArgumentSpec("USER", "an OS user name")], synopsis: "",
+      CommandSpec("add", "make an OS user an administrator (administrators only)",
+                  arguments: [ArgumentSpec("USER", "an OS user name")], synopsis: "",
                   run: AdminCommand.add),
-      CommandSpec("remove", "remove an administrator, never the last (administrators only)", arguments: [ArgumentSpec("USER", "an OS user name")],
+      CommandSpec("remove", "remove an administrator, never the last (administrators only)",
+                  arguments: [ArgumentSpec("USER", "an OS user name")],
                   synopsis: "", run: AdminCommand.remove),
     ],
     run: AdminCommand.list),
@@ -245,7 +250,8 @@ let commandTable: [CommandSpec] = [
     discussion: "One line per check. Exit status 0 when every check passes, 3 when any fails.",
     run: DoctorCommand.run),
   CommandSpec(
-    "backup", "copy the vault consistently while it is in use, and check the copy", arguments: [ArgumentSpec("DEST", "the new file", completion: .files)],
+    "backup", "copy the vault consistently while it is in use, and check the copy",
+    arguments: [ArgumentSpec("DEST", "the new file", completion: .files)],
     synopsis: "[--force]",
     options: [OptionSpec(.force, "replace DEST if it exists")],
     discussion: """
@@ -256,7 +262,8 @@ let commandTable: [CommandSpec] = [
   CommandSpec(
     "help", "show help for a command", arguments: [
       ArgumentSpec("COMMAND", "a command", completion: .commands, presence: .optional),
-      ArgumentSpec("SUBCOMMAND", "one of its subcommands", completion: .subcommandsOfFirstArgument, presence: .optional),
+      ArgumentSpec(
+        "SUBCOMMAND", "one of its subcommands", completion: .subcommandsOfFirstArgument, presence: .optional),
     ],
     synopsis: "",
     run: HelpCommand.run),

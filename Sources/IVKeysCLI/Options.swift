@@ -97,7 +97,9 @@ enum SharedOptions {
     --company matches the keys a company owns, not ATS keys merely linked to it. Keys in a
     state the change does not apply to are left alone. All matched keys change in one
     transaction, with one audit entry each; more than one needs --yes. With no match the
-    command says so and exits 0, so a cleanup step can run twice.
+    command says so and exits 0, so a cleanup step can run twice. One key by ID follows the same
+    rule: a key already in the state asked for is left alone (a note, exit 0, no audit entry);
+    a change that cannot happen, like resuming a revoked key, is an error (exit 1).
     """
   static let auditFilters: [OptionSpec] = [
     OptionSpec(.key, "ID", "entries about this key (id, prefix or whole key)"),

@@ -106,7 +106,9 @@ struct Table {
   let limit: Int?
 
   /// The columns whose text may be cut to fit a terminal.
-  static let textColumns: Set<String> = ["NAME", "COMPANY", "SCOPES", "CONTACT", "EVENT", "ACTOR", "DETAIL", "WHY", "ENDPOINT"]
+  static let textColumns: Set<String> = [
+    "NAME", "COMPANY", "SCOPES", "CONTACT", "EVENT", "ACTOR", "DETAIL", "WHY", "ENDPOINT",
+  ]
 
   init(headers: [String], useColor: Bool, width: Int? = nil) {
     self.headers = headers

@@ -26,7 +26,8 @@ enum ParseError: Error, Equatable, CustomStringConvertible {
     case let .unexpectedArgument(a, c): return "unexpected argument '\(Text.escapeControl(a))' for 'ivkeys \(c)'"
     case let .missingArgument(a, c): return "'ivkeys \(c)' needs \(a)"
     case .missingCommand: return "no command given"
-    case .keyOnCommandLine: return "keys are never read from the command line: argv is visible in ps and kept in shell history"
+    case .keyOnCommandLine:
+      return "keys are never read from the command line: argv is visible in ps and kept in shell history"
     }
   }
 

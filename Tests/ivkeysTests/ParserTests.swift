@@ -129,6 +129,41 @@ struct CommandTableTests {
     }
   }
 
+  /// Positional arguments are data in the table: the usage line, "needs ID" and completion
+  /// read them from there.
+  @Test func argumentsAreDeclaredInTheTable() throws {
+    #expect(Help.usageLine(path: "show") == "ivkeys show ID")
+    #expect(Help.usageLine(path: "help") == "ivkeys help [COMMAND [SUBCOMMAND]]")
+    #expect(Help.usageLine(path: "scan") == "ivkeys scan PATH... | -")
+    #expect(Help.usageLine(path: "suspend").hasPrefix("ivkeys suspend ID --reason TEXT | [--company ID]"))
+    #expect(throws: ParseError.missingArgument("PATH...", command: "scan")) { try Parser.parse(["scan"]) }
+    #expect(throws: ParseError.missingArgument("FILE|-", command: "usage import")) { try Parser.parse(["usage", "import"]) }
+    let scan = try #require(command(named: "scan"))
+    #expect(scan.minimumArguments == 1 && scan.maximumArguments > 1000)
+    for name in ["show", "update", "rotate", "suspend", "resume", "revoke", "usage"] {
+      let spec = try #require(command(named: name))
+      #expect(spec.arguments.map(\.completion) == [.keyIDs], "\(name) ID completes to key ids")
+    }
+  }
+
+  /// The global conflicts are data too, checked after a command's own.
+  @Test func globalConflictsAreInTheTable() {
+    #expect(globalConflicts.map { [$0.0.rawValue, $0.1.rawValue] } == [["json", "quiet"], ["json", "format"], ["format", "quiet"]])
+    for (a, b) in globalConflicts {
+      #expect(globalOptions.contains { $0.name == a } && globalOptions.contains { $0.name == b })
+    }
+  }
+
+  /// A key where no argument belongs is refused as `--key` is, and never echoed.
+  @Test func aKeyAsAnArgumentIsRefused() {
+    let key = "sk_live_" + String(repeating: "a", count: 40)
+    #expect(throws: ParseError.keyOnCommandLine(command: "verify")) {
+      try Parser.parse(["verify", "--company", "c", "--scope", "a:b", key])
+    }
+    #expect(!ParseError.keyOnCommandLine(command: "verify").description.contains("sk_live"))
+    #expect(throws: ParseError.unexpectedArgument("x", command: "verify")) { try Parser.parse(["verify", "x"]) }
+  }
+
   @Test func conflictsNameRealOptions() {
     for c in commandTable {
       for (a, b) in c.conflicts {

@@ -101,7 +101,8 @@ enum MaintenanceCommand {
           Cell(d.record.id), Cell(d.record.name), Cell(d.record.company), Cell(d.record.env.rawValue),
           Cell(Time.rfc3339(d.record.createdAt)), Cell("\(d.period / 86400)d"),
           d.overdue >= 0
-            ? Cell(Time.describe(seconds: d.overdue), .red) : Cell("due in \(Time.describe(seconds: -d.overdue))", .yellow),
+            ? Cell(Time.describe(seconds: d.overdue), .red)
+            : Cell("due in \(Time.describe(seconds: -d.overdue))", .yellow),
         ]
       }
       Table.print(["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)

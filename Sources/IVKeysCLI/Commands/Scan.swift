@@ -34,7 +34,8 @@ enum ScanCommand {
       var seen = Set<String>()
       for f in findings where seen.insert(f.keyID).inserted { ctx.stdout.line(f.keyID) }
     case .table:
-      printTable(findings, status: status, summary: summary(scanner.statistics, found: findings.count, vault: lookup != nil), ctx)
+      let text = summary(scanner.statistics, found: findings.count, vault: lookup != nil)
+      printTable(findings, status: status, summary: text, ctx)
     }
     if !findings.isEmpty { return 3 }
     // A gate must not pass on what it could not read.

@@ -149,7 +149,8 @@ extension Completion {
         case .files: s += complete(position, "-F")
         // The ids in the vault ($IVKEYS_VAULT or the default); never keys. fish itself reports
         // a missing command, hence the test first.
-        case .keyIDs: s += complete(position, "-a " + fishQuote("(command -q ivkeys; and ivkeys list -q 2>/dev/null </dev/null)"))
+        case .keyIDs:
+          s += complete(position, "-a " + fishQuote("(command -q ivkeys; and ivkeys list -q 2>/dev/null </dev/null)"))
         case .words(let w): s += complete(position, "-a " + fishQuote(fishWords(w)))
         case .commands: s += complete(position, children(""))
         case .subcommandsOfFirstArgument:
