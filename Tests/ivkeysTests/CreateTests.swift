@@ -107,7 +107,7 @@ struct CreateTests {
     p.environment = s.processEnvironment([:])
     p.standardOutput = FileHandle(forWritingAtPath: "/dev/full")
     let err = s.dir.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     p.standardError = try FileHandle(forWritingTo: err)
     try p.run()
     p.waitUntilExit()

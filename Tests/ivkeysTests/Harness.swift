@@ -76,8 +76,8 @@ final class Sandbox {
     let id = UUID().uuidString
     let out = dir.appendingPathComponent("out-\(id)")
     let err = dir.appendingPathComponent("err-\(id)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: out)
     p.standardError = try FileHandle(forWritingTo: err)
     if let stdin {
@@ -138,6 +138,14 @@ final class Sandbox {
 
   var keyCount: Int64 { (try? count("SELECT count(*) FROM keys")) ?? -1 }
   var auditCount: Int64 { (try? count("SELECT count(*) FROM audit")) ?? -1 }
+
+  /// Moves a key's expiry or rotation grace a minute into the past, as if that much time had
+  /// gone by: tests that need time to pass edit the row instead of sleeping.
+  func backdate(_ id: String, _ column: BackdatedColumn) throws {
+    try database().run("UPDATE keys SET \(column.rawValue) = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE id = ?", [.text(id)])
+  }
+
+  enum BackdatedColumn: String { case expiresAt = "expires_at", graceUntil = "grace_until" }
 
   /// Events in the audit log, oldest first.
   func events() throws -> [String] {

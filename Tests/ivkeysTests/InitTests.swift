@@ -38,7 +38,7 @@ struct InitTests {
   @Test func initRefusesAnExistingSecretAndLeavesNoVault() throws {
     let s = try Sandbox(initialize: false)
     try FileManager.default.createDirectory(atPath: s.dir.path + "/config", withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: s.secret, contents: Data(repeating: 7, count: 40), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(atPath: s.secret, contents: Data(repeating: 7, count: 40), attributes: [.posixPermissions: 0o600])
     let r = s.run("init")
     #expect(r.status == 1)
     #expect(r.stderr.contains("a secret file already exists"))
@@ -92,12 +92,12 @@ struct InitTests {
   @Test func aWrongSecretIsAClearError() throws {
     let s = try Sandbox()
     let other = s.dir.path + "/other-secret"
-    FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x41, count: 48), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x41, count: 48), attributes: [.posixPermissions: 0o600])
     let r = s.run("list", env: ["IVKEYS_SECRET_FILE": other])
     #expect(r.status == 1)
     #expect(r.stderr.contains("does not match the vault"))
     let short = s.dir.path + "/short-secret"
-    FileManager.default.createFile(atPath: short, contents: Data(repeating: 0x41, count: 16), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(atPath: short, contents: Data(repeating: 0x41, count: 16), attributes: [.posixPermissions: 0o600])
     let r2 = s.run("list", "--secret-file", short)
     #expect(r2.status == 1)
     #expect(r2.stderr.contains("at least 32"))

@@ -214,10 +214,11 @@ struct LifecycleTests {
   @Test func aRotatingKeyPastItsGraceShowsAsRevokedAndAnExpiredKeyAsExpired() throws {
     let s = try Sandbox()
     let k = try s.createKey(["--expires-in", "10d"])
-    let rotated = s.run("rotate", k.id, "--grace", "1s", "--json")
+    let rotated = s.run("rotate", k.id, "--grace", "1h", "--json")
     let newID = try #require((try rotated.json() as? [String: Any])?["id"] as? String)
-    let e = try s.createKey(["--expires-in", "1s"])
-    sleep(2)
+    let e = try s.createKey(["--expires-in", "1h"])
+    try s.backdate(k.id, .graceUntil)
+    try s.backdate(e.id, .expiresAt)
     #expect((try s.run("show", k.id, "--json").json() as? [String: Any])?["status"] as? String == "revoked")
     #expect((try s.run("show", e.id, "--json").json() as? [String: Any])?["status"] as? String == "expired")
     // Past its grace the old key is revoked for every command, not only for show.

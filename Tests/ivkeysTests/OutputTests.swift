@@ -10,7 +10,7 @@ struct OutputTests {
     let out = s.dir.appendingPathComponent("tty-\(UUID().uuidString)")
     p.arguments = ["-qec", "\(Sandbox.binary) \(command)", "/dev/null"]
     p.environment = s.processEnvironment(env)
-    FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: out)
     p.standardInput = FileHandle.nullDevice
     try p.run()
@@ -48,7 +48,7 @@ struct OutputTests {
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = [root.appendingPathComponent("scripts/demo.sh").path, Sandbox.binary]
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: out)
     p.standardError = p.standardOutput
     var env = ProcessInfo.processInfo.environment

@@ -43,11 +43,14 @@ enum CreateCommand {
 
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal && count >= 10_000
+    let faults = FaultInjection.isArmed(ctx.environment)
     var delivered = false
     do throws(IVKeysError) {
       _ = try vault.createKeys(
         draft, count: count,
-        progress: showProgress ? { n in
+        progress: showProgress || faults ? { n in
+          FaultInjection.killIfAsked(at: "rows:\(n)", environment: ctx.environment)
+          guard showProgress else { return }
           ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
           ctx.stderr.flush()
         } : nil,
@@ -58,7 +61,9 @@ enum CreateCommand {
             count == 1 ? "the new key" : "the new keys",
             hint: "nothing was created; any key already printed will not work")
           delivered = true
+          FaultInjection.killIfAsked(at: "printed", environment: ctx.environment)
         })
+      FaultInjection.killIfAsked(at: "committed", environment: ctx.environment)
     } catch {
       throw delivered
         ? error.adding(hint: count == 1 ? "the key printed above was not stored and will not work" : "the keys printed above were not stored and will not work")

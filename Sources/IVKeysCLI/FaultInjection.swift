@@ -1,0 +1,24 @@
+import Glibc
+
+/// Deterministic crash points for the end-to-end fault tests, compiled into debug builds only:
+/// with `IVKEYS_TEST_KILL_AT=POINT` in the environment the process sends itself SIGKILL when it
+/// reaches POINT, so a test can kill a bulk create at a known moment instead of guessing one
+/// with a timer. Release builds (what `make install` ships) contain none of this.
+enum FaultInjection {
+  /// The points `create` knows: after N rows were inserted (`rows:N`, N a multiple of 1000),
+  /// after the keys were printed but before COMMIT (`printed`), after COMMIT (`committed`).
+  static func killIfAsked(at point: String, environment: [String: String]) {
+    #if DEBUG
+      if environment["IVKEYS_TEST_KILL_AT"] == point { kill(getpid(), SIGKILL) }
+    #endif
+  }
+
+  /// Whether any crash point is set, so that `create` reports its progress to `killIfAsked`.
+  static func isArmed(_ environment: [String: String]) -> Bool {
+    #if DEBUG
+      return environment["IVKEYS_TEST_KILL_AT"] != nil
+    #else
+      return false
+    #endif
+  }
+}
