@@ -82,14 +82,6 @@ enum Help {
   }
 }
 
-extension String {
-  func trimmingTrailingSpaces() -> String {
-    var s = self
-    while s.last == " " { s.removeLast() }
-    return s
-  }
-}
-
 /// `ivkeys help [COMMAND [SUBCOMMAND]]`.
 enum HelpCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
