@@ -385,8 +385,10 @@ struct CompletionTests {
     #expect(bash == [[k.id], [k.id], ([k.id, "import"]).sorted(), []], "\(bash)")
     let fish = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys show ", "ivkeys suspend "], in: s)
     #expect(fish == [[k.id], [k.id]], "\(fish)")
-    let zsh = try Self.zshCompletions(try Self.script("zsh", in: s), ["ivkeys show ", "ivkeys rotate "], in: s)
-    #expect(zsh == [[k.id], [k.id]], "\(zsh)")
+    let zsh = try Self.zshCompletions(try Self.script("zsh", in: s), ["ivkeys show ", "ivkeys rotate ", "ivkeys usage "], in: s)
+    #expect(zsh == [[k.id], [k.id], [k.id, "import"].sorted()], "\(zsh)")
+    let fishUsage = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys usage "], in: s)
+    #expect(fishUsage == [[k.id, "import"].sorted()], "\(fishUsage)")
     for script in ["bash", "zsh", "fish"].map({ s.run("completion", $0).stdout }) {
       #expect(script.contains("ivkeys list -q 2>/dev/null"))
     }

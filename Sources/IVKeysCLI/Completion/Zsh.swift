@@ -89,7 +89,12 @@ extension Completion {
       s += "          _arguments -C -S -A '-*' : \\\n" + specs.map { "            \($0) \\\n" }.joined()
       s += "            '1: :->subcommand' '*:: :->subargument' && ret=0\n"
       s += "          case $state in\n"
-      s += "            (subcommand) _ivkeys_children \(shellQuote(n.name)) && ret=0 ;;\n"
+      if n.arguments.first == .keyIDs {
+        // `usage ID | import`: the first word is a subcommand or a key id.
+        s += "            (subcommand) _ivkeys_children \(shellQuote(n.name)); _ivkeys_key_ids; ret=0 ;;\n"
+      } else {
+        s += "            (subcommand) _ivkeys_children \(shellQuote(n.name)) && ret=0 ;;\n"
+      }
       s += "            (subargument)\n"
       s += "              curcontext=${curcontext%:*:*}:ivkeys-\(shellQuote(n.name))-$words[1]:\n"
       s += "              case $words[1] in\n"
