@@ -1,6 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// The libFuzzer targets in `Fuzz/`, declared only when `IVKEYS_FUZZ` is set: `scripts/fuzz.sh`
+/// builds them with `--sanitize=fuzzer --sanitize=address` into `.build-fuzz`. Each file defines
+/// `LLVMFuzzerTestOneInput`, so it is compiled as a library (no top-level code, no `main`).
+let fuzzTargets: [Target] =
+  Context.environment["IVKEYS_FUZZ"] == nil
+  ? []
+  : ["Arguments", "IPRange", "KeyFormat", "Scanner", "TimeParsing"].map { name in
+    .executableTarget(
+      name: "fuzz-\(name)",
+      dependencies: ["IVKeysCLI", "IVKeysCore", "IVKeysTestSupport"],
+      path: "Fuzz",
+      exclude: ["seeds", "regressions"],
+      sources: ["\(name).swift"],
+      swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+    )
+  }
+
 let package = Package(
   name: "ivkeys",
   products: [
@@ -22,8 +39,18 @@ let package = Package(
       name: "IVKeysCore",
       dependencies: ["CSQLite", "COpenSSL"]
     ),
+    // The command layer: table, parser, commands, rendering, completion scripts.
+    .target(
+      name: "IVKeysCLI",
+      dependencies: ["IVKeysCore"]
+    ),
     .executableTarget(
       name: "ivkeys",
+      dependencies: ["IVKeysCLI"]
+    ),
+    // Oracles for tests and fuzz targets; not part of any product.
+    .target(
+      name: "IVKeysTestSupport",
       dependencies: ["IVKeysCore"]
     ),
     .testTarget(
@@ -32,7 +59,8 @@ let package = Package(
     ),
     .testTarget(
       name: "ivkeysTests",
-      dependencies: ["ivkeys", "IVKeysCore"]
+      // The e2e suites run the built `ivkeys` binary found beside the test bundle.
+      dependencies: ["ivkeys", "IVKeysCLI", "IVKeysCore", "IVKeysTestSupport"]
     ),
-  ]
+  ] + fuzzTargets
 )

@@ -1,4 +1,5 @@
 // libFuzzer target: the command-line parser. The input is split on NUL bytes into arguments.
+@testable import IVKeysCLI
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeBufferPointer(start: data, count: size)
@@ -6,7 +7,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   if let inv = try? Parser.parse(args), let spec = inv.spec {
     // Whatever parses names a real command and only its own or global options.
     for name in inv.values.keys {
-      precondition(spec.option(named: name) != nil || globalOptions.contains { $0.long == name }, "stray option \(name)")
+      precondition(
+        spec.option(named: name) != nil || globalOptions.contains { $0.name == name }, "stray option \(name.rawValue)")
     }
     _ = Help.command(inv.path)
   }

@@ -1,7 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import IVKeysCLI
 
-exit(CLI.main(Array(CommandLine.arguments.dropFirst()), environment: Context.processEnvironment()))
+exit(CLI.main(Array(CommandLine.arguments.dropFirst()), environment: CLI.processEnvironment()))

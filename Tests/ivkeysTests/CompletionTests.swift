@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import IVKeysCore
-@testable import ivkeys
+@testable import IVKeysCLI
 
 /// `ivkeys completion bash|zsh|fish`: each script parses in its shell, completes what the
 /// command table says when a shell drives it, and covers every command and option.
@@ -330,11 +330,16 @@ struct CompletionTests {
     let nasty =
       #"it's "quoted" $(touch PWNED) `touch PWNED` ${HOME} [x] \ back \\ two \' q; (paren) %s ] {a,b} * ~ # end"#
     let table = commandTable + [
-      CommandSpec("frobnicate", nasty, synopsis: "low|high", arguments: 0...1,
-                  options: [OptionSpec("level", "low|high", nasty + "\n\tsecond line"), OptionSpec("loud", short: "L", nasty)],
-                  run: nil),
+      CommandSpec(
+        "frobnicate", nasty,
+        arguments: [ArgumentSpec("low|high", nasty, completion: .words(["low", "high"]), presence: .optional)],
+        options: [
+          OptionSpec(OptionName("level"), "low|high", nasty + "\n\tsecond line"),
+          OptionSpec(OptionName("loud"), short: "L", nasty),
+        ],
+        run: nil),
     ]
-    let globals = globalOptions + [OptionSpec("trace", nasty)]
+    let globals = globalOptions + [OptionSpec(OptionName("trace"), nasty)]
     var paths = [String: String]()
     for shell in Completion.Shell.allCases {
       let path = s.dir.path + "/nasty.\(shell.rawValue)"
@@ -362,6 +367,34 @@ struct CompletionTests {
     for dir in ["", "/work", "/home"] {
       #expect(!FileManager.default.fileExists(atPath: s.dir.path + dir + "/PWNED"), "a script ran text from the table")
     }
+  }
+
+  /// A key `ID` completes to the ids in the vault ($IVKEYS_VAULT), from `ivkeys list -q`; never
+  /// to keys, and a subcommand still completes beside them (`usage import`).
+  @Test(.timeLimit(.minutes(2)))
+  func keyIDsCompleteFromTheVault() throws {
+    let s = try Sandbox()
+    try FileManager.default.createDirectory(at: s.dir.appendingPathComponent("work"), withIntermediateDirectories: true)
+    let k = try s.createKey()
+    let binDir = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
+    s.environment["PATH"] = binDir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+    let bash = try Self.bashCompletions(try Self.script("bash", in: s), [
+      ["ivkeys", "show", ""], ["ivkeys", "revoke", k.id.prefix(3).description], ["ivkeys", "usage", ""],
+      ["ivkeys", "list", ""],
+    ], in: s)
+    #expect(bash == [[k.id], [k.id], ([k.id, "import"]).sorted(), []], "\(bash)")
+    let fish = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys show ", "ivkeys suspend "], in: s)
+    #expect(fish == [[k.id], [k.id]], "\(fish)")
+    let zsh = try Self.zshCompletions(try Self.script("zsh", in: s), ["ivkeys show ", "ivkeys rotate ", "ivkeys usage "], in: s)
+    #expect(zsh == [[k.id], [k.id], [k.id, "import"].sorted()], "\(zsh)")
+    let fishUsage = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys usage "], in: s)
+    #expect(fishUsage == [[k.id, "import"].sorted()], "\(fishUsage)")
+    for script in ["bash", "zsh", "fish"].map({ s.run("completion", $0).stdout }) {
+      #expect(script.contains("ivkeys list -q 2>/dev/null"))
+    }
+    // Without a vault there is nothing to offer, and no error shows.
+    s.environment["IVKEYS_VAULT"] = s.dir.path + "/nowhere/vault.db"
+    #expect(try Self.bashCompletions(try Self.script("bash", in: s), [["ivkeys", "show", ""]], in: s) == [[]])
   }
 
   /// The table is read, not copied: placeholders decide what a value completes to.

@@ -1,6 +1,6 @@
 import Foundation
 
-@testable import ivkeys
+@testable import IVKeysCLI
 
 // How the documentation tests read the man page and Markdown: entries of COMMANDS, links, headings.
 

@@ -2,11 +2,8 @@ import Foundation
 import IVKeysCore
 import Testing
 
-// The command table and the parser live in the `ivkeys` executable target today. When the command
-// layer becomes its own library target (`IVKeysCLI`), this import becomes
-// `@testable import IVKeysCLI`; the names used here (`commandTable`, `globalOptions`, `CommandSpec`,
-// `Parser.parse`) are the ones that move with it.
-@testable import ivkeys
+// The command table and the parser live in the command layer's library target.
+@testable import IVKeysCLI
 
 /// The man page, the README and the guides in docs/ stay true to the command table, the parser
 /// and the repository.

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import ivkeys
+@testable import IVKeysCLI
 @testable import IVKeysCore
+import IVKeysTestSupport
 
 /// The fuzz targets' checks, run on every seed and every saved crash input in `make test`, so a
 /// crash once found stays fixed and the checks themselves keep compiling.
@@ -75,7 +76,7 @@ struct FuzzRegressionTests {
       let args = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
       if let inv = try? Parser.parse(args), let spec = inv.spec {
         for name in inv.values.keys {
-          #expect(spec.option(named: name) != nil || globalOptions.contains { $0.long == name }, "stray option \(name)")
+          #expect(spec.option(named: name) != nil || globalOptions.contains { $0.name == name }, "stray option \(name.rawValue)")
         }
         _ = Help.command(inv.path)
       }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ivkeys
+@testable import IVKeysCLI
 @testable import IVKeysCore
 
 /// Ages and passed deadlines are made by editing timestamps in the test vault, as a reviewer

@@ -24,7 +24,8 @@ struct OutputTests {
     let k = try s.createKey()
     #expect(s.run("suspend", k.id, "--reason", "r").status == 0)
     _ = try s.createKey()
-    let colored = try onTerminal(s, "list", env: ["TERM": "xterm"])
+    // Wide enough that the table is not cut to fit (see FirstStepsTests for fitting).
+    let colored = try onTerminal(s, "list", env: ["TERM": "xterm", "COLUMNS": "300"])
     #expect(colored.contains("\u{1b}[33msuspended\u{1b}[0m"))
     #expect(colored.contains("\u{1b}[32mactive\u{1b}[0m"))
     let noColorEnv = try onTerminal(s, "list", env: ["TERM": "xterm", "NO_COLOR": "1"])
@@ -59,12 +60,22 @@ struct OutputTests {
     let text = try String(contentsOf: out, encoding: .utf8)
     try? FileManager.default.removeItem(at: out)
     #expect(p.terminationStatus == 0, "\(text)")
-    for step in ["init", "create", "list", "show", "update", "rotate", "suspend", "resume", "revoke", "expiring", "sweep",
-                 "scan", "audit"] {
+    for step in ["init", "create", "list", "show", "update", "usage", "rotate", "suspend", "resume", "revoke", "expiring",
+                 "sweep", "scan", "audit"] {
       #expect(text.contains("$ ivkeys \(step)"), "the demo does not show \(step)")
     }
     #expect(text.contains("key.revoked"))
     #expect(text.contains("revoked 3 keys"), "the demo's bulk revoke of the CI keys")
     #expect(text.contains("settings.env:2:9"), "the demo's scan finds the key it planted")
+    // Commands are shown as they can be pasted back, and nothing writes escape codes.
+    #expect(text.contains("$ ivkeys create --company acme --name 'Acme production backend' --preset"))
+    #expect(!text.contains("\u{1b}"), "escape codes in the demo's output")
+    // The gateway's decision, allowed and refused, in JSON; usage; and a --json example.
+    #expect(text.contains("$ key=$(ivkeys create --company acme --name 'Acme job board'"))
+    #expect(text.contains("$ printf '%s' \"$key\" | ivkeys verify --company acme --scope jobs:read"))
+    #expect(text.contains("{\"allowed\":true,\"status\":200,") && text.contains("(exit status 0)"))
+    #expect(text.contains("{\"allowed\":false,\"status\":403,") && text.contains("(exit status 11)"))
+    #expect(text.contains("$ ivkeys usage ") && text.contains("requests:   2"), "usage counts the two decisions")
+    #expect(text.range(of: #"\$ ivkeys show \w{32} --json\n\{"id":"#, options: .regularExpression) != nil)
   }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import ivkeys
+@testable import IVKeysCLI
 @testable import IVKeysCore
 
 @Suite("the command-line parser")
@@ -7,35 +7,35 @@ struct ParserTests {
   @Test func bothValueSpellingsWork() throws {
     let a = try Parser.parse(["create", "--company=acme", "--name", "n", "--scope", "a:b"])
     #expect(a.path == ["create"])
-    #expect(a.value("company") == "acme")
-    #expect(a.value("name") == "n")
+    #expect(a.value(.company) == "acme")
+    #expect(a.value(.name) == "n")
     let b = try Parser.parse(["--vault", "/v", "list", "--status=active"])
-    #expect(b.value("vault") == "/v")
-    #expect(b.value("status") == "active")
+    #expect(b.value(.vault) == "/v")
+    #expect(b.value(.status) == "active")
   }
 
   @Test func anEqualsValueMayStartWithDashes() throws {
     let a = try Parser.parse(["create", "--name=--odd", "--company", "c"])
-    #expect(a.value("name") == "--odd")
+    #expect(a.value(.name) == "--odd")
     #expect(throws: ParseError.missingValue("--name")) { try Parser.parse(["create", "--name", "--company", "c"]) }
   }
 
   @Test func doubleDashEndsOptions() throws {
     let a = try Parser.parse(["show", "--", "--json"])
     #expect(a.arguments == ["--json"])
-    #expect(!a.flag("json"))
+    #expect(!a.flag(.json))
   }
 
   @Test func repeatableOptionsCollectAndSplitCommas() throws {
     let a = try Parser.parse(["create", "--scope", "a:b,c:d", "--scope", "e:f", "--tag", "x"])
-    #expect(a.list("scope") == ["a:b", "c:d", "e:f"])
+    #expect(a.list(.scope) == ["a:b", "c:d", "e:f"])
     #expect(throws: ParseError.repeated("--name")) { try Parser.parse(["create", "--name", "a", "--name", "b"]) }
   }
 
   @Test func shortFlagsAndGroups() throws {
-    #expect(try Parser.parse(["list", "-q"]).flag("quiet"))
+    #expect(try Parser.parse(["list", "-q"]).flag(.quiet))
     let g = try Parser.parse(["list", "-qh"])
-    #expect(g.flag("quiet") && g.wantsHelp)
+    #expect(g.flag(.quiet) && g.wantsHelp)
     #expect(throws: ParseError.unknownOption("-x", command: "list", suggestion: nil)) { try Parser.parse(["list", "-x"]) }
   }
 
@@ -90,7 +90,7 @@ struct ParserTests {
   @Test func helpAndVersionNeedNothingElse() throws {
     #expect(try Parser.parse(["--help"]).wantsHelp)
     #expect(try Parser.parse(["create", "--help"]).wantsHelp)
-    #expect(try Parser.parse(["--version"]).flag("version"))
+    #expect(try Parser.parse(["--version"]).flag(.version))
   }
 }
 
@@ -117,6 +117,52 @@ struct CommandTableTests {
       c.subcommands.forEach(check)
     }
     commandTable.forEach(check)
+  }
+
+  /// Every command that can exit 3 is named where the overview explains exit status 3.
+  @Test func theExitStatusLineNamesEveryCommandThatExits3() {
+    // The two lines from "exit status:" on: status 3 and the commands that exit with it.
+    let text = Help.overview().split(separator: "\n").drop { !$0.hasPrefix("exit status:") }.prefix(2)
+      .joined(separator: " ")
+    #expect(text.contains("3 a check found a problem ("), "\(text)")
+    for command in ["expiring --check", "rotation-due --check", "audit verify", "scan", "doctor"] {
+      #expect(text.contains(command), "the exit status line lacks \(command): \(text)")
+    }
+  }
+
+  /// Positional arguments are data in the table: the usage line, "needs ID" and completion
+  /// read them from there.
+  @Test func argumentsAreDeclaredInTheTable() throws {
+    #expect(Help.usageLine(path: "show") == "ivkeys show ID")
+    #expect(Help.usageLine(path: "help") == "ivkeys help [COMMAND [SUBCOMMAND]]")
+    #expect(Help.usageLine(path: "scan") == "ivkeys scan PATH... | -")
+    #expect(Help.usageLine(path: "suspend").hasPrefix("ivkeys suspend ID --reason TEXT | [--company ID]"))
+    #expect(throws: ParseError.missingArgument("PATH...", command: "scan")) { try Parser.parse(["scan"]) }
+    #expect(throws: ParseError.missingArgument("FILE|-", command: "usage import")) { try Parser.parse(["usage", "import"]) }
+    let scan = try #require(command(named: "scan"))
+    #expect(scan.minimumArguments == 1 && scan.maximumArguments > 1000)
+    for name in ["show", "update", "rotate", "suspend", "resume", "revoke", "usage"] {
+      let spec = try #require(command(named: name))
+      #expect(spec.arguments.map(\.completion) == [.keyIDs], "\(name) ID completes to key ids")
+    }
+  }
+
+  /// The global conflicts are data too, checked after a command's own.
+  @Test func globalConflictsAreInTheTable() {
+    #expect(globalConflicts.map { [$0.0.rawValue, $0.1.rawValue] } == [["json", "quiet"], ["json", "format"], ["format", "quiet"]])
+    for (a, b) in globalConflicts {
+      #expect(globalOptions.contains { $0.name == a } && globalOptions.contains { $0.name == b })
+    }
+  }
+
+  /// A key where no argument belongs is refused as `--key` is, and never echoed.
+  @Test func aKeyAsAnArgumentIsRefused() {
+    let key = "sk_live_" + String(repeating: "a", count: 40)
+    #expect(throws: ParseError.keyOnCommandLine(command: "verify")) {
+      try Parser.parse(["verify", "--company", "c", "--scope", "a:b", key])
+    }
+    #expect(!ParseError.keyOnCommandLine(command: "verify").description.contains("sk_live"))
+    #expect(throws: ParseError.unexpectedArgument("x", command: "verify")) { try Parser.parse(["verify", "x"]) }
   }
 
   @Test func conflictsNameRealOptions() {

@@ -1,0 +1,63 @@
+import Glibc
+import IVKeysCore
+
+/// Runs one command line and returns the exit status: the whole of `ivkeys` but `main.swift`.
+public enum CLI {
+  /// Runs `args` (without the program name) and returns the exit status.
+  public static func main(_ args: [String], environment: [String: String]) -> Int32 {
+    // Files ivkeys creates are the user's alone whatever the caller's umask.
+    umask(0o077)
+    // A closed pipe is handled where output is written (see Output.flush).
+    signal(SIGPIPE, SIG_IGN)
+    let stdout = Output(fd: 1)
+    let stderr = Output(fd: 2)
+    defer {
+      stdout.flush()
+      stderr.flush()
+    }
+    // Bare `ivkeys`: the overview, as a usage error (stdout stays for results).
+    if args.isEmpty {
+      stderr.write(Help.overview() + "\n")
+      return 2
+    }
+    let inv: Invocation
+    do {
+      inv = try Parser.parse(args)
+    } catch {
+      report(error.description, hint: error.hint, to: stderr)
+      return 2
+    }
+    if inv.flag(.version) {
+      stdout.line(Help.version)
+      return 0
+    }
+    if inv.wantsHelp {
+      stdout.write(inv.spec == nil ? Help.overview() + "\n" : Help.command(inv.path))
+      return 0
+    }
+    guard let spec = inv.spec, let run = spec.run else { return 2 }
+    let ctx = Context(environment: environment, invocation: inv, stdout: stdout, stderr: stderr)
+    do {
+      try ctx.checkFormat()
+      let status = try run(inv, ctx)
+      // Output first, housekeeping after: a caller waiting for the answer never waits for this.
+      stdout.flush()
+      ctx.opened?.checkpointIfLarge()
+      return status
+    } catch {
+      stdout.flush()
+      report(error.description, hint: error.hint, to: stderr)
+      return error.exitCode
+    }
+  }
+
+  /// The process environment, without Foundation.
+  public static func processEnvironment() -> [String: String] { Context.processEnvironment() }
+
+  /// Prints an error and its hint. Any key in the text is masked: an error message must never
+  /// carry a secret, even one the user typed in the wrong place.
+  static func report(_ message: String, hint: String?, to stderr: Output) {
+    stderr.line("ivkeys: error: " + Text.redactKeys(message))
+    if let hint { stderr.line("ivkeys: hint: " + Text.redactKeys(hint)) }
+  }
+}

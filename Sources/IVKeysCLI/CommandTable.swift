@@ -1,0 +1,273 @@
+import IVKeysCore
+
+/// The command table.
+let commandTable: [CommandSpec] = [
+  CommandSpec(
+    "init", "create the vault and the server secret",
+    discussion: """
+      Creates the secret file (32 random bytes, mode 0600) and the vault (mode 0600, in a 0700
+      directory), and makes the OS user the first administrator. Refuses to overwrite either file.
+      """,
+    run: InitCommand.run),
+  CommandSpec(
+    "create", "create API keys and print each one once",
+    synopsis: "--company ID --name TEXT (--scope S[,S] | --preset NAME) [options]",
+    options: [
+      OptionSpec(.company, "ID", "the company the key serves (required)"),
+      OptionSpec(.name, "TEXT", "a name for people (required)"),
+      OptionSpec(.scope, "S[,S]", repeatable: true, "grant scopes: resource:action, resource:* or *"),
+      OptionSpec(.preset, "NAME", "grant a preset's scopes (see 'ivkeys scopes presets')"),
+      OptionSpec(.env, "live|test", "live (production, default) or test (sandbox)"),
+      OptionSpec(.type, "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
+      SharedOptions.linkCompany, SharedOptions.expires, SharedOptions.expiresIn, SharedOptions.allowIP,
+      SharedOptions.rateLimit, SharedOptions.meta, SharedOptions.tag, SharedOptions.contact,
+      OptionSpec(.count, "N", "create N keys with these settings in one transaction (default 1)"),
+    ],
+    conflicts: [(.scope, .preset), (.expires, .expiresIn)],
+    discussion: """
+      The key is printed once and never stored: the vault keeps only its HMAC-SHA256 digest.
+      With -q only the keys are printed, one a line. A key with write or wildcard scopes and no
+      expiry within 90 days gets a warning on stderr.
+      """,
+    run: CreateCommand.run),
+  CommandSpec(
+    "list", "list keys",
+    options: [
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.status, "STATUS", "active, suspended, rotating, revoked or expired"),
+      OptionSpec(.env, "live|test", "keys of this environment"),
+      OptionSpec(.tag, "TAG", "keys with this tag"),
+      OptionSpec(.scope, "SCOPE", "keys granting this scope (exactly or by wildcard)"),
+      OptionSpec(.type, "regular|ats", "keys of this type"),
+      OptionSpec(.expiringWithin, "DUR", "keys whose expiry falls within DUR from now"),
+    ],
+    run: ListCommand.run),
+  CommandSpec(
+    "show", "show everything about one key, never its secret", arguments: [.keyID()], synopsis: "",
+    discussion: "ID is a key id, a unique prefix of one (6 characters or more) or a whole key.",
+    run: ShowCommand.run),
+  CommandSpec(
+    "update", "change a key's settings", arguments: [.keyID()],
+    options: [
+      OptionSpec(.name, "TEXT", "rename the key"),
+      OptionSpec(.addScope, "S[,S]", repeatable: true, "grant scopes"),
+      OptionSpec(.removeScope, "S[,S]", repeatable: true, "withdraw scopes"),
+      SharedOptions.allowIP,
+      OptionSpec(.removeIP, "ADDR|CIDR", repeatable: true, "remove an allowlist entry"),
+      OptionSpec(.clearIPs, "empty the allowlist (then --allow-ip adds to the empty list)"),
+      SharedOptions.expires, SharedOptions.expiresIn,
+      OptionSpec(.noExpiry, "remove the expiry"),
+      SharedOptions.meta,
+      OptionSpec(.unsetMeta, "K", repeatable: true, "remove a metadata entry"),
+      SharedOptions.tag,
+      OptionSpec(.untag, "TAG", repeatable: true, "remove a tag"),
+      SharedOptions.rateLimit,
+      OptionSpec(.noRateLimit, "remove the rate limit"),
+      SharedOptions.contact,
+      SharedOptions.linkCompany,
+      OptionSpec(.unlinkCompany, "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
+    ],
+    conflicts: [(.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
+                (.rateLimit, .noRateLimit)],
+    run: UpdateCommand.run),
+  CommandSpec(
+    "rotate", "replace a key with a new one carrying the same settings", arguments: [.keyID()],
+    synopsis: "[--grace DUR]",
+    options: [OptionSpec(.grace, "DUR", "how long the old key stays valid (default 24h; 0 revokes it at once)")],
+    run: RotateCommand.run),
+  CommandSpec(
+    "suspend", "disable keys until they are resumed: one by ID, or every active key a selector matches",
+    arguments: [.keyID(presence: .orOptions)],
+    synopsis: "--reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]",
+    options: [OptionSpec(.reason, "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
+    discussion: SharedOptions.selectorDiscussion,
+    run: StatusCommand.suspend),
+  CommandSpec(
+    "resume", "re-enable suspended keys: one by ID, or every suspended key a selector matches",
+    arguments: [.keyID(presence: .orOptions)],
+    synopsis: "[--reason TEXT] | [--company ID] [--tag TAG] [--env E] [--dry-run] [--yes]",
+    options: [OptionSpec(.reason, "TEXT", "why (optional; recorded in the audit log)")] + SharedOptions.selectors,
+    discussion: SharedOptions.selectorDiscussion,
+    run: StatusCommand.resume),
+  CommandSpec(
+    "revoke", "disable keys for good: one by ID, or every key a selector matches that is not yet revoked",
+    arguments: [.keyID(presence: .orOptions)],
+    synopsis: "--reason TEXT | [--company ID] [--tag TAG] [--env E] --reason TEXT [--dry-run] [--yes]",
+    options: [OptionSpec(.reason, "TEXT", "why (required; recorded in the audit log)")] + SharedOptions.selectors,
+    discussion: SharedOptions.selectorDiscussion,
+    run: StatusCommand.revoke),
+  CommandSpec(
+    "verify", "decide whether a key may make a request (reads the key from stdin)",
+    synopsis: "--company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--env live|test] [--key-file PATH] < key",
+    options: [
+      OptionSpec(.company, "ID", "the company the request is for (required)"),
+      OptionSpec(.scope, "SCOPE", "the scope the request needs (required)"),
+      OptionSpec(.ip, "ADDR", "the client's IPv4 or IPv6 address"),
+      OptionSpec(.endpoint, "ENDPOINT", "the endpoint, for usage statistics (\"GET /v1/jobs\")"),
+      OptionSpec(.env, "live|test", "the environment the request arrived in"),
+      OptionSpec(.keyFile, "PATH", "read the key from this file instead of stdin"),
+      OptionSpec(.key, "KEY", "refused: argv is visible to every user; use stdin, --key-file or IVKEYS_KEY"),
+      OptionSpec(.batch, "read JSON lines of requests on stdin, write one JSON decision a line"),
+    ],
+    conflicts: [(.batch, .company), (.batch, .scope), (.batch, .ip), (.batch, .endpoint), (.batch, .env),
+                (.batch, .keyFile)],
+    discussion: """
+      The key comes from stdin (a bare key or a whole 'Authorization: Bearer <key>' line), from
+      --key-file, or from IVKEYS_KEY; never from the command line. Exit status: 0 allowed,
+      10 authentication failed (401), 11 not allowed (403), 12 rate limited (429), 1 when the
+      decision could not be recorded (fail closed), 2 for bad options.
+      With --batch each input line is {"key","company","scope","ip","endpoint","env"}.
+      """,
+    run: VerifyCommand.run),
+  CommandSpec(
+    "usage", "a key's usage: last used, requests, error rate, top endpoints",
+    arguments: [.keyID(presence: .orOptions)], synopsis: "[--top N] | import FILE|-",
+    options: [OptionSpec(.top, "N", "how many endpoints to show (default 5)")],
+    subcommands: [
+      CommandSpec(
+        "import", "count requests from gateway logs (JSON lines; each request_id once)",
+        arguments: [ArgumentSpec("FILE|-", "a log file, or - for stdin", completion: .files)],
+        synopsis: "", run: UsageCommand.importLogs),
+    ],
+    run: UsageCommand.show),
+  CommandSpec(
+    "expiring", "active keys whose expiry falls within a window, soonest first",
+    synopsis: "[--within DUR] [--company ID] [--include-expired] [--check]",
+    options: [
+      OptionSpec(.within, "DUR", "the window from now (default 7d)"),
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.includeExpired, "also list keys whose expiry has already passed"),
+      OptionSpec(.check, "exit 3 when any key is listed, 0 when none (for cron)"),
+    ],
+    discussion: "Example for cron: ivkeys expiring --within 7d --check || alert",
+    run: MaintenanceCommand.expiring),
+  CommandSpec(
+    "rotation-due", "active keys older than the rotation policy, most overdue first",
+    synopsis: "[--within DUR] [--company ID] [--check]",
+    options: [
+      OptionSpec(.within, "DUR", "also list keys that become due within DUR from now (default 0: due now)"),
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.check, "exit 3 when any key is listed, 0 when none (for cron)"),
+    ],
+    discussion: """
+      The policy: a key with any write or wildcard scope is rotated every 90 days, a read-only
+      key every 180 days, counted from the creation of the current key.
+      """,
+    run: MaintenanceCommand.rotationDue),
+  CommandSpec(
+    "notify", "e-mail the contact of each key expiring soon, once per key and expiry",
+    synopsis: "[--within DUR] [--sendmail CMD] [--from ADDR] [--dry-run]",
+    options: [
+      OptionSpec(.within, "DUR", "the window from now (default 7d)"),
+      OptionSpec(.sendmail, "CMD", "the command each message is piped to (default '/usr/sbin/sendmail -t -i')"),
+      OptionSpec(.from, "ADDR", "the sender address (default the OS user at this host)"),
+      OptionSpec(.dryRun, "print the messages, send nothing and record nothing"),
+    ],
+    discussion: """
+      Each message names the key's id, name, company and expiry and the command that rotates it;
+      never the key. A message sent is recorded (notification.sent) and not sent again for the
+      same key and expiry; a changed expiry gets a new notice. A command that fails is reported,
+      not recorded, and makes the exit status 1.
+      """,
+    run: NotifyCommand.run),
+  CommandSpec(
+    "sweep", "record what time has done: ended rotation graces become revoked, passed expiries expired",
+    synopsis: "[--dry-run]",
+    options: [OptionSpec(.dryRun, "list what would be recorded, and record nothing")],
+    discussion: "Running it again changes nothing until time does more. Safe to run from cron at any interval.",
+    run: MaintenanceCommand.sweep),
+  CommandSpec(
+    "scan", "find API keys in files or stdin (valid checksum only); never prints the secret",
+    arguments: [ArgumentSpec("PATH", "a file or directory, or - for stdin", completion: .files, repeating: true)],
+    synopsis: "| -",
+    discussion: """
+      Walks directories in name order, skipping .git, symbolic links to directories, special files
+      and binary files (a NUL byte in the first 8000 bytes), or reads stdin ('-'). Each key with a
+      valid checksum is printed as file:line:column (column in bytes), its id, env, its status in
+      the vault when one is available, and the key masked; never the secret. Stdin that is a
+      unified diff counts only added lines, under the new path and line number. Without a vault at
+      the default place there are no statuses. Exit status: 3 when any key was found, 0 when none,
+      1 when none was found but something could not be read, 2 for a path that does not exist.
+      Pre-commit hook: git diff --cached --text --no-color --no-ext-diff --no-textconv --src-prefix=a/ --dst-prefix=b/ | ivkeys scan -
+      """,
+    run: ScanCommand.run),
+  CommandSpec(
+    "completion", "print a shell completion script",
+    arguments: [ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))],
+    synopsis: "",
+    run: CompletionCommand.run),
+  CommandSpec(
+    "scopes", "the scope catalog and presets", synopsis: "[list | presets | add NAME --description TEXT]",
+    subcommands: [
+      CommandSpec("list", "list the scope catalog", run: ScopesCommand.list),
+      CommandSpec("presets", "list the presets and their scopes", run: ScopesCommand.presets),
+      CommandSpec(
+        "add", "add a scope to the catalog (administrators only)",
+        arguments: [ArgumentSpec("NAME", "the scope, resource:action")],
+        synopsis: "--description TEXT",
+        options: [OptionSpec(.description, "TEXT", "what the scope allows (required)")],
+        run: ScopesCommand.add),
+    ],
+    run: ScopesCommand.list),
+  CommandSpec(
+    "admin", "vault administrators", synopsis: "[list | add USER | remove USER]",
+    subcommands: [
+      CommandSpec("list", "list the administrators", run: AdminCommand.list),
+      CommandSpec("add", "make an OS user an administrator (administrators only)",
+                  arguments: [ArgumentSpec("USER", "an OS user name")], synopsis: "",
+                  run: AdminCommand.add),
+      CommandSpec("remove", "remove an administrator, never the last (administrators only)",
+                  arguments: [ArgumentSpec("USER", "an OS user name")],
+                  synopsis: "", run: AdminCommand.remove),
+    ],
+    run: AdminCommand.list),
+  CommandSpec(
+    "audit", "list audit log entries, oldest first; verify, export or print the chain's head",
+    synopsis: "[options] | verify [--expect-head HEAD] | head | export [--format jsonl|csv] [options]",
+    options: SharedOptions.auditFilters,
+    subcommands: [
+      CommandSpec(
+        "verify", "walk the hash chain and report the first entry changed, removed, inserted or moved",
+        synopsis: "[--expect-head HEAD]",
+        options: [OptionSpec(.expectHead, "HEAD", "also require this head, as 'audit head' printed it ('<seq> <hash>')")],
+        discussion: """
+          Exit status: 0 when the chain is intact, 3 when it is broken (the first bad entry's seq
+          is in the message and in --json). Cutting entries off the end is only detected against
+          a head kept elsewhere (--expect-head).
+          """,
+        run: AuditChainCommand.verify),
+      CommandSpec("head", "print the last entry's seq and hash, to keep elsewhere", synopsis: "", run: AuditChainCommand.head),
+      CommandSpec(
+        "export", "write the entries as JSON lines or CSV (RFC 4180), streaming",
+        synopsis: "[--format jsonl|csv] [filters]",
+        options: [OptionSpec(.format, "jsonl|csv", "jsonl (default) or csv with a header row")] + SharedOptions.auditFilters,
+        run: AuditChainCommand.export),
+    ],
+    run: AuditCommand.run),
+  CommandSpec(
+    "doctor", "check the vault's health: file modes, secret, integrity, schema, audit chain",
+    synopsis: "",
+    discussion: "One line per check. Exit status 0 when every check passes, 3 when any fails.",
+    run: DoctorCommand.run),
+  CommandSpec(
+    "backup", "copy the vault consistently while it is in use, and check the copy",
+    arguments: [ArgumentSpec("DEST", "the new file", completion: .files)],
+    synopsis: "[--force]",
+    options: [OptionSpec(.force, "replace DEST if it exists")],
+    discussion: """
+      The copy is made with SQLite's online backup API into a new file (mode 0600), then checked
+      with integrity_check and the audit chain. It needs the same secret file as the vault.
+      """,
+    run: BackupCommand.run),
+  CommandSpec(
+    "help", "show help for a command", arguments: [
+      ArgumentSpec("COMMAND", "a command", completion: .commands, presence: .optional),
+      ArgumentSpec(
+        "SUBCOMMAND", "one of its subcommands", completion: .subcommandsOfFirstArgument, presence: .optional),
+    ],
+    synopsis: "",
+    run: HelpCommand.run),
+]
+
+/// Finds a top-level command.
+func command(named name: String) -> CommandSpec? { commandTable.first { $0.name == name } }

@@ -1,0 +1,61 @@
+import IVKeysCore
+
+/// Parsing of the option values `create` and `update` share, each error naming its option.
+enum KeyOptions {
+  static func env(_ inv: Invocation, _ name: OptionName = .env) throws(IVKeysError) -> KeyEnvironment? {
+    try inv.parse(name) { (s) throws(ValueError) -> KeyEnvironment in
+      guard let e = KeyEnvironment(rawValue: s) else { throw ValueError("expected live or test") }
+      return e
+    }
+  }
+
+  static func type(_ inv: Invocation) throws(IVKeysError) -> KeyType? {
+    try inv.parse(.type) { (s) throws(ValueError) -> KeyType in
+      guard let t = KeyType(rawValue: s) else { throw ValueError("expected regular or ats") }
+      return t
+    }
+  }
+
+  /// `--expires DATE` or `--expires-in DUR` as a time; nil when neither is given.
+  static func expiry(_ inv: Invocation, now: Timestamp) throws(IVKeysError) -> Timestamp? {
+    if let t = try inv.parse(.expires, Time.parseDate) {
+      guard t > now else { throw .invalidValue(option: "--expires", value: inv.value(.expires) ?? "", reason: "the date is in the past") }
+      return t
+    }
+    if let d = try inv.parse(.expiresIn, Time.parseDuration) {
+      guard d > 0 else { throw .invalidValue(option: "--expires-in", value: inv.value(.expiresIn) ?? "", reason: "must be longer than 0") }
+      return now + d
+    }
+    return nil
+  }
+
+  static func scopes(_ inv: Invocation, _ name: OptionName) throws(IVKeysError) -> [String] {
+    try inv.parseList(name) { (s) throws(ValueError) -> String in
+      guard s == "*" || Scopes.isWellFormed(s) || (s.hasSuffix(":*") && Scopes.isWellFormed(s.dropLast() + "x")) else {
+        throw ValueError("a scope is resource:action, resource:* or *")
+      }
+      return s
+    }
+  }
+
+  static func ips(_ inv: Invocation, _ name: OptionName) throws(IVKeysError) -> [IPRange] {
+    try inv.parseList(name, IPRange.parse)
+  }
+
+  static func metadata(_ inv: Invocation) throws(IVKeysError) -> [(String, String)] {
+    // Metadata values may hold commas: one pair per --meta.
+    var out = [(String, String)]()
+    for v in inv.values[.meta] ?? [] {
+      do { out.append(try Fields.metadata(v)) } catch { throw error.for("--meta", v) }
+    }
+    return out
+  }
+
+  static func rateLimit(_ inv: Invocation) throws(IVKeysError) -> RateLimit? {
+    try inv.parse(.rateLimit, RateLimit.parse)
+  }
+
+  static func companies(_ inv: Invocation, _ name: OptionName) throws(IVKeysError) -> [String] {
+    try inv.parseList(name, Fields.company)
+  }
+}

@@ -1,0 +1,76 @@
+import IVKeysCore
+
+/// How keys are printed: table rows, the `show` view and JSON.
+enum KeyRendering {
+  static let headers = ["ID", "NAME", "COMPANY", "ENV", "TYPE", "STATUS", "SCOPES", "EXPIRES", "LAST USED"]
+
+  static func row(_ k: KeyRecord) -> [Cell] {
+    [
+      Cell(k.id), Cell(k.name), Cell(k.company), Cell(k.env.rawValue), Cell(k.type.rawValue),
+      Cell(k.status.rawValue, Color.of(k.status)), Cell(k.scopes.joined(separator: ",")),
+      Cell(k.expiresAt.map(Time.rfc3339) ?? "never"), Cell(k.lastUsedAt.map(Time.rfc3339) ?? "never"),
+    ]
+  }
+
+  static func json(_ k: KeyRecord, key: String? = nil) -> String {
+    var w = JSONWriter()
+    k.writeJSON(to: &w, plaintextKey: key)
+    return w.string
+  }
+
+  /// A key's JSON object with more fields after SPEC's, for commands that say more about a key
+  /// (`expiring`, `rotation-due`).
+  static func json(_ k: KeyRecord, adding extra: (inout JSONWriter) -> Void) -> String {
+    var w = JSONWriter()
+    k.writeJSON(to: &w)
+    w.bytes.removeLast()  // the closing brace
+    extra(&w)
+    w.raw("}")
+    return w.string
+  }
+
+  /// The `show` view: one field a line.
+  static func detail(_ k: KeyRecord, color: Bool) -> String {
+    func list(_ l: [String], empty: String = "(none)") -> String { l.isEmpty ? empty : l.joined(separator: ", ") }
+    var fields: [(String, String)] = [
+      ("id", k.id), ("name", k.name), ("company", k.company), ("env", k.env.rawValue), ("type", k.type.rawValue),
+    ]
+    if k.type == .ats { fields.append(("linked companies", list(k.linkedCompanies))) }
+    let status = color ? Color.of(k.status).wrap(k.status.rawValue) : k.status.rawValue
+    fields += [
+      ("status", status + (k.statusReason.map { " (\(Text.escapeControl($0)))" } ?? "")),
+      ("scopes", list(k.scopes)),
+      ("allowed ips", list(k.allowedIPs, empty: "any")),
+      ("expires", k.expiresAt.map(Time.rfc3339) ?? "never"),
+      ("rate limit", k.rateLimit ?? "none"),
+      ("metadata", k.metadata.isEmpty ? "(none)" : k.metadata.map { "\($0)=\($1)" }.joined(separator: ", ")),
+      ("tags", list(k.tags)),
+      ("contact", k.contact ?? "(none)"),
+      ("created", "\(Time.rfc3339(k.createdAt)) by \(k.createdBy)"),
+    ]
+    if let r = k.rotatedFrom { fields.append(("rotated from", r)) }
+    if let r = k.replacedBy { fields.append(("replaced by", r)) }
+    if let g = k.graceUntil { fields.append(("grace until", Time.rfc3339(g))) }
+    fields += [("last used", k.lastUsedAt.map(Time.rfc3339) ?? "never"), ("requests", String(k.requestCount))]
+    let width = (fields.map(\.0.count).max() ?? 0) + 2
+    return fields.map { name, value in
+      let v = name == "status" ? value : Text.escapeControl(value)
+      return name + ":" + String(repeating: " ", count: width - name.count - 1) + v
+    }.joined(separator: "\n")
+  }
+
+  /// Prints keys that are all in memory, in the chosen format.
+  static func print(_ keys: [KeyRecord], _ ctx: Context, single: Bool) {
+    switch ctx.format {
+    case .quiet: for k in keys { ctx.stdout.line(k.id) }
+    case .json:
+      if single, let k = keys.first { ctx.stdout.line(json(k)) } else {
+        ctx.stdout.line("[" + keys.map { json($0) }.joined(separator: ",") + "]")
+      }
+    case .table:
+      if single, let k = keys.first { ctx.stdout.line(detail(k, color: ctx.useColor)) } else {
+        Table.print(headers, keys.map(row), to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      }
+    }
+  }
+}

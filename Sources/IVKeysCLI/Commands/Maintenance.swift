@@ -1,0 +1,159 @@
+import IVKeysCore
+
+/// `ivkeys expiring`, `rotation-due` and `sweep`: what cron runs to keep keys healthy.
+enum MaintenanceCommand {
+  /// The window `expiring` and `notify` use when none is given: 7 days.
+  static let defaultWindow: Int64 = 7 * 86400
+
+  /// `--within DUR`, more than 0.
+  static func window(_ inv: Invocation) throws(IVKeysError) -> Int64 {
+    guard let w = try inv.parse(.within, Time.parseDuration) else { return defaultWindow }
+    guard w > 0 else { throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must be longer than 0") }
+    return w
+  }
+
+  /// The exit status of a command with `--check`: 3 when it listed anything.
+  static func checkStatus(_ inv: Invocation, found: Bool) -> Int32 { inv.flag(.check) && found ? 3 : 0 }
+
+  // MARK: - expiring
+
+  static let expiring: RunFunction = { inv, ctx throws(IVKeysError) in
+    let within = try window(inv)
+    let company = try inv.parse(.company, Fields.company)
+    let vault = try ctx.openVault()
+    let keys = try vault.expiringKeys(within: within, company: company, includeExpired: inv.flag(.includeExpired))
+    let t = vault.now()
+    func left(_ k: KeyRecord) -> Int64 { (k.expiresAt ?? t) - t }
+    switch ctx.format {
+    case .quiet: for k in keys { ctx.stdout.line(k.id) }
+    case .json:
+      let objects = keys.map { k in KeyRendering.json(k) { w in w.key("seconds_left"); w.int(left(k)) } }
+      ctx.stdout.line("[" + objects.joined(separator: ",") + "]")
+    case .table:
+      guard !keys.isEmpty else {
+        ctx.note("no active key expires within \(Time.describe(seconds: within))")
+        break
+      }
+      let rows = keys.map { k -> [Cell] in
+        let l = left(k)
+        return [
+          Cell(k.id), Cell(k.name), Cell(k.company), Cell(k.env.rawValue),
+          Cell(Time.rfc3339(k.expiresAt ?? t)),
+          l > 0 ? Cell(Time.describe(seconds: l), .yellow) : Cell("expired \(Time.describe(seconds: -l)) ago", .red),
+          Cell(k.contact ?? "-"),
+        ]
+      }
+      Table.print(["ID", "NAME", "COMPANY", "ENV", "EXPIRES", "LEFT", "CONTACT"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+    }
+    return checkStatus(inv, found: !keys.isEmpty)
+  }
+
+  // MARK: - rotation-due
+
+  /// A key due for rotation: `overdue` is negative for one that becomes due within the window.
+  typealias Due = (record: KeyRecord, period: Int64, overdue: Int64)
+
+  /// Active keys due for rotation now or within `within` seconds, most overdue first.
+  static func due(_ vault: Vault, company: String?, within: Int64) throws(IVKeysError) -> [Due] {
+    guard within > 0 else { return try vault.rotationDue(company: company).map { ($0.record, $0.period, $0.overdue) } }
+    // The same policy over the active keys, looking `within` ahead. To be replaced by the core's
+    // `vault.rotationDue(company:within:)` when it lands.
+    var filter = KeyFilter()
+    filter.status = .active
+    filter.company = company
+    let t = vault.now()
+    var due = [Due]()
+    try vault.listKeys(filter) { k in
+      let period = Scopes.rotationPeriod(k.scopes)
+      let overdue = t - k.createdAt - period
+      if overdue >= -within { due.append((k, period, overdue)) }
+    }
+    return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }
+  }
+
+  static let rotationDue: RunFunction = { inv, ctx throws(IVKeysError) in
+    let company = try inv.parse(.company, Fields.company)
+    let within = try inv.parse(.within, Time.parseDuration) ?? 0
+    guard within >= 0 else {
+      throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must not be negative")
+    }
+    let vault = try ctx.openVault()
+    let due = try due(vault, company: company, within: within)
+    switch ctx.format {
+    case .quiet: for d in due { ctx.stdout.line(d.record.id) }
+    case .json:
+      let objects = due.map { d in
+        KeyRendering.json(d.record) { w in
+          w.key("high_privilege"); w.raw(Scopes.isHighPrivilege(d.record.scopes) ? "true" : "false")
+          w.key("rotation_period_days"); w.int(d.period / 86400)
+          w.key("rotation_due_at"); w.time(d.record.createdAt + d.period)
+          w.key("overdue_seconds"); w.int(d.overdue)
+        }
+      }
+      ctx.stdout.line("[" + objects.joined(separator: ",") + "]")
+    case .table:
+      guard !due.isEmpty else {
+        ctx.note("no active key is due for rotation" + (within > 0 ? " within \(Time.describe(seconds: within))" : ""))
+        break
+      }
+      let rows = due.map { d -> [Cell] in
+        [
+          Cell(d.record.id), Cell(d.record.name), Cell(d.record.company), Cell(d.record.env.rawValue),
+          Cell(Time.rfc3339(d.record.createdAt)), Cell("\(d.period / 86400)d"),
+          d.overdue >= 0
+            ? Cell(Time.describe(seconds: d.overdue), .red)
+            : Cell("due in \(Time.describe(seconds: -d.overdue))", .yellow),
+        ]
+      }
+      Table.print(["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      ctx.hint("'ivkeys rotate ID' replaces a key with a new one carrying the same settings")
+    }
+    return checkStatus(inv, found: !due.isEmpty)
+  }
+
+  // MARK: - sweep
+
+  static let sweep: RunFunction = { inv, ctx throws(IVKeysError) in
+    let dryRun = inv.flag(.dryRun)
+    let vault = try ctx.openVault()
+    let swept = try vault.sweep(dryRun: dryRun)
+    func reason(_ s: SweptKey) -> String {
+      s.newStatus == .revoked
+        ? "\(rotationGraceEndedReason) at \(s.record.graceUntil.map(Time.rfc3339) ?? "?")"
+        : "expired at \(s.record.expiresAt.map(Time.rfc3339) ?? "?")"
+    }
+    switch ctx.format {
+    case .quiet: for s in swept { ctx.stdout.line(s.record.id) }
+    case .json:
+      var w = JSONWriter()
+      w.raw("[")
+      for (i, s) in swept.enumerated() {
+        if i > 0 { w.raw(",") }
+        w.raw("{")
+        w.key("key_id", first: true); w.string(s.record.id)
+        w.key("company"); w.string(s.record.company)
+        w.key("name"); w.string(s.record.name)
+        w.key("previous_status"); w.string(s.previousStatus.rawValue)
+        w.key("status"); w.string(s.newStatus.rawValue)
+        w.key("reason"); w.string(reason(s))
+        w.raw("}")
+      }
+      w.raw("]")
+      ctx.stdout.line(w.string)
+    case .table:
+      let rows = swept.map { s -> [Cell] in
+        [Cell(s.record.id), Cell(s.previousStatus.rawValue), Cell(s.newStatus.rawValue, Color.of(s.newStatus)),
+         Cell(s.record.name), Cell(reason(s))]
+      }
+      if !rows.isEmpty {
+        Table.print(["ID", "WAS", dryRun ? "WOULD BE" : "NOW", "NAME", "WHY"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      }
+    }
+    let revoked = swept.filter { $0.newStatus == .revoked }.count
+    let summary = swept.isEmpty
+      ? "nothing to sweep"
+      : "\(dryRun ? "would record" : "recorded") \(revoked) revoked (rotation grace ended) and \(swept.count - revoked) expired"
+    ctx.note(summary + (dryRun && !swept.isEmpty ? " (dry run: nothing changed)" : ""))
+    return 0
+  }
+}

@@ -1,0 +1,130 @@
+import Glibc
+import IVKeysCore
+
+/// `ivkeys usage ID` and `ivkeys usage import FILE|-`.
+enum UsageCommand {
+  static let show: RunFunction = { inv, ctx throws(IVKeysError) in
+    guard let reference = inv.arguments.first else {
+      throw .usage("'ivkeys usage' needs ID", hint: "usage: \(Help.usageLine(path: "usage"))")
+    }
+    let top = try inv.parse(.top) { (s) throws(ValueError) -> Int in
+      guard let n = Int(s), n >= 1, n <= 1000, s.first != "+" else { throw ValueError("expected a whole number from 1 to 1000") }
+      return n
+    } ?? 5
+    ShowCommand.warnIfWholeKey(reference, ctx)
+    let r = try ctx.openVault(.read).usage(reference, top: top)
+    switch ctx.format {
+    case .quiet:
+      ctx.stdout.line(String(r.requestCount))
+    case .json:
+      var w = JSONWriter()
+      w.raw("{")
+      w.key("key_id", first: true); w.string(r.keyID)
+      w.key("request_count"); w.int(r.requestCount)
+      w.key("error_count"); w.int(r.errorCount)
+      w.key("error_rate"); w.value(.number(r.errorRate))
+      w.key("last_used_at"); w.time(r.lastUsedAt)
+      w.key("top_endpoints"); w.value(.array(r.topEndpoints.map { bucket("endpoint", $0) }))
+      w.key("daily"); w.value(.array(r.daily.map { bucket("date", $0) }))
+      w.raw("}")
+      ctx.stdout.line(w.string)
+    case .table:
+      let rate = r.requestCount == 0 ? "-" : percent(r.errorRate)
+      ctx.stdout.line("key:        \(r.keyID)  \(Text.escapeControl(r.name))")
+      ctx.stdout.line("last used:  \(r.lastUsedAt.map(Time.rfc3339) ?? "never")")
+      ctx.stdout.line("requests:   \(r.requestCount)")
+      ctx.stdout.line("errors:     \(r.errorCount) (error rate \(rate))")
+      let peak = r.daily.map(\.count).max() ?? 0
+      ctx.stdout.line("last 30 d:  \(sparkline(r.daily.map(\.count)))  (\(r.daily.first?.name ?? "") to \(r.daily.last?.name ?? ""), peak \(peak)/day)")
+      if r.topEndpoints.isEmpty {
+        ctx.stdout.line("endpoints:  none recorded")
+      } else {
+        ctx.stdout.line("")
+        Table.print(["ENDPOINT", "REQUESTS", "ERRORS", "ERROR RATE"], r.topEndpoints.map {
+          [Cell($0.name), Cell(String($0.count)), Cell(String($0.errors)),
+           Cell(percent($0.count == 0 ? 0 : Double($0.errors) / Double($0.count)))]
+        }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      }
+    }
+    return 0
+  }
+
+  static func bucket(_ label: String, _ b: UsageReport.Bucket) -> JSON {
+    .object([(label, .string(b.name)), ("count", .int(b.count)), ("errors", .int(b.errors))])
+  }
+
+  static func percent(_ f: Double) -> String {
+    let tenths = Int((f * 1000).rounded())
+    return "\(tenths / 10).\(tenths % 10)%"
+  }
+
+  /// `▁▂▃▄▅▆▇█` scaled to the largest value; a day without requests is the lowest bar.
+  static func sparkline(_ values: [Int64]) -> String {
+    let bars = Array("▁▂▃▄▅▆▇█")
+    let peak = values.max() ?? 0
+    return String(values.map { v in
+      // A day with any request is at least the second bar, so it never looks like a day without.
+      peak == 0 || v == 0 ? bars[0] : bars[max(1, min(7, Int((Double(v) / Double(peak) * 7).rounded())))]
+    })
+  }
+
+  static let importLogs: RunFunction = { inv, ctx throws(IVKeysError) in
+    let source = inv.arguments[0]
+    let fd: Int32
+    if source == "-" {
+      fd = 0
+    } else {
+      fd = open(source, O_RDONLY | O_CLOEXEC)
+      guard fd >= 0 else { throw .io("cannot read \(source): \(systemError())") }
+    }
+    defer { if fd != 0 { close(fd) } }
+    let vault = try ctx.openVault()
+    var reader = LineReader(fd: fd)
+    var readError: Int32?
+    // nil stands for a line too long to keep; the sequence ends at end of input or on an error.
+    let lines = AnySequence { () -> AnyIterator<String?> in
+      AnyIterator { () -> String?? in
+        while true {
+          switch reader.next(timeoutMilliseconds: -1) {
+          case let .line(bytes): return .some(String(decoding: bytes, as: UTF8.self))
+          case .tooLong: return .some(nil)
+          case .timeout: continue  // a signal interrupted the read
+          case .end: return nil
+          case let .failed(e):
+            readError = e
+            return nil
+          }
+        }
+      }
+    }
+    let showProgress = ctx.stderr.isTerminal
+    let result = try vault.importUsage(lines: lines, progress: showProgress ? { n in
+      ctx.stderr.write("\rivkeys: importing: \(plural(n, "line"))")
+      ctx.stderr.flush()
+    } : nil)
+    if showProgress { ctx.stderr.line() }
+    if let e = readError {
+      throw .io("cannot read \(source): \(systemError(e))",
+                hint: "what was read is imported; importing the file again counts nothing twice")
+    }
+    switch ctx.format {
+    case .json:
+      ctx.stdout.line(JSON.object([
+        ("imported", .int(Int64(result.imported))), ("duplicates", .int(Int64(result.duplicates))),
+        ("unknown_keys", .int(Int64(result.unknownKeys))), ("bad_lines", .int(Int64(result.bad))),
+      ]).encoded)
+    case .quiet:
+      ctx.stdout.line(String(result.imported))
+    case .table:
+      ctx.stdout.line(
+        "imported \(plural(result.imported, "request")); \(result.duplicates) already imported, "
+          + "\(result.unknownKeys) for unknown key ids, \(plural(result.bad, "bad line"))")
+    }
+    if result.unknownKeys > 0 {
+      ctx.warning("\(result.unknownKeys) \(result.unknownKeys == 1 ? "line names a key id" : "lines name key ids") this vault does not have; not counted")
+    }
+    for (line, reason) in result.badExamples { ctx.warning("line \(line): \(reason)") }
+    if result.bad > result.badExamples.count { ctx.warning("… and \(plural(result.bad - result.badExamples.count, "more bad line"))") }
+    return 0
+  }
+}
