@@ -1,5 +1,5 @@
 import Foundation
-import IVKeysCore
+@testable import IVKeysCore
 import Testing
 
 // The command table and the parser live in the command layer's library target.
@@ -180,8 +180,8 @@ struct DocsTests {
           let digits = (text as NSString).substring(with: m.range(at: 1))
           found += 1
           #expect(
-            Int(digits) == Schema.currentVersion,
-            "\(file) shows schema version \(digits); this binary writes \(Schema.currentVersion)")
+            Int(digits) == SQLiteSchema.currentVersion,
+            "\(file) shows schema version \(digits); this binary writes \(SQLiteSchema.currentVersion)")
         }
       }
     }
