@@ -5,10 +5,11 @@
 #   make bench    the performance targets of SPEC.md, measured
 #   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers and the scanner
 #                 (FUZZ_SECONDS each, default 60)
-#   make install  release binary (static Swift runtime), man page and bash, zsh and fish
-#                 completions under $(DESTDIR)$(PREFIX)
+#   make install  release binary (static Swift runtime, SQLite, libcrypto and libstdc++), man page
+#                 and bash, zsh and fish completions under $(DESTDIR)$(PREFIX)
 
 SWIFT    ?= swift
+CLANG    ?= clang
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BINDIR    = $(DESTDIR)$(PREFIX)/bin
@@ -21,7 +22,23 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 # Debian packages each target needs; missing ones are installed with apt-get.
 BUILD_DEPS = libsqlite3-dev libssl-dev
 TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish
-BENCH_DEPS = $(BUILD_DEPS) time hyperfine
+BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3
+
+# The release binary: the one `make install` ships and the one `make bench` measures, built with
+# these flags only. A `verify` is one process per request, so its start-up counts:
+# - libsqlite3, libcrypto and libstdc++ come from their static archives, libgcc too. STATIC_LIBS
+#   holds links to the .a files alone and is searched first, so the modulemaps' `link "sqlite3"`,
+#   `link "crypto"` and the Swift runtime's -lstdc++ resolve to them. Linked dynamically, the
+#   loader bound some 10,000 symbols at every start (libcrypto is BIND_NOW): 85 % of the
+#   instructions of `ivkeys --version`. Now only libc and libm remain, about 180 symbols.
+# - lld packs the ~35,000 relative relocations of a position-independent executable (DT_RELR,
+#   glibc 2.36 or later); gold, the default, cannot.
+# The debug build of `make build` and `make test` links the shared libraries as before.
+STATIC_LIBS   = $(CURDIR)/.build/static-libs
+RELEASE_FLAGS = -c release --static-swift-stdlib \
+                -Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
+                -Xlinker -L$(STATIC_LIBS) -Xlinker -z -Xlinker pack-relative-relocs
+RELEASE_BIN   = "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ivkeys"
 
 .PHONY: all build release test demo bench fuzz install clean deps-build deps-test deps-bench
 
@@ -49,7 +66,17 @@ build: deps-build
 	$(SWIFT) build
 
 release: deps-build
-	$(SWIFT) build -c release --static-swift-stdlib
+	@mkdir -p $(STATIC_LIBS)
+	@for a in libsqlite3.a libcrypto.a libstdc++.a; do \
+	  p=$$($(CLANG) -print-file-name=$$a); \
+	  if [ ! -f "$$p" ]; then echo "release: $$a not found (from libsqlite3-dev, libssl-dev, libstdc++-dev)" >&2; exit 1; fi; \
+	  ln -sf "$$p" $(STATIC_LIBS)/$$a; \
+	done
+	$(SWIFT) build $(RELEASE_FLAGS)
+	@# Refuse a binary that linked a shared library it should hold itself.
+	@bin=$(RELEASE_BIN); \
+	  extra=$$(readelf -d "$$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v -e '^libc\.so' -e '^libm\.so' -e '^ld-linux'); \
+	  if [ -n "$$extra" ]; then echo "release: $$bin needs shared libraries it should hold: $$extra" >&2; exit 1; fi
 
 test: deps-test
 	@echo "mandoc -Tlint man/ivkeys.1"; out=$$(mandoc -Tlint man/ivkeys.1 2>&1); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
@@ -60,7 +87,7 @@ demo: build
 	@sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/ivkeys"
 
 bench: release deps-bench
-	@sh scripts/bench.sh "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys"
+	@sh scripts/bench.sh $(RELEASE_BIN)
 
 FUZZ_SECONDS ?= 60
 
@@ -69,10 +96,10 @@ fuzz: build
 
 install: release
 	install -d $(BINDIR) $(MANDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)
-	install -m 0755 "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys" $(BINDIR)/ivkeys
+	install -m 0755 $(RELEASE_BIN) $(BINDIR)/ivkeys
 	install -m 0644 man/ivkeys.1 $(MANDIR)/ivkeys.1
 	@# The completion scripts come from the command table of the binary just built.
-	bin="$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/ivkeys"; \
+	bin=$(RELEASE_BIN); \
 	  "$$bin" completion bash > $(BASHCOMPDIR)/ivkeys && \
 	  "$$bin" completion zsh > $(ZSHCOMPDIR)/_ivkeys && \
 	  "$$bin" completion fish > $(FISHCOMPDIR)/ivkeys.fish && \

@@ -25,14 +25,16 @@ let package = Package(
     .library(name: "IVKeysCore", targets: ["IVKeysCore"]),
   ],
   targets: [
+    // No pkgConfig for the two C libraries: SwiftPM would pass pkg-config's -L/usr/lib/<triplet>
+    // ahead of everything, and the release build (Makefile, RELEASE_FLAGS) could no longer link
+    // libsqlite3.a and libcrypto.a instead of the shared objects. The modulemaps' `link` lines
+    // name the libraries; Debian's headers are in the default include path.
     .systemLibrary(
       name: "CSQLite",
-      pkgConfig: "sqlite3",
       providers: [.apt(["libsqlite3-dev"])]
     ),
     .systemLibrary(
       name: "COpenSSL",
-      pkgConfig: "libcrypto",
       providers: [.apt(["libssl-dev"])]
     ),
     .target(

@@ -6,6 +6,12 @@
 #   verify --batch, 100,000 lines                target >= 50,000 decisions/s, usage and audit recorded
 #   audit verify over 1,000,000 entries          target <= 3 s; audit export --format jsonl throughput
 #   scan over a generated tree of about 200 MB   target >= 200 MB/s of text
+# And in instructions (callgrind, whole process from the loader on; unlike wall time, stable on a
+# shared machine), when valgrind and sqlite3 are installed:
+#   ivkeys --version                             start-up alone
+#   one verify process, 100,000-key vault        target <= 1.3 x the sqlite3 shell's point lookup
+#                                                of the same key row, measured side by side
+#   create --count 2000 into a fresh vault       instructions per created key
 # Figures are medians of repeated runs. No test asserts on time: this script reports.
 # A second argument runs one section alone: bench.sh PATH-TO-IVKEYS scan
 set -eu
@@ -89,6 +95,14 @@ bench_scan() {
   rm -rf "$tree"
 }
 
+# The instructions a whole process executes, start-up included (valgrind's callgrind; stdin and
+# arguments as given). Prints the count.
+instructions() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+have_callgrind() { command -v valgrind >/dev/null 2>&1 && command -v sqlite3 >/dev/null 2>&1; }
+
 echo "ivkeys bench ($(nproc) cores)"
 if [ "$only" = scan ]; then
   bench_scan
@@ -104,7 +118,21 @@ for i in 1 2 3 4 5; do
 done
 t=$(printf '%s' "$runs" | median)
 rate=$(awk -v t="$t" 'BEGIN { printf "%d", 10000 / t }')
-echo "create --count 10000:       median $t s  ->  $rate keys/s (target >= 50000)"
+echo "create --count 10000:       median $t s  ->  $rate keys/s (target >= 100000)"
+
+# Instructions per created key: create --count 2000 and create --count 1, each into a fresh
+# vault; the difference over 1999 keys leaves out start-up and the fixed cost of a create.
+create_instructions() {
+  export IVKEYS_VAULT="$dir/create-i$1.db"
+  rm -f "$IVKEYS_SECRET_FILE"
+  "$IVKEYS" init -q >/dev/null
+  instructions "$IVKEYS" create --company bench --name bench --scope jobs:read --count "$1" -q
+}
+if have_callgrind; then
+  c1=$(create_instructions 1)
+  c2000=$(create_instructions 2000)
+  echo "create, instructions per key:  $(awk -v a="$c2000" -v b="$c1" 'BEGIN { printf "%d", (a - b) / 1999 }') (create --count 2000: $c2000 in all, $((c2000 / 2000)) a key with start-up; --count 1: $c1)"
+fi
 
 export IVKEYS_VAULT="$dir/list.db"
 rm -f "$IVKEYS_SECRET_FILE"
@@ -146,6 +174,31 @@ else
 fi
 unset IVKEYS_KEY
 echo "one verify process:         median $v ms over a $count-key vault (target <= 5 ms)"
+
+# The same verify in instructions, next to the sqlite3 shell reading the same key's row (the
+# columns verify reads) from the same vault: what one process that opens the vault and finds one
+# row costs at the least. Runs alternate; each figure is the median of 5.
+if have_callgrind; then
+  printf '%s\n' "$key" >"$dir/key"
+  id=$(printf '%s' "$key" | cut -c9-40)
+  query="SELECT env, type, company, linked_companies, scopes, allowed_ips, expires_at, rate_limit, status, grace_until, digest FROM keys WHERE id = '$id'"
+  vi="" ; si=""
+  for i in 1 2 3 4 5; do
+    vi="$vi$(instructions "$IVKEYS" verify --company c1 --scope candidates:read --ip 10.1.2.3 <"$dir/key")
+"
+    si="$si$(instructions sqlite3 "$IVKEYS_VAULT" "$query")
+"
+  done
+  vi=$(printf '%s' "$vi" | median)
+  si=$(printf '%s' "$si" | median)
+  ver=$(instructions "$IVKEYS" --version)
+  echo "instructions, ivkeys --version:                 $ver"
+  echo "instructions, one verify ($count-key vault):   $vi"
+  echo "instructions, sqlite3 point lookup of that row: $si"
+  echo "verify / sqlite3 lookup:                        $(awk -v a="$vi" -v b="$si" 'BEGIN { printf "%.2f", a / b }') (target <= 1.3)"
+else
+  echo "instructions: skipped (needs valgrind and sqlite3; make bench installs them)"
+fi
 
 # A gateway's stream: 100,000 requests spread over 1,000 keys and 20 endpoints.
 awk 'NR % 100 == 1' "$dir/keys" | head -n 1000 >"$dir/hot"
