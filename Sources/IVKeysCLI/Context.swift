@@ -111,17 +111,15 @@ final class Context {
   enum Intent {
     /// Change it, or record in it (verify records its decisions): the secret file is required.
     case write
-    /// Only read it (`list`, `show`, `audit`, `usage ID`): an auditor holding a copy of the vault
+    /// Only read it (`list`, `show`, `audit`, `audit head`, `usage ID`, `scopes list`, `admin list`): an auditor holding a copy of the vault
     /// without its secret file can read it, told what cannot be checked without the secret.
     case read
   }
 
   /// Opens the vault for this command; every command opens it here.
   func openVault(_ intent: Intent = .write) throws(IVKeysError) -> Vault {
-    // The one place the read intent reaches the core. Until the core's read mode (open without
-    // a missing secret file, with a notice) lands, a read opens the vault as a write does.
-    // With it: `Vault.open(path:secretPath:actor:mode: intent == .read ? .read : .write)`.
-    let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor)
+    let access: VaultAccess = intent == .read ? .read : .write
+    let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor, access: access)
     for notice in vault.notices { warning(notice) }
     opened = vault
     return vault

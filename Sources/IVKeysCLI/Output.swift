@@ -58,7 +58,7 @@ final class Output {
   func flushChecked(_ what: String, hint: String? = nil) throws(IVKeysError) {
     flush()
     if let failure {
-      throw .io("cannot write \(what) to standard output: \(systemError(failure))", hint: hint)
+      throw .io("cannot write \(what) to standard output: \(Errno.describe(failure))", hint: hint)
     }
   }
 }

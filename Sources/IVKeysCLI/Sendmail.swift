@@ -7,7 +7,7 @@ enum Sendmail {
   /// Runs `command` with `message` on stdin; throws unless it reads it all and exits 0.
   static func deliver(_ message: String, command: String, timeout: Int64 = timeout) throws(IVKeysError) {
     var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { throw .io("cannot create a pipe: \(systemError())") }
+    guard pipe(&fds) == 0 else { throw .io("cannot create a pipe: \(Errno.current)") }
     let (readEnd, writeEnd) = (fds[0], fds[1])
     // Neither end may leak into the command: it would never see end of input.
     _ = fcntl(readEnd, F_SETFD, FD_CLOEXEC)
@@ -43,7 +43,7 @@ enum Sendmail {
     close(readEnd)
     guard rc == 0 else {
       close(writeEnd)
-      throw .io("cannot run /bin/sh: \(systemError(rc))")
+      throw .io("cannot run /bin/sh: \(Errno.describe(rc))")
     }
     // Write it all; a command that exits without reading gives EPIPE (SIGPIPE is ignored).
     var complete = true
@@ -89,7 +89,7 @@ enum Sendmail {
       if r == pid { break }
       if r < 0 {
         if errno == EINTR { continue }
-        throw .io("cannot wait for the mail command: \(systemError())")
+        throw .io("cannot wait for the mail command: \(Errno.current)")
       }
       var now = timespec()
       clock_gettime(CLOCK_MONOTONIC, &now)

@@ -109,10 +109,23 @@ struct InitTests {
     #expect(r.status == 1)
     #expect(r.stderr.contains("ivkeys: error: no vault at \(s.vault)"))
     #expect(r.stderr.contains("ivkeys init"))
+    // A vault without its secret: a change is refused with the real way out (init would refuse,
+    // the vault exists) ...
     let s2 = try Sandbox()
-    let r2 = s2.run("list", "--secret-file", s2.dir.path + "/nope")
+    let k = try s2.createKey()
+    let missing = s2.dir.path + "/nope"
+    let r2 = s2.run("revoke", k.id, "--reason", "r", "--secret-file", missing)
     #expect(r2.status == 1)
     #expect(r2.stderr.contains("no secret file at"))
+    #expect(r2.stderr.contains("at the secret \(s2.vault) was created with"), "\(r2.stderr)")
+    // ... while an auditor holding only the vault can read it, told what cannot be checked.
+    for args in [["list", "-q"], ["show", k.id], ["audit"], ["usage", k.id], ["scopes"], ["admin"], ["audit", "head"]] {
+      let r = s2.run(args + ["--secret-file", missing])
+      #expect(r.status == 0, "\(args): \(r.stderr)")
+      #expect(r.stderr.contains("reading without it; the audit chain and the secret's fingerprint cannot be checked"), "\(args)")
+    }
+    #expect(s2.run("list", "-q", "--secret-file", missing).lines == [k.id])
+    #expect(s2.run("audit", "verify", "--secret-file", missing).status == 1, "the chain cannot be verified without the secret")
   }
 
   @Test func defaultPathsFollowXDG() throws {

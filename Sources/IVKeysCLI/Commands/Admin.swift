@@ -4,7 +4,7 @@ import IVKeysCore
 /// `ivkeys admin list|add|remove`.
 enum AdminCommand {
   static let list: RunFunction = { inv, ctx throws(IVKeysError) in
-    let admins = try ctx.openVault().administrators()
+    let admins = try ctx.openVault(.read).administrators()
     switch ctx.format {
     case .quiet: for a in admins { ctx.stdout.line(a.user) }
     case .json:

@@ -107,7 +107,7 @@ enum AuditCommand {
 /// `ivkeys audit head`, `audit verify` and `audit export`.
 enum AuditChainCommand {
   static let head: RunFunction = { inv, ctx throws(IVKeysError) in
-    guard let h = try ctx.openVault().auditHead() else { throw .vault("the audit log is empty") }
+    guard let h = try ctx.openVault(.read).auditHead() else { throw .vault("the audit log is empty") }
     if ctx.format == .json {
       ctx.stdout.line(JSON.object([("seq", .int(h.seq)), ("hash", .string(h.hash))]).encoded)
     } else {

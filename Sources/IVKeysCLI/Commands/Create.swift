@@ -21,12 +21,7 @@ enum CreateCommand {
     draft.env = try KeyOptions.env(inv) ?? .live
     draft.type = try KeyOptions.type(inv) ?? .regular
     draft.linkedCompanies = try KeyOptions.companies(inv, .linkCompany)
-    if !draft.linkedCompanies.isEmpty && draft.type != .ats {
-      throw .usage("--link-company applies only to ATS keys", hint: "add --type ats, or drop --link-company")
-    }
-    if draft.type == .ats && draft.linkedCompanies.isEmpty {
-      throw .usage("an ATS key needs at least one --link-company", hint: "name each company the integration serves")
-    }
+    try KeyPolicy.checkLinks(type: draft.type, links: draft.linkedCompanies)
     let now = Time.now()
     draft.expiresAt = try KeyOptions.expiry(inv, now: now)
     draft.allowedIPs = try KeyOptions.ips(inv, .allowIP)

@@ -19,7 +19,7 @@ enum KeyOptions {
   /// `--expires DATE` or `--expires-in DUR` as a time; nil when neither is given.
   static func expiry(_ inv: Invocation, now: Timestamp) throws(IVKeysError) -> Timestamp? {
     if let t = try inv.parse(.expires, Time.parseDate) {
-      guard t > now else { throw .invalidValue(option: "--expires", value: inv.value(.expires) ?? "", reason: "the date is in the past") }
+      try KeyPolicy.checkExpiryInFuture(t, now: now)
       return t
     }
     if let d = try inv.parse(.expiresIn, Time.parseDuration) {

@@ -50,27 +50,6 @@ enum MaintenanceCommand {
 
   // MARK: - rotation-due
 
-  /// A key due for rotation: `overdue` is negative for one that becomes due within the window.
-  typealias Due = (record: KeyRecord, period: Int64, overdue: Int64)
-
-  /// Active keys due for rotation now or within `within` seconds, most overdue first.
-  static func due(_ vault: Vault, company: String?, within: Int64) throws(IVKeysError) -> [Due] {
-    guard within > 0 else { return try vault.rotationDue(company: company).map { ($0.record, $0.period, $0.overdue) } }
-    // The same policy over the active keys, looking `within` ahead. To be replaced by the core's
-    // `vault.rotationDue(company:within:)` when it lands.
-    var filter = KeyFilter()
-    filter.status = .active
-    filter.company = company
-    let t = vault.now()
-    var due = [Due]()
-    try vault.listKeys(filter) { k in
-      let period = Scopes.rotationPeriod(k.scopes)
-      let overdue = t - k.createdAt - period
-      if overdue >= -within { due.append((k, period, overdue)) }
-    }
-    return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }
-  }
-
   static let rotationDue: RunFunction = { inv, ctx throws(IVKeysError) in
     let company = try inv.parse(.company, Fields.company)
     let within = try inv.parse(.within, Time.parseDuration) ?? 0
@@ -78,7 +57,7 @@ enum MaintenanceCommand {
       throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must not be negative")
     }
     let vault = try ctx.openVault()
-    let due = try due(vault, company: company, within: within)
+    let due = try vault.rotationDue(company: company, within: within)
     switch ctx.format {
     case .quiet: for d in due { ctx.stdout.line(d.record.id) }
     case .json:
@@ -86,7 +65,7 @@ enum MaintenanceCommand {
         KeyRendering.json(d.record) { w in
           w.key("high_privilege"); w.raw(Scopes.isHighPrivilege(d.record.scopes) ? "true" : "false")
           w.key("rotation_period_days"); w.int(d.period / 86400)
-          w.key("rotation_due_at"); w.time(d.record.createdAt + d.period)
+          w.key("rotation_due_at"); w.time(d.dueAt)
           w.key("overdue_seconds"); w.int(d.overdue)
         }
       }

@@ -66,7 +66,7 @@ enum ScanCommand {
       if path == Array("-".utf8) {
         if case let .failed(e) = scanner.scanStream(fd: 0) {
           progress.clear()
-          throw .io("cannot read standard input: \(systemError(e))")
+          throw .io("cannot read standard input: \(Errno.describe(e))")
         }
       } else {
         scanner.scan(path: path)
@@ -169,7 +169,7 @@ enum ScanCommand {
         throw .usage(
           "\(quoted): no such file or directory", hint: "'-' reads standard input, as in: git diff --cached | ivkeys scan -")
       }
-      throw .io("cannot read \(quoted): \(systemError(e))")
+      throw .io("cannot read \(quoted): \(Errno.describe(e))")
     }
   }
 

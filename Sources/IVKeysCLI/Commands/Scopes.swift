@@ -3,7 +3,7 @@ import IVKeysCore
 /// `ivkeys scopes list|presets|add`.
 enum ScopesCommand {
   static let list: RunFunction = { inv, ctx throws(IVKeysError) in
-    let catalog = try ctx.openVault().scopeCatalog()
+    let catalog = try ctx.openVault(.read).scopeCatalog()
     switch ctx.format {
     case .quiet: for s in catalog { ctx.stdout.line(s.name) }
     case .json:

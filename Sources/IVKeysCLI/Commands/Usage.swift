@@ -75,7 +75,7 @@ enum UsageCommand {
       fd = 0
     } else {
       fd = open(source, O_RDONLY | O_CLOEXEC)
-      guard fd >= 0 else { throw .io("cannot read \(source): \(systemError())") }
+      guard fd >= 0 else { throw .io("cannot read \(source): \(Errno.current)") }
     }
     defer { if fd != 0 { close(fd) } }
     let vault = try ctx.openVault()
@@ -104,7 +104,7 @@ enum UsageCommand {
     } : nil)
     if showProgress { ctx.stderr.line() }
     if let e = readError {
-      throw .io("cannot read \(source): \(systemError(e))",
+      throw .io("cannot read \(source): \(Errno.describe(e))",
                 hint: "what was read is imported; importing the file again counts nothing twice")
     }
     switch ctx.format {

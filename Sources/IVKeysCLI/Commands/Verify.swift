@@ -13,7 +13,7 @@ enum VerifyCommand {
     let company = try inv.required(.company, Fields.company)
     let scope = try inv.required(.scope, requestScope)
     let ip = try inv.parse(.ip, IPAddress.parse)
-    let endpoint = try inv.parse(.endpoint, endpointValue)
+    let endpoint = try inv.parse(.endpoint, Fields.endpoint)
     let env = try KeyOptions.env(inv)
     let presented = try readKey(inv, ctx)
 
@@ -48,16 +48,6 @@ enum VerifyCommand {
     return s
   }
 
-  static func endpointValue(_ s: String) throws(ValueError) -> String {
-    guard !s.isEmpty, s.unicodeScalars.count <= 200, !Text.hasControl(s) else {
-      throw ValueError("an endpoint is 1 to 200 printable characters, like \"GET /v1/jobs\"")
-    }
-    // Endpoints are kept in usage statistics and the audit log; a key in a query string must
-    // not end up there.
-    guard !Text.looksLikeKey(s) else { throw ValueError("it contains an API key; log the path without its query string") }
-    return s
-  }
-
   static func checkCatalog(_ scope: String, _ vault: Vault, option: String) throws(IVKeysError) {
     let catalog = try vault.scopeCatalog().map(\.name)
     guard catalog.contains(scope) else {
@@ -70,7 +60,7 @@ enum VerifyCommand {
   static func readKey(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> String {
     if let path = inv.value(.keyFile) {
       guard let text = readSmallFile(path) else {
-        throw .io("cannot read the key file \(path): \(systemError())")
+        throw .io("cannot read the key file \(path): \(Errno.current)")
       }
       return text
     }
@@ -185,7 +175,7 @@ enum VerifyCommand {
       case let .failed(e):
         try flush()
         try verifier.finish()
-        throw .io("cannot read standard input: \(systemError(e))")
+        throw .io("cannot read standard input: \(Errno.describe(e))")
       }
     }
   }
@@ -224,7 +214,7 @@ enum VerifyCommand {
       guard let a = try? IPAddress.parse(ip) else { return .bad(.badRequest("ip is not an IP address")) }
       address = a
     }
-    if let endpoint, (try? endpointValue(endpoint)) == nil {
+    if let endpoint, (try? Fields.endpoint(endpoint)) == nil {
       return .bad(.badRequest("endpoint is not 1 to 200 printable characters without a key"))
     }
     var environment: KeyEnvironment?

@@ -81,11 +81,6 @@ public final class Vault {
     return vault
   }
 
-  /// Opens for `.inspect` (`inspecting`) or `.write`.
-  public static func open(path: String, secretPath: String, actor: Actor, inspecting: Bool) throws(IVKeysError) -> Vault {
-    try open(path: path, secretPath: secretPath, actor: actor, access: inspecting ? .inspect : .write)
-  }
-
   /// What a vault read without its secret cannot tell.
   static func noSecretNotice(_ secretPath: String) -> String {
     "no secret file at \(secretPath): reading without it; the audit chain and the secret's fingerprint cannot be checked"
