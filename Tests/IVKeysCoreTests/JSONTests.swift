@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import IVKeysCore
@@ -191,24 +192,35 @@ struct JSONTests {
     #expect(writeString("é/😀") == "\"é/😀\"")
   }
 
-  @Test("JSONWriter keys, nulls, optionals and times")
+  @Test("JSONWriter's object builder puts the commas, and writes nulls, optionals and times")
   func writerPieces() {
     var w = JSONWriter()
-    w.raw("{")
-    w.key("id", first: true)
-    w.string("abc")
-    w.key("n")
-    w.int(-7)
-    w.key("none")
-    w.optional(nil)
-    w.key("some")
-    w.optional("x")
-    w.key("at")
-    w.time(1_700_000_000)
-    w.key("never")
-    w.time(nil)
-    w.raw("}")
-    #expect(w.string == #"{"id":"abc","n":-7,"none":null,"some":"x","at":"2023-11-14T22:13:20Z","never":null}"#)
+    w.object { w in
+      w.member("id", "abc")
+      w.member("n", Int64(-7))
+      w.member("none", nil as String?)
+      w.member("some", "x" as String?)
+      w.member("at", time: 1_700_000_000)
+      w.member("never", time: nil)
+      w.member("ok", true)
+      w.member("list", json: #"["a"]"#)
+      w.member("empty", object: { _ in })
+      w.member("nested", array: [1, 2]) { w, n in
+        w.object { w in w.member("n", n) }
+      }
+      w.key("run-time name")
+      w.int(1)
+    }
+    #expect(
+      w.string
+        == #"{"id":"abc","n":-7,"none":null,"some":"x","at":"2023-11-14T22:13:20Z","never":null,"ok":true,"#
+        + #""list":["a"],"empty":{},"nested":[{"n":1},{"n":2}],"run-time name":1}"#)
+    // Parsed back by an independent parser, the text is valid JSON with every member.
+    let parsed = try? JSONSerialization.jsonObject(with: Data(w.string.utf8)) as? [String: Any]
+    #expect(parsed?.count == 11)
+    w.clear()
+    w.array([String]()) { w, s in w.string(s) }
+    #expect(w.string == "[]")
     w.clear()
     #expect(w.string == "")
   }

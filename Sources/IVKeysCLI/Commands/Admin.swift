@@ -8,9 +8,7 @@ enum AdminCommand {
     switch ctx.format {
     case .quiet: for a in admins { ctx.stdout.line(a.user) }
     case .json:
-      ctx.stdout.line(JSON.array(admins.map {
-        .object([("user", .string($0.user)), ("added_at", .string(Time.rfc3339($0.addedAt))), ("added_by", .string($0.addedBy))])
-      }).encoded)
+      ctx.stdout.line(admins.json)
     case .table:
       Table.print(["USER", "ADDED", "BY"], admins.map { [Cell($0.user), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)] },
                   to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)

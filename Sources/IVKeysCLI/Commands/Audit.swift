@@ -28,14 +28,9 @@ enum AuditCommand {
     case .quiet:
       try vault.auditEntries(filter) { e in out.line(String(e.seq)) }
     case .json:
-      var first = true
-      out.write("[")
-      try vault.auditEntries(filter) { e in
-        if !first { out.write(",") }
-        first = false
-        out.write(json(e))
-      }
-      out.line("]")
+      var array = JSONArrayStream(out)
+      try vault.auditEntries(filter) { e in array.append { w in e.writeJSON(to: &w) } }
+      array.close()
     case .table:
       var table = Table(headers: ["SEQ", "AT", "EVENT", "ACTOR", "KEY", "COMPANY", "DETAIL"], useColor: ctx.useColor, width: ctx.tableWidth)
       var count = 0
@@ -97,11 +92,6 @@ enum AuditCommand {
     [Cell(String(e.seq)), Cell(e.at), Cell(e.event), Cell(e.actor), Cell(e.keyID ?? "-"), Cell(e.company ?? "-"), Cell(e.detail)]
   }
 
-  static func json(_ e: AuditRecord) -> String {
-    var w = JSONWriter()
-    e.writeJSON(to: &w)
-    return w.string
-  }
 }
 
 /// `ivkeys audit head`, `audit verify` and `audit export`.
@@ -109,7 +99,12 @@ enum AuditChainCommand {
   static let head: RunFunction = { inv, ctx throws(IVKeysError) in
     guard let h = try ctx.openVault(.read).auditHead() else { throw .vault("the audit log is empty") }
     if ctx.format == .json {
-      ctx.stdout.line(JSON.object([("seq", .int(h.seq)), ("hash", .string(h.hash))]).encoded)
+      var w = JSONWriter()
+      w.object { w in
+        w.member("seq", h.seq)
+        w.member("hash", h.hash)
+      }
+      ctx.stdout.line(w.string)
     } else {
       ctx.stdout.line("\(h.seq) \(h.hash)")
     }
@@ -145,12 +140,7 @@ enum AuditChainCommand {
     }
     switch ctx.format {
     case .json:
-      ctx.stdout.line(JSON.object([
-        ("intact", .bool(result.intact)), ("entries", .int(result.entries)),
-        ("head_seq", result.head.map { .int($0.seq) } ?? .null), ("head_hash", .optional(result.head?.hash)),
-        ("problem", .optional(result.problem?.rawValue)), ("bad_seq", result.badSeq.map { .int($0) } ?? .null),
-        ("message", .string(result.message)),
-      ]).encoded)
+      ctx.stdout.line(result.json)
     case .quiet:
       ctx.stdout.line(result.intact ? "ok" : String(result.badSeq ?? 0))
     case .table:

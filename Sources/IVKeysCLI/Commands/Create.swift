@@ -89,15 +89,9 @@ enum CreateCommand {
       if single {
         ctx.stdout.line(KeyRendering.json(batch.template, key: batch.keys[0].string))
       } else {
-        ctx.stdout.write("[")
-        var w = JSONWriter(capacity: 1024)
-        for (i, k) in batch.keys.enumerated() {
-          w.clear()
-          if i > 0 { w.raw(",") }
-          batch.record(for: k).writeJSON(to: &w, plaintextKey: k.string)
-          ctx.stdout.write(bytes: w.bytes)
-        }
-        ctx.stdout.line("]")
+        var array = JSONArrayStream(ctx.stdout)
+        for k in batch.keys { array.append { w in batch.record(for: k).writeJSON(to: &w, plaintextKey: k.string) } }
+        array.close()
       }
     case .table:
       // Every row has the same widths (ids and keys are fixed-width), so rows stream.

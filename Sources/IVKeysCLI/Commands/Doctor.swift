@@ -6,9 +6,7 @@ enum DoctorCommand {
     let checks = Doctor.run(vaultPath: try ctx.vaultPath(), secretPath: try ctx.secretPath(), actor: ctx.actor)
     switch ctx.format {
     case .json:
-      ctx.stdout.line(JSON.array(checks.map {
-        .object([("check", .string($0.name)), ("ok", .bool($0.ok)), ("message", .string($0.message)), ("hint", .optional($0.hint))])
-      }).encoded)
+      ctx.stdout.line(checks.json)
     case .quiet:
       for c in checks where !c.ok { ctx.stdout.line(c.name) }
     case .table:
@@ -33,10 +31,7 @@ enum BackupCommand {
     let r = try vault.backup(to: destination, force: inv.flag(.force), secretPath: try ctx.secretPath())
     switch ctx.format {
     case .json:
-      ctx.stdout.line(JSON.object([
-        ("path", .string(r.path)), ("keys", .int(r.keys)), ("audit_entries", .int(r.auditEntries)),
-        ("audit_head", .optional(r.audit.head.map { "\($0.seq) \($0.hash)" })), ("integrity", .string("ok")),
-      ]).encoded)
+      ctx.stdout.line(r.json)
     case .quiet:
       ctx.stdout.line(r.path)
     case .table:

@@ -6,10 +6,7 @@ enum InitCommand {
     let result = try Vault.initialize(path: try ctx.vaultPath(), secretPath: try ctx.secretPath(), actor: ctx.actor)
     switch ctx.format {
     case .json:
-      ctx.stdout.line(JSON.object([
-        ("vault", .string(result.vaultPath)), ("secret_file", .string(result.secretPath)),
-        ("fingerprint", .string(result.fingerprint)), ("administrator", .string(result.administrator)),
-      ]).encoded)
+      ctx.stdout.line(result.json)
     case .quiet:
       ctx.stdout.line(result.vaultPath)
     case .table:

@@ -27,17 +27,9 @@ enum ListCommand {
     case .quiet:
       try vault.listKeys(filter) { k in out.line(k.id) }
     case .json:
-      var first = true
-      var w = JSONWriter(capacity: 1024)
-      out.write("[")
-      try vault.listKeys(filter) { k in
-        w.clear()
-        if !first { w.raw(",") }
-        first = false
-        k.writeJSON(to: &w)
-        out.write(bytes: w.bytes)
-      }
-      out.line("]")
+      var array = JSONArrayStream(out)
+      try vault.listKeys(filter) { k in array.append { w in k.writeJSON(to: &w) } }
+      array.close()
     case .table:
       var table = Table(headers: KeyRendering.headers, useColor: ctx.useColor, width: ctx.tableWidth)
       var count = 0

@@ -27,8 +27,9 @@ enum MaintenanceCommand {
     switch ctx.format {
     case .quiet: for k in keys { ctx.stdout.line(k.id) }
     case .json:
-      let objects = keys.map { k in KeyRendering.json(k) { w in w.key("seconds_left"); w.int(left(k)) } }
-      ctx.stdout.line("[" + objects.joined(separator: ",") + "]")
+      var w = JSONWriter()
+      w.array(keys) { w, k in k.writeJSON(to: &w, plaintextKey: nil) { w in w.member("seconds_left", left(k)) } }
+      ctx.stdout.line(w.string)
     case .table:
       guard !keys.isEmpty else {
         ctx.note("no active key expires within \(Time.describe(seconds: within))")
@@ -61,15 +62,16 @@ enum MaintenanceCommand {
     switch ctx.format {
     case .quiet: for d in due { ctx.stdout.line(d.record.id) }
     case .json:
-      let objects = due.map { d in
-        KeyRendering.json(d.record) { w in
-          w.key("high_privilege"); w.raw(Scopes.isHighPrivilege(d.record.scopes) ? "true" : "false")
-          w.key("rotation_period_days"); w.int(d.period / 86400)
-          w.key("rotation_due_at"); w.time(d.dueAt)
-          w.key("overdue_seconds"); w.int(d.overdue)
+      var w = JSONWriter()
+      w.array(due) { w, d in
+        d.record.writeJSON(to: &w, plaintextKey: nil) { w in
+          w.member("high_privilege", Scopes.isHighPrivilege(d.record.scopes))
+          w.member("rotation_period_days", d.period / 86400)
+          w.member("rotation_due_at", time: d.dueAt)
+          w.member("overdue_seconds", d.overdue)
         }
       }
-      ctx.stdout.line("[" + objects.joined(separator: ",") + "]")
+      ctx.stdout.line(w.string)
     case .table:
       guard !due.isEmpty else {
         ctx.note("no active key is due for rotation" + (within > 0 ? " within \(Time.describe(seconds: within))" : ""))
@@ -105,19 +107,16 @@ enum MaintenanceCommand {
     case .quiet: for s in swept { ctx.stdout.line(s.record.id) }
     case .json:
       var w = JSONWriter()
-      w.raw("[")
-      for (i, s) in swept.enumerated() {
-        if i > 0 { w.raw(",") }
-        w.raw("{")
-        w.key("key_id", first: true); w.string(s.record.id)
-        w.key("company"); w.string(s.record.company)
-        w.key("name"); w.string(s.record.name)
-        w.key("previous_status"); w.string(s.previousStatus.rawValue)
-        w.key("status"); w.string(s.newStatus.rawValue)
-        w.key("reason"); w.string(reason(s))
-        w.raw("}")
+      w.array(swept) { w, s in
+        w.object { w in
+          w.member("key_id", s.record.id)
+          w.member("company", s.record.company)
+          w.member("name", s.record.name)
+          w.member("previous_status", s.previousStatus.rawValue)
+          w.member("status", s.newStatus.rawValue)
+          w.member("reason", reason(s))
+        }
       }
-      w.raw("]")
       ctx.stdout.line(w.string)
     case .table:
       let rows = swept.map { s -> [Cell] in

@@ -124,20 +124,18 @@ enum NotifyCommand {
       for (k, outcome, _) in results where outcome == .sent || outcome == .wouldSend { ctx.stdout.line(k.id) }
     case .json:
       var w = JSONWriter()
-      w.raw("[")
-      for (i, (k, outcome, notice)) in results.enumerated() {
-        if i > 0 { w.raw(",") }
-        w.raw("{")
-        w.key("key_id", first: true); w.string(k.id)
-        w.key("company"); w.string(k.company)
-        w.key("to"); w.optional(notice?.recipient ?? k.contact)
-        w.key("expires_at"); w.time(k.expiresAt)
-        w.key("result"); w.string(outcome.rawValue)
-        w.key("message_id"); w.optional(notice?.messageID)
-        if dryRun { w.key("message"); w.optional(notice?.message) }
-        w.raw("}")
+      w.array(results) { w, result in
+        let (k, outcome, notice) = result
+        w.object { w in
+          w.member("key_id", k.id)
+          w.member("company", k.company)
+          w.member("to", notice?.recipient ?? k.contact)
+          w.member("expires_at", time: k.expiresAt)
+          w.member("result", outcome.rawValue)
+          w.member("message_id", notice?.messageID)
+          if dryRun { w.member("message", notice?.message) }
+        }
       }
-      w.raw("]")
       ctx.stdout.line(w.string)
     case .table:
       if dryRun {

@@ -79,27 +79,17 @@ enum ScanCommand {
   /// The findings as a JSON array.
   static func json(_ findings: [LeakScanner.Finding], status: (LeakScanner.Finding) -> String?) -> String {
     var w = JSONWriter(capacity: 256 * findings.count + 2)
-    w.raw("[")
-    for (i, f) in findings.enumerated() {
-      if i > 0 { w.raw(",") }
-      w.raw("{")
-      w.key("file", first: true)
-      w.string(f.file)
-      w.key("line")
-      w.int(Int64(f.line))
-      w.key("column")
-      w.int(Int64(f.column))
-      w.key("key_id")
-      w.string(f.keyID)
-      w.key("env")
-      w.string(f.env.rawValue)
-      w.key("status")
-      w.optional(status(f))
-      w.key("masked")
-      w.string(f.masked)
-      w.raw("}")
+    w.array(findings) { w, f in
+      w.object { w in
+        w.member("file", f.file)
+        w.member("line", f.line)
+        w.member("column", f.column)
+        w.member("key_id", f.keyID)
+        w.member("env", f.env.rawValue)
+        w.member("status", status(f))
+        w.member("masked", f.masked)
+      }
     }
-    w.raw("]")
     return w.string
   }
 

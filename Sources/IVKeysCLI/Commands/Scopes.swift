@@ -7,7 +7,7 @@ enum ScopesCommand {
     switch ctx.format {
     case .quiet: for s in catalog { ctx.stdout.line(s.name) }
     case .json:
-      ctx.stdout.line(JSON.array(catalog.map { .object([("name", .string($0.name)), ("description", .string($0.description))]) }).encoded)
+      ctx.stdout.line(catalog.json)
     case .table:
       Table.print(["SCOPE", "DESCRIPTION"], catalog.map { [Cell($0.name), Cell($0.description)] }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
@@ -18,7 +18,14 @@ enum ScopesCommand {
     switch ctx.format {
     case .quiet: for p in Scopes.presets { ctx.stdout.line(p.name) }
     case .json:
-      ctx.stdout.line(JSON.array(Scopes.presets.map { .object([("name", .string($0.name)), ("scopes", .strings($0.scopes))]) }).encoded)
+      var w = JSONWriter()
+      w.array(Scopes.presets) { w, p in
+        w.object { w in
+          w.member("name", p.name)
+          w.member("scopes", strings: p.scopes)
+        }
+      }
+      ctx.stdout.line(w.string)
     case .table:
       Table.print(["PRESET", "SCOPES"], Scopes.presets.map { [Cell($0.name), Cell($0.scopes.joined(separator: " "))] },
                   to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
@@ -32,7 +39,7 @@ enum ScopesCommand {
     let vault = try ctx.openVault()
     try vault.addScope(name, description: description)
     if ctx.format == .json {
-      ctx.stdout.line(JSON.object([("name", .string(name)), ("description", .string(description))]).encoded)
+      ctx.stdout.line(ScopeEntry(name: name, description: description).json)
     } else {
       ctx.stdout.line(name)
     }

@@ -17,17 +17,7 @@ enum UsageCommand {
     case .quiet:
       ctx.stdout.line(String(r.requestCount))
     case .json:
-      var w = JSONWriter()
-      w.raw("{")
-      w.key("key_id", first: true); w.string(r.keyID)
-      w.key("request_count"); w.int(r.requestCount)
-      w.key("error_count"); w.int(r.errorCount)
-      w.key("error_rate"); w.value(.number(r.errorRate))
-      w.key("last_used_at"); w.time(r.lastUsedAt)
-      w.key("top_endpoints"); w.value(.array(r.topEndpoints.map { bucket("endpoint", $0) }))
-      w.key("daily"); w.value(.array(r.daily.map { bucket("date", $0) }))
-      w.raw("}")
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(r.json)
     case .table:
       let rate = r.requestCount == 0 ? "-" : percent(r.errorRate)
       ctx.stdout.line("key:        \(r.keyID)  \(Text.escapeControl(r.name))")
@@ -47,10 +37,6 @@ enum UsageCommand {
       }
     }
     return 0
-  }
-
-  static func bucket(_ label: String, _ b: UsageReport.Bucket) -> JSON {
-    .object([(label, .string(b.name)), ("count", .int(b.count)), ("errors", .int(b.errors))])
   }
 
   static func percent(_ f: Double) -> String {
@@ -109,10 +95,7 @@ enum UsageCommand {
     }
     switch ctx.format {
     case .json:
-      ctx.stdout.line(JSON.object([
-        ("imported", .int(Int64(result.imported))), ("duplicates", .int(Int64(result.duplicates))),
-        ("unknown_keys", .int(Int64(result.unknownKeys))), ("bad_lines", .int(Int64(result.bad))),
-      ]).encoded)
+      ctx.stdout.line(result.json)
     case .quiet:
       ctx.stdout.line(String(result.imported))
     case .table:

@@ -25,9 +25,7 @@ enum VerifyCommand {
     let decision = try Verifier(vault: vault).decide([request])[0]
     switch ctx.format {
     case .json:
-      var w = JSONWriter()
-      decision.writeJSON(to: &w)
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(decision.json)
     case .quiet:
       ctx.stdout.line(decision.code.rawValue)
     case .table:

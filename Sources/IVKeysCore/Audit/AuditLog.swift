@@ -37,53 +37,6 @@ public struct AuditRecord: Sendable {
   public let hash: String
 }
 
-extension AuditRecord {
-  /// The entry as a JSON object; `detail` is nested as the object it is.
-  public func writeJSON(to w: inout JSONWriter) {
-    w.raw("{")
-    w.key("seq", first: true); w.int(seq)
-    w.key("at"); w.string(at)
-    w.key("event"); w.string(event)
-    w.key("actor"); w.string(actor)
-    w.key("os_user"); w.string(osUser)
-    w.key("key_id"); w.optional(keyID)
-    w.key("company"); w.optional(company)
-    w.key("ip"); w.optional(ip)
-    w.key("detail"); w.rawText(detail)
-    w.key("prev_hash"); w.string(prevHash)
-    w.key("hash"); w.string(hash)
-    w.raw("}")
-  }
-}
-
-extension AuditRecord {
-  /// The CSV header row (RFC 4180).
-  public static let csvHeader = "seq,at,event,actor,os_user,key_id,company,ip,detail,prev_hash,hash"
-
-  /// The entry as one RFC 4180 record with its CRLF: fields holding a comma, a quote, CR or LF
-  /// are quoted, quotes doubled; an absent value is an empty field.
-  public func writeCSV(to out: inout [UInt8]) {
-    func field(_ s: String?, last: Bool = false) {
-      if let s {
-        let needsQuotes = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0a || $0 == 0x0d }
-        if needsQuotes {
-          out.append(UInt8(ascii: "\""))
-          for b in s.utf8 {
-            if b == UInt8(ascii: "\"") { out.append(b) }
-            out.append(b)
-          }
-          out.append(UInt8(ascii: "\""))
-        } else {
-          out.append(contentsOf: s.utf8)
-        }
-      }
-      if last { out.append(0x0d); out.append(0x0a) } else { out.append(UInt8(ascii: ",")) }
-    }
-    field(String(seq)); field(at); field(event); field(actor); field(osUser); field(keyID); field(company); field(ip)
-    field(detail); field(prevHash); field(hash, last: true)
-  }
-}
-
 /// The writer of the append-only, hash-chained audit log: it keeps the chain's tail and appends
 /// entries after it, hashed by `AuditChain` (where the rule is written down).
 final class AuditLog {

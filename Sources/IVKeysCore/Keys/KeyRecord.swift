@@ -89,35 +89,3 @@ extension KeyRecord {
     }
   }
 }
-
-extension KeyRecord {
-  /// The key as SPEC.md's JSON object, written straight into `w`. List-valued fields are the
-  /// vault's own compact JSON, copied as they are.
-  public func writeJSON(to w: inout JSONWriter, plaintextKey: String? = nil) {
-    w.raw("{")
-    w.key("id", first: true); w.string(id)
-    w.key("env"); w.string(env.rawValue)
-    w.key("type"); w.string(type.rawValue)
-    w.key("company"); w.string(company)
-    w.key("linked_companies"); w.rawText(linkedCompaniesJSON)
-    w.key("name"); w.string(name)
-    w.key("scopes"); w.rawText(scopesJSON)
-    w.key("allowed_ips"); w.rawText(allowedIPsJSON)
-    w.key("expires_at"); w.time(expiresAt)
-    w.key("rate_limit"); w.optional(rateLimit)
-    w.key("metadata"); w.rawText(metadataJSON)
-    w.key("tags"); w.rawText(tagsJSON)
-    w.key("contact"); w.optional(contact)
-    w.key("status"); w.string(status.rawValue)
-    w.key("status_reason"); w.optional(statusReason)
-    w.key("created_at"); w.time(createdAt)
-    w.key("created_by"); w.string(createdBy)
-    w.key("rotated_from"); w.optional(rotatedFrom)
-    w.key("replaced_by"); w.optional(replacedBy)
-    w.key("grace_until"); w.time(graceUntil)
-    w.key("last_used_at"); w.time(lastUsedAt)
-    w.key("request_count"); w.int(requestCount)
-    if let plaintextKey { w.key("key"); w.string(plaintextKey) }
-    w.raw("}")
-  }
-}

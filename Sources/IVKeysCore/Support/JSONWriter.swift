@@ -1,7 +1,16 @@
 /// Writes compact JSON into a byte buffer: the one serializer ivkeys has, fast enough to stream
-/// a vault's worth of keys.
+/// a vault's worth of keys. Objects and arrays are written through `object` and `array`, which
+/// put the commas; a member is one `member` call:
+///
+///     w.object { w in
+///       w.member("id", k.id)
+///       w.member("expires_at", time: k.expiresAt)
+///     }
 public struct JSONWriter {
   public var bytes: [UInt8] = []
+  /// For each object being written, innermost last: whether it has a member yet (so the next
+  /// one needs a comma).
+  private var hasMembers: [Bool] = []
 
   public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
@@ -67,12 +76,121 @@ public struct JSONWriter {
     bytes.append(UInt8(ascii: "\""))
   }
 
-  /// Starts an object member: `"name":`, with a comma before all but the first.
-  public mutating func key(_ name: StaticString, first: Bool = false) {
-    if !first { bytes.append(UInt8(ascii: ",")) }
+  // MARK: - Objects and arrays
+
+  /// Writes one object; `body` adds its members with `member`, which puts the commas.
+  public mutating func object(_ body: (inout JSONWriter) -> Void) {
+    bytes.append(UInt8(ascii: "{"))
+    hasMembers.append(false)
+    body(&self)
+    hasMembers.removeLast()
+    bytes.append(UInt8(ascii: "}"))
+  }
+
+  /// Writes an array with one element per item of `items`, each written by `element`.
+  public mutating func array<S: Sequence>(_ items: S, _ element: (inout JSONWriter, S.Element) -> Void) {
+    bytes.append(UInt8(ascii: "["))
+    var first = true
+    for item in items {
+      if !first { bytes.append(UInt8(ascii: ",")) }
+      first = false
+      element(&self, item)
+    }
+    bytes.append(UInt8(ascii: "]"))
+  }
+
+  /// Starts a member of the object being written: a comma unless it is the first, then
+  /// `"name":`. The value follows; `member` does both.
+  public mutating func key(_ name: StaticString) {
+    if let last = hasMembers.indices.last {
+      if hasMembers[last] { bytes.append(UInt8(ascii: ",")) }
+      hasMembers[last] = true
+    }
     bytes.append(UInt8(ascii: "\""))
     raw(name)
     raw("\":")
+  }
+
+  /// A member whose name is only known at run time (a metadata key, say), escaped as a string.
+  public mutating func key(_ name: String) {
+    if let last = hasMembers.indices.last {
+      if hasMembers[last] { bytes.append(UInt8(ascii: ",")) }
+      hasMembers[last] = true
+    }
+    string(name)
+    bytes.append(UInt8(ascii: ":"))
+  }
+
+  public mutating func member(_ name: StaticString, _ value: String) {
+    key(name)
+    string(value)
+  }
+
+  /// A string, or null.
+  public mutating func member(_ name: StaticString, _ value: String?) {
+    key(name)
+    optional(value)
+  }
+
+  public mutating func member(_ name: StaticString, _ value: Int64) {
+    key(name)
+    int(value)
+  }
+
+  public mutating func member(_ name: StaticString, _ value: Int) { member(name, Int64(value)) }
+
+  /// A number, or null.
+  public mutating func member(_ name: StaticString, _ value: Int64?) {
+    key(name)
+    if let value { int(value) } else { null() }
+  }
+
+  public mutating func member(_ name: StaticString, _ value: Double) {
+    key(name)
+    self.value(.number(value))
+  }
+
+  public mutating func member(_ name: StaticString, _ value: Bool) {
+    key(name)
+    raw(value ? "true" : "false")
+  }
+
+  /// A time as an RFC 3339 string, or null.
+  public mutating func member(_ name: StaticString, time: Timestamp?) {
+    key(name)
+    self.time(time)
+  }
+
+  /// A list of strings.
+  public mutating func member(_ name: StaticString, strings: [String]) {
+    key(name)
+    array(strings) { w, s in w.string(s) }
+  }
+
+  /// A value that is already JSON text (a list column as the vault stores it).
+  public mutating func member(_ name: StaticString, json text: String) {
+    key(name)
+    rawText(text)
+  }
+
+  /// Any JSON value.
+  public mutating func member(_ name: StaticString, _ value: JSON) {
+    key(name)
+    self.value(value)
+  }
+
+  /// A nested object.
+  public mutating func member(_ name: StaticString, object body: (inout JSONWriter) -> Void) {
+    key(name)
+    object(body)
+  }
+
+  /// A nested array.
+  public mutating func member<S: Sequence>(
+    _ name: StaticString, array items: S, _ element: (inout JSONWriter, S.Element) -> Void
+  ) {
+    key(name)
+    array(items, element)
   }
 
   /// Any JSON value.

@@ -9,6 +9,11 @@ public struct Administrator: Sendable {
 public struct ScopeEntry: Sendable {
   public let name: String
   public let description: String
+
+  public init(name: String, description: String) {
+    self.name = name
+    self.description = description
+  }
 }
 
 extension Vault {

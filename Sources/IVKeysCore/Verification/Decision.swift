@@ -68,20 +68,6 @@ public struct Decision: Sendable, Equatable {
 
   public var allowed: Bool { code == .ok }
 
-  /// SPEC.md's decision object.
-  public func writeJSON(to w: inout JSONWriter) {
-    w.raw("{")
-    w.key("allowed", first: true); if allowed { w.raw("true") } else { w.raw("false") }
-    w.key("status"); w.int(Int64(code.httpStatus))
-    w.key("code"); w.string(code.rawValue)
-    w.key("message"); w.string(message)
-    w.key("key_id"); w.optional(keyID)
-    w.key("company"); w.optional(company)
-    w.key("required_scope"); w.optional(requiredScope)
-    w.key("retry_after"); if let r = retryAfter { w.int(r) } else { w.null() }
-    w.raw("}")
-  }
-
   /// A decision for a line that is not a request.
   public static func badRequest(_ message: String) -> Decision {
     Decision(code: .badRequest, message: message)

@@ -12,20 +12,10 @@ enum KeyRendering {
     ]
   }
 
+  /// A key's JSON object; with `key`, the plaintext key `create` and `rotate` print once.
   static func json(_ k: KeyRecord, key: String? = nil) -> String {
     var w = JSONWriter()
     k.writeJSON(to: &w, plaintextKey: key)
-    return w.string
-  }
-
-  /// A key's JSON object with more fields after SPEC's, for commands that say more about a key
-  /// (`expiring`, `rotation-due`).
-  static func json(_ k: KeyRecord, adding extra: (inout JSONWriter) -> Void) -> String {
-    var w = JSONWriter()
-    k.writeJSON(to: &w)
-    w.bytes.removeLast()  // the closing brace
-    extra(&w)
-    w.raw("}")
     return w.string
   }
 
@@ -65,7 +55,7 @@ enum KeyRendering {
     case .quiet: for k in keys { ctx.stdout.line(k.id) }
     case .json:
       if single, let k = keys.first { ctx.stdout.line(json(k)) } else {
-        ctx.stdout.line("[" + keys.map { json($0) }.joined(separator: ",") + "]")
+        ctx.stdout.line(keys.json)
       }
     case .table:
       if single, let k = keys.first { ctx.stdout.line(detail(k, color: ctx.useColor)) } else {

@@ -1,0 +1,232 @@
+import IVKeysCore
+
+// Every JSON object ivkeys prints is written here, one extension per result type, through
+// `JSONWriter`'s object builder (which puts the commas). Field names are a public interface
+// (SPEC: "do not rename them").
+
+/// A result that writes itself as one JSON value.
+protocol JSONRendering {
+  func writeJSON(to w: inout JSONWriter)
+}
+
+extension JSONRendering {
+  /// The value as compact JSON text.
+  var json: String {
+    var w = JSONWriter()
+    writeJSON(to: &w)
+    return w.string
+  }
+}
+
+extension Array where Element: JSONRendering {
+  /// The results as one JSON array.
+  var json: String {
+    var w = JSONWriter(capacity: 256 * count + 2)
+    w.array(self) { w, e in e.writeJSON(to: &w) }
+    return w.string
+  }
+}
+
+/// A JSON array written to an output element by element, for lists streamed from the vault
+/// (`list`, `audit`, `create --count`): nothing but the element being written is held.
+struct JSONArrayStream {
+  private let out: Output
+  private var w = JSONWriter(capacity: 1024)
+  private var empty = true
+
+  init(_ out: Output) {
+    self.out = out
+    out.write("[")
+  }
+
+  mutating func append(_ write: (inout JSONWriter) -> Void) {
+    w.clear()
+    if !empty { w.raw(",") }
+    empty = false
+    write(&w)
+    out.write(bytes: w.bytes)
+  }
+
+  func close() { out.line("]") }
+}
+
+// MARK: - Keys
+
+extension KeyRecord: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) { writeJSON(to: &w, plaintextKey: nil) }
+
+  /// The key as SPEC's object. List-valued fields are the vault's own compact JSON, copied as
+  /// they are. `plaintextKey` adds `key` (once, from `create` and `rotate`); `extra` adds the
+  /// fields a command says more with (`expiring`, `rotation-due`) after SPEC's.
+  func writeJSON(to w: inout JSONWriter, plaintextKey: String?, extra: ((inout JSONWriter) -> Void)? = nil) {
+    w.object { w in
+      w.member("id", id)
+      w.member("env", env.rawValue)
+      w.member("type", type.rawValue)
+      w.member("company", company)
+      w.member("linked_companies", json: linkedCompaniesJSON)
+      w.member("name", name)
+      w.member("scopes", json: scopesJSON)
+      w.member("allowed_ips", json: allowedIPsJSON)
+      w.member("expires_at", time: expiresAt)
+      w.member("rate_limit", rateLimit)
+      w.member("metadata", json: metadataJSON)
+      w.member("tags", json: tagsJSON)
+      w.member("contact", contact)
+      w.member("status", status.rawValue)
+      w.member("status_reason", statusReason)
+      w.member("created_at", time: createdAt)
+      w.member("created_by", createdBy)
+      w.member("rotated_from", rotatedFrom)
+      w.member("replaced_by", replacedBy)
+      w.member("grace_until", time: graceUntil)
+      w.member("last_used_at", time: lastUsedAt)
+      w.member("request_count", requestCount)
+      if let plaintextKey { w.member("key", plaintextKey) }
+      extra?(&w)
+    }
+  }
+}
+
+// MARK: - Decisions
+
+extension Decision: JSONRendering {
+  /// SPEC's decision object.
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("allowed", allowed)
+      w.member("status", Int64(code.httpStatus))
+      w.member("code", code.rawValue)
+      w.member("message", message)
+      w.member("key_id", keyID)
+      w.member("company", company)
+      w.member("required_scope", requiredScope)
+      w.member("retry_after", retryAfter)
+    }
+  }
+}
+
+// MARK: - Audit
+extension AuditRecord: JSONRendering {
+  /// The entry as a JSON object; `detail` is nested as the object it is.
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("seq", seq)
+      w.member("at", at)
+      w.member("event", event)
+      w.member("actor", actor)
+      w.member("os_user", osUser)
+      w.member("key_id", keyID)
+      w.member("company", company)
+      w.member("ip", ip)
+      w.member("detail", json: detail)
+      w.member("prev_hash", prevHash)
+      w.member("hash", hash)
+    }
+  }
+}
+
+extension AuditVerification: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("intact", intact)
+      w.member("entries", entries)
+      w.member("head_seq", head?.seq)
+      w.member("head_hash", head?.hash)
+      w.member("problem", problem?.rawValue)
+      w.member("bad_seq", badSeq)
+      w.member("message", message)
+    }
+  }
+}
+
+// MARK: - Vault
+
+extension Vault.Initialized: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("vault", vaultPath)
+      w.member("secret_file", secretPath)
+      w.member("fingerprint", fingerprint)
+      w.member("administrator", administrator)
+    }
+  }
+}
+
+extension HealthCheck: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("check", name)
+      w.member("ok", ok)
+      w.member("message", message)
+      w.member("hint", hint)
+    }
+  }
+}
+
+extension BackupResult: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("path", path)
+      w.member("keys", keys)
+      w.member("audit_entries", auditEntries)
+      w.member("audit_head", audit.head.map { "\($0.seq) \($0.hash)" })
+      w.member("integrity", "ok")
+    }
+  }
+}
+
+extension Administrator: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("user", user)
+      w.member("added_at", time: addedAt)
+      w.member("added_by", addedBy)
+    }
+  }
+}
+
+extension ScopeEntry: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("name", name)
+      w.member("description", description)
+    }
+  }
+}
+
+// MARK: - Usage
+
+extension UsageReport: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("key_id", keyID)
+      w.member("request_count", requestCount)
+      w.member("error_count", errorCount)
+      w.member("error_rate", errorRate)
+      w.member("last_used_at", time: lastUsedAt)
+      w.member("top_endpoints", array: topEndpoints) { w, b in Self.write(b, as: "endpoint", to: &w) }
+      w.member("daily", array: daily) { w, b in Self.write(b, as: "date", to: &w) }
+    }
+  }
+
+  /// One bucket: its name under `label` (`endpoint`, `date`), its requests and errors.
+  static func write(_ b: Bucket, as label: StaticString, to w: inout JSONWriter) {
+    w.object { w in
+      w.member(label, b.name)
+      w.member("count", b.count)
+      w.member("errors", b.errors)
+    }
+  }
+}
+
+extension ImportResult: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("imported", imported)
+      w.member("duplicates", duplicates)
+      w.member("unknown_keys", unknownKeys)
+      w.member("bad_lines", bad)
+    }
+  }
+}
