@@ -28,15 +28,10 @@ enum StatusCommand {
     }
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
-    let record: KeyRecord
     // A key already in the state asked for is left alone, as the bulk forms leave it: exit 0,
     // a note, no audit entry. A change that cannot happen (resume a revoked key) is an error.
-    if let current = try? vault.resolve(reference), current.status == action.target {
-      ctx.note("key \(current.id) is already \(current.status.rawValue)")
-      record = current
-    } else {
-      record = try vault.changeStatus(reference, action, reason: reason)
-    }
+    let (record, changed) = try vault.changeStatus(reference, action, reason: reason)
+    if !changed { ctx.note("key \(record.id) is already \(record.status.rawValue)") }
     switch ctx.format {
     case .quiet: ctx.stdout.line(record.id)
     case .json: ctx.stdout.line(KeyRendering.json(record))
@@ -72,16 +67,5 @@ enum StatusCommand {
     if keys.isEmpty && ctx.format == .table { return 0 }
     KeyRendering.print(keys, ctx, single: false)
     return 0
-  }
-}
-
-extension Vault.StatusAction {
-  /// The status the action leaves a key in.
-  var target: KeyStatus {
-    switch self {
-    case .suspend: return .suspended
-    case .resume: return .active
-    case .revoke: return .revoked
-    }
   }
 }

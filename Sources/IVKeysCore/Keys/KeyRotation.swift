@@ -81,14 +81,30 @@ extension Vault {
   /// A status change a user can ask for.
   public enum StatusAction: String, Sendable {
     case suspend, resume, revoke
+
+    /// The status the action leaves a key in.
+    public var target: KeyStatus {
+      switch self {
+      case .suspend: return .suspended
+      case .resume: return .active
+      case .revoke: return .revoked
+      }
+    }
   }
 
   /// Suspends, resumes or revokes one key, with its audit entry. `revoked` is final.
-  public func changeStatus(_ reference: String, _ action: StatusAction, reason: String?) throws(IVKeysError) -> KeyRecord {
-    try write { () throws(IVKeysError) -> KeyRecord in
+  ///
+  /// Idempotent, as the bulk forms are: a key already in the state asked for is left as it is,
+  /// with no audit entry, and `changed` is false. A change the key's status does not allow
+  /// (resume a revoked key) is an error.
+  public func changeStatus(_ reference: String, _ action: StatusAction, reason: String?)
+    throws(IVKeysError) -> (record: KeyRecord, changed: Bool)
+  {
+    try write { () throws(IVKeysError) -> (record: KeyRecord, changed: Bool) in
       let old = try resolve(reference)
+      if old.status == action.target { return (old, false) }
       try applyStatus(old, action, reason: reason)
-      return try resolve(old.id)
+      return (try resolve(old.id), true)
     }
   }
 
