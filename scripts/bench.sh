@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench: SPEC.md's performance targets, measured on fresh vaults.
-#   create --count 10000 into a fresh vault      target >= 50,000 keys/s (audit entries included)
+#   create --count 10000 into a fresh vault      target >= 100,000 keys/s (audit entries included)
 #   list --json over 100,000 keys                target <= 0.5 s and <= 64 MiB peak memory
 #   one verify process, 100,000-key vault        target <= 5 ms wall, median
 #   verify --batch, 100,000 lines                target >= 50,000 decisions/s, usage and audit recorded

@@ -99,12 +99,7 @@ enum AuditChainCommand {
   static let head: RunFunction = { inv, ctx throws(IVKeysError) in
     guard let h = try ctx.openVault(.read).auditHead() else { throw .vault("the audit log is empty") }
     if ctx.format == .json {
-      var w = JSONWriter()
-      w.object { w in
-        w.member("seq", h.seq)
-        w.member("hash", h.hash)
-      }
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(AuditHead(seq: h.seq, hash: h.hash).json)
     } else {
       ctx.stdout.line("\(h.seq) \(h.hash)")
     }

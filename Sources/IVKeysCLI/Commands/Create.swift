@@ -21,7 +21,6 @@ enum CreateCommand {
     draft.env = try KeyOptions.env(inv) ?? .live
     draft.type = try KeyOptions.type(inv) ?? .regular
     draft.linkedCompanies = try KeyOptions.companies(inv, .linkCompany)
-    try KeyPolicy.checkLinks(type: draft.type, links: draft.linkedCompanies)
     let now = Time.now()
     draft.expiresAt = try KeyOptions.expiry(inv, now: now)
     draft.allowedIPs = try KeyOptions.ips(inv, .allowIP)

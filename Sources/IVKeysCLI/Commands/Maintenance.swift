@@ -27,9 +27,7 @@ enum MaintenanceCommand {
     switch ctx.format {
     case .quiet: for k in keys { ctx.stdout.line(k.id) }
     case .json:
-      var w = JSONWriter()
-      w.array(keys) { w, k in k.writeJSON(to: &w, plaintextKey: nil) { w in w.member("seconds_left", left(k)) } }
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(keys.map { ExpiringKey(record: $0, secondsLeft: left($0)) }.json)
     case .table:
       guard !keys.isEmpty else {
         ctx.note("no active key expires within \(Time.describe(seconds: within))")
@@ -62,16 +60,7 @@ enum MaintenanceCommand {
     switch ctx.format {
     case .quiet: for d in due { ctx.stdout.line(d.record.id) }
     case .json:
-      var w = JSONWriter()
-      w.array(due) { w, d in
-        d.record.writeJSON(to: &w, plaintextKey: nil) { w in
-          w.member("high_privilege", Scopes.isHighPrivilege(d.record.scopes))
-          w.member("rotation_period_days", d.period / 86400)
-          w.member("rotation_due_at", time: d.dueAt)
-          w.member("overdue_seconds", d.overdue)
-        }
-      }
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(due.json)
     case .table:
       guard !due.isEmpty else {
         ctx.note("no active key is due for rotation" + (within > 0 ? " within \(Time.describe(seconds: within))" : ""))
@@ -98,30 +87,14 @@ enum MaintenanceCommand {
     let dryRun = inv.flag(.dryRun)
     let vault = try ctx.openVault()
     let swept = try vault.sweep(dryRun: dryRun)
-    func reason(_ s: SweptKey) -> String {
-      s.newStatus == .revoked
-        ? "\(rotationGraceEndedReason) at \(s.record.graceUntil.map(Time.rfc3339) ?? "?")"
-        : "expired at \(s.record.expiresAt.map(Time.rfc3339) ?? "?")"
-    }
     switch ctx.format {
     case .quiet: for s in swept { ctx.stdout.line(s.record.id) }
     case .json:
-      var w = JSONWriter()
-      w.array(swept) { w, s in
-        w.object { w in
-          w.member("key_id", s.record.id)
-          w.member("company", s.record.company)
-          w.member("name", s.record.name)
-          w.member("previous_status", s.previousStatus.rawValue)
-          w.member("status", s.newStatus.rawValue)
-          w.member("reason", reason(s))
-        }
-      }
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(swept.json)
     case .table:
       let rows = swept.map { s -> [Cell] in
         [Cell(s.record.id), Cell(s.previousStatus.rawValue), Cell(s.newStatus.rawValue, Color.of(s.newStatus)),
-         Cell(s.record.name), Cell(reason(s))]
+         Cell(s.record.name), Cell(s.reason)]
       }
       if !rows.isEmpty {
         Table.print(["ID", "WAS", dryRun ? "WOULD BE" : "NOW", "NAME", "WHY"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)

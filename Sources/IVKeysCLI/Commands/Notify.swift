@@ -123,20 +123,7 @@ enum NotifyCommand {
     case .quiet:
       for (k, outcome, _) in results where outcome == .sent || outcome == .wouldSend { ctx.stdout.line(k.id) }
     case .json:
-      var w = JSONWriter()
-      w.array(results) { w, result in
-        let (k, outcome, notice) = result
-        w.object { w in
-          w.member("key_id", k.id)
-          w.member("company", k.company)
-          w.member("to", notice?.recipient ?? k.contact)
-          w.member("expires_at", time: k.expiresAt)
-          w.member("result", outcome.rawValue)
-          w.member("message_id", notice?.messageID)
-          if dryRun { w.member("message", notice?.message) }
-        }
-      }
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(results.map { NotifyResult(record: $0.record, outcome: $0.outcome, notice: $0.notice, dryRun: dryRun) }.json)
     case .table:
       if dryRun {
         for (i, notice) in plan.notices.enumerated() {

@@ -28,7 +28,7 @@ enum ScanCommand {
     }
     switch ctx.format {
     case .json:
-      ctx.stdout.line(json(findings, status: status))
+      ctx.stdout.line(findings.map { ScanFinding(finding: $0, status: status($0)) }.json)
     case .quiet:
       // Each id once, in the order first found: ready for `xargs -n1 ivkeys rotate`.
       var seen = Set<String>()
@@ -74,23 +74,6 @@ enum ScanCommand {
     }
     progress.clear()
     return scanner
-  }
-
-  /// The findings as a JSON array.
-  static func json(_ findings: [LeakScanner.Finding], status: (LeakScanner.Finding) -> String?) -> String {
-    var w = JSONWriter(capacity: 256 * findings.count + 2)
-    w.array(findings) { w, f in
-      w.object { w in
-        w.member("file", f.file)
-        w.member("line", f.line)
-        w.member("column", f.column)
-        w.member("key_id", f.keyID)
-        w.member("env", f.env.rawValue)
-        w.member("status", status(f))
-        w.member("masked", f.masked)
-      }
-    }
-    return w.string
   }
 
   /// The findings as a table, and a hint when any key still works.

@@ -18,14 +18,7 @@ enum ScopesCommand {
     switch ctx.format {
     case .quiet: for p in Scopes.presets { ctx.stdout.line(p.name) }
     case .json:
-      var w = JSONWriter()
-      w.array(Scopes.presets) { w, p in
-        w.object { w in
-          w.member("name", p.name)
-          w.member("scopes", strings: p.scopes)
-        }
-      }
-      ctx.stdout.line(w.string)
+      ctx.stdout.line(Scopes.presets.map { Preset(name: $0.name, scopes: $0.scopes) }.json)
     case .table:
       Table.print(["PRESET", "SCOPES"], Scopes.presets.map { [Cell($0.name), Cell($0.scopes.joined(separator: " "))] },
                   to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)

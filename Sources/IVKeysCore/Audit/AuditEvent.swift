@@ -1,19 +1,37 @@
 /// Every event the audit log records. The raw value is what the log stores and what
 /// `audit --event` matches.
 public enum AuditEvent: String, CaseIterable, Sendable {
+  /// `init` made the vault; detail: schema version, secret fingerprint, first administrator.
   case vaultInitialized = "vault.initialized"
+  /// A key was created (`create`, or the new key of `rotate`); detail: env, type, name, scopes,
+  /// links, expiry (and `rotated_from`).
   case keyCreated = "key.created"
+  /// `update` granted or withdrew scopes; detail: the scopes before and after.
   case keyScopesChanged = "key.scopes_changed"
+  /// `update` changed anything else (allowlist, expiry, rate limit, metadata, tags, name,
+  /// contact, links); detail: each field before and after.
   case keyConfigChanged = "key.config_changed"
+  /// A key was suspended; detail: the reason and the previous status.
   case keySuspended = "key.suspended"
+  /// A suspended key was resumed; detail: the reason, if given, and the previous status.
   case keyResumed = "key.resumed"
+  /// A key was revoked (`revoke`, `rotate --grace 0`, or `sweep` once a rotation grace ended); detail: the reason and the previous status.
   case keyRevoked = "key.revoked"
+  /// `rotate` replaced a key; detail: the new key's id (`replaced_by`) and the grace.
   case keyRotated = "key.rotated"
+  /// `sweep` recorded that a key's expiry passed; detail: the expiry and the previous status.
   case keyExpired = "key.expired"
+  /// `verify` allowed a request; detail: the code, scope, endpoint and env; never the key.
   case authSucceeded = "auth.succeeded"
+  /// `verify` refused a request; detail: the decision code, scope, endpoint, env, why (which the
+  /// answer does not say: an unknown id or a wrong secret) and `retry_after`; never the key.
   case authFailed = "auth.failed"
+  /// `notify` handed an expiry notice to the mail command; detail: recipient, expiry, message id.
   case notificationSent = "notification.sent"
+  /// `admin add` made an OS user an administrator; detail: the user.
   case adminAdded = "admin.added"
+  /// `admin remove` removed an administrator; detail: the user.
   case adminRemoved = "admin.removed"
+  /// `scopes add` added a scope to the catalog; detail: the scope and its description.
   case scopeAdded = "scope.added"
 }

@@ -100,7 +100,9 @@ extension Vault {
         exists: .conflict("\(temporary) already exists", hint: "remove it; it is left from an interrupted backup"))
     } catch {
       if case .conflict = error { throw error }
-      throw .io("cannot write the backup \(destination) in \(directory)", hint: "check the directory's permissions and free space")
+      throw .io(
+        "cannot write the backup \(destination) in \(directory): \(error.description)",
+        hint: "check the directory's permissions and free space")
     }
     return temporary
   }

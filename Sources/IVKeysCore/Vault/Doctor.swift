@@ -19,7 +19,7 @@ public enum Doctor {
     var checks: [HealthCheck] = []
 
     mutating func add(_ name: String, _ ok: Bool, _ message: String, hint: String? = nil) {
-      checks.append(HealthCheck(name: name, ok: ok, message: message, hint: ok ? nil : hint))
+      checks.append(Doctor.check(name, ok, message, hint: hint))
     }
 
     /// Runs a check that needs the vault opened with its secret; reports `missing` if it is not.
@@ -162,7 +162,8 @@ public enum Doctor {
       "audit covers keys", ok,
       ok
         ? "every key has its key.created entry, and every revoked key its key.revoked entry"
-        : "\(uncreated) keys without a key.created entry, \(unrevoked) revoked keys without a key.revoked entry",
+        : "\(uncreated) \(uncreated == 1 ? "key" : "keys") without a key.created entry, "
+          + "\(unrevoked) revoked \(unrevoked == 1 ? "key" : "keys") without a key.revoked entry",
       hint: "entries were removed or the log was replaced; restore from a backup that verifies")
   }
 }

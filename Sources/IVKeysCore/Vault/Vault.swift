@@ -240,7 +240,10 @@ public final class Vault {
 
   /// Appends an audit entry; only inside `write`.
   func record(_ entry: AuditEntry, at: Timestamp? = nil) throws(IVKeysError) {
-    guard let audit else { _ = try requireSecret("recording an audit entry"); return }
+    guard let audit else {
+      // Unreachable through `write`, which needs the secret; never skip an entry silently.
+      throw .secret("cannot record an audit entry: the vault was opened without its secret file")
+    }
     try audit.append(entry, actor: actor, at: at ?? now())
   }
 
