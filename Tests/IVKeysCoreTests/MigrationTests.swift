@@ -8,7 +8,8 @@ struct MigrationTests {
   /// CHECK with IN), the rows copied with spread-out rowids so that keeping them is observable.
   func downgradeToVersion3(_ db: Database) throws {
     let first = SQLiteSchema.migrations[0]
-    guard let start = first.range(of: "CREATE TABLE keys ("), let end = first.range(of: "\n);", range: start.upperBound..<first.endIndex)
+    guard let start = first.range(of: "CREATE TABLE keys ("),
+      let end = first.range(of: "\n);", range: start.upperBound..<first.endIndex)
     else { throw IVKeysError.vault("migration 1 has no keys table") }
     let oldTable = String(first[start.lowerBound..<end.upperBound]).replacingOccurrences(
       of: "CREATE TABLE keys (", with: "CREATE TABLE keys_v3 (")
