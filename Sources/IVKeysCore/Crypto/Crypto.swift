@@ -44,15 +44,17 @@ public enum Crypto {
 
   /// Lowercase hexadecimal.
   public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(64)
     for b in bytes {
-      out.append(digits[Int(b >> 4)])
-      out.append(digits[Int(b & 0x0f)])
+      out.append(hexDigits[Int(b >> 4)])
+      out.append(hexDigits[Int(b & 0x0f)])
     }
     return String(decoding: out, as: UTF8.self)
   }
+
+  /// The digits of `hex`, made once rather than per call (it runs once per audit entry).
+  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
   /// Parses lowercase or uppercase hex; nil for anything else.
   public static func unhex(_ text: String) -> [UInt8]? {
