@@ -103,13 +103,35 @@ public enum Base62 {
   /// `count` digits, each uniform over the 62 digits. Random bytes of 248 or more are rejected
   /// rather than reduced modulo 62 (248 = 4 × 62), so no digit is more likely than another.
   public static func randomDigits(_ count: Int, from random: inout RandomStream) throws(IVKeysError) -> String {
-    var out = [UInt8]()
-    out.reserveCapacity(count)
-    while out.count < count {
-      let b = try random.byte()
-      if b < 248 { out.append(alphabet[Int(b % 62)]) }
+    var failure: IVKeysError?
+    let text = String(unsafeUninitializedCapacity: count) { out in
+      do throws(IVKeysError) {
+        try randomDigits(into: out, from: &random)
+        return count
+      } catch {
+        failure = error
+        return 0
+      }
     }
-    return String(decoding: out, as: UTF8.self)
+    if let failure { throw failure }
+    return text
+  }
+
+  /// Fills `out` with uniform random digits, as `randomDigits(_:from:)` describes. The bytes are
+  /// taken in runs from the stream's current block, in the order `byte()` would hand them out.
+  static func randomDigits(into out: UnsafeMutableBufferPointer<UInt8>, from random: inout RandomStream)
+    throws(IVKeysError)
+  {
+    let alphabet = Base62.alphabet
+    var n = 0
+    while n < out.count {
+      try random.withBytes(out.count - n) { bytes in
+        for b in bytes where b < 248 {
+          out[n] = alphabet[Int(b % 62)]
+          n += 1
+        }
+      }
+    }
   }
 }
 
@@ -136,7 +158,21 @@ public struct RandomStream {
   public mutating func bytes(_ count: Int) throws(IVKeysError) -> [UInt8] {
     var out = [UInt8]()
     out.reserveCapacity(count)
-    for _ in 0..<count { out.append(try byte()) }
+    while out.count < count {
+      try withBytes(count - out.count) { out.append(contentsOf: $0) }
+    }
     return out
+  }
+
+  /// Hands `body` the next 1 to `count` random bytes: as many as the current block still holds
+  /// (a new block when it is used up). Each byte is handed out once, in the order `byte()` would.
+  mutating func withBytes(_ count: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(IVKeysError) {
+    if index == buffer.count {
+      buffer = try Crypto.randomBytes(blockSize)
+      index = 0
+    }
+    let n = Swift.min(count, buffer.count - index)
+    buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[index..<(index + n)])) }
+    index += n
   }
 }
