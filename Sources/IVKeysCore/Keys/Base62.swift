@@ -135,7 +135,7 @@ public enum Base62 {
   }
 }
 
-/// Bytes from the CSPRNG, fetched in blocks so that making many keys costs few `RAND_bytes`
+/// Bytes from the CSPRNG, fetched in blocks so that making many keys costs few `getrandom`
 /// calls. Each byte is handed out once.
 public struct RandomStream {
   private var buffer: [UInt8] = []
