@@ -3,10 +3,9 @@
 // SHA256_Init/Update/Final are marked deprecated in OpenSSL 3.0 in favour of EVP, but remain part
 // of libcrypto's API. ivkeys uses them for one reason: EVP's first use loads and initialises the
 // default provider (about 5 million instructions, measured with callgrind), which a `verify` run
-// once per request cannot afford. Everything else (RAND_bytes, CRYPTO_memcmp) is current API.
+// once per request cannot afford. Everything else (CRYPTO_memcmp) is current API.
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/err.h>
 #include <errno.h>

@@ -20,8 +20,13 @@ final class Context {
     var env = [String: String]()
     var p = environ
     while let entry = p.pointee {
-      let s = String(cString: entry)
-      if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+      // Split at the first '=' in the C string's bytes: String.firstIndex(of: Character) walks
+      // grapheme clusters, thousands of instructions for each variable of a long PATH.
+      let start = UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self)
+      let bytes = UnsafeBufferPointer(start: start, count: strlen(entry))
+      if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+        env[String(decoding: bytes[..<eq], as: UTF8.self)] = String(decoding: bytes[(eq + 1)...], as: UTF8.self)
+      }
       p += 1
     }
     return env

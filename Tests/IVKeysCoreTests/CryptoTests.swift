@@ -158,4 +158,19 @@ struct CryptoTests {
     #expect(a != [UInt8](repeating: 0, count: 32))
     #expect(try Crypto.randomBytes(0) == [])
   }
+
+  @Test("randomBytes fills every byte of a request larger than one getrandom call returns")
+  func randomBytesPastAShortRead() throws {
+    // getrandom(2) returns at most 33,554,431 bytes a call: the rest takes more calls. The array
+    // is not zeroed first, and fresh pages read as zeros, so a tail left unfilled shows as zeros.
+    let count = 40 << 20
+    let bytes = try Crypto.randomBytes(count)
+    #expect(bytes.count == count)
+    #expect(bytes.suffix(4096).contains { $0 != 0 })
+    #expect(bytes[(33_554_431 - 2048)..<(33_554_431 + 2048)].contains { $0 != 0 })
+    // Every byte value turns up in the last megabyte (about 4,096 times each).
+    var seen = Set<UInt8>()
+    for b in bytes.suffix(1 << 20) { seen.insert(b) }
+    #expect(seen.count == 256)
+  }
 }

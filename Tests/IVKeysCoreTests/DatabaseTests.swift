@@ -75,4 +75,32 @@ struct DatabaseTests {
     try db.run("INSERT INTO t (a, b) VALUES (?1, ?1)", [.text("x")])
     #expect(try db.scalarInt("SELECT count(*) FROM t WHERE a = b") == 1)
   }
+
+  @Test func boundTextAndBlobsRoundTripAcrossRebindsAndArenaGrowth() throws {
+    let db = try Database(path: ":memory:", create: true)
+    try db.execute("CREATE TABLE t (n INTEGER, a TEXT, b BLOB, c TEXT)")
+    let insert = "INSERT INTO t (n, a, b, c) VALUES (?, ?, ?, ?)"
+    let big = String(repeating: "é", count: 5000)  // 10,000 bytes: more than the first arena
+    let cases: [(String, [UInt8], String?)] = [
+      ("short", [1, 2, 3], "x"), ("", [], ""), (big, Array(repeating: 0xab, count: 3000), big), ("after", [0], nil),
+      ("nul\u{0}inside", [0, 0], "ünïcödé"),
+    ]
+    for (i, c) in cases.enumerated() {
+      try db.run(insert, [.int(Int64(i)), .text(c.0), .blob(c.1), .optional(c.2)])
+    }
+    var rows = [(String, [UInt8], String?, Bool, Bool)]()
+    try db.statement("SELECT a, b, c, a IS NULL, b IS NULL FROM t ORDER BY n").forEach { row in
+      rows.append((row.text(0), row.blob(1), row.optionalText(2), row.int(3) == 1, row.int(4) == 1))
+    }
+    #expect(rows.count == cases.count)
+    for (r, c) in zip(rows, cases) {
+      #expect(r.0 == c.0)
+      #expect(r.1 == c.1)
+      #expect(r.2 == c.2)
+      #expect(!r.3, "an empty text binds '', not NULL")
+      #expect(!r.4, "an empty blob binds a zero-length blob, not NULL")
+    }
+    #expect(try db.scalarInt("SELECT length(a) FROM t WHERE n = 2") == 5000)
+    #expect(try db.scalarInt("SELECT typeof(b) = 'blob' AND length(b) = 0 FROM t WHERE n = 1") == 1)
+  }
 }

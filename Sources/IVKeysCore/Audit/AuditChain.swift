@@ -47,8 +47,17 @@ public enum AuditChain {
   public static func hash(key: HMACKey, prevHash: some Sequence<UInt8>, entry: some AuditFields) -> String {
     var message = [UInt8]()
     message.reserveCapacity(512)
-    self.message(prevHash: prevHash, entry: entry, into: &message)
-    return Crypto.hex(key.mac(message))
+    return hash(key: key, prevHash: prevHash, entry: entry, buffer: &message)
+  }
+
+  /// The same, building the message in `buffer` (emptied first, its capacity kept): a writer
+  /// appending thousands of entries reuses one array instead of allocating one per entry.
+  public static func hash(key: HMACKey, prevHash: some Sequence<UInt8>, entry: some AuditFields, buffer: inout [UInt8])
+    -> String
+  {
+    buffer.removeAll(keepingCapacity: true)
+    message(prevHash: prevHash, entry: entry, into: &buffer)
+    return Crypto.hex(key.mac(buffer))
   }
 
   /// One field of the canonical encoding: 0 for absent, else 1, its length (4 bytes, big-endian)

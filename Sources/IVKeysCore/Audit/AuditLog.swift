@@ -45,6 +45,8 @@ final class AuditLog {
   private var lastSeq: Int64 = 0
   private var lastHash = AuditChain.genesis
   private var lastAt: (Timestamp, String) = (-1, "")
+  /// The bytes hashed for the next entry (previous hash, then canonical encoding), reused.
+  private var message = [UInt8]()
 
   init(store: any VaultStore, key: HMACKey) {
     self.store = store
@@ -64,7 +66,7 @@ final class AuditLog {
     var row = AuditRow(
       seq: lastSeq + 1, at: lastAt.1, event: entry.event.rawValue, actor: actor.actor, osUser: actor.osUser,
       keyID: entry.keyID, company: entry.company, ip: entry.ip, detail: entry.detail, prevHash: lastHash, hash: "")
-    row.hash = AuditChain.hash(key: key, prevHash: lastHash.utf8, entry: row)
+    row.hash = AuditChain.hash(key: key, prevHash: lastHash.utf8, entry: row, buffer: &message)
     try store.appendAudit(row)
     lastSeq = row.seq
     lastHash = row.hash

@@ -1,16 +1,20 @@
 import COpenSSL
 
-/// The few primitives ivkeys needs from OpenSSL's libcrypto: the CSPRNG, HMAC-SHA256 and a
-/// constant-time comparison.
+/// The few primitives ivkeys needs: the operating system's CSPRNG, and from OpenSSL's libcrypto
+/// HMAC-SHA256 and a constant-time comparison.
 public enum Crypto {
-  /// Fills a buffer with `count` bytes from OpenSSL's CSPRNG.
-  ///
-  /// OpenSSL: "RAND_bytes() returns 1 on success, -1 if not supported by the current RAND method,
-  /// or 0 on other failure." A failure is never papered over with weaker randomness.
+  /// `count` bytes from the operating system's CSPRNG: getrandom(2), through `ivkeys_os_random`
+  /// in COpenSSL's shim.h, which retries on EINTR and on short reads (see there for why not
+  /// RAND_bytes). A failure is never papered over with weaker randomness: it throws, and the
+  /// bytes are never handed out.
   public static func randomBytes(_ count: Int) throws(IVKeysError) -> [UInt8] {
-    var bytes = [UInt8](repeating: 0, count: count)
-    let rc = bytes.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
-    guard rc == 1 else { throw .crypto("RAND_bytes failed: the system random number generator is unavailable") }
+    var rc: Int32 = 0
+    // Not zeroed first: getrandom fills every byte, or the array is thrown away.
+    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+      rc = ivkeys_os_random(buffer.baseAddress, count)
+      initialized = count
+    }
+    guard rc == 1 else { throw .crypto("getrandom failed: the system random number generator is unavailable") }
     return bytes
   }
 
@@ -44,15 +48,17 @@ public enum Crypto {
 
   /// Lowercase hexadecimal.
   public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
     var out = [UInt8]()
     out.reserveCapacity(64)
     for b in bytes {
-      out.append(digits[Int(b >> 4)])
-      out.append(digits[Int(b & 0x0f)])
+      out.append(hexDigits[Int(b >> 4)])
+      out.append(hexDigits[Int(b & 0x0f)])
     }
     return String(decoding: out, as: UTF8.self)
   }
+
+  /// The digits of `hex`, made once rather than per call (it runs once per audit entry).
+  private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
   /// Parses lowercase or uppercase hex; nil for anything else.
   public static func unhex(_ text: String) -> [UInt8]? {

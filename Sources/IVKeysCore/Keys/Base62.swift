@@ -49,29 +49,56 @@ public enum Base62 {
   /// A big-endian byte string as a base62 number, left-padded with `0` to `width` digits.
   /// Returns nil if the number needs more than `width` digits.
   public static func encode(bytes: [UInt8], width: Int) -> String? {
-    // Work on 32-bit limbs, most significant first; repeated division by 62.
-    var limbs = [UInt32](repeating: 0, count: (bytes.count + 3) / 4)
-    let pad = limbs.count * 4 - bytes.count
-    for (i, b) in bytes.enumerated() {
-      let p = i + pad
-      limbs[p / 4] |= UInt32(b) << UInt32(8 * (3 - p % 4))
+    var fits = true
+    let text = String(unsafeUninitializedCapacity: width) { out in
+      fits = bytes.withUnsafeBufferPointer { encode(bytes: $0, into: out) }
+      return width
     }
-    var digits = [UInt8](repeating: alphabet[0], count: width)
-    var position = width - 1
-    var start = 0
-    while start < limbs.count {
-      if limbs[start] == 0 { start += 1; continue }
-      guard position >= 0 else { return nil }
-      var remainder: UInt64 = 0
-      for i in start..<limbs.count {
-        let current = remainder << 32 | UInt64(limbs[i])
-        limbs[i] = UInt32(current / 62)
-        remainder = current % 62
+    return fits ? text : nil
+  }
+
+  /// Writes a big-endian byte string as a base62 number into `out`, left-padded with `0`.
+  /// Returns false if the number needs more digits than `out` holds. Allocates nothing.
+  static func encode(bytes: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
+    let alphabet = Base62.alphabet
+    let limbCount = (bytes.count + 3) / 4
+    // 32-bit limbs, most significant first. Each pass divides the number by 62^5 (< 2^30, so
+    // remainder << 32 | limb fits in 64 bits and the division by a constant is a multiply) and
+    // yields the next 5 digits from the remainder: a fifth of the long divisions of one digit a
+    // pass.
+    return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: limbCount) { limbs in
+      limbs.initialize(repeating: 0)
+      let pad = limbCount * 4 - bytes.count
+      for i in 0..<bytes.count {
+        let p = i + pad
+        limbs[p / 4] |= UInt32(bytes[i]) << UInt32(8 * (3 - p % 4))
       }
-      digits[position] = alphabet[Int(remainder)]
-      position -= 1
+      out.initialize(repeating: alphabet[0])
+      let chunk: UInt64 = 916_132_832  // 62^5
+      var position = out.count - 1
+      var start = 0
+      while true {
+        while start < limbCount && limbs[start] == 0 { start += 1 }
+        if start == limbCount { return true }
+        var remainder: UInt64 = 0
+        var rest: UInt32 = 0
+        for i in start..<limbCount {
+          let current = remainder << 32 | UInt64(limbs[i])
+          limbs[i] = UInt32(truncatingIfNeeded: current / chunk)
+          rest |= limbs[i]
+          remainder = current % chunk
+        }
+        // The last pass (nothing left above) stops at the remainder's leading digit, so leading
+        // zeros are padding and a number that fits is never refused.
+        for _ in 0..<5 {
+          if rest == 0 && remainder == 0 { break }
+          guard position >= 0 else { return false }
+          out[position] = alphabet[Int(remainder % 62)]
+          remainder /= 62
+          position -= 1
+        }
+      }
     }
-    return String(decoding: digits, as: UTF8.self)
   }
 
   /// A base62 number as `byteCount` big-endian bytes; nil on a non-digit or when it does not fit.
@@ -103,17 +130,39 @@ public enum Base62 {
   /// `count` digits, each uniform over the 62 digits. Random bytes of 248 or more are rejected
   /// rather than reduced modulo 62 (248 = 4 × 62), so no digit is more likely than another.
   public static func randomDigits(_ count: Int, from random: inout RandomStream) throws(IVKeysError) -> String {
-    var out = [UInt8]()
-    out.reserveCapacity(count)
-    while out.count < count {
-      let b = try random.byte()
-      if b < 248 { out.append(alphabet[Int(b % 62)]) }
+    var failure: IVKeysError?
+    let text = String(unsafeUninitializedCapacity: count) { out in
+      do throws(IVKeysError) {
+        try randomDigits(into: out, from: &random)
+        return count
+      } catch {
+        failure = error
+        return 0
+      }
     }
-    return String(decoding: out, as: UTF8.self)
+    if let failure { throw failure }
+    return text
+  }
+
+  /// Fills `out` with uniform random digits, as `randomDigits(_:from:)` describes. The bytes are
+  /// taken in runs from the stream's current block, in the order `byte()` would hand them out.
+  static func randomDigits(into out: UnsafeMutableBufferPointer<UInt8>, from random: inout RandomStream)
+    throws(IVKeysError)
+  {
+    let alphabet = Base62.alphabet
+    var n = 0
+    while n < out.count {
+      try random.withBytes(out.count - n) { bytes in
+        for b in bytes where b < 248 {
+          out[n] = alphabet[Int(b % 62)]
+          n += 1
+        }
+      }
+    }
   }
 }
 
-/// Bytes from the CSPRNG, fetched in blocks so that making many keys costs few `RAND_bytes`
+/// Bytes from the CSPRNG, fetched in blocks so that making many keys costs few `getrandom`
 /// calls. Each byte is handed out once.
 public struct RandomStream {
   private var buffer: [UInt8] = []
@@ -136,7 +185,21 @@ public struct RandomStream {
   public mutating func bytes(_ count: Int) throws(IVKeysError) -> [UInt8] {
     var out = [UInt8]()
     out.reserveCapacity(count)
-    for _ in 0..<count { out.append(try byte()) }
+    while out.count < count {
+      try withBytes(count - out.count) { out.append(contentsOf: $0) }
+    }
     return out
+  }
+
+  /// Hands `body` the next 1 to `count` random bytes: as many as the current block still holds
+  /// (a new block when it is used up). Each byte is handed out once, in the order `byte()` would.
+  mutating func withBytes(_ count: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(IVKeysError) {
+    if index == buffer.count {
+      buffer = try Crypto.randomBytes(blockSize)
+      index = 0
+    }
+    let n = Swift.min(count, buffer.count - index)
+    buffer.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[index..<(index + n)])) }
+    index += n
   }
 }

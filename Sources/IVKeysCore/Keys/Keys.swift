@@ -194,17 +194,22 @@ extension Vault {
     return try write { () throws(IVKeysError) -> CreatedBatch in
       var keys = [APIKey]()
       keys.reserveCapacity(count)
-      var template: KeyRecord?
       var random = RandomStream()
+      // One row, one entry, changed per key: the settings are the draft's for every key.
+      let first = try APIKey.generate(env: draft.env, random: &random)
+      var row = newKeyRow(first, draft: draft, fields: fields, at: t, rotatedFrom: nil)
+      var entry = AuditEntry(event: .keyCreated, keyID: nil, company: draft.company, ip: nil, encodedDetail: detail)
       for i in 0..<count {
-        let key = try APIKey.generate(env: draft.env, random: &random)
-        let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: nil)
-        try record(AuditEntry(event: .keyCreated, keyID: key.id, company: draft.company, ip: nil, encodedDetail: detail), at: t)
+        let key = i == 0 ? first : try APIKey.generate(env: draft.env, random: &random)
+        row.id = key.id
+        row.digest = digest(key)
+        try store.insertKey(row)
+        entry.keyID = row.id
+        try record(entry, at: t)
         keys.append(key)
-        if template == nil { template = made }
         if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
       }
-      guard let template else { throw .usage("nothing to create") }
+      let template = keyRecord(first, draft: draft, fields: fields, at: t, rotatedFrom: nil)
       let batch = CreatedBatch(template: template, keys: keys)
       try deliver(batch)
       return batch
@@ -220,13 +225,26 @@ extension Vault {
   func insertKey(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
     throws(IVKeysError) -> KeyRecord
   {
-    try store.insertKey(
-      NewKeyRow(
-        id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
-        name: draft.name, digest: digest(key), scopesJSON: fields.scopes, allowedIPsJSON: fields.ips,
-        expiresAt: draft.expiresAt, rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata,
-        tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom))
-    return KeyRecord(
+    try store.insertKey(newKeyRow(key, draft: draft, fields: fields, at: t, rotatedFrom: rotatedFrom))
+    return keyRecord(key, draft: draft, fields: fields, at: t, rotatedFrom: rotatedFrom)
+  }
+
+  /// The row of a new key.
+  func newKeyRow(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
+    -> NewKeyRow
+  {
+    NewKeyRow(
+      id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
+      name: draft.name, digest: digest(key), scopesJSON: fields.scopes, allowedIPsJSON: fields.ips,
+      expiresAt: draft.expiresAt, rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata,
+      tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom)
+  }
+
+  /// The record of a key just inserted.
+  func keyRecord(_ key: APIKey, draft: KeyDraft, fields: KeyFields, at t: Timestamp, rotatedFrom: String?)
+    -> KeyRecord
+  {
+    KeyRecord(
       id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
       name: draft.name, scopesJSON: fields.scopes, allowedIPsJSON: fields.ips, expiresAt: draft.expiresAt,
       rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata, tagsJSON: fields.tags,

