@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 /// Every bad value gets `ivkeys: error: …` naming the option, the right exit status, and leaves
 /// the vault as it was: no key row, no audit row.

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+@testable import IVKeysCore
 @testable import IVKeysCLI
 
 @Suite("the process environment")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 @Suite("init and the secret file")
 struct InitTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 @Suite("list, show, update, rotate, suspend, resume, revoke")
 struct LifecycleTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 @Suite("terminal output and the demo")
 struct OutputTests {

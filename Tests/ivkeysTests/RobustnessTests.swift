@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import IVKeysCore
 
 @Suite("concurrency and crashes")
 struct RobustnessTests {

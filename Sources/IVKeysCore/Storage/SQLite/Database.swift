@@ -1,13 +1,13 @@
 import CSQLite
 
 /// A connection to a vault file with a statement cache.
-public final class Database {
+final class Database {
   let handle: OpaquePointer
   private var cache: [String: Statement] = [:]
-  public let path: String
+  let path: String
 
   /// Opens `path`. `create` allows SQLite to create the file.
-  public init(path: String, create: Bool = false, readOnly: Bool = false) throws(IVKeysError) {
+  init(path: String, create: Bool = false, readOnly: Bool = false) throws(IVKeysError) {
     var db: OpaquePointer?
     var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
     if create { flags |= SQLITE_OPEN_CREATE }
@@ -35,7 +35,7 @@ public final class Database {
   }
 
   /// A cached prepared statement for `sql`.
-  public func statement(_ sql: String) throws(IVKeysError) -> Statement {
+  func statement(_ sql: String) throws(IVKeysError) -> Statement {
     if let s = cache[sql] { return s }
     let s = try Statement(database: self, sql: sql)
     cache[sql] = s
@@ -43,7 +43,7 @@ public final class Database {
   }
 
   /// Runs one or more statements without parameters (DDL, pragmas).
-  public func execute(_ sql: String) throws(IVKeysError) {
+  func execute(_ sql: String) throws(IVKeysError) {
     var message: UnsafeMutablePointer<CChar>?
     let rc = sqlite3_exec(handle, sql, nil, nil, &message)
     if rc != SQLITE_OK {
@@ -54,40 +54,40 @@ public final class Database {
   }
 
   /// Runs `sql` with `values`.
-  public func run(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) {
+  func run(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) {
     try statement(sql).run(values)
   }
 
   /// The first column of the first row as an integer, or nil.
-  public func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) -> Int64? {
+  func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) -> Int64? {
     try statement(sql).first(values) { row in row.optionalInt(0) } ?? nil
   }
 
   /// The first column of the first row as text, or nil.
-  public func scalarText(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) -> String? {
+  func scalarText(_ sql: String, _ values: [SQLValue] = []) throws(IVKeysError) -> String? {
     try statement(sql).first(values) { row in row.optionalText(0) } ?? nil
   }
 
   /// Keeps the WAL as it is when the last connection closes: no checkpoint, no deletion. The
   /// vault's writers checkpoint it themselves once it grows (`SQLiteStore.tidy`).
-  public func keepWAL() {
+  func keepWAL() {
     _ = ivkeys_sqlite_persist_wal(handle)
     _ = ivkeys_sqlite_no_checkpoint_on_close(handle)
   }
 
   /// Sets the busy timeout in milliseconds.
-  public func setBusyTimeout(_ ms: Int32) { sqlite3_busy_timeout(handle, ms) }
+  func setBusyTimeout(_ ms: Int32) { sqlite3_busy_timeout(handle, ms) }
 
   /// Whether the connection is read-only (file permissions or flags).
-  public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+  var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
 
   /// Rows changed by the last statement.
-  public var changes: Int { Int(sqlite3_changes(handle)) }
+  var changes: Int { Int(sqlite3_changes(handle)) }
 
   /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any throw and rethrowing
   /// the first error. IMMEDIATE takes the write lock up front: "a deferred transaction upgraded
   /// to a write can hit a SQLITE_BUSY that no busy timeout cures" (GRDB).
-  public func writeTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+  func writeTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
     try execute("BEGIN IMMEDIATE")
     do {
       let result = try body()
@@ -101,7 +101,7 @@ public final class Database {
   }
 
   /// Runs `body` inside a read transaction so every query sees one snapshot.
-  public func readTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+  func readTransaction<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
     // Inside a write transaction already: its snapshot is the one to read.
     guard sqlite3_get_autocommit(handle) != 0 else { return try body() }
     try execute("BEGIN DEFERRED")

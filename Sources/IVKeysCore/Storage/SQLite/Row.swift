@@ -1,25 +1,25 @@
 import CSQLite
 
 /// The current row of a statement; valid only inside the closure that receives it.
-public struct Row {
+struct Row {
   let handle: OpaquePointer
 
-  public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
-  public func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
-  public func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
-  public func text(_ i: Int32) -> String {
+  func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+  func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+  func optionalInt(_ i: Int32) -> Int64? { isNull(i) ? nil : int(i) }
+  func text(_ i: Int32) -> String {
     guard let p = sqlite3_column_text(handle, i) else { return "" }
     let n = Int(sqlite3_column_bytes(handle, i))
     return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
   }
-  public func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
-  public func blob(_ i: Int32) -> [UInt8] {
+  func optionalText(_ i: Int32) -> String? { isNull(i) ? nil : text(i) }
+  func blob(_ i: Int32) -> [UInt8] {
     let n = Int(sqlite3_column_bytes(handle, i))
     guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }
     return Array(UnsafeRawBufferPointer(start: p, count: n))
   }
   /// Raw UTF-8 bytes of a text column, without copying into a String.
-  public func withText<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+  func withText<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
     let p = sqlite3_column_text(handle, i)
     let n = Int(sqlite3_column_bytes(handle, i))
     return body(UnsafeBufferPointer(start: p, count: p == nil ? 0 : n))

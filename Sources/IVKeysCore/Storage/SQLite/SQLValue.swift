@@ -1,5 +1,5 @@
 /// A value bound to a statement parameter.
-public enum SQLValue: Sendable {
+enum SQLValue: Sendable {
   case null
   case int(Int64)
   case text(String)
@@ -7,6 +7,6 @@ public enum SQLValue: Sendable {
 }
 
 extension SQLValue {
-  public static func optional(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
-  public static func optional(_ i: Int64?) -> SQLValue { i.map { .int($0) } ?? .null }
+  static func optional(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+  static func optional(_ i: Int64?) -> SQLValue { i.map { .int($0) } ?? .null }
 }

@@ -16,7 +16,7 @@ extension SQLiteStore {
     func withHash<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R { row.withText(AuditColumn.hash, body) }
   }
 
-  public func walkAudit(_ body: (any StoredAuditEntry) throws(IVKeysError) -> Bool) throws(IVKeysError) {
+  func walkAudit(_ body: (any StoredAuditEntry) throws(IVKeysError) -> Bool) throws(IVKeysError) {
     let statement = try db.statement("SELECT \(AuditColumn.selectList) FROM audit ORDER BY seq")
     try statement.bind([])
     defer { statement.reset() }
@@ -25,7 +25,7 @@ extension SQLiteStore {
     }
   }
 
-  public func auditEntries(_ filter: AuditFilter, _ body: (AuditRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
+  func auditEntries(_ filter: AuditFilter, _ body: (AuditRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
     var clauses = [String]()
     var values = [SQLValue]()
     if let k = filter.keyID {

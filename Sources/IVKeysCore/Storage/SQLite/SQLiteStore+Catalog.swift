@@ -2,7 +2,7 @@
 extension SQLiteStore {
   // MARK: - Administrators
 
-  public func administrators() throws(IVKeysError) -> [Administrator] {
+  func administrators() throws(IVKeysError) -> [Administrator] {
     var out = [Administrator]()
     try db.statement("SELECT user, added_at, added_by FROM admins ORDER BY user").forEach { row in
       out.append(Administrator(user: row.text(0), addedAt: row.int(1), addedBy: row.text(2)))
@@ -10,23 +10,23 @@ extension SQLiteStore {
     return out
   }
 
-  public func isAdministrator(_ user: String) throws(IVKeysError) -> Bool {
+  func isAdministrator(_ user: String) throws(IVKeysError) -> Bool {
     try db.scalarInt("SELECT 1 FROM admins WHERE user = ?", [.text(user)]) != nil
   }
 
-  public func administratorCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM admins") ?? 0 }
+  func administratorCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM admins") ?? 0 }
 
-  public func insertAdministrator(_ user: String, at: Timestamp, by: String) throws(IVKeysError) {
+  func insertAdministrator(_ user: String, at: Timestamp, by: String) throws(IVKeysError) {
     try db.run("INSERT INTO admins (user, added_at, added_by) VALUES (?, ?, ?)", [.text(user), .int(at), .text(by)])
   }
 
-  public func deleteAdministrator(_ user: String) throws(IVKeysError) {
+  func deleteAdministrator(_ user: String) throws(IVKeysError) {
     try db.run("DELETE FROM admins WHERE user = ?", [.text(user)])
   }
 
   // MARK: - Scopes
 
-  public func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
+  func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
     var out = [ScopeEntry]()
     try db.statement("SELECT name, description FROM scopes ORDER BY name").forEach { row in
       out.append(ScopeEntry(name: row.text(0), description: row.text(1)))
@@ -34,18 +34,18 @@ extension SQLiteStore {
     return out
   }
 
-  public func scopeExists(_ name: String) throws(IVKeysError) -> Bool {
+  func scopeExists(_ name: String) throws(IVKeysError) -> Bool {
     try db.scalarInt("SELECT 1 FROM scopes WHERE name = ?", [.text(name)]) != nil
   }
 
-  public func insertScope(_ name: String, description: String, at: Timestamp, by: String) throws(IVKeysError) {
+  func insertScope(_ name: String, description: String, at: Timestamp, by: String) throws(IVKeysError) {
     try db.run("INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
                [.text(name), .text(description), .int(at), .text(by)])
   }
 
   // MARK: - Expiry notices
 
-  public func notificationState(keyID: String, expiresAt: Timestamp, claimedAfter: Timestamp)
+  func notificationState(keyID: String, expiresAt: Timestamp, claimedAfter: Timestamp)
     throws(IVKeysError) -> NotificationState?
   {
     let sent = try db.statement(
@@ -57,7 +57,7 @@ extension SQLiteStore {
     return sent.map { $0 ? .sent : .claimed }
   }
 
-  public func claimNotification(_ n: NotificationRow, staleBefore: Timestamp) throws(IVKeysError) -> Bool {
+  func claimNotification(_ n: NotificationRow, staleBefore: Timestamp) throws(IVKeysError) -> Bool {
     try db.run(
       """
       INSERT INTO notifications (key_id, expires_at, recipient, message_id, claimed_at, sent_at)
@@ -70,13 +70,13 @@ extension SQLiteStore {
     return db.changes == 1
   }
 
-  public func releaseNotification(_ n: NotificationRow) throws(IVKeysError) {
+  func releaseNotification(_ n: NotificationRow) throws(IVKeysError) {
     try db.run(
       "DELETE FROM notifications WHERE key_id = ? AND expires_at = ? AND message_id = ? AND sent_at IS NULL",
       [.text(n.keyID), .int(n.expiresAt), .text(n.messageID)])
   }
 
-  public func markNotificationSent(_ n: NotificationRow) throws(IVKeysError) {
+  func markNotificationSent(_ n: NotificationRow) throws(IVKeysError) {
     try db.run(
       """
       INSERT INTO notifications (key_id, expires_at, recipient, message_id, claimed_at, sent_at)

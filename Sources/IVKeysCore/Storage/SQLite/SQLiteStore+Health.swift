@@ -2,7 +2,7 @@ import CSQLite
 
 /// What `doctor` and `backup` ask of the file itself.
 extension SQLiteStore {
-  public func integrityProblems(limit: Int) throws(IVKeysError) -> [String] {
+  func integrityProblems(limit: Int) throws(IVKeysError) -> [String] {
     // "If any errors are found, then strings are returned as multiple rows with a single column
     // per row. If no errors are found, a single row with the value 'ok' is returned."
     var problems = [String]()
@@ -10,7 +10,7 @@ extension SQLiteStore {
     return problems
   }
 
-  public func auditIsAppendOnly() throws(IVKeysError) -> Bool {
+  func auditIsAppendOnly() throws(IVKeysError) -> Bool {
     let triggers = try db.scalarInt(
       """
       SELECT count(*) FROM sqlite_master
@@ -19,7 +19,7 @@ extension SQLiteStore {
     return triggers == 2
   }
 
-  public func keysWithoutCreationEntry() throws(IVKeysError) -> Int64 {
+  func keysWithoutCreationEntry() throws(IVKeysError) -> Int64 {
     try db.scalarInt(
       """
       SELECT count(*) FROM keys
@@ -27,7 +27,7 @@ extension SQLiteStore {
       """, [.text(AuditEvent.keyCreated.rawValue)]) ?? 0
   }
 
-  public func revokedKeysWithoutRevocationEntry() throws(IVKeysError) -> Int64 {
+  func revokedKeysWithoutRevocationEntry() throws(IVKeysError) -> Int64 {
     try db.scalarInt(
       """
       SELECT count(*) FROM keys
@@ -35,7 +35,7 @@ extension SQLiteStore {
       """, [.text(AuditEvent.keyRevoked.rawValue)]) ?? 0
   }
 
-  public func staleRotations(now: Timestamp) throws(IVKeysError) -> Int64 {
+  func staleRotations(now: Timestamp) throws(IVKeysError) -> Int64 {
     try db.scalarInt(
       "SELECT count(*) FROM keys WHERE status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?",
       [.int(now)]) ?? 0
@@ -44,7 +44,7 @@ extension SQLiteStore {
   /// Copies the vault with SQLite's online backup API, while other processes keep working:
   /// "the backup ... is a consistent snapshot of the source database". The copy uses a rollback
   /// journal, so it is one self-contained file.
-  public func copy(to path: String) throws(IVKeysError) -> any VaultStore {
+  func copy(to path: String) throws(IVKeysError) -> any VaultStore {
     let copy = try Database(path: path)
     guard let backup = sqlite3_backup_init(copy.handle, "main", db.handle, "main") else {
       throw .sqlite(copy.error(sqlite3_errcode(copy.handle), sql: nil))

@@ -17,7 +17,7 @@ extension SQLiteStore {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
     """
 
-  public func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
+  func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
     if keyInsert == nil { keyInsert = try db.statement(Self.insertKeySQL) }
     try keyInsert!.run(
       [.text(k.id), .text(k.env.rawValue), .text(k.type.rawValue), .text(k.company), .text(k.linkedCompaniesJSON),
@@ -26,7 +26,7 @@ extension SQLiteStore {
        .text(k.createdBy), .optional(k.rotatedFrom)])
   }
 
-  public func keys(idPrefix prefix: String, now: Timestamp, limit: Int) throws(IVKeysError) -> [KeyRecord] {
+  func keys(idPrefix prefix: String, now: Timestamp, limit: Int) throws(IVKeysError) -> [KeyRecord] {
     // `{` follows `z`, the last base62 digit: every id starting with the prefix sorts below it.
     let sql = "SELECT \(KeyColumn.selectList) FROM keys WHERE id >= ?2 AND id < ?3 ORDER BY id LIMIT ?4"
     var found = [KeyRecord]()
@@ -36,7 +36,7 @@ extension SQLiteStore {
     return found
   }
 
-  public func forEachKey(
+  func forEachKey(
     _ query: KeyQuery, now: Timestamp, _ body: (KeyRecord) throws(IVKeysError) -> Void
   ) throws(IVKeysError) {
     var values: [SQLValue] = [.int(now)]
@@ -82,7 +82,7 @@ extension SQLiteStore {
 
   static let authKeySQL = "SELECT \(AuthKeyColumn.selectList) FROM keys WHERE id = ?"
 
-  public func authKey(id: String) throws(IVKeysError) -> StoredAuthKey? {
+  func authKey(id: String) throws(IVKeysError) -> StoredAuthKey? {
     try db.statement(Self.authKeySQL).first([.text(id)]) { row -> StoredAuthKey in
       StoredAuthKey(
         env: row.text(AuthKeyColumn.env), type: row.text(AuthKeyColumn.type), company: row.text(AuthKeyColumn.company),
@@ -93,13 +93,13 @@ extension SQLiteStore {
     }
   }
 
-  public func keyExists(id: String) throws(IVKeysError) -> Bool {
+  func keyExists(id: String) throws(IVKeysError) -> Bool {
     try db.scalarInt("SELECT 1 FROM keys WHERE id = ?", [.text(id)]) != nil
   }
 
-  public func keyCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM keys") ?? 0 }
+  func keyCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM keys") ?? 0 }
 
-  public func effectiveStatuses(of ids: Set<String>, now: Timestamp) throws(IVKeysError) -> [String: KeyStatus] {
+  func effectiveStatuses(of ids: Set<String>, now: Timestamp) throws(IVKeysError) -> [String: KeyStatus] {
     let statement = try db.statement("SELECT \(Self.effectiveStatusSQL) FROM keys WHERE id = ?2")
     var found = [String: KeyStatus]()
     try db.readTransaction { () throws(IVKeysError) in
@@ -111,7 +111,7 @@ extension SQLiteStore {
     return found
   }
 
-  public func updateKey(_ r: KeyRecord) throws(IVKeysError) {
+  func updateKey(_ r: KeyRecord) throws(IVKeysError) {
     try db.run(
       """
       UPDATE keys SET name = ?, scopes = ?, allowed_ips = ?, expires_at = ?, metadata = ?, tags = ?,
@@ -122,12 +122,12 @@ extension SQLiteStore {
        .text(r.storedStatus.rawValue), .optional(r.statusReason), .text(r.id)])
   }
 
-  public func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError) {
+  func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError) {
     try db.run("UPDATE keys SET status = ?, status_reason = ? WHERE id = ?",
                [.text(status.rawValue), .optional(reason), .text(id)])
   }
 
-  public func markReplaced(
+  func markReplaced(
     id: String, replacedBy: String, graceUntil: Timestamp, status: KeyStatus, reason: String
   ) throws(IVKeysError) {
     try db.run(

@@ -1,6 +1,6 @@
 /// Usage counts, imported gateway requests and rate-limit windows.
 extension SQLiteStore {
-  public func addUsage(_ usage: UsageCounts) throws(IVKeysError) {
+  func addUsage(_ usage: UsageCounts) throws(IVKeysError) {
     let updateTotals = try db.statement(
       """
       UPDATE keys SET request_count = request_count + ?, error_count = error_count + ?,
@@ -28,13 +28,13 @@ extension SQLiteStore {
     }
   }
 
-  public func usageTotals(keyID: String) throws(IVKeysError) -> (requests: Int64, errors: Int64, lastUsed: Timestamp?)? {
+  func usageTotals(keyID: String) throws(IVKeysError) -> (requests: Int64, errors: Int64, lastUsed: Timestamp?)? {
     try db.statement("SELECT request_count, error_count, last_used_at FROM keys WHERE id = ?").first([.text(keyID)]) {
       row in (row.int(0), row.int(1), row.optionalInt(2))
     }
   }
 
-  public func topEndpoints(keyID: String, limit: Int) throws(IVKeysError) -> [UsageReport.Bucket] {
+  func topEndpoints(keyID: String, limit: Int) throws(IVKeysError) -> [UsageReport.Bucket] {
     var out = [UsageReport.Bucket]()
     try db.statement(
       "SELECT endpoint, count, errors FROM usage_endpoints WHERE key_id = ? ORDER BY count DESC, endpoint LIMIT ?"
@@ -44,7 +44,7 @@ extension SQLiteStore {
     return out
   }
 
-  public func dailyUsage(keyID: String, since firstDay: String) throws(IVKeysError) -> [UsageReport.Bucket] {
+  func dailyUsage(keyID: String, since firstDay: String) throws(IVKeysError) -> [UsageReport.Bucket] {
     var out = [UsageReport.Bucket]()
     try db.statement("SELECT day, count, errors FROM usage_daily WHERE key_id = ? AND day >= ? ORDER BY day")
       .forEach([.text(keyID), .text(firstDay)]) { row in
@@ -53,20 +53,20 @@ extension SQLiteStore {
     return out
   }
 
-  public func recordImportedRequest(keyID: String, requestID: String, at: Timestamp) throws(IVKeysError) -> Bool {
+  func recordImportedRequest(keyID: String, requestID: String, at: Timestamp) throws(IVKeysError) -> Bool {
     try db.run(
       "INSERT OR IGNORE INTO imported_requests (key_id, request_id, at) VALUES (?, ?, ?)",
       [.text(keyID), .text(requestID), .int(at)])
     return db.changes == 1
   }
 
-  public func rateWindow(keyID: String) throws(IVKeysError) -> RateWindow? {
+  func rateWindow(keyID: String) throws(IVKeysError) -> RateWindow? {
     try db.statement("SELECT window_start, count FROM rate_windows WHERE key_id = ?").first([.text(keyID)]) { row in
       RateWindow(start: row.int(0), count: row.int(1))
     }
   }
 
-  public func saveRateWindow(keyID: String, _ w: RateWindow) throws(IVKeysError) {
+  func saveRateWindow(keyID: String, _ w: RateWindow) throws(IVKeysError) {
     try db.run(
       """
       INSERT INTO rate_windows (key_id, window_start, count) VALUES (?, ?, ?)

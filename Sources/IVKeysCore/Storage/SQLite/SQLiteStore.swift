@@ -3,7 +3,7 @@ import Glibc
 
 /// The SQLite engine: a vault in one file, through one `Database` connection. Every SQL text of
 /// the vault is in this folder; the extensions beside this file hold the operations by table.
-public final class SQLiteStore: VaultStore {
+final class SQLiteStore: VaultStore {
   let db: Database
   /// The prepared audit INSERT, kept at hand: bulk create and verify append thousands of entries.
   private var auditInsert: Statement?
@@ -36,33 +36,33 @@ public final class SQLiteStore: VaultStore {
     db.setBusyTimeout(Self.busyTimeout)
   }
 
-  public var location: String { db.path }
-  public var isReadOnly: Bool { db.isReadOnly }
+  var location: String { db.path }
+  var isReadOnly: Bool { db.isReadOnly }
 
   // MARK: - Schema
 
-  public func schemaVersion() throws(IVKeysError) -> Int { Int(try db.scalarInt("PRAGMA user_version") ?? 0) }
-  public var currentSchemaVersion: Int { SQLiteSchema.currentVersion }
-  public func migrate() throws(IVKeysError) { try SQLiteSchema.migrate(db) }
+  func schemaVersion() throws(IVKeysError) -> Int { Int(try db.scalarInt("PRAGMA user_version") ?? 0) }
+  var currentSchemaVersion: Int { SQLiteSchema.currentVersion }
+  func migrate() throws(IVKeysError) { try SQLiteSchema.migrate(db) }
 
-  public func prepareForWriting() throws(IVKeysError) {
+  func prepareForWriting() throws(IVKeysError) {
     // A vault restored from a backup (which uses a rollback journal) goes back to WAL.
     if !db.isReadOnly, try db.scalarText("PRAGMA journal_mode") != "wal" {
       _ = try db.scalarText("PRAGMA journal_mode = WAL")
     }
   }
 
-  public func meta(_ name: String) throws(IVKeysError) -> String? {
+  func meta(_ name: String) throws(IVKeysError) -> String? {
     try db.scalarText("SELECT value FROM meta WHERE name = ?", [.text(name)])
   }
 
-  public func insertMeta(_ name: String, _ value: String) throws(IVKeysError) {
+  func insertMeta(_ name: String, _ value: String) throws(IVKeysError) {
     try db.run("INSERT INTO meta (name, value) VALUES (?, ?)", [.text(name), .text(value)])
   }
 
   // MARK: - Transactions
 
-  public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+  func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
     // Said plainly up front, before any check that would fail for another reason.
     if db.isReadOnly {
       throw .sqlite(SQLiteError(code: SQLITE_READONLY, message: "attempt to write a readonly database", sql: nil))
@@ -70,13 +70,13 @@ public final class SQLiteStore: VaultStore {
     return try db.writeTransaction(body)
   }
 
-  public func read<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
+  func read<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
     try db.readTransaction(body)
   }
 
   /// `PRAGMA data_version`: "different if changes were committed to the database by any other
   /// connection in the interim". Our own commits leave it alone.
-  public func externalChangeCounter() throws(IVKeysError) -> Int64? {
+  func externalChangeCounter() throws(IVKeysError) -> Int64? {
     try db.scalarInt("PRAGMA data_version")
   }
 
@@ -86,14 +86,14 @@ public final class SQLiteStore: VaultStore {
   /// would double the cost of a decision. A stream (`batch`) commits once for up to 5,000
   /// decisions, so it can afford to sync (a decision a stream has printed survives a power loss
   /// too), and gets a 64 MiB page cache: it touches thousands of pages per group.
-  public func tuneForDecisions(batch: Bool) throws(IVKeysError) {
+  func tuneForDecisions(batch: Bool) throws(IVKeysError) {
     try db.execute("PRAGMA synchronous = NORMAL")
     if batch { try db.execute("PRAGMA synchronous = FULL; PRAGMA cache_size = -65536") }
   }
 
   /// A bulk create dirties more pages than SQLite's default 2 MiB cache holds; spilling them
   /// mid-transaction costs more than the memory. Pages are allocated only as they are used.
-  public func tuneForBulkInsert() throws(IVKeysError) {
+  func tuneForBulkInsert() throws(IVKeysError) {
     try db.execute("PRAGMA cache_size = -32768")
   }
 
@@ -104,7 +104,7 @@ public final class SQLiteStore: VaultStore {
   /// here, because the next process to open the vault reads all of it to rebuild its index.
   /// The checkpoint never waits: with readers in the way SQLite answers SQLITE_BUSY at once
   /// (the busy timeout is lifted for the call) and a later command tries again.
-  public func tidy(walBytes: Int64) {
+  func tidy(walBytes: Int64) {
     var st = stat()
     guard stat(db.path + "-wal", &st) == 0, Int64(st.st_size) > walBytes, !db.isReadOnly else { return }
     db.setBusyTimeout(0)
@@ -118,11 +118,11 @@ public final class SQLiteStore: VaultStore {
 
   // MARK: - Audit
 
-  public func auditTail() throws(IVKeysError) -> (seq: Int64, hash: String)? {
+  func auditTail() throws(IVKeysError) -> (seq: Int64, hash: String)? {
     try db.statement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").first { row in (row.int(0), row.text(1)) }
   }
 
-  public func appendAudit(_ r: AuditRow) throws(IVKeysError) {
+  func appendAudit(_ r: AuditRow) throws(IVKeysError) {
     if auditInsert == nil {
       auditInsert = try db.statement(
         "INSERT INTO audit (\(AuditColumn.selectList)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -132,5 +132,5 @@ public final class SQLiteStore: VaultStore {
        .optional(r.company), .optional(r.ip), .text(r.detail), .text(r.prevHash), .text(r.hash)])
   }
 
-  public func auditCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM audit") ?? 0 }
+  func auditCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM audit") ?? 0 }
 }

@@ -1,7 +1,7 @@
 import CSQLite
 
 /// A prepared statement. Finalized in `deinit` (GRDB's `Statement` does the same).
-public final class Statement {
+final class Statement {
   let handle: OpaquePointer
   let sql: String
   unowned let database: Database
@@ -40,7 +40,7 @@ public final class Statement {
   /// Resets the statement and binds `values` to parameters 1…n. Every parameter is bound each
   /// time, so earlier bindings are overwritten rather than cleared: a count that differs from the
   /// statement's parameters is refused (SQLite would bind NULL to a missing one, silently).
-  public func bind(_ values: [SQLValue]) throws(IVKeysError) {
+  func bind(_ values: [SQLValue]) throws(IVKeysError) {
     guard values.count == parameterCount else {
       throw .sqlite(
         SQLiteError(
@@ -91,10 +91,10 @@ public final class Statement {
   }
 
   /// Resets the statement so it can run again (bindings stay).
-  public func reset() { sqlite3_reset(handle) }
+  func reset() { sqlite3_reset(handle) }
 
   /// Steps once: true when a row is available.
-  public func step() throws(IVKeysError) -> Bool {
+  func step() throws(IVKeysError) -> Bool {
     let rc = sqlite3_step(handle)
     switch rc {
     case SQLITE_ROW: return true
@@ -107,21 +107,21 @@ public final class Statement {
   }
 
   /// Runs a statement that returns no rows.
-  public func run(_ values: [SQLValue] = []) throws(IVKeysError) {
+  func run(_ values: [SQLValue] = []) throws(IVKeysError) {
     try bind(values)
     _ = try step()
     sqlite3_reset(handle)
   }
 
   /// Calls `body` for each row.
-  public func forEach(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> Void) throws(IVKeysError) {
+  func forEach(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> Void) throws(IVKeysError) {
     try bind(values)
     defer { sqlite3_reset(handle) }
     while try step() { try body(Row(handle: handle)) }
   }
 
   /// The first row mapped by `body`, or nil.
-  public func first<T>(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> T) throws(IVKeysError) -> T? {
+  func first<T>(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> T) throws(IVKeysError) -> T? {
     try bind(values)
     defer { sqlite3_reset(handle) }
     return try step() ? try body(Row(handle: handle)) : nil
