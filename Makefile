@@ -1,7 +1,8 @@
 # ivkeys: build, test, demo, bench and install.
 #
 #   make demo     build and walk through the main job in a throwaway vault
-#   make test     unit and end-to-end tests, and the man page lint
+#   make test     formatting lint, man page lint, unit and end-to-end tests
+#   make format   rewrite the sources in the house format (.swift-format)
 #   make bench    the performance targets of SPEC.md, measured
 #   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers and the scanner
 #                 (FUZZ_SECONDS each, default 60)
@@ -40,7 +41,7 @@ RELEASE_FLAGS = -c release --static-swift-stdlib \
                 -Xlinker -L$(STATIC_LIBS) -Xlinker -z -Xlinker pack-relative-relocs
 RELEASE_BIN   = "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ivkeys"
 
-.PHONY: all build release test demo bench fuzz install clean deps-build deps-test deps-bench
+.PHONY: all build release test lint format demo bench fuzz install clean deps-build deps-test deps-bench
 
 all: build
 
@@ -78,10 +79,20 @@ release: deps-build
 	  extra=$$(readelf -d "$$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v -e '^libc\.so' -e '^libm\.so' -e '^ld-linux'); \
 	  if [ -n "$$extra" ]; then echo "release: $$bin needs shared libraries it should hold: $$extra" >&2; exit 1; fi
 
-test: deps-test
+# The toolchain's swift-format, with the repository's .swift-format.
+LINT_PATHS = Package.swift Sources Tests Fuzz
+
+test: deps-test lint
 	@echo "mandoc -Tlint man/ivkeys.1"; out=$$(mandoc -Tlint man/ivkeys.1 2>&1); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+lint:
+	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
+
+# Rewrites the sources in the house format; 'make lint' then passes.
+format:
+	$(SWIFT) format format --in-place --recursive $(LINT_PATHS)
 
 demo: build
 	@sh scripts/demo.sh "$$($(SWIFT) build --show-bin-path)/ivkeys"
