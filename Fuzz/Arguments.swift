@@ -1,5 +1,6 @@
 // libFuzzer target: the command-line parser. The input is split on NUL bytes into arguments.
 @testable import IVKeysCLI
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeBufferPointer(start: data, count: size)

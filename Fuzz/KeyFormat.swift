@@ -4,10 +4,12 @@ import IVKeysCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeBufferPointer(start: data, count: size)
-  if case let .success(key) = APIKey.parse(bytes: bytes) {
+  if case .success(let key) = APIKey.parse(bytes: bytes) {
     // A key that parses is 90 bytes, and parsing its own text gives the same id.
     precondition(key.string.utf8.count == APIKey.length)
-    guard case let .success(again) = APIKey.parse(key.string), again.id == key.id else { preconditionFailure("unstable parse") }
+    guard case .success(let again) = APIKey.parse(key.string), again.id == key.id else {
+      preconditionFailure("unstable parse")
+    }
   }
   _ = Text.redactKeys(String(decoding: bytes, as: UTF8.self))
   _ = PresentedKey.extract(String(decoding: bytes, as: UTF8.self))

@@ -67,8 +67,10 @@ let commandTable: [CommandSpec] = [
       SharedOptions.linkCompany,
       OptionSpec(.unlinkCompany, "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
     ],
-    conflicts: [(.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
-                (.rateLimit, .noRateLimit)],
+    conflicts: [
+      (.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
+      (.rateLimit, .noRateLimit),
+    ],
     run: UpdateCommand.run),
   CommandSpec(
     "rotate", "replace a key with a new one carrying the same settings", arguments: [.keyID()],
@@ -98,7 +100,8 @@ let commandTable: [CommandSpec] = [
     run: StatusCommand.revoke),
   CommandSpec(
     "verify", "decide whether a key may make a request (reads the key from stdin)",
-    synopsis: "--company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--env live|test] [--key-file PATH] < key",
+    synopsis:
+      "--company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--env live|test] [--key-file PATH] < key",
     options: [
       OptionSpec(.company, "ID", "the company the request is for (required)"),
       OptionSpec(.scope, "SCOPE", "the scope the request needs (required)"),
@@ -109,8 +112,10 @@ let commandTable: [CommandSpec] = [
       OptionSpec(.key, "KEY", "refused: argv is visible to every user; use stdin, --key-file or IVKEYS_KEY"),
       OptionSpec(.batch, "read JSON lines of requests on stdin, write one JSON decision a line"),
     ],
-    conflicts: [(.batch, .company), (.batch, .scope), (.batch, .ip), (.batch, .endpoint), (.batch, .env),
-                (.batch, .keyFile)],
+    conflicts: [
+      (.batch, .company), (.batch, .scope), (.batch, .ip), (.batch, .endpoint), (.batch, .env),
+      (.batch, .keyFile),
+    ],
     discussion: """
       The key comes from stdin (a bare key or a whole 'Authorization: Bearer <key>' line), from
       --key-file, or from IVKEYS_KEY; never from the command line. Exit status: 0 allowed,
@@ -127,7 +132,7 @@ let commandTable: [CommandSpec] = [
       CommandSpec(
         "import", "count requests from gateway logs (JSON lines; each request_id once)",
         arguments: [ArgumentSpec("FILE|-", "a log file, or - for stdin", completion: .files)],
-        synopsis: "", run: UsageCommand.importLogs),
+        synopsis: "", run: UsageCommand.importLogs)
     ],
     run: UsageCommand.show),
   CommandSpec(
@@ -193,7 +198,9 @@ let commandTable: [CommandSpec] = [
     run: ScanCommand.run),
   CommandSpec(
     "completion", "print a shell completion script",
-    arguments: [ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))],
+    arguments: [
+      ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))
+    ],
     synopsis: "",
     run: CompletionCommand.run),
   CommandSpec(
@@ -213,12 +220,14 @@ let commandTable: [CommandSpec] = [
     "admin", "vault administrators", synopsis: "[list | add USER | remove USER]",
     subcommands: [
       CommandSpec("list", "list the administrators", run: AdminCommand.list),
-      CommandSpec("add", "make an OS user an administrator (administrators only)",
-                  arguments: [ArgumentSpec("USER", "an OS user name")], synopsis: "",
-                  run: AdminCommand.add),
-      CommandSpec("remove", "remove an administrator, never the last (administrators only)",
-                  arguments: [ArgumentSpec("USER", "an OS user name")],
-                  synopsis: "", run: AdminCommand.remove),
+      CommandSpec(
+        "add", "make an OS user an administrator (administrators only)",
+        arguments: [ArgumentSpec("USER", "an OS user name")], synopsis: "",
+        run: AdminCommand.add),
+      CommandSpec(
+        "remove", "remove an administrator, never the last (administrators only)",
+        arguments: [ArgumentSpec("USER", "an OS user name")],
+        synopsis: "", run: AdminCommand.remove),
     ],
     run: AdminCommand.list),
   CommandSpec(
@@ -229,18 +238,22 @@ let commandTable: [CommandSpec] = [
       CommandSpec(
         "verify", "walk the hash chain and report the first entry changed, removed, inserted or moved",
         synopsis: "[--expect-head HEAD]",
-        options: [OptionSpec(.expectHead, "HEAD", "also require this head, as 'audit head' printed it ('<seq> <hash>')")],
+        options: [
+          OptionSpec(.expectHead, "HEAD", "also require this head, as 'audit head' printed it ('<seq> <hash>')")
+        ],
         discussion: """
           Exit status: 0 when the chain is intact, 3 when it is broken (the first bad entry's seq
           is in the message and in --json). Cutting entries off the end is only detected against
           a head kept elsewhere (--expect-head).
           """,
         run: AuditChainCommand.verify),
-      CommandSpec("head", "print the last entry's seq and hash, to keep elsewhere", synopsis: "", run: AuditChainCommand.head),
+      CommandSpec(
+        "head", "print the last entry's seq and hash, to keep elsewhere", synopsis: "", run: AuditChainCommand.head),
       CommandSpec(
         "export", "write the entries as JSON lines or CSV (RFC 4180), streaming",
         synopsis: "[--format jsonl|csv] [filters]",
-        options: [OptionSpec(.format, "jsonl|csv", "jsonl (default) or csv with a header row")] + SharedOptions.auditFilters,
+        options: [OptionSpec(.format, "jsonl|csv", "jsonl (default) or csv with a header row")]
+          + SharedOptions.auditFilters,
         run: AuditChainCommand.export),
     ],
     run: AuditCommand.run),
@@ -260,7 +273,8 @@ let commandTable: [CommandSpec] = [
       """,
     run: BackupCommand.run),
   CommandSpec(
-    "help", "show help for a command", arguments: [
+    "help", "show help for a command",
+    arguments: [
       ArgumentSpec("COMMAND", "a command", completion: .commands, presence: .optional),
       ArgumentSpec(
         "SUBCOMMAND", "one of its subcommands", completion: .subcommandsOfFirstArgument, presence: .optional),

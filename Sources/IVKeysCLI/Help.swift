@@ -25,7 +25,9 @@ enum Help {
     let width = min(28, (options.map { $0.display.count }.max() ?? 0) + 2)
     return options.map { o in
       let d = o.display
-      let pad = d.count < width ? String(repeating: " ", count: width - d.count) : "\n" + String(repeating: " ", count: width + 2)
+      let pad =
+        d.count < width
+        ? String(repeating: " ", count: width - d.count) : "\n" + String(repeating: " ", count: width + 2)
       return "  \(d)\(pad)\(o.help)\(o.repeatable ? " (repeatable)" : "")"
     }.joined(separator: "\n")
   }
@@ -67,7 +69,8 @@ enum Help {
   /// `ivkeys CMD --help`.
   static func command(_ path: [String]) -> String {
     guard let spec = find(path.joined(separator: " ")) else { return overview() }
-    var s = "ivkeys \(path.joined(separator: " ")): \(spec.abstract)\n\nusage: \(usageLine(path: path.joined(separator: " ")))\n"
+    var s =
+      "ivkeys \(path.joined(separator: " ")): \(spec.abstract)\n\nusage: \(usageLine(path: path.joined(separator: " ")))\n"
     if !spec.subcommands.isEmpty {
       s += "\nsubcommands:\n"
       let width = (spec.subcommands.map(\.name.count).max() ?? 0) + 2

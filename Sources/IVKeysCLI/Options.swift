@@ -64,8 +64,13 @@ extension OptionName {
 
 /// The options every command takes.
 let globalOptions: [OptionSpec] = [
-  OptionSpec(.vault, "PATH", "the vault (default $IVKEYS_VAULT, else $XDG_DATA_HOME/ivkeys/vault.db, else ~/.local/share/ivkeys/vault.db)"),
-  OptionSpec(.secretFile, "PATH", "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret, else ~/.config/ivkeys/secret)"),
+  OptionSpec(
+    .vault, "PATH",
+    "the vault (default $IVKEYS_VAULT, else $XDG_DATA_HOME/ivkeys/vault.db, else ~/.local/share/ivkeys/vault.db)"),
+  OptionSpec(
+    .secretFile, "PATH",
+    "the server secret (default $IVKEYS_SECRET_FILE, else $XDG_CONFIG_HOME/ivkeys/secret, else ~/.config/ivkeys/secret)"
+  ),
   OptionSpec(.json, "print JSON instead of a table"),
   OptionSpec(.format, "table|json", "output format"),
   OptionSpec(.quiet, short: "q", "print only ids, one a line (create and rotate print the new keys)"),
@@ -78,12 +83,14 @@ let globalOptions: [OptionSpec] = [
 enum SharedOptions {
   static let expires = OptionSpec(.expires, "DATE", "expiry: YYYY-MM-DD (midnight UTC) or an RFC 3339 time")
   static let expiresIn = OptionSpec(.expiresIn, "DUR", "expiry as a duration from now: 30d, 12h, 2w")
-  static let allowIP = OptionSpec(.allowIP, "ADDR|CIDR", repeatable: true, "allow requests from this IPv4/IPv6 address or range")
+  static let allowIP = OptionSpec(
+    .allowIP, "ADDR|CIDR", repeatable: true, "allow requests from this IPv4/IPv6 address or range")
   static let rateLimit = OptionSpec(.rateLimit, "N/UNIT", "at most N requests per s, m or h (e.g. 100/m)")
   static let meta = OptionSpec(.meta, "K=V", repeatable: true, "set a metadata entry")
   static let tag = OptionSpec(.tag, "TAG", repeatable: true, "add a tag")
   static let contact = OptionSpec(.contact, "EMAIL", "who to tell about expiry")
-  static let linkCompany = OptionSpec(.linkCompany, "ID", repeatable: true, "link an ATS key to a company (administrators only)")
+  static let linkCompany = OptionSpec(
+    .linkCompany, "ID", repeatable: true, "link an ATS key to a company (administrators only)")
   /// Which keys a bulk suspend, resume or revoke changes, instead of an ID.
   static let selectors: [OptionSpec] = [
     OptionSpec(.company, "ID", "every key owned by this company"),

@@ -65,7 +65,13 @@ final class Output {
 
 /// ANSI colors, used only when stdout is a terminal and color is not turned off.
 enum Color: String {
-  case green = "32", yellow = "33", red = "31", cyan = "36", magenta = "35", dim = "2", bold = "1"
+  case green = "32"
+  case yellow = "33"
+  case red = "31"
+  case cyan = "36"
+  case magenta = "35"
+  case dim = "2"
+  case bold = "1"
 
   func wrap(_ s: String) -> String { "\u{1b}[\(rawValue)m\(s)\u{1b}[0m" }
 
@@ -124,8 +130,9 @@ struct Table {
   /// The widths once the table fits its limit (the measured widths when it has none).
   var fittedWidths: [Int] {
     guard let limit else { return widths }
-    return Table.fit(widths, cuttable: headers.map { Table.textColumns.contains($0) }, minimums: headers.map(\.count),
-                     to: limit)
+    return Table.fit(
+      widths, cuttable: headers.map { Table.textColumns.contains($0) }, minimums: headers.map(\.count),
+      to: limit)
   }
 
   /// Narrows the widest cuttable column, one character at a time, until the row (columns two

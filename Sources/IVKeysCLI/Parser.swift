@@ -16,15 +16,15 @@ enum ParseError: Error, Equatable, CustomStringConvertible {
 
   var description: String {
     switch self {
-    case let .unknownCommand(c, _): return "unknown command '\(Text.escapeControl(c))'"
-    case let .unknownOption(o, c, _):
+    case .unknownCommand(let c, _): return "unknown command '\(Text.escapeControl(c))'"
+    case .unknownOption(let o, let c, _):
       return "unknown option '\(Text.escapeControl(o))'" + (c.map { " for 'ivkeys \($0)'" } ?? "")
-    case let .missingValue(o): return "option \(o) needs a value"
-    case let .unexpectedValue(o): return "option \(o) takes no value"
-    case let .repeated(o): return "option \(o) was given more than once"
-    case let .conflicting(a, b): return "\(a) and \(b) cannot be used together"
-    case let .unexpectedArgument(a, c): return "unexpected argument '\(Text.escapeControl(a))' for 'ivkeys \(c)'"
-    case let .missingArgument(a, c): return "'ivkeys \(c)' needs \(a)"
+    case .missingValue(let o): return "option \(o) needs a value"
+    case .unexpectedValue(let o): return "option \(o) takes no value"
+    case .repeated(let o): return "option \(o) was given more than once"
+    case .conflicting(let a, let b): return "\(a) and \(b) cannot be used together"
+    case .unexpectedArgument(let a, let c): return "unexpected argument '\(Text.escapeControl(a))' for 'ivkeys \(c)'"
+    case .missingArgument(let a, let c): return "'ivkeys \(c)' needs \(a)"
     case .missingCommand: return "no command given"
     case .keyOnCommandLine:
       return "keys are never read from the command line: argv is visible in ps and kept in shell history"
@@ -33,13 +33,13 @@ enum ParseError: Error, Equatable, CustomStringConvertible {
 
   var hint: String? {
     switch self {
-    case let .unknownCommand(_, s): return s.map { "did you mean '\($0)'?" } ?? "'ivkeys --help' lists the commands"
-    case let .unknownOption(_, c, s):
+    case .unknownCommand(_, let s): return s.map { "did you mean '\($0)'?" } ?? "'ivkeys --help' lists the commands"
+    case .unknownOption(_, let c, let s):
       return s.map { "did you mean '\($0)'?" } ?? "'ivkeys \(c.map { "\($0) " } ?? "")--help' lists the options"
-    case let .conflicting(a, b): return "give either \(a) or \(b)"
-    case let .unexpectedArgument(_, c), let .missingArgument(_, c): return "usage: \(Help.usageLine(path: c))"
+    case .conflicting(let a, let b): return "give either \(a) or \(b)"
+    case .unexpectedArgument(_, let c), .missingArgument(_, let c): return "usage: \(Help.usageLine(path: c))"
     case .missingCommand: return "'ivkeys --help' lists the commands"
-    case let .keyOnCommandLine(c):
+    case .keyOnCommandLine(let c):
       return c == "verify"
         ? "pipe the key to 'ivkeys verify' on stdin, or use --key-file PATH or IVKEYS_KEY"
         : "usage: \(Help.usageLine(path: c))"
@@ -159,7 +159,8 @@ enum Parser {
         throw .unknownCommand("\(spec.name) \(a)", suggestion: suggestion)
       }
       // Options given before the subcommand must still be valid for it.
-      for name in inv.values.keys where sub.option(named: name) == nil && !globalOptions.contains(where: { $0.name == name }) {
+      for name in inv.values.keys
+      where sub.option(named: name) == nil && !globalOptions.contains(where: { $0.name == name }) {
         throw .unknownOption("--\(name.rawValue)", command: "\(spec.name) \(a)", suggestion: nil)
       }
       inv.spec = sub

@@ -105,7 +105,8 @@ enum Sendmail {
       pause = min(pause * 2, 50_000)
     }
     if signalled != 0 {
-      throw .io("the mail command '\(command)' did not finish within \(Time.describe(seconds: timeout)) and was stopped")
+      throw .io(
+        "the mail command '\(command)' did not finish within \(Time.describe(seconds: timeout)) and was stopped")
     }
     return status
   }

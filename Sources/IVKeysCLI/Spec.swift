@@ -85,8 +85,9 @@ struct ArgumentSpec: Sendable {
 
   /// A key's id, a unique prefix of one or the whole key; completes to the ids in the vault.
   static func keyID(presence: Presence = .required) -> ArgumentSpec {
-    ArgumentSpec("ID", "a key id, a unique prefix of one (6 characters or more) or a whole key",
-                 completion: .keyIDs, presence: presence)
+    ArgumentSpec(
+      "ID", "a key id, a unique prefix of one (6 characters or more) or a whole key",
+      completion: .keyIDs, presence: presence)
   }
 }
 
@@ -110,9 +111,11 @@ struct CommandSpec: Sendable {
   let discussion: String
   let run: RunFunction?
 
-  init(_ name: String, _ abstract: String, arguments: [ArgumentSpec] = [], synopsis: String = "[options]",
-       options: [OptionSpec] = [], conflicts: [(OptionName, OptionName)] = [], subcommands: [CommandSpec] = [],
-       discussion: String = "", run: RunFunction?) {
+  init(
+    _ name: String, _ abstract: String, arguments: [ArgumentSpec] = [], synopsis: String = "[options]",
+    options: [OptionSpec] = [], conflicts: [(OptionName, OptionName)] = [], subcommands: [CommandSpec] = [],
+    discussion: String = "", run: RunFunction?
+  ) {
     self.name = name
     self.abstract = abstract
     self.synopsis = synopsis

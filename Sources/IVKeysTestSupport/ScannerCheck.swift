@@ -18,7 +18,9 @@ public enum ScannerCheck {
       return scanner.findings
     }
     let small = run(chunk: 2 * APIKey.length, diff: false)
-    guard small == run(chunk: LeakScanner.defaultChunkSize, diff: false) else { return "chunk size changed the findings" }
+    guard small == run(chunk: LeakScanner.defaultChunkSize, diff: false) else {
+      return "chunk size changed the findings"
+    }
     // The slow, plain way: try every `sk_`, counting lines and columns byte by byte.
     var expected = [LeakScanner.Finding]()
     var line = 1
@@ -28,16 +30,18 @@ public enum ScannerCheck {
         line += 1
         lineStart = i + 1
       } else if text[i] == UInt8(ascii: "s"), i + APIKey.length <= text.count,
-        case let .success(key) = text[i..<(i + APIKey.length)].withUnsafeBufferPointer({ APIKey.parse(bytes: $0) })
+        case .success(let key) = text[i..<(i + APIKey.length)].withUnsafeBufferPointer({ APIKey.parse(bytes: $0) })
       {
-        expected.append(LeakScanner.Finding(file: "t", line: line, column: i - lineStart + 1, keyID: key.id, env: key.env))
+        expected.append(
+          LeakScanner.Finding(file: "t", line: line, column: i - lineStart + 1, keyID: key.id, env: key.env))
       }
     }
     guard small == expected else { return "found \(small), expected \(expected)" }
     // As a diff: no crash, and every id found is one that occurs in the input.
     for f in run(chunk: 2 * APIKey.length, diff: true) {
       let id = Array(f.keyID.utf8)
-      guard text.count >= id.count, (0...(text.count - id.count)).contains(where: { text[$0..<($0 + id.count)].elementsEqual(id) })
+      guard text.count >= id.count,
+        (0...(text.count - id.count)).contains(where: { text[$0..<($0 + id.count)].elementsEqual(id) })
       else { return "diff finding with an id not in the input: \(f)" }
     }
     return nil

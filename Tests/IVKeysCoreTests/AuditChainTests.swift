@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IVKeysCore
 
 /// The audit chain's rule pinned to hashes computed outside Swift. The expected values were
@@ -50,14 +51,17 @@ struct AuditChainTests {
   @Test func anAbsentFieldIsNotAnEmptyOne() {
     var empty = Self.second
     empty.company = ""
-    #expect(AuditChain.hash(key: Self.secret.auditKey, prevHash: Self.first.hash.utf8, entry: empty) != Self.second.hash)
+    #expect(
+      AuditChain.hash(key: Self.secret.auditKey, prevHash: Self.first.hash.utf8, entry: empty) != Self.second.hash)
   }
 
   /// An entry as a store would hand it back.
   struct StoredRow: StoredAuditEntry {
     let row: AuditRow
     var seq: Int64 { row.seq }
-    func withField<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R { row.withField(field, body) }
+    func withField<R>(_ field: AuditField, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+      row.withField(field, body)
+    }
     func withPrevHash<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
       var s = row.prevHash
       return s.withUTF8(body)

@@ -14,7 +14,9 @@ let base62TwoPow256 = "yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp2"
 struct Base62Tests {
   @Test("the alphabet is 0-9, then A-Z, then a-z")
   func alphabetOrder() {
-    #expect(String(decoding: Base62.alphabet, as: UTF8.self) == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    #expect(
+      String(decoding: Base62.alphabet, as: UTF8.self)
+        == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
     #expect(Base62.value(of: UInt8(ascii: "0")) == 0)
     #expect(Base62.value(of: UInt8(ascii: "9")) == 9)
     #expect(Base62.value(of: UInt8(ascii: "A")) == 10)

@@ -1,5 +1,6 @@
-import Testing
 import Foundation
+import Testing
+
 @testable import IVKeysCore
 
 @Suite("SQLite wrapper")
@@ -19,7 +20,10 @@ struct DatabaseTests {
       try db.run("INSERT INTO t (v) VALUES (?)", [.text(secret)])
       Issue.record("a duplicate insert must fail")
     } catch {
-      guard case let .sqlite(e) = error else { Issue.record("not an SQLite error: \(error)"); return }
+      guard case .sqlite(let e) = error else {
+        Issue.record("not an SQLite error: \(error)")
+        return
+      }
       #expect(e.primaryCode == 19)  // SQLITE_CONSTRAINT
       #expect(e.sql == "INSERT INTO t (v) VALUES (?)")
       #expect(!e.description.contains(secret))
@@ -61,7 +65,7 @@ struct DatabaseTests {
         try db.run(insert, values)
         Issue.record("\(values.count) values for 2 parameters must fail")
       } catch {
-        guard case let .sqlite(e) = error else {
+        guard case .sqlite(let e) = error else {
           Issue.record("not an SQLite error: \(error)")
           continue
         }
@@ -89,7 +93,7 @@ struct DatabaseTests {
       try db.run(insert, [.int(Int64(i)), .text(c.0), .blob(c.1), .optional(c.2)])
     }
     var rows = [(String, [UInt8], String?, Bool, Bool)]()
-    try db.statement("SELECT a, b, c, a IS NULL, b IS NULL FROM t ORDER BY n").forEach { row in
+    try db.statement("SELECT a, b, c, a IS NULL, b IS NULL FROM t ORDER BY n").forEachRow { row in
       rows.append((row.text(0), row.blob(1), row.optionalText(2), row.int(3) == 1, row.int(4) == 1))
     }
     #expect(rows.count == cases.count)

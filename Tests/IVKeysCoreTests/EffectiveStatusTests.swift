@@ -1,5 +1,6 @@
-import Testing
 import Foundation
+import Testing
+
 @testable import IVKeysCore
 
 /// A key's effective status has two statements, `KeyPolicy.effectiveStatus` in Swift and the
@@ -11,7 +12,9 @@ struct EffectiveStatusTests {
     let expiresAt: Timestamp?
     let graceUntil: Timestamp?
     let expected: KeyStatus
-    var description: String { "\(stored) expires \(expiresAt.map(String.init) ?? "-") grace \(graceUntil.map(String.init) ?? "-")" }
+    var description: String {
+      "\(stored) expires \(expiresAt.map(String.init) ?? "-") grace \(graceUntil.map(String.init) ?? "-")"
+    }
   }
 
   static let now: Timestamp = 1_800_000_000
@@ -51,7 +54,8 @@ struct EffectiveStatusTests {
     }
     let sql = try v.store.effectiveStatuses(of: Set(ids), now: Self.now)
     for (id, c) in zip(ids, Self.cases) {
-      let swift = KeyPolicy.effectiveStatus(stored: c.stored, expiresAt: c.expiresAt, graceUntil: c.graceUntil, now: Self.now)
+      let swift = KeyPolicy.effectiveStatus(
+        stored: c.stored, expiresAt: c.expiresAt, graceUntil: c.graceUntil, now: Self.now)
       #expect(swift == c.expected, "Swift: \(c)")
       #expect(sql[id] == c.expected, "SQL: \(c)")
     }

@@ -20,7 +20,8 @@ struct JSONTests {
 
   @Test("parses every kind of value")
   func parsesValues() throws {
-    let doc = try JSON.parse(#" { "a" : 1 , "b" : [ true , false , null ] , "c" : "x" , "d" : -2.5e3 , "e" : {} , "f" : [] } "#)
+    let doc = try JSON.parse(
+      #" { "a" : 1 , "b" : [ true , false , null ] , "c" : "x" , "d" : -2.5e3 , "e" : {} , "f" : [] } "#)
     #expect(doc["a"] == .int(1))
     #expect(doc["b"] == .array([.bool(true), .bool(false), .null]))
     #expect(doc["c"] == .string("x"))
@@ -39,7 +40,7 @@ struct JSONTests {
   @Test("object members keep their order")
   func memberOrder() throws {
     let doc = try JSON.parse(#"{"z":1,"a":2,"m":3}"#)
-    guard case let .object(members) = doc else {
+    guard case .object(let members) = doc else {
       Issue.record("not an object: \(doc)")
       return
     }
@@ -76,46 +77,48 @@ struct JSONTests {
     #expect(try JSON.parse("\"héllo 😀 中文\"") == .string("héllo 😀 中文"))
   }
 
-  @Test("malformed documents are refused", arguments: [
-    "",
-    " ",
-    "[1,]",
-    "[1,,2]",
-    "[,1]",
-    #"{"a":1,}"#,
-    #"{"a" 1}"#,
-    #"{a:1}"#,
-    #"{"a":1 "b":2}"#,
-    "[1 2]",
-    "[1",
-    "{",
-    #"{"a":"#,
-    #""abc"#,
-    #""abc\"#,
-    #""abc\""#,
-    #""\x41""#,
-    #""\'""#,
-    #""\u12""#,
-    #""\u12G4""#,
-    "\"a\nb\"",
-    "\"a\u{01}b\"",
-    "'a'",
-    "tru",
-    "nul",
-    "True",
-    "NaN",
-    "Infinity",
-    "01",
-    "1.",
-    ".5",
-    "-",
-    "1e",
-    "+1",
-    "0x10",
-    "1 2",
-    "{} {}",
-    "null x",
-  ])
+  @Test(
+    "malformed documents are refused",
+    arguments: [
+      "",
+      " ",
+      "[1,]",
+      "[1,,2]",
+      "[,1]",
+      #"{"a":1,}"#,
+      #"{"a" 1}"#,
+      #"{a:1}"#,
+      #"{"a":1 "b":2}"#,
+      "[1 2]",
+      "[1",
+      "{",
+      #"{"a":"#,
+      #""abc"#,
+      #""abc\"#,
+      #""abc\""#,
+      #""\x41""#,
+      #""\'""#,
+      #""\u12""#,
+      #""\u12G4""#,
+      "\"a\nb\"",
+      "\"a\u{01}b\"",
+      "'a'",
+      "tru",
+      "nul",
+      "True",
+      "NaN",
+      "Infinity",
+      "01",
+      "1.",
+      ".5",
+      "-",
+      "1e",
+      "+1",
+      "0x10",
+      "1 2",
+      "{} {}",
+      "null x",
+    ])
   func refused(text: String) {
     #expect(throws: ValueError.self, "\(text)") { try JSON.parse(text) }
   }
@@ -135,7 +138,9 @@ struct JSONTests {
   @Test("64 levels of arrays around a value are within the documented limit")
   func nestingLimitCountsContainers() throws {
     #expect(throws: Never.self) { try JSON.parse(nested(64, "1")) }
-    #expect(throws: Never.self) { try JSON.parse(String(repeating: #"{"a":"#, count: 64) + "1" + String(repeating: "}", count: 64)) }
+    #expect(throws: Never.self) {
+      try JSON.parse(String(repeating: #"{"a":"#, count: 64) + "1" + String(repeating: "}", count: 64))
+    }
   }
 
   // MARK: - Encoding
@@ -161,7 +166,8 @@ struct JSONTests {
   func roundTrip() throws {
     let values: [JSON] = [
       .null, .bool(true), .int(0), .int(Int64.max), .int(Int64.min), .number(0.1), .number(-1.25e-7),
-      .string(""), .string("quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{07} esc \u{1b} del \u{7f}"),
+      .string(""),
+      .string("quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{07} esc \u{1b} del \u{7f}"),
       .string("é 😀 \u{2028} \u{2029}"),
       .array([.int(1), .string("two"), .array([.null]), .object([("k", .string("v"))])]),
       .object([("", .int(1)), ("with \"quote\"", .array([])), ("nested", .object([("x", .bool(false))]))]),

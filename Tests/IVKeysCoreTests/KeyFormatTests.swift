@@ -6,7 +6,8 @@ import Testing
 /// id `0123456789ABCDEFGHIJKLMNOPQRSTUV`, secret = bytes 1...32, env test.
 private let goldenKey = "sk_test_0123456789ABCDEFGHIJKLMNOPQRSTUV_0Eoh211G4c8wtVWM00my5rsNSFlKgaWqQ4mb8gdEqno2VfRCR"
 /// Another, with the largest id and the smallest secret: id 32 × `z`, secret 43 × `0`.
-private let goldenKeyZeroSecret = "sk_live_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz_00000000000000000000000000000000000000000004JHkOO"
+private let goldenKeyZeroSecret =
+  "sk_live_zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz_00000000000000000000000000000000000000000004JHkOO"
 
 private let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
@@ -26,7 +27,7 @@ private func withCheck(_ body: String) -> String { body + referenceCheckDigits(b
 
 /// The error `APIKey.parse` gives, or nil when it accepts.
 private func formatError(_ text: String) -> APIKey.FormatError? {
-  if case let .failure(e) = APIKey.parse(text) { return e }
+  if case .failure(let e) = APIKey.parse(text) { return e }
   return nil
 }
 
@@ -53,7 +54,8 @@ private let checkRange = 84..<90
 struct KeyFormatTests {
   // MARK: - Generated keys
 
-  @Test("generated keys are 90 characters, start sk_live_/sk_test_ and parse back to the same id and env",
+  @Test(
+    "generated keys are 90 characters, start sk_live_/sk_test_ and parse back to the same id and env",
     arguments: KeyEnvironment.allCases)
   func generatedKeysParse(env: KeyEnvironment) throws {
     for _ in 0..<50 {
@@ -185,7 +187,8 @@ struct KeyFormatTests {
     #expect(formatError(stripe + String(repeating: "a", count: 58)) != nil)
   }
 
-  @Test("prefixes other than sk_live_ and sk_test_ are refused",
+  @Test(
+    "prefixes other than sk_live_ and sk_test_ are refused",
     arguments: ["sk_prod_", "pk_live_", "sk-live_", "sk_live-", "SK_LIVE_", "sk_Live_", "sk_tset_", "rk_test_"])
   func badPrefix(prefix: String) {
     // Same id, secret and a check digest valid for the changed body: only the prefix is wrong.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IVKeysCore
 
 /// The rules with one home in `KeyPolicy` and `Fields.endpoint`, on known inputs.

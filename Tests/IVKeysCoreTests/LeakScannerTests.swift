@@ -14,7 +14,8 @@ private func badChecksum(_ key: APIKey) -> String {
 }
 
 /// A string shaped like a Stripe secret key: the same `sk_live_` prefix, then 99 letters and digits.
-private let stripeKey = "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"
+private let stripeKey =
+  "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"
 
 /// What a scan of `text` found, reading it through `chunkSize`-byte chunks and handing the
 /// scanner at most `piece` bytes per read (as a pipe does).
@@ -48,7 +49,7 @@ private func reference(_ text: [UInt8], name: String = "t") -> [LeakScanner.Find
     let l = Array(line)
     var i = 0
     while i + 90 <= l.count {
-      if case let .success(k) = APIKey.parse(String(decoding: l[i..<(i + 90)], as: UTF8.self)) {
+      if case .success(let k) = APIKey.parse(String(decoding: l[i..<(i + 90)], as: UTF8.self)) {
         out.append(LeakScanner.Finding(file: name, line: lineNumber, column: i + 1, keyID: k.id, env: k.env))
         i += 90
       } else {
@@ -81,7 +82,10 @@ struct LeakScannerTests {
   }
 
   @Test func findsSeveralKeysOnOneLineInAnySurroundings() throws {
-    let a = try newKey(), b = try newKey(.test), c = try newKey(), d = try newKey()
+    let a = try newKey()
+    let b = try newKey(.test)
+    let c = try newKey()
+    let d = try newKey()
     let line = "KEY=\(a.string) {\"k\":\"\(b.string)\"} https://x.example/?key=\(c.string)&y=1 '\(d.string)'"
     let found = scan(line + "\n")
     #expect(found.map(\.keyID) == [a.id, b.id, c.id, d.id])
@@ -96,7 +100,8 @@ struct LeakScannerTests {
   }
 
   @Test func keysBackToBackAreEachFound() throws {
-    let a = try newKey(), b = try newKey()
+    let a = try newKey()
+    let b = try newKey()
     let found = scan(a.string + b.string)
     #expect(found.map(\.column) == [1, 91])
   }
@@ -143,23 +148,28 @@ struct LeakScannerTests {
     for start in (chunk - 100)...(chunk + 5) {
       let prefix = String(repeating: "x", count: start - 3) + "\nab"
       let found = scan(prefix + key.string + "\nend\n", chunkSize: chunk)
-      #expect(found == [LeakScanner.Finding(file: "t", line: 2, column: 3, keyID: key.id, env: .live)], "key at \(start)")
+      #expect(
+        found == [LeakScanner.Finding(file: "t", line: 2, column: 3, keyID: key.id, env: .live)], "key at \(start)")
     }
   }
 
   @Test func partialReadsDoNotLoseKeys() throws {
     let key = try newKey()
-    let text = String(repeating: "line of text\n", count: 40) + "k=\(key.string)\n" + String(repeating: "more\n", count: 40)
+    let text =
+      String(repeating: "line of text\n", count: 40) + "k=\(key.string)\n" + String(repeating: "more\n", count: 40)
     for piece in [1, 7, 89, 90, 91, 500] {
       let found = scan(text, chunkSize: 200, piece: piece)
-      #expect(found == [LeakScanner.Finding(file: "t", line: 41, column: 3, keyID: key.id, env: .live)], "piece \(piece)")
+      #expect(
+        found == [LeakScanner.Finding(file: "t", line: 41, column: 3, keyID: key.id, env: .live)], "piece \(piece)")
     }
   }
 
   @Test func matchesTheReferenceOnMixedTextAtManyChunkSizes() throws {
     var rng = SystemRandomNumberGenerator()
     let keys = try (0..<12).map { i in try newKey(i % 3 == 0 ? .test : .live) }
-    let words = ["task_id", "mask_", "sk_", "sk_live_", "sk_test_x", stripeKey, "é", "\r\n", "\n", "\n", "  ", "quote\"", "ask_"]
+    let words = [
+      "task_id", "mask_", "sk_", "sk_live_", "sk_test_x", stripeKey, "é", "\r\n", "\n", "\n", "  ", "quote\"", "ask_",
+    ]
     var text = ""
     for i in 0..<3000 {
       text += words.randomElement(using: &rng)!
@@ -181,7 +191,8 @@ struct LeakScannerTests {
       let n = Int.random(in: 0..<80, using: &rng)
       let b = (0..<n).map { _ in alphabet.randomElement(using: &rng)! }
       b.withUnsafeBufferPointer { p in
-        #expect(LeakScanner.countNewlines(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, n) == b.filter { $0 == 0x0a }.count)
+        #expect(
+          LeakScanner.countNewlines(p.baseAddress ?? UnsafePointer(bitPattern: 8)!, n) == b.filter { $0 == 0x0a }.count)
       }
     }
   }
@@ -232,7 +243,10 @@ struct LeakScannerTests {
   // MARK: - Diffs
 
   @Test func aDiffReportsOnlyAddedLinesWithNewPathsAndLineNumbers() throws {
-    let added = try newKey(), removed = try newKey(), context = try newKey(), second = try newKey(.test)
+    let added = try newKey()
+    let removed = try newKey()
+    let context = try newKey()
+    let second = try newKey(.test)
     let diff = """
       diff --git a/config/app.env b/config/app.env
       index 83db48f..bf269f4 100644
@@ -255,10 +269,11 @@ struct LeakScannerTests {
 
       """
     let found = scan(diff, diff: true)
-    #expect(found == [
-      LeakScanner.Finding(file: "config/app.env", line: 11, column: 5, keyID: added.id, env: .live),
-      LeakScanner.Finding(file: "src/main.py", line: 2, column: 8, keyID: second.id, env: .test),
-    ])
+    #expect(
+      found == [
+        LeakScanner.Finding(file: "config/app.env", line: 11, column: 5, keyID: added.id, env: .live),
+        LeakScanner.Finding(file: "src/main.py", line: 2, column: 8, keyID: second.id, env: .test),
+      ])
   }
 
   @Test func aDiffThatOnlyRemovesAKeyFindsNothing() throws {
@@ -270,7 +285,8 @@ struct LeakScannerTests {
   }
 
   @Test func hunkLengthsDecideWhatIsAHeader() throws {
-    let key = try newKey(), later = try newKey()
+    let key = try newKey()
+    let later = try newKey()
     // An added line whose text starts with "++ " reads "+++ …": inside the hunk it is content.
     // A removed line "-- x" reads "--- x". Neither may change the path.
     let diff = """
@@ -290,23 +306,27 @@ struct LeakScannerTests {
 
       """
     let found = scan(diff, diff: true)
-    #expect(found == [
-      LeakScanner.Finding(file: "notes.md", line: 1, column: 4, keyID: key.id, env: .live),
-      LeakScanner.Finding(file: "notes.md", line: 21, column: 3, keyID: later.id, env: .live),
-    ])
+    #expect(
+      found == [
+        LeakScanner.Finding(file: "notes.md", line: 1, column: 4, keyID: key.id, env: .live),
+        LeakScanner.Finding(file: "notes.md", line: 21, column: 3, keyID: later.id, env: .live),
+      ])
   }
 
   @Test func quotedAndPlainDiffPaths() throws {
     let key = try newKey()
-    let quoted = "diff --git \"a/we\\tird\" \"b/we\\tird\"\n--- \"a/we\\tird\"\n+++ \"b/we\\tird \\303\\251\"\n@@ -0,0 +1 @@\n+\(key.string)\n"
+    let quoted =
+      "diff --git \"a/we\\tird\" \"b/we\\tird\"\n--- \"a/we\\tird\"\n+++ \"b/we\\tird \\303\\251\"\n@@ -0,0 +1 @@\n+\(key.string)\n"
     #expect(scan(quoted, diff: true).map(\.file) == ["we\tird é"])
     // `diff -u` writes a timestamp after a tab and no a/ b/ convention.
-    let plain = "--- old/x.txt\t2024-01-01 00:00:00\n+++ new/x.txt\t2024-01-02 00:00:00\n@@ -1 +1 @@\n-a\n+\(key.string)\n"
+    let plain =
+      "--- old/x.txt\t2024-01-01 00:00:00\n+++ new/x.txt\t2024-01-02 00:00:00\n@@ -1 +1 @@\n-a\n+\(key.string)\n"
     #expect(scan(plain, diff: true).map(\.file) == ["new/x.txt"])
   }
 
   @Test func aCombinedDiffCountsLinesInTheResult() throws {
-    let kept = try newKey(), dropped = try newKey()
+    let kept = try newKey()
+    let dropped = try newKey()
     let diff = """
       diff --cc f.txt
       --- a/f.txt

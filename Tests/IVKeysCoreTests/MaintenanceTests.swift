@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// Time-driven operations with an injected clock: nothing here waits for time to pass.
@@ -36,7 +37,9 @@ struct MaintenanceTests {
     try a.recordNotification(planA.notices[0])
     clock += 86400
     let later = try b.planNotifications(within: 7 * 86400, from: "k@example.com", host: "h")
-    #expect(later.notices.isEmpty && later.alreadySent.count == 1 && later.inProgress.isEmpty, "sent is sent, however long ago")
+    #expect(
+      later.notices.isEmpty && later.alreadySent.count == 1 && later.inProgress.isEmpty,
+      "sent is sent, however long ago")
     #expect(try a.testDB.scalarInt("SELECT count(*) FROM audit WHERE event = 'notification.sent'") == 1)
   }
 

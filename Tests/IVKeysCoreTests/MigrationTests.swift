@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("SQLite schema migrations")
@@ -37,7 +38,7 @@ struct MigrationTests {
     var rows = [String]()
     try db.statement(
       "SELECT rowid, id, status, company, name, scopes, hex(digest), expires_at, created_at FROM keys ORDER BY rowid"
-    ).forEach { row in
+    ).forEachRow { row in
       rows.append((0..<9).map { row.optionalText($0) ?? "NULL" }.joined(separator: "|"))
     }
     return rows
@@ -90,7 +91,7 @@ struct MigrationTests {
         try db.run("UPDATE keys SET status = ? WHERE id = ?", [.text(status), .text(key.id)])
         Issue.record("status '\(status)' must be refused")
       } catch {
-        guard case let .sqlite(e) = error else {
+        guard case .sqlite(let e) = error else {
           Issue.record("not an SQLite error: \(error)")
           continue
         }

@@ -4,12 +4,14 @@ import Testing
 
 @Suite("Rate limits")
 struct RateLimitTests {
-  @Test("N/s, N/m and N/h with their windows", arguments: [
-    ("100/m", 100, 60),
-    ("1/s", 1, 1),
-    ("5000/h", 5000, 3600),
-    ("1000000000/s", 1_000_000_000, 1),
-  ])
+  @Test(
+    "N/s, N/m and N/h with their windows",
+    arguments: [
+      ("100/m", 100, 60),
+      ("1/s", 1, 1),
+      ("5000/h", 5000, 3600),
+      ("1000000000/s", 1_000_000_000, 1),
+    ])
   func accepted(text: String, count: Int, window: Int) throws {
     let limit = try RateLimit.parse(text)
     #expect(limit.count == count)
@@ -17,10 +19,12 @@ struct RateLimitTests {
     #expect(limit.description == text)
   }
 
-  @Test("malformed or out-of-range limits are refused", arguments: [
-    "0/m", "100/d", "100", "/m", "-1/m", "+1/m", "1.5/s", "10000000000/s", "1000000001/s", "100/M", "100/min",
-    "100/", "", "100/m/s", " 100/m", "100 /m", "1e3/m", "٣/m",
-  ])
+  @Test(
+    "malformed or out-of-range limits are refused",
+    arguments: [
+      "0/m", "100/d", "100", "/m", "-1/m", "+1/m", "1.5/s", "10000000000/s", "1000000001/s", "100/M", "100/min",
+      "100/", "", "100/m/s", " 100/m", "100 /m", "1e3/m", "٣/m",
+    ])
   func refused(text: String) {
     #expect(throws: ValueError.self, "\(text)") { try RateLimit.parse(text) }
   }
@@ -30,24 +34,34 @@ struct RateLimitTests {
 struct ScopesTests {
   @Test("the seed catalog is SPEC's list")
   func seedCatalog() {
-    #expect(Set(Scopes.seed.map(\.0)) == [
-      "interviews:read", "interviews:write", "candidates:read", "candidates:write", "jobs:read", "jobs:write",
-      "analytics:read", "webhooks:read", "webhooks:write",
-    ])
+    #expect(
+      Set(Scopes.seed.map(\.0)) == [
+        "interviews:read", "interviews:write", "candidates:read", "candidates:write", "jobs:read", "jobs:write",
+        "analytics:read", "webhooks:read", "webhooks:write",
+      ])
     #expect(Scopes.seed.count == 9)
     #expect(Scopes.seed.allSatisfy { Scopes.isWellFormed($0.0) })
   }
 
   @Test("presets are exactly SPEC's table")
   func presets() {
-    #expect(Set(Scopes.presets.map(\.name)) == ["analytics-dashboard", "candidate-portal", "full-integration", "webhook-handler"])
+    #expect(
+      Set(Scopes.presets.map(\.name)) == [
+        "analytics-dashboard", "candidate-portal", "full-integration", "webhook-handler",
+      ])
     #expect(Scopes.presets.count == 4)
     #expect(Scopes.preset("analytics-dashboard").map(Set.init) == ["analytics:read", "interviews:read", "jobs:read"])
     #expect(Scopes.preset("analytics-dashboard")?.count == 3)
-    #expect(Scopes.preset("candidate-portal").map(Set.init) == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
+    #expect(
+      Scopes.preset("candidate-portal").map(Set.init) == [
+        "candidates:read", "candidates:write", "interviews:read", "interviews:write",
+      ])
     #expect(Scopes.preset("candidate-portal")?.count == 4)
     #expect(Scopes.preset("full-integration") == ["*"])
-    #expect(Scopes.preset("webhook-handler").map(Set.init) == ["webhooks:read", "webhooks:write", "interviews:read", "candidates:read"])
+    #expect(
+      Scopes.preset("webhook-handler").map(Set.init) == [
+        "webhooks:read", "webhooks:write", "interviews:read", "candidates:read",
+      ])
     #expect(Scopes.preset("webhook-handler")?.count == 4)
     #expect(Scopes.preset("nope") == nil)
     #expect(Scopes.preset("") == nil)
@@ -145,7 +159,8 @@ struct FieldsTests {
   func company() throws {
     #expect(try Fields.company("acme-42") == "acme-42")
     #expect(try Fields.company(String(repeating: "c", count: 128)).count == 128)
-    for bad in ["", "acme corp", " acme", "acme\t", "acme\n", "acmé", "\u{1b}[31m", String(repeating: "c", count: 129)] {
+    for bad in ["", "acme corp", " acme", "acme\t", "acme\n", "acmé", "\u{1b}[31m", String(repeating: "c", count: 129)]
+    {
       #expect(throws: ValueError.self, "\(bad)") { try Fields.company(bad) }
     }
   }
@@ -160,7 +175,9 @@ struct FieldsTests {
 
   @Test("names and reasons: not blank, bounded, otherwise stored as given")
   func nameAndReason() throws {
-    #expect(try Fields.name("Billing \u{1b}[2J sync") == "Billing \u{1b}[2J sync", "stored as given; escaped only when printed")
+    #expect(
+      try Fields.name("Billing \u{1b}[2J sync") == "Billing \u{1b}[2J sync",
+      "stored as given; escaped only when printed")
     #expect(throws: ValueError.self) { try Fields.name("") }
     #expect(throws: ValueError.self) { try Fields.name("   ") }
     #expect(throws: ValueError.self) { try Fields.name(String(repeating: "n", count: 201)) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("suspend, resume and revoke one key")

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import IVKeysCore
 
 /// A fresh vault in a temporary directory, for tests that drive the library with a clock they

@@ -24,7 +24,9 @@ struct TextTests {
     #expect(Text.escapeControl("\u{9b}31m") == "\\u{9b}31m", "C1 CSI")
     #expect(Text.escapeControl("a\u{2028}b") == "a\\u{2028}b")
     // Every C0 and C1 control character and DEL is gone after escaping.
-    let all = String(String.UnicodeScalarView(((0..<0x20).map { $0 } + [0x7f] + (0x80...0x9f).map { $0 }).compactMap(Unicode.Scalar.init)))
+    let all = String(
+      String.UnicodeScalarView(
+        ((0..<0x20).map { $0 } + [0x7f] + (0x80...0x9f).map { $0 }).compactMap(Unicode.Scalar.init)))
     #expect(Text.hasControl(all))
     #expect(!Text.hasControl(Text.escapeControl(all)))
   }

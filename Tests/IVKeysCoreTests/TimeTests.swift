@@ -7,17 +7,19 @@ import Testing
 
 @Suite("Durations")
 struct DurationTests {
-  @Test("each unit in seconds", arguments: [
-    ("30s", Int64(30)),
-    ("15m", Int64(900)),
-    ("12h", Int64(43_200)),
-    ("7d", Int64(604_800)),
-    ("2w", Int64(1_209_600)),
-    ("1s", Int64(1)),
-    ("90d", Int64(7_776_000)),
-    ("0s", Int64(0)),
-    ("3650d", Int64(315_360_000)),
-  ])
+  @Test(
+    "each unit in seconds",
+    arguments: [
+      ("30s", Int64(30)),
+      ("15m", Int64(900)),
+      ("12h", Int64(43_200)),
+      ("7d", Int64(604_800)),
+      ("2w", Int64(1_209_600)),
+      ("1s", Int64(1)),
+      ("90d", Int64(7_776_000)),
+      ("0s", Int64(0)),
+      ("3650d", Int64(315_360_000)),
+    ])
   func units(text: String, seconds: Int64) throws {
     #expect(try Time.parseDuration(text) == seconds)
   }
@@ -27,9 +29,11 @@ struct DurationTests {
     #expect(try Time.parseDuration("0") == 0)
   }
 
-  @Test("malformed durations are refused", arguments: [
-    "", "7", "d", "1.5h", "-1d", "+1d", "7days", " 7d", "7d ", "1h30m", "7 d", "1y", "1M", "0x10s", "٣d",
-  ])
+  @Test(
+    "malformed durations are refused",
+    arguments: [
+      "", "7", "d", "1.5h", "-1d", "+1d", "7days", " 7d", "7d ", "1h30m", "7 d", "1y", "1M", "0x10s", "٣d",
+    ])
   func refused(text: String) {
     #expect(throws: ValueError.self, "\(text)") { try Time.parseDuration(text) }
   }
@@ -87,50 +91,54 @@ struct DateTests {
     #expect(try Time.parseDate("2000-02-29") == 951_782_400)
   }
 
-  @Test("invalid dates and times are refused", arguments: [
-    "2026-02-30",
-    "2026-04-31",
-    "2026-13-01",
-    "2026-00-10",
-    "2026-01-00",
-    "2026-1-01",
-    "2026-01-1",
-    "26-01-01",
-    "2026/01/01",
-    "2026-01-01x",
-    "2026-01-01 ",
-    " 2026-01-01",
-    "",
-    "tomorrow",
-    "2026-06-15T24:00:00Z",
-    "2026-06-15T12:60:00Z",
-    "2026-06-15T12:00:60Z",
-    "2026-06-15T12:34:56",
-    "2026-06-15T12:34",
-    "2026-06-15T12:34Z",
-    "2026-06-15 12:34:56Z",
-    "2026-06-15T12:34:56Zjunk",
-    "2026-06-15T12:34:56Z ",
-    "2026-06-15T12:34:56+02:00junk",
-    "2026-06-15T12:34:56+0200",
-    "2026-06-15T12:34:56+2:00",
-    "2026-06-15T12:34:56+24:00",
-    "2026-06-15T12:34:56.Z",
-    "2026-06-15T12:34:56.123",
-    "2026-06-15T1:34:56Z",
-  ])
+  @Test(
+    "invalid dates and times are refused",
+    arguments: [
+      "2026-02-30",
+      "2026-04-31",
+      "2026-13-01",
+      "2026-00-10",
+      "2026-01-00",
+      "2026-1-01",
+      "2026-01-1",
+      "26-01-01",
+      "2026/01/01",
+      "2026-01-01x",
+      "2026-01-01 ",
+      " 2026-01-01",
+      "",
+      "tomorrow",
+      "2026-06-15T24:00:00Z",
+      "2026-06-15T12:60:00Z",
+      "2026-06-15T12:00:60Z",
+      "2026-06-15T12:34:56",
+      "2026-06-15T12:34",
+      "2026-06-15T12:34Z",
+      "2026-06-15 12:34:56Z",
+      "2026-06-15T12:34:56Zjunk",
+      "2026-06-15T12:34:56Z ",
+      "2026-06-15T12:34:56+02:00junk",
+      "2026-06-15T12:34:56+0200",
+      "2026-06-15T12:34:56+2:00",
+      "2026-06-15T12:34:56+24:00",
+      "2026-06-15T12:34:56.Z",
+      "2026-06-15T12:34:56.123",
+      "2026-06-15T1:34:56Z",
+    ])
   func refused(text: String) {
     #expect(throws: ValueError.self, "\(text)") { try Time.parseDate(text) }
   }
 
-  @Test("rfc3339 formats literal timestamps", arguments: [
-    (Timestamp(0), "1970-01-01T00:00:00Z"),
-    (Timestamp(1_700_000_000), "2023-11-14T22:13:20Z"),
-    (Timestamp(951_782_400), "2000-02-29T00:00:00Z"),
-    (Timestamp(1_798_675_200), "2026-12-31T00:00:00Z"),
-    (Timestamp(4_102_444_799), "2099-12-31T23:59:59Z"),
-    (Timestamp(-1), "1969-12-31T23:59:59Z"),
-  ])
+  @Test(
+    "rfc3339 formats literal timestamps",
+    arguments: [
+      (Timestamp(0), "1970-01-01T00:00:00Z"),
+      (Timestamp(1_700_000_000), "2023-11-14T22:13:20Z"),
+      (Timestamp(951_782_400), "2000-02-29T00:00:00Z"),
+      (Timestamp(1_798_675_200), "2026-12-31T00:00:00Z"),
+      (Timestamp(4_102_444_799), "2099-12-31T23:59:59Z"),
+      (Timestamp(-1), "1969-12-31T23:59:59Z"),
+    ])
   func formats(t: Timestamp, text: String) {
     #expect(Time.rfc3339(t) == text)
     var bytes: [UInt8] = Array("x".utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("opening a vault")
@@ -9,7 +10,8 @@ struct VaultAccessTests {
     defer { try? FileManager.default.removeItem(at: dir) }
     let made = try v.createKeys(KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"])).template
     let missing = dir.path + "/no-such-secret"
-    let r = try Vault.open(path: dir.path + "/v.db", secretPath: missing, actor: Actor(osUser: "auditor"), access: .read)
+    let r = try Vault.open(
+      path: dir.path + "/v.db", secretPath: missing, actor: Actor(osUser: "auditor"), access: .read)
     #expect(!r.secretAvailable)
     #expect(r.fingerprint == nil)
     #expect(

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("verification in the library")
@@ -12,8 +13,10 @@ struct VerificationTests {
     #expect(PresentedKey.extract("bEaReR\t\(key)") == .key(key))
     #expect(PresentedKey.extract("Authorization: Bearer \(key)") == .key(key))
     #expect(PresentedKey.extract("AUTHORIZATION:Bearer   \(key)  ") == .key(key))
-    for bad in ["", " \n", "Basic abc", "Authorization: Basic abc", "Authorization:", "Authorization: Bearer",
-                "Bearer a b", "Token \(key)", "X-Api-Key: \(key)"] {
+    for bad in [
+      "", " \n", "Basic abc", "Authorization: Basic abc", "Authorization:", "Authorization: Bearer",
+      "Bearer a b", "Token \(key)", "X-Api-Key: \(key)",
+    ] {
       if case .key = PresentedKey.extract(bad) { Issue.record("accepted \(bad)") }
     }
   }
@@ -58,7 +61,8 @@ struct VerificationTests {
     // A second verifier (another process) sees the same window through the vault.
     let other = try Verifier(vault: try reopen(dir))
     other.vault.now = { clock }
-    #expect(try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0].code == .ok)
+    #expect(
+      try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0].code == .ok)
     #expect(try ask().code == .rateLimited, "the first verifier notices the other's request")
   }
 

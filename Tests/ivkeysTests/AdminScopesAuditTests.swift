@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("admin, scopes and audit")
@@ -41,15 +42,19 @@ struct AdminScopesAuditTests {
   @Test func scopesListPresetsAndAdd() throws {
     let s = try Sandbox()
     let list = s.run("scopes", "list", "-q").lines
-    #expect(list.sorted() == ["analytics:read", "candidates:read", "candidates:write", "interviews:read", "interviews:write",
-                              "jobs:read", "jobs:write", "webhooks:read", "webhooks:write"])
+    #expect(
+      list.sorted() == [
+        "analytics:read", "candidates:read", "candidates:write", "interviews:read", "interviews:write",
+        "jobs:read", "jobs:write", "webhooks:read", "webhooks:write",
+      ])
     #expect(s.run("scopes", "-q").lines == list, "'scopes' alone lists")
     let presets = try #require(try s.run("scopes", "presets", "--json").json() as? [[String: Any]])
     let byName = Dictionary(uniqueKeysWithValues: presets.map { ($0["name"] as! String, $0["scopes"] as! [String]) })
     #expect(byName["analytics-dashboard"] == ["analytics:read", "interviews:read", "jobs:read"])
     #expect(byName["full-integration"] == ["*"])
     #expect(byName["webhook-handler"] == ["webhooks:read", "webhooks:write", "interviews:read", "candidates:read"])
-    #expect(byName["candidate-portal"] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
+    #expect(
+      byName["candidate-portal"] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
 
     #expect(s.run("create", "--company", "a", "--name", "n", "--scope", "reports:read").status == 2)
     #expect(s.run("scopes", "add", "reports:read", "--description", "read reports").status == 0)
@@ -108,11 +113,17 @@ struct AdminScopesAuditTests {
     var prev = String(repeating: "0", count: 64)
     for e in entries {
       var message = Array(prev.utf8)
-      let stored = try #require(try s.database().scalarText("SELECT detail FROM audit WHERE seq = ?", [.int(Int64(e["seq"] as! Int))]))
-      let fields: [String?] = ["\(e["seq"] as! Int)", e["at"] as? String, e["event"] as? String, e["actor"] as? String,
-                               e["os_user"] as? String, e["key_id"] as? String, e["company"] as? String, e["ip"] as? String, stored]
+      let stored = try #require(
+        try s.database().scalarText("SELECT detail FROM audit WHERE seq = ?", [.int(Int64(e["seq"] as! Int))]))
+      let fields: [String?] = [
+        "\(e["seq"] as! Int)", e["at"] as? String, e["event"] as? String, e["actor"] as? String,
+        e["os_user"] as? String, e["key_id"] as? String, e["company"] as? String, e["ip"] as? String, stored,
+      ]
       for f in fields {
-        guard let f else { message.append(0); continue }
+        guard let f else {
+          message.append(0)
+          continue
+        }
         message.append(1)
         let n = UInt32(f.utf8.count)
         message += [UInt8(n >> 24), UInt8((n >> 16) & 0xff), UInt8((n >> 8) & 0xff), UInt8(n & 0xff)]

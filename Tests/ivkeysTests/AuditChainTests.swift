@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// `audit verify`, `audit head` and `audit export`, and tampering through the sqlite3 shell.
@@ -53,7 +54,8 @@ struct AuditChainTests {
 
   @Test func anEditedDetailIsDetected() throws {
     let s = try populated()
-    try shell(s, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = '{\"reason\":\"nothing to see\"}' WHERE seq = 5;")
+    try shell(
+      s, "DROP TRIGGER audit_no_update; UPDATE audit SET detail = '{\"reason\":\"nothing to see\"}' WHERE seq = 5;")
     let (status, v) = try verify(s)
     #expect(status == 3)
     #expect(v["intact"] as? Bool == false)
@@ -73,7 +75,9 @@ struct AuditChainTests {
 
   @Test func renumberingOverADeletionIsDetected() throws {
     let s = try populated()
-    try shell(s, """
+    try shell(
+      s,
+      """
       DROP TRIGGER audit_no_delete; DROP TRIGGER audit_no_update;
       DELETE FROM audit WHERE seq = 4;
       UPDATE audit SET seq = seq - 1 WHERE seq > 4;
@@ -85,7 +89,9 @@ struct AuditChainTests {
 
   @Test func twoSwappedEntriesAreDetected() throws {
     let s = try populated()
-    try shell(s, """
+    try shell(
+      s,
+      """
       DROP TRIGGER audit_no_update;
       UPDATE audit SET seq = 1000 WHERE seq = 3;
       UPDATE audit SET seq = 3 WHERE seq = 4;
@@ -98,7 +104,9 @@ struct AuditChainTests {
 
   @Test func anInsertedEntryIsDetected() throws {
     let s = try populated()
-    try shell(s, """
+    try shell(
+      s,
+      """
       DROP TRIGGER audit_no_update;
       UPDATE audit SET seq = seq + 1000 WHERE seq >= 5;
       UPDATE audit SET seq = seq - 999 WHERE seq >= 1000;
@@ -129,14 +137,20 @@ struct AuditChainTests {
     try shell(a, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 1;")
     #expect(try verify(a).1["bad_seq"] as? Int == 1)
     let b = try populated()
-    try shell(b, "INSERT INTO audit (seq, at, event, actor, os_user, detail, prev_hash, hash) SELECT 0, at, event, actor, os_user, detail, prev_hash, hash FROM audit WHERE seq = 1;")
+    try shell(
+      b,
+      "INSERT INTO audit (seq, at, event, actor, os_user, detail, prev_hash, hash) SELECT 0, at, event, actor, os_user, detail, prev_hash, hash FROM audit WHERE seq = 1;"
+    )
     let (sb, vb) = try verify(b)
     #expect(sb == 3 && vb["bad_seq"] as? Int == 0)
     let c = try populated()
     try shell(c, "DROP TRIGGER audit_no_update; UPDATE audit SET hash = upper(hash) WHERE seq = 7;")
     #expect(try verify(c).1["bad_seq"] as? Int == 7)
     let d = try populated()
-    try shell(d, "DROP TRIGGER audit_no_update; UPDATE audit SET prev_hash = '\(String(repeating: "0", count: 64))' WHERE seq = 3;")
+    try shell(
+      d,
+      "DROP TRIGGER audit_no_update; UPDATE audit SET prev_hash = '\(String(repeating: "0", count: 64))' WHERE seq = 3;"
+    )
     #expect(try verify(d).1["bad_seq"] as? Int == 3)
     // A log with nothing left is not an intact log.
     let e = try populated()
@@ -147,7 +161,10 @@ struct AuditChainTests {
   @Test func doctorNoticesAHistoryCutShort() throws {
     let s = try populated()
     // Keep only the first entry: the chain that remains is valid, but the keys have no history.
-    try shell(s, "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > 1; CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;")
+    try shell(
+      s,
+      "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > 1; CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'x'); END;"
+    )
     #expect(try verify(s).0 == 0)
     let checks = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
     #expect(checks.first { $0["check"] as? String == "audit covers keys" }?["ok"] as? Bool == false)
@@ -159,7 +176,8 @@ struct AuditChainTests {
 
   @Test func exportWritesJSONLinesAndRFC4180CSV() throws {
     let s = try Sandbox()
-    let r = s.run("create", "--company", "acme", "--name", "a \"quoted\", name\nwith a newline", "--scope", "jobs:read", "-q")
+    let r = s.run(
+      "create", "--company", "acme", "--name", "a \"quoted\", name\nwith a newline", "--scope", "jobs:read", "-q")
     #expect(r.status == 0)
     let jsonl = s.run("audit", "export")
     #expect(jsonl.status == 0)
@@ -170,16 +188,37 @@ struct AuditChainTests {
     #expect(csv.status == 0)
     #expect(csv.stdout.hasPrefix("seq,at,event,actor,os_user,key_id,company,ip,detail,prev_hash,hash\r\n"))
     // Parse it back with a strict RFC 4180 reader written here.
-    var records = [[String]](), field = "", record = [String](), quoted = false
+    var records = [[String]]()
+    var field = ""
+    var record = [String]()
+    var quoted = false
     var chars = Array(csv.stdout.unicodeScalars)[...]
     while let c = chars.popFirst() {
       if quoted {
-        if c == "\"" { if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { quoted = false } }
-        else { field.unicodeScalars.append(c) }
-      } else if c == "\"" { quoted = true }
-      else if c == "," { record.append(field); field = "" }
-      else if c == "\r" && chars.first == "\n" { chars.removeFirst(); record.append(field); records.append(record); record = []; field = "" }
-      else { field.unicodeScalars.append(c) }
+        if c == "\"" {
+          if chars.first == "\"" {
+            field.unicodeScalars.append("\"")
+            chars.removeFirst()
+          } else {
+            quoted = false
+          }
+        } else {
+          field.unicodeScalars.append(c)
+        }
+      } else if c == "\"" {
+        quoted = true
+      } else if c == "," {
+        record.append(field)
+        field = ""
+      } else if c == "\r" && chars.first == "\n" {
+        chars.removeFirst()
+        record.append(field)
+        records.append(record)
+        record = []
+        field = ""
+      } else {
+        field.unicodeScalars.append(c)
+      }
     }
     #expect(records.count == 2)
     #expect(records.allSatisfy { $0.count == 11 })
@@ -195,7 +234,9 @@ struct AuditChainTests {
     let s = try populated()
     let ok = s.run("doctor")
     #expect(ok.status == 0, "\(ok.stdout)")
-    for name in ["vault files", "secret file", "integrity", "schema", "secret fingerprint", "audit chain", "rotation graces"] {
+    for name in [
+      "vault files", "secret file", "integrity", "schema", "secret fingerprint", "audit chain", "rotation graces",
+    ] {
       #expect(ok.stdout.contains(name))
     }
     let json = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
@@ -211,8 +252,10 @@ struct AuditChainTests {
     #expect(failed == ["append-only audit", "audit chain", "rotation graces"])
     // With a secret that does not match, every check still has its line.
     let other = s.dir.path + "/other-secret"
-    _ = FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x42, count: 40), attributes: [.posixPermissions: 0o600])
-    let wrong = try #require(try s.run(["doctor", "--json"], env: ["IVKEYS_SECRET_FILE": other]).json() as? [[String: Any]])
+    _ = FileManager.default.createFile(
+      atPath: other, contents: Data(repeating: 0x42, count: 40), attributes: [.posixPermissions: 0o600])
+    let wrong = try #require(
+      try s.run(["doctor", "--json"], env: ["IVKEYS_SECRET_FILE": other]).json() as? [[String: Any]])
     #expect(wrong.count == 9)
     #expect(wrong.first { $0["check"] as? String == "secret fingerprint" }?["ok"] as? Bool == false)
   }
@@ -227,7 +270,11 @@ struct AuditChainTests {
     // A backup put in place as a vault works, and goes back to WAL mode on first use.
     let restored = s.dir.path + "/restored.db"
     try FileManager.default.copyItem(atPath: dest, toPath: restored)
-    #expect(s.run(["create", "--company", "r", "--name", "after restore", "--scope", "jobs:read", "-q"], env: ["IVKEYS_VAULT": restored]).status == 0)
+    #expect(
+      s.run(
+        ["create", "--company", "r", "--name", "after restore", "--scope", "jobs:read", "-q"],
+        env: ["IVKEYS_VAULT": restored]
+      ).status == 0)
     #expect(try Database(path: restored).scalarText("PRAGMA journal_mode") == "wal")
     // The copy is a working vault with the same keys and chain.
     let copy = s.run(["audit", "verify", "--json"], env: ["IVKEYS_VAULT": dest])
@@ -263,6 +310,7 @@ struct AuditChainTests {
     let failed = s.run("backup", dest, "--force")
     #expect(failed.status == 1)
     #expect(try Data(contentsOf: URL(fileURLWithPath: dest)) == before)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: s.dir.path).allSatisfy { !$0.hasPrefix(".ivkeys-backup") })
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: s.dir.path).allSatisfy { !$0.hasPrefix(".ivkeys-backup") })
   }
 }

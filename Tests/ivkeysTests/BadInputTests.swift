@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// Every bad value gets `ivkeys: error: …` naming the option, the right exit status, and leaves
@@ -9,11 +10,19 @@ struct BadInputTests {
   static let base = ["create", "--company", "acme", "--name", "n"]
 
   static let createCases: [(args: [String], status: Int32, message: String)] = [
-    (base + ["--scope", "candidates:wirte"], 2, "invalid value for --scope: 'candidates:wirte': not in the scope catalog; did you mean 'candidates:write'?"),
+    (
+      base + ["--scope", "candidates:wirte"], 2,
+      "invalid value for --scope: 'candidates:wirte': not in the scope catalog; did you mean 'candidates:write'?"
+    ),
     (base + ["--scope", "nocolon"], 2, "invalid value for --scope"),
     (base + ["--preset", "everything"], 2, "invalid value for --preset"),
-    (base + ["--scope", "jobs:read", "--preset", "full-integration"], 2, "--scope and --preset cannot be used together"),
-    (base + ["--scope", "jobs:read", "--allow-ip", "010.0.0.1"], 2, "invalid value for --allow-ip: '010.0.0.1': octet with a leading zero"),
+    (
+      base + ["--scope", "jobs:read", "--preset", "full-integration"], 2, "--scope and --preset cannot be used together"
+    ),
+    (
+      base + ["--scope", "jobs:read", "--allow-ip", "010.0.0.1"], 2,
+      "invalid value for --allow-ip: '010.0.0.1': octet with a leading zero"
+    ),
     (base + ["--scope", "jobs:read", "--allow-ip", "127.1"], 2, "short forms"),
     (base + ["--scope", "jobs:read", "--allow-ip", "10.0.0.1/8"], 2, "host bits are set; did you mean 10.0.0.0/8?"),
     (base + ["--scope", "jobs:read", "--allow-ip", "10.0.0.0/33"], 2, "longer than the 32-bit address"),
@@ -22,16 +31,25 @@ struct BadInputTests {
     (base + ["--scope", "jobs:read", "--allow-ip", "example.com"], 2, "invalid value for --allow-ip"),
     (base + ["--scope", "jobs:read", "--expires-in", "7days"], 2, "invalid value for --expires-in: '7days'"),
     (base + ["--scope", "jobs:read", "--expires-in", "0"], 2, "invalid value for --expires-in"),
-    (base + ["--scope", "jobs:read", "--expires", "2026-02-30"], 2, "invalid value for --expires: '2026-02-30': day 30 is out of range"),
+    (
+      base + ["--scope", "jobs:read", "--expires", "2026-02-30"], 2,
+      "invalid value for --expires: '2026-02-30': day 30 is out of range"
+    ),
     (base + ["--scope", "jobs:read", "--expires", "2001-01-01"], 2, "in the past"),
     (base + ["--scope", "jobs:read", "--expires", "tomorrow"], 2, "invalid value for --expires"),
-    (base + ["--scope", "jobs:read", "--expires", "2099-01-01", "--expires-in", "1d"], 2, "--expires and --expires-in cannot be used together"),
+    (
+      base + ["--scope", "jobs:read", "--expires", "2099-01-01", "--expires-in", "1d"], 2,
+      "--expires and --expires-in cannot be used together"
+    ),
     (base + ["--scope", "jobs:read", "--rate-limit", "100/d"], 2, "invalid value for --rate-limit: '100/d'"),
     (base + ["--scope", "jobs:read", "--rate-limit", "0/m"], 2, "at least 1 request"),
     (base + ["--scope", "jobs:read", "--meta", "owner"], 2, "invalid value for --meta: 'owner': expected KEY=VALUE"),
     (base + ["--scope", "jobs:read", "--meta", "=v"], 2, "invalid value for --meta"),
     (base + ["--scope", "jobs:read", "--env", "prod"], 2, "invalid value for --env: 'prod': expected live or test"),
-    (base + ["--scope", "jobs:read", "--type", "partner"], 2, "invalid value for --type: 'partner': expected regular or ats"),
+    (
+      base + ["--scope", "jobs:read", "--type", "partner"], 2,
+      "invalid value for --type: 'partner': expected regular or ats"
+    ),
     (base + ["--scope", "jobs:read", "--contact", "not-an-email"], 2, "invalid value for --contact"),
     (base + ["--scope", "jobs:read", "--count", "0"], 2, "invalid value for --count"),
     (base + ["--scope", "jobs:read", "--count", "ten"], 2, "invalid value for --count"),
@@ -56,7 +74,8 @@ struct BadInputTests {
   func createRefusesBadInput(_ index: Int) throws {
     let s = try Sandbox()
     let (args, status, message) = Self.createCases[index]
-    let keys = s.keyCount, audits = s.auditCount
+    let keys = s.keyCount
+    let audits = s.auditCount
     let r = s.run(args)
     #expect(r.status == status, "\(args): \(r.stderr)")
     #expect(r.stderr.hasPrefix("ivkeys: error: "), "\(args): \(r.stderr)")
@@ -68,7 +87,8 @@ struct BadInputTests {
   @Test func otherCommandsRefuseBadValues() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let keys = s.keyCount, audits = s.auditCount
+    let keys = s.keyCount
+    let audits = s.auditCount
     let cases: [([String], Int32, String)] = [
       (["list", "--status", "alive"], 2, "invalid value for --status"),
       (["list", "--env", "prod"], 2, "invalid value for --env"),
@@ -101,6 +121,8 @@ struct BadInputTests {
     #expect(s.run("create", "--compnay", "x").stderr.contains("did you mean '--company'?"))
     #expect(s.run("list", "--stat", "active").stderr.contains("did you mean '--status'?"))
     #expect(s.run("admin", "ad", "x").stderr.contains("did you mean 'admin add'?"))
-    #expect(s.run("create", "--company", "a", "--name", "n", "--preset", "candidate-portl").stderr.contains("did you mean 'candidate-portal'?"))
+    #expect(
+      s.run("create", "--company", "a", "--name", "n", "--preset", "candidate-portl").stderr.contains(
+        "did you mean 'candidate-portal'?"))
   }
 }

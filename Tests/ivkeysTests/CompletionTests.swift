@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import IVKeysCore
+
 @testable import IVKeysCLI
+@testable import IVKeysCore
 
 /// `ivkeys completion bash|zsh|fish`: each script parses in its shell, completes what the
 /// command table says when a shell drives it, and covers every command and option.
@@ -84,8 +85,9 @@ struct CompletionTests {
       end
       """
     let home = s.dir.path + "/home"
-    let r = s.exec(try shell("fish"), ["--no-config", "-c", driver, script, s.dir.path + "/work"] + lines,
-                   env: ["XDG_CONFIG_HOME": home + "/.config", "XDG_DATA_HOME": home + "/.local/share"])
+    let r = s.exec(
+      try shell("fish"), ["--no-config", "-c", driver, script, s.dir.path + "/work"] + lines,
+      env: ["XDG_CONFIG_HOME": home + "/.config", "XDG_DATA_HOME": home + "/.local/share"])
     #expect(r.status == 0 && r.stderr.isEmpty, "fish: \(r.stderr)")
     return blocks(r.stdout, count: lines.count).map { $0.map { String($0.prefix { $0 != "\t" }) }.sorted() }
   }
@@ -140,8 +142,10 @@ struct CompletionTests {
     let initFile = s.dir.path + "/init.zsh"
     try zshCapture.write(toFile: capture, atomically: true, encoding: .utf8)
     try zshInit.write(toFile: initFile, atomically: true, encoding: .utf8)
-    var env = ["CAPTURE_OUT": s.dir.path + "/captured", "CAPTURE_DIR": s.dir.path + "/work", "CAPTURE_SCRIPT": script,
-               "TERM": "dumb"]
+    var env = [
+      "CAPTURE_OUT": s.dir.path + "/captured", "CAPTURE_DIR": s.dir.path + "/work", "CAPTURE_SCRIPT": script,
+      "TERM": "dumb",
+    ]
     if fromFpath {
       let functions = s.dir.path + "/functions"
       try FileManager.default.createDirectory(atPath: functions, withIntermediateDirectories: true)
@@ -292,8 +296,9 @@ struct CompletionTests {
       #expect(expected(answer), "fish: '\(line)' completed to \(answer)")
     }
     // Abstracts and help text come along as descriptions.
-    let described = s.exec(try Self.shell("fish"),
-                           ["--no-config", "-c", "source $argv[1]; complete -C 'ivkeys list --v'", script])
+    let described = s.exec(
+      try Self.shell("fish"),
+      ["--no-config", "-c", "source $argv[1]; complete -C 'ivkeys list --v'", script])
     #expect(described.stdout.contains("--vault\t" + globalOptions[0].help), "\(described.stdout)")
   }
 
@@ -329,16 +334,17 @@ struct CompletionTests {
     let s = try Self.sandbox()
     let nasty =
       #"it's "quoted" $(touch PWNED) `touch PWNED` ${HOME} [x] \ back \\ two \' q; (paren) %s ] {a,b} * ~ # end"#
-    let table = commandTable + [
-      CommandSpec(
-        "frobnicate", nasty,
-        arguments: [ArgumentSpec("low|high", nasty, completion: .words(["low", "high"]), presence: .optional)],
-        options: [
-          OptionSpec(OptionName("level"), "low|high", nasty + "\n\tsecond line"),
-          OptionSpec(OptionName("loud"), short: "L", nasty),
-        ],
-        run: nil),
-    ]
+    let table =
+      commandTable + [
+        CommandSpec(
+          "frobnicate", nasty,
+          arguments: [ArgumentSpec("low|high", nasty, completion: .words(["low", "high"]), presence: .optional)],
+          options: [
+            OptionSpec(OptionName("level"), "low|high", nasty + "\n\tsecond line"),
+            OptionSpec(OptionName("loud"), short: "L", nasty),
+          ],
+          run: nil)
+      ]
     let globals = globalOptions + [OptionSpec(OptionName("trace"), nasty)]
     var paths = [String: String]()
     for shell in Completion.Shell.allCases {
@@ -348,21 +354,30 @@ struct CompletionTests {
       try Self.syntaxCheck(shell.rawValue, path, in: s)
       paths[shell.rawValue] = path
     }
-    let bash = try Self.bashCompletions(try #require(paths["bash"]), [
-      ["ivkeys", "frob"], ["ivkeys", "frobnicate", "--level", ""], ["ivkeys", "frobnicate", "--l"],
-      ["ivkeys", "frobnicate", ""], ["ivkeys", "list", "--tr"],
-    ], in: s)
+    let bash = try Self.bashCompletions(
+      try #require(paths["bash"]),
+      [
+        ["ivkeys", "frob"], ["ivkeys", "frobnicate", "--level", ""], ["ivkeys", "frobnicate", "--l"],
+        ["ivkeys", "frobnicate", ""], ["ivkeys", "list", "--tr"],
+      ], in: s)
     #expect(bash == [["frobnicate"], ["high", "low"], ["--level", "--loud"], ["high", "low"], ["--trace"]])
-    let fish = try Self.fishCompletions(try #require(paths["fish"]), [
-      "ivkeys frob", "ivkeys frobnicate --level ", "ivkeys frobnicate -", "ivkeys frobnicate ",
-    ], in: s)
+    let fish = try Self.fishCompletions(
+      try #require(paths["fish"]),
+      [
+        "ivkeys frob", "ivkeys frobnicate --level ", "ivkeys frobnicate -", "ivkeys frobnicate ",
+      ], in: s)
     let options = (["--level", "--loud", "-L"] + globals.flatMap(Completion.spellings)).sorted()
     #expect(fish == [["frobnicate"], ["high", "low"], options, ["high", "low"]])
-    let described = s.exec(try Self.shell("fish"), ["--no-config", "-c", "source $argv[1]; complete -C 'ivkeys frob'",
-                                                   try #require(paths["fish"])])
+    let described = s.exec(
+      try Self.shell("fish"),
+      [
+        "--no-config", "-c", "source $argv[1]; complete -C 'ivkeys frob'",
+        try #require(paths["fish"]),
+      ])
     #expect(described.stdout == "frobnicate\t\(nasty)\n", "fish shows the abstract as written: \(described.stdout)")
-    let zsh = try Self.zshCompletions(try #require(paths["zsh"]),
-                                      ["ivkeys frob", "ivkeys frobnicate --level ", "ivkeys frobnicate --l"], in: s)
+    let zsh = try Self.zshCompletions(
+      try #require(paths["zsh"]),
+      ["ivkeys frob", "ivkeys frobnicate --level ", "ivkeys frobnicate --l"], in: s)
     #expect(zsh == [["frobnicate"], ["high", "low"], ["--level", "--loud"]])
     for dir in ["", "/work", "/home"] {
       #expect(!FileManager.default.fileExists(atPath: s.dir.path + dir + "/PWNED"), "a script ran text from the table")
@@ -378,14 +393,17 @@ struct CompletionTests {
     let k = try s.createKey()
     let binDir = URL(fileURLWithPath: Sandbox.binary).deletingLastPathComponent().path
     s.environment["PATH"] = binDir + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
-    let bash = try Self.bashCompletions(try Self.script("bash", in: s), [
-      ["ivkeys", "show", ""], ["ivkeys", "revoke", k.id.prefix(3).description], ["ivkeys", "usage", ""],
-      ["ivkeys", "list", ""],
-    ], in: s)
+    let bash = try Self.bashCompletions(
+      try Self.script("bash", in: s),
+      [
+        ["ivkeys", "show", ""], ["ivkeys", "revoke", k.id.prefix(3).description], ["ivkeys", "usage", ""],
+        ["ivkeys", "list", ""],
+      ], in: s)
     #expect(bash == [[k.id], [k.id], ([k.id, "import"]).sorted(), []], "\(bash)")
     let fish = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys show ", "ivkeys suspend "], in: s)
     #expect(fish == [[k.id], [k.id]], "\(fish)")
-    let zsh = try Self.zshCompletions(try Self.script("zsh", in: s), ["ivkeys show ", "ivkeys rotate ", "ivkeys usage "], in: s)
+    let zsh = try Self.zshCompletions(
+      try Self.script("zsh", in: s), ["ivkeys show ", "ivkeys rotate ", "ivkeys usage "], in: s)
     #expect(zsh == [[k.id], [k.id], [k.id, "import"].sorted()], "\(zsh)")
     let fishUsage = try Self.fishCompletions(try Self.script("fish", in: s), ["ivkeys usage "], in: s)
     #expect(fishUsage == [[k.id, "import"].sorted()], "\(fishUsage)")

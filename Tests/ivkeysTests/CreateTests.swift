@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("create")
@@ -16,7 +17,8 @@ struct CreateTests {
     let key = try #require(obj["key"] as? String)
     #expect(key.count == 90)
     #expect(key.hasPrefix("sk_live_\(obj["id"] as? String ?? "?")_"))
-    #expect(obj["scopes"] as? [String] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
+    #expect(
+      obj["scopes"] as? [String] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
     #expect(obj["allowed_ips"] as? [String] == ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"])
     #expect(obj["expires_at"] as? String == "2099-01-01T00:00:00Z")
     #expect(obj["rate_limit"] as? String == "100/m")
@@ -30,9 +32,11 @@ struct CreateTests {
     #expect(obj["request_count"] as? Int == 0)
     #expect(obj["last_used_at"] is NSNull)
     // SPEC's field list, exactly.
-    let fields = ["id", "env", "type", "company", "linked_companies", "name", "scopes", "allowed_ips", "expires_at",
-                  "rate_limit", "metadata", "tags", "contact", "status", "status_reason", "created_at", "created_by",
-                  "rotated_from", "replaced_by", "grace_until", "last_used_at", "request_count", "key"]
+    let fields = [
+      "id", "env", "type", "company", "linked_companies", "name", "scopes", "allowed_ips", "expires_at",
+      "rate_limit", "metadata", "tags", "contact", "status", "status_reason", "created_at", "created_by",
+      "rotated_from", "replaced_by", "grace_until", "last_used_at", "request_count", "key",
+    ]
     #expect(Set(obj.keys) == Set(fields))
 
     // show never prints the key again.
@@ -47,7 +51,8 @@ struct CreateTests {
     let entries = try #require(try audit.json() as? [[String: Any]])
     #expect(entries.count == 1)
     let detail = try #require(entries[0]["detail"] as? [String: Any])
-    #expect(detail["scopes"] as? [String] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
+    #expect(
+      detail["scopes"] as? [String] == ["candidates:read", "candidates:write", "interviews:read", "interviews:write"])
     #expect(entries[0]["actor"] as? String != nil)
     #expect(!audit.stdout.contains(key))
   }
@@ -63,7 +68,8 @@ struct CreateTests {
 
   @Test func quietPrintsOnlyTheKeys() throws {
     let s = try Sandbox()
-    let r = s.run("create", "--company", "acme", "--name", "ci", "--scope", "jobs:read", "--env", "test", "--count", "3", "-q")
+    let r = s.run(
+      "create", "--company", "acme", "--name", "ci", "--scope", "jobs:read", "--env", "test", "--count", "3", "-q")
     #expect(r.status == 0)
     #expect(r.lines.count == 3)
     #expect(r.lines.allSatisfy { $0.hasPrefix("sk_test_") && $0.count == 90 })
@@ -71,7 +77,8 @@ struct CreateTests {
 
   @Test func countMakesAnArrayOfDistinctKeysInOneGo() throws {
     let s = try Sandbox()
-    let r = s.run("create", "--company", "acme", "--name", "ci", "--scope", "jobs:read", "--env", "test", "--count", "25", "--json")
+    let r = s.run(
+      "create", "--company", "acme", "--name", "ci", "--scope", "jobs:read", "--env", "test", "--count", "25", "--json")
     #expect(r.status == 0)
     let arr = try #require(try r.json() as? [[String: Any]])
     #expect(arr.count == 25)
@@ -89,7 +96,8 @@ struct CreateTests {
     let noExpiry = s.run("create", "--company", "acme", "--name", "w", "--scope", "jobs:write", "-q")
     #expect(noExpiry.status == 0)
     #expect(noExpiry.stderr.contains("ivkeys: warning: this key has write or wildcard scopes and no expiry"))
-    let far = s.run("create", "--company", "acme", "--name", "w", "--preset", "full-integration", "--expires-in", "180d", "-q")
+    let far = s.run(
+      "create", "--company", "acme", "--name", "w", "--preset", "full-integration", "--expires-in", "180d", "-q")
     #expect(far.stderr.contains("ivkeys: warning:") && far.stderr.contains("more than 90 days"))
     let near = s.run("create", "--company", "acme", "--name", "w", "--scope", "jobs:*", "--expires-in", "30d", "-q")
     #expect(!near.stderr.contains("warning"))
@@ -117,7 +125,10 @@ struct CreateTests {
     // A reader that goes away early (a closed pipe) also leaves nothing behind.
     let sh = Process()
     sh.executableURL = URL(fileURLWithPath: "/bin/sh")
-    sh.arguments = ["-c", "\"$0\" create --company acme --name n --scope jobs:read --count 20000 -q | head -c 10 >/dev/null", Sandbox.binary]
+    sh.arguments = [
+      "-c", "\"$0\" create --company acme --name n --scope jobs:read --count 20000 -q | head -c 10 >/dev/null",
+      Sandbox.binary,
+    ]
     sh.environment = s.processEnvironment([:])
     try sh.run()
     sh.waitUntilExit()
@@ -127,9 +138,12 @@ struct CreateTests {
   @Test func aKeyInFreeTextIsRefusedAndNeverEchoed() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let keys = s.keyCount, audits = s.auditCount
-    for args in [["revoke", k.id, "--reason", "leaked: \(k.key)"], ["update", k.id, "--name", "copy \(k.key)"],
-                 ["update", k.id, "--meta", "k=\(k.key)"], ["create", "--company", "a", "--name", k.key, "--scope", "jobs:read"]] {
+    let keys = s.keyCount
+    let audits = s.auditCount
+    for args in [
+      ["revoke", k.id, "--reason", "leaked: \(k.key)"], ["update", k.id, "--name", "copy \(k.key)"],
+      ["update", k.id, "--meta", "k=\(k.key)"], ["create", "--company", "a", "--name", k.key, "--scope", "jobs:read"],
+    ] {
       let r = s.run(args)
       #expect(r.status == 2, "\(args)")
       #expect(r.stderr.contains("contains an API key"))
@@ -145,8 +159,9 @@ struct CreateTests {
 
   @Test func atsKeysNeedAnAdministratorAndLinks() throws {
     let s = try Sandbox()
-    let r = s.run("create", "--company", "greenhouse", "--name", "ATS", "--type", "ats", "--link-company", "acme,globex",
-                  "--scope", "candidates:read", "--json")
+    let r = s.run(
+      "create", "--company", "greenhouse", "--name", "ATS", "--type", "ats", "--link-company", "acme,globex",
+      "--scope", "candidates:read", "--json")
     #expect(r.status == 0, "\(r.stderr)")
     let obj = try #require(try r.json() as? [String: Any])
     #expect(obj["type"] as? String == "ats")
@@ -157,9 +172,11 @@ struct CreateTests {
     #expect(s.run("admin", "add", "alice").status == 0)
     let me = try #require(s.run("admin", "list", "-q").lines.first { $0 != "alice" })
     #expect(s.run("admin", "remove", me).status == 0)
-    let keys = s.keyCount, audits = s.auditCount
-    let denied = s.run("create", "--company", "greenhouse", "--name", "ATS", "--type", "ats", "--link-company", "acme",
-                       "--scope", "candidates:read")
+    let keys = s.keyCount
+    let audits = s.auditCount
+    let denied = s.run(
+      "create", "--company", "greenhouse", "--name", "ATS", "--type", "ats", "--link-company", "acme",
+      "--scope", "candidates:read")
     #expect(denied.status == 1)
     #expect(denied.stderr.contains("only a vault administrator may create an ATS key"))
     #expect(s.keyCount == keys && s.auditCount == audits)
@@ -203,7 +220,8 @@ struct CreateTests {
     let secretKey = Array(secretText)
     for k in keys {
       let id = String(k.dropFirst(8).prefix(32))
-      let stored = try #require(try holder.statement("SELECT digest FROM keys WHERE id = ?").first([.text(id)]) { $0.blob(0) })
+      let stored = try #require(
+        try holder.statement("SELECT digest FROM keys WHERE id = ?").first([.text(id)]) { $0.blob(0) })
       #expect(stored == Crypto.hmacSHA256(key: secretKey, message: Array(k.utf8)))
     }
   }

@@ -1,9 +1,9 @@
 import Foundation
-@testable import IVKeysCore
 import Testing
 
 // The command table and the parser live in the command layer's library target.
 @testable import IVKeysCLI
+@testable import IVKeysCore
 
 /// The man page, the README and the guides in docs/ stay true to the command table, the parser
 /// and the repository.

@@ -1,7 +1,8 @@
 import Glibc
 import Testing
-@testable import IVKeysCore
+
 @testable import IVKeysCLI
+@testable import IVKeysCore
 
 @Suite("the process environment")
 struct EnvironmentTests {

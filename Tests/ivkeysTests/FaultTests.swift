@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// The vault under faults: killed processes, concurrent writers, a read-only or full disk, and
@@ -78,8 +79,12 @@ struct FaultTests {
       #expect(!stderr.contains("error"), "\(role): \(stderr)")
     }
     #expect(chainIntact(s))
-    #expect(try s.count("SELECT count(*) FROM keys") == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.created'")))
-    #expect(try s.count("SELECT count(*) FROM keys WHERE status = 'revoked'") == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.revoked'")))
+    #expect(
+      try s.count("SELECT count(*) FROM keys")
+        == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.created'")))
+    #expect(
+      try s.count("SELECT count(*) FROM keys WHERE status = 'revoked'")
+        == (try s.count("SELECT count(*) FROM audit WHERE event = 'key.revoked'")))
     #expect(try s.count("SELECT count(*) FROM audit WHERE event = 'key.config_changed'") >= 1)
   }
 
@@ -90,19 +95,25 @@ struct FaultTests {
   func aReadOnlyVaultRefusesWritesAndStillReads() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let keys = s.keyCount, audits = s.auditCount
+    let keys = s.keyCount
+    let audits = s.auditCount
     // The vault file is 0400: its owner may read it but not write it. Root ignores modes, so as
     // root the files go to nobody and the commands run as nobody.
     let root = getuid() == 0
     if root {
-      for path in [s.dir.path, s.dir.path + "/vault", s.dir.path + "/config", s.secret, s.vault, s.vault + "-wal", s.vault + "-shm"] {
+      for path in [
+        s.dir.path, s.dir.path + "/vault", s.dir.path + "/config", s.secret, s.vault, s.vault + "-wal",
+        s.vault + "-shm",
+      ] {
         chown(path, 65534, 65534)
       }
     }
     chmod(s.vault, 0o400)
     func asNobody(_ args: [String], stdin: String? = nil) throws -> (Int32, String, String) {
-      let r = root
-        ? s.exec("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary] + args, stdin: stdin)
+      let r =
+        root
+        ? s.exec(
+          "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", Sandbox.binary] + args, stdin: stdin)
         : s.run(args, stdin: stdin)
       return (r.status, r.stdout, r.stderr)
     }
@@ -119,7 +130,9 @@ struct FaultTests {
     }
     let (vs, vo, _) = try asNobody(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     #expect(vs == 1 && vo.isEmpty, "verify fails closed")
-    for args in [["list", "-q"], ["show", k.id], ["audit"], ["audit", "verify"], ["usage", k.id], ["scopes"], ["admin"]] {
+    for args in [
+      ["list", "-q"], ["show", k.id], ["audit"], ["audit", "verify"], ["usage", k.id], ["scopes"], ["admin"],
+    ] {
       let (status, _, err) = try asNobody(args)
       #expect(status == 0, "\(args): \(err)")
     }
@@ -132,7 +145,13 @@ struct FaultTests {
     _ = try s.createKey()
     let keys = s.keyCount
     // RLIMIT_FSIZE: writes that would grow a file past 1 MiB fail with EFBIG, as on a full disk.
-    let r = s.exec("/bin/sh", ["-c", "ulimit -f 1024; trap '' XFSZ; exec \"$0\" create --company acme --name n --scope jobs:read --count 20000 -q", Sandbox.binary])
+    let r = s.exec(
+      "/bin/sh",
+      [
+        "-c",
+        "ulimit -f 1024; trap '' XFSZ; exec \"$0\" create --company acme --name n --scope jobs:read --count 20000 -q",
+        Sandbox.binary,
+      ])
     let (o, e) = (r.stdout, r.stderr)
     #expect(r.status == 1, "\(e)")
     #expect(e.hasPrefix("ivkeys: error: "))
@@ -147,7 +166,9 @@ struct FaultTests {
 
   @Test func aCorruptedVaultIsAClearErrorNotACrash() throws {
     let s = try Sandbox()
-    for _ in 0..<3 { _ = s.run("create", "--company", "acme", "--name", "n", "--scope", "jobs:read", "--count", "200", "-q") }
+    for _ in 0..<3 {
+      _ = s.run("create", "--company", "acme", "--name", "n", "--scope", "jobs:read", "--count", "200", "-q")
+    }
     #expect(s.run("audit", "verify").status == 0)
     // Fold the WAL in, then overwrite bytes in the middle of the file.
     let db = try s.database()
@@ -160,10 +181,14 @@ struct FaultTests {
     try h.close()
     // Every command either works (the damage may miss the pages it reads) or says what is
     // wrong; none crashes.
-    for args in [["list", "-q"], ["list", "--json"], ["audit", "verify"], ["audit"], ["create", "--company", "a", "--name", "n", "--scope", "jobs:read"]] {
+    for args in [
+      ["list", "-q"], ["list", "--json"], ["audit", "verify"], ["audit"],
+      ["create", "--company", "a", "--name", "n", "--scope", "jobs:read"],
+    ] {
       let r = s.run(args)
       #expect(r.status < 128, "\(args): crashed (\(r.status))")
-      #expect(r.status == 0 || r.stderr.contains("ivkeys: error: ") || r.stdout.contains("broken"), "\(args): \(r.stderr)")
+      #expect(
+        r.status == 0 || r.stderr.contains("ivkeys: error: ") || r.stdout.contains("broken"), "\(args): \(r.stderr)")
     }
     let doctor = s.run("doctor")
     #expect(doctor.status == 3)
@@ -178,7 +203,9 @@ struct FaultTests {
     for args in [["list"], ["audit", "verify"], ["backup", s.dir.path + "/b.db"], ["doctor"]] {
       let r = s.run(args)
       #expect(r.status == (args[0] == "doctor" ? 3 : 1), "\(args): \(r.status) \(r.stderr)")
-      if args[0] != "doctor" { #expect(r.stderr.contains("ivkeys: error: the vault is damaged or not an ivkeys vault"), "\(args): \(r.stderr)") }
+      if args[0] != "doctor" {
+        #expect(r.stderr.contains("ivkeys: error: the vault is damaged or not an ivkeys vault"), "\(args): \(r.stderr)")
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCLI
 @testable import IVKeysCore
 
@@ -36,7 +37,8 @@ struct FirstStepsTests {
       #expect(help.status == 2 && direct.status == 2)
       #expect(help.stderr == direct.stderr, "help \(words): \(help.stderr) vs \(direct.stderr)")
     }
-    #expect(s.run("help", "lsit").stderr == "ivkeys: error: unknown command 'lsit'\nivkeys: hint: did you mean 'list'?\n")
+    #expect(
+      s.run("help", "lsit").stderr == "ivkeys: error: unknown command 'lsit'\nivkeys: hint: did you mean 'list'?\n")
     #expect(s.run("help", "frobnicate").stderr.contains("ivkeys: hint: 'ivkeys --help' lists the commands"))
   }
 

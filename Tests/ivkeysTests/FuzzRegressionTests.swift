@@ -1,14 +1,16 @@
 import Foundation
+import IVKeysTestSupport
 import Testing
+
 @testable import IVKeysCLI
 @testable import IVKeysCore
-import IVKeysTestSupport
 
 /// The fuzz targets' checks, run on every seed and every saved crash input in `make test`, so a
 /// crash once found stays fixed and the checks themselves keep compiling.
 @Suite("fuzz regressions")
 struct FuzzRegressionTests {
-  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
   static func inputs(_ target: String) -> [Data] {
     ["Fuzz/seeds", "Fuzz/regressions"].flatMap { folder -> [Data] in
@@ -25,9 +27,13 @@ struct FuzzRegressionTests {
     for data in inputs {
       data.withUnsafeBytes { raw in
         let bytes = raw.bindMemory(to: UInt8.self)
-        if case let .success(k) = APIKey.parse(bytes: bytes) {
+        if case .success(let k) = APIKey.parse(bytes: bytes) {
           #expect(k.string.utf8.count == APIKey.length)
-          if case let .success(again) = APIKey.parse(k.string) { #expect(again.id == k.id) } else { Issue.record("unstable parse") }
+          if case .success(let again) = APIKey.parse(k.string) {
+            #expect(again.id == k.id)
+          } else {
+            Issue.record("unstable parse")
+          }
         }
       }
       _ = Text.redactKeys(String(decoding: data, as: UTF8.self))
@@ -61,9 +67,11 @@ struct FuzzRegressionTests {
     var inputs = Self.inputs("Scanner")
     #expect(!inputs.isEmpty)
     let key = try APIKey.generate(env: .test)
-    inputs += [Data("a\nAPI_KEY=\"\(key.string)\" # and \(key.string)\n".utf8),
-               Data("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old=\(key.string)\n+new=\(key.string)\n".utf8),
-               Data((String(repeating: "x", count: 150) + key.string + "\n").utf8)]
+    inputs += [
+      Data("a\nAPI_KEY=\"\(key.string)\" # and \(key.string)\n".utf8),
+      Data("diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old=\(key.string)\n+new=\(key.string)\n".utf8),
+      Data((String(repeating: "x", count: 150) + key.string + "\n").utf8),
+    ]
     for data in inputs {
       #expect(ScannerCheck.problem(in: Array(data)) == nil)
     }
@@ -76,7 +84,9 @@ struct FuzzRegressionTests {
       let args = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
       if let inv = try? Parser.parse(args), let spec = inv.spec {
         for name in inv.values.keys {
-          #expect(spec.option(named: name) != nil || globalOptions.contains { $0.name == name }, "stray option \(name.rawValue)")
+          #expect(
+            spec.option(named: name) != nil || globalOptions.contains { $0.name == name },
+            "stray option \(name.rawValue)")
         }
         _ = Help.command(inv.path)
       }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("hardening found in review")
@@ -61,9 +62,13 @@ struct HardeningTests {
     let s = try Sandbox(initialize: false)
     let top = s.run("--help")
     #expect(top.status == 0)
-    for name in ["init", "create", "list", "show", "update", "rotate", "suspend", "resume", "revoke", "scopes", "admin", "audit"] {
+    for name in [
+      "init", "create", "list", "show", "update", "rotate", "suspend", "resume", "revoke", "scopes", "admin", "audit",
+    ] {
       #expect(top.stdout.contains("  \(name)"), "--help lacks \(name)")
-      let a = s.run("help", name), b = s.run(name, "--help"), c = s.run(name, "-h")
+      let a = s.run("help", name)
+      let b = s.run(name, "--help")
+      let c = s.run(name, "-h")
       #expect(a.status == 0 && b.status == 0 && c.status == 0)
       #expect(a.stdout == b.stdout && b.stdout == c.stdout)
       #expect(a.stdout.contains("usage: ivkeys \(name)"))

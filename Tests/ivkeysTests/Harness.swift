@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// What one run of the built `ivkeys` did.
@@ -121,11 +122,15 @@ final class Sandbox {
   }
 
   /// Creates one key and returns (id, whole key).
-  func createKey(_ extra: [String] = [], company: String = "acme", scope: String = "jobs:read", name: String = "test key")
+  func createKey(
+    _ extra: [String] = [], company: String = "acme", scope: String = "jobs:read", name: String = "test key"
+  )
     throws -> (id: String, key: String)
   {
     let r = run(["create", "--company", company, "--name", name, "--scope", scope, "--json"] + extra)
-    guard r.status == 0, let obj = try r.json() as? [String: Any], let id = obj["id"] as? String, let key = obj["key"] as? String else {
+    guard r.status == 0, let obj = try r.json() as? [String: Any], let id = obj["id"] as? String,
+      let key = obj["key"] as? String
+    else {
       throw SandboxError.initFailed("create failed: \(r.stderr)")
     }
     return (id, key)
@@ -142,15 +147,19 @@ final class Sandbox {
   /// Moves a key's expiry or rotation grace a minute into the past, as if that much time had
   /// gone by: tests that need time to pass edit the row instead of sleeping.
   func backdate(_ id: String, _ column: BackdatedColumn) throws {
-    try database().run("UPDATE keys SET \(column.rawValue) = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE id = ?", [.text(id)])
+    try database().run(
+      "UPDATE keys SET \(column.rawValue) = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE id = ?", [.text(id)])
   }
 
-  enum BackdatedColumn: String { case expiresAt = "expires_at", graceUntil = "grace_until" }
+  enum BackdatedColumn: String {
+    case expiresAt = "expires_at"
+    case graceUntil = "grace_until"
+  }
 
   /// Events in the audit log, oldest first.
   func events() throws -> [String] {
     var out = [String]()
-    try database().statement("SELECT event FROM audit ORDER BY seq").forEach { row in out.append(row.text(0)) }
+    try database().statement("SELECT event FROM audit ORDER BY seq").forEachRow { row in out.append(row.text(0)) }
     return out
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("init and the secret file")
@@ -26,7 +27,8 @@ struct InitTests {
   @Test func initWarnsAboutADirectoryOthersCanEnter() throws {
     let s = try Sandbox(initialize: false)
     let shared = s.dir.path + "/shared"
-    try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    try FileManager.default.createDirectory(
+      atPath: shared, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
     let r = s.run("init", "--vault", shared + "/vault.db")
     #expect(r.status == 0)
     #expect(r.stderr.contains("ivkeys: warning: the directory \(shared) is accessible by group or others (mode 755)"))
@@ -39,7 +41,8 @@ struct InitTests {
   @Test func initRefusesAnExistingSecretAndLeavesNoVault() throws {
     let s = try Sandbox(initialize: false)
     try FileManager.default.createDirectory(atPath: s.dir.path + "/config", withIntermediateDirectories: true)
-    _ = FileManager.default.createFile(atPath: s.secret, contents: Data(repeating: 7, count: 40), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+      atPath: s.secret, contents: Data(repeating: 7, count: 40), attributes: [.posixPermissions: 0o600])
     let r = s.run("init")
     #expect(r.status == 1)
     #expect(r.stderr.contains("a secret file already exists"))
@@ -52,7 +55,10 @@ struct InitTests {
     // Run through a shell with umask 000 so the process inherits it.
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", "umask 000; \"$0\" init >/dev/null && \"$0\" create --company a --name n --scope jobs:read -q >/dev/null", Sandbox.binary]
+    p.arguments = [
+      "-c", "umask 000; \"$0\" init >/dev/null && \"$0\" create --company a --name n --scope jobs:read -q >/dev/null",
+      Sandbox.binary,
+    ]
     p.environment = s.processEnvironment([:])
     try p.run()
     p.waitUntilExit()
@@ -93,12 +99,14 @@ struct InitTests {
   @Test func aWrongSecretIsAClearError() throws {
     let s = try Sandbox()
     let other = s.dir.path + "/other-secret"
-    _ = FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x41, count: 48), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+      atPath: other, contents: Data(repeating: 0x41, count: 48), attributes: [.posixPermissions: 0o600])
     let r = s.run("list", env: ["IVKEYS_SECRET_FILE": other])
     #expect(r.status == 1)
     #expect(r.stderr.contains("does not match the vault"))
     let short = s.dir.path + "/short-secret"
-    _ = FileManager.default.createFile(atPath: short, contents: Data(repeating: 0x41, count: 16), attributes: [.posixPermissions: 0o600])
+    _ = FileManager.default.createFile(
+      atPath: short, contents: Data(repeating: 0x41, count: 16), attributes: [.posixPermissions: 0o600])
     let r2 = s.run("list", "--secret-file", short)
     #expect(r2.status == 1)
     #expect(r2.stderr.contains("at least 32"))
@@ -120,18 +128,25 @@ struct InitTests {
     #expect(r2.stderr.contains("no secret file at"))
     #expect(r2.stderr.contains("at the secret \(s2.vault) was created with"), "\(r2.stderr)")
     // ... while an auditor holding only the vault can read it, told what cannot be checked.
-    for args in [["list", "-q"], ["show", k.id], ["audit"], ["usage", k.id], ["scopes"], ["admin"], ["audit", "head"]] {
+    for args in [
+      ["list", "-q"], ["show", k.id], ["audit"], ["usage", k.id], ["scopes"], ["admin"], ["audit", "head"],
+    ] {
       let r = s2.run(args + ["--secret-file", missing])
       #expect(r.status == 0, "\(args): \(r.stderr)")
-      #expect(r.stderr.contains("reading without it; the audit chain and the secret's fingerprint cannot be checked"), "\(args)")
+      #expect(
+        r.stderr.contains("reading without it; the audit chain and the secret's fingerprint cannot be checked"),
+        "\(args)")
     }
     #expect(s2.run("list", "-q", "--secret-file", missing).lines == [k.id])
-    #expect(s2.run("audit", "verify", "--secret-file", missing).status == 1, "the chain cannot be verified without the secret")
+    #expect(
+      s2.run("audit", "verify", "--secret-file", missing).status == 1, "the chain cannot be verified without the secret"
+    )
   }
 
   @Test func defaultPathsFollowXDG() throws {
     let s = try Sandbox(initialize: false)
-    let data = s.dir.path + "/xdg-data", config = s.dir.path + "/xdg-config"
+    let data = s.dir.path + "/xdg-data"
+    let config = s.dir.path + "/xdg-config"
     var env = s.processEnvironment([:])
     env["IVKEYS_VAULT"] = nil
     env["IVKEYS_SECRET_FILE"] = nil

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("list, show, update, rotate, suspend, resume, revoke")
@@ -56,8 +57,9 @@ struct LifecycleTests {
     let live = try s.createKey(["--tag", "backend", "--expires-in", "3d"], company: "acme", scope: "candidates:write")
     let test = try s.createKey(["--env", "test", "--tag", "ci"], company: "acme", scope: "jobs:read")
     let other = try s.createKey([], company: "globex", scope: "*")
-    let ats = s.run("create", "--company", "lever", "--name", "ats", "--type", "ats", "--link-company", "acme",
-                    "--scope", "analytics:read", "-q")
+    let ats = s.run(
+      "create", "--company", "lever", "--name", "ats", "--type", "ats", "--link-company", "acme",
+      "--scope", "analytics:read", "-q")
     #expect(ats.status == 0)
     func ids(_ args: String...) -> Set<String> { Set(s.run(["list", "-q"] + args).lines) }
     #expect(ids().count == 4)
@@ -110,7 +112,8 @@ struct LifecycleTests {
     let r = s.run(
       "update", k.id, "--name", "renamed", "--add-scope", "jobs:write,candidates:read", "--remove-scope", "jobs:read",
       "--allow-ip", "192.0.2.0/24", "--remove-ip", "10.0.0.0/8", "--expires", "2099-06-01T12:00:00Z", "--meta", "b=2",
-      "--unset-meta", "a", "--tag", "new", "--untag", "old", "--rate-limit", "5/h", "--contact", "x@example.com", "--json")
+      "--unset-meta", "a", "--tag", "new", "--untag", "old", "--rate-limit", "5/h", "--contact", "x@example.com",
+      "--json")
     #expect(r.status == 0, "\(r.stderr)")
     let o = try #require(try r.json() as? [String: Any])
     #expect(o["name"] as? String == "renamed")
@@ -152,7 +155,8 @@ struct LifecycleTests {
   @Test func updateRefusesImpossibleChangesWithoutWriting() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let keys = s.keyCount, audits = s.auditCount
+    let keys = s.keyCount
+    let audits = s.auditCount
     let cases: [([String], Int32, String)] = [
       (["update", k.id], 2, "needs at least one change"),
       (["update", k.id, "--remove-scope", "jobs:write"], 1, "does not have the scope jobs:write"),
@@ -162,7 +166,10 @@ struct LifecycleTests {
       (["update", k.id, "--remove-ip", "10.0.0.1"], 1, "does not allow 10.0.0.1"),
       (["update", k.id, "--link-company", "acme"], 1, "apply only to ATS keys"),
       (["update", k.id, "--expires", "2001-01-01"], 2, "in the past"),
-      (["update", k.id, "--expires", "2099-01-01", "--no-expiry"], 2, "--expires and --no-expiry cannot be used together"),
+      (
+        ["update", k.id, "--expires", "2099-01-01", "--no-expiry"], 2,
+        "--expires and --no-expiry cannot be used together"
+      ),
       (["update", k.id, "--rate-limit", "1/s", "--no-rate-limit"], 2, "cannot be used together"),
       (["update", k.id, "--add-scope", "jobs:delete"], 2, "not in the scope catalog"),
     ]
@@ -177,8 +184,10 @@ struct LifecycleTests {
 
   @Test func rotateMakesANewKeyWithEverySettingAndAGrace() throws {
     let s = try Sandbox()
-    let old = try s.createKey(["--allow-ip", "10.0.0.0/8", "--tag", "t", "--meta", "k=v", "--rate-limit", "7/m",
-                               "--contact", "a@b.co", "--expires", "2099-01-01", "--env", "test"])
+    let old = try s.createKey([
+      "--allow-ip", "10.0.0.0/8", "--tag", "t", "--meta", "k=v", "--rate-limit", "7/m",
+      "--contact", "a@b.co", "--expires", "2099-01-01", "--env", "test",
+    ])
     let r = s.run("rotate", old.id, "--grace", "2h", "--json")
     #expect(r.status == 0, "\(r.stderr)")
     let new = try #require(try r.json() as? [String: Any])
@@ -187,7 +196,9 @@ struct LifecycleTests {
     #expect(newKey != old.key)
     #expect(new["rotated_from"] as? String == old.id)
     let before = try #require(try s.run("show", old.id, "--json").json() as? [String: Any])
-    for field in ["env", "type", "company", "name", "scopes", "allowed_ips", "expires_at", "rate_limit", "tags", "contact"] {
+    for field in [
+      "env", "type", "company", "name", "scopes", "allowed_ips", "expires_at", "rate_limit", "tags", "contact",
+    ] {
       #expect("\(before[field] ?? "nil")" == "\(new[field] ?? "nil")", "\(field) not inherited")
     }
     #expect(new["metadata"] as? [String: String] == ["k": "v"])
@@ -253,7 +264,9 @@ struct LifecycleTests {
     #expect(twice.status == 0 && twice.stderr == "ivkeys: key \(k.id) is already revoked\n", "\(twice.stderr)")
     #expect(s.run("update", k.id, "--name", "x").status == 1)
     #expect(s.run("rotate", k.id).status == 1)
-    let entries = try #require(try s.run("audit", "--key", k.id, "--event", "key.suspended,key.resumed,key.revoked", "--json").json() as? [[String: Any]])
+    let entries = try #require(
+      try s.run("audit", "--key", k.id, "--event", "key.suspended,key.resumed,key.revoked", "--json").json()
+        as? [[String: Any]])
     #expect(entries.map { $0["event"] as? String } == ["key.suspended", "key.resumed", "key.revoked"])
     #expect((entries[0]["detail"] as? [String: Any])?["reason"] as? String == "incident 42")
     #expect((entries[2]["detail"] as? [String: Any])?["reason"] as? String == "leaked")

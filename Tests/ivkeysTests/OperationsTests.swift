@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCLI
 @testable import IVKeysCore
 
@@ -14,7 +15,9 @@ extension Sandbox {
 
   func jsonArray(_ args: String...) throws -> [[String: Any]] {
     let r = run(args)
-    guard let a = try r.json() as? [[String: Any]] else { throw SandboxError.initFailed("not an array: \(r.stdout) \(r.stderr)") }
+    guard let a = try r.json() as? [[String: Any]] else {
+      throw SandboxError.initFailed("not an array: \(r.stdout) \(r.stderr)")
+    }
     return a
   }
 
@@ -43,8 +46,9 @@ struct ExpiryReportTests {
     let table = s.run("expiring")
     #expect(table.lines.first?.hasPrefix("ID") == true)
     #expect(table.lines.count == 3)
-    #expect(table.lines[1].contains(sooner.id) && table.lines[1].contains("globex")
-            && (table.lines[1].contains("1d 23h") || table.lines[1].contains("2d")))
+    #expect(
+      table.lines[1].contains(sooner.id) && table.lines[1].contains("globex")
+        && (table.lines[1].contains("1d 23h") || table.lines[1].contains("2d")))
 
     #expect(s.run("expiring", "--within", "40d", "-q").lines == [sooner.id, later.id, outside.id])
     #expect(s.run("expiring", "--company", "acme", "-q").lines == [later.id])
@@ -87,9 +91,11 @@ struct ExpiryReportTests {
 
   @Test func badWindowsAreUsageErrors() throws {
     let s = try Sandbox()
-    for (args, text) in [(["expiring", "--within", "soon"], "--within"), (["expiring", "--within", "0s"], "longer than 0"),
-                         (["expiring", "--company", ""], "--company"), (["notify", "--within", "7"], "--within"),
-                         (["notify", "--from", "not an address"], "--from"), (["notify", "--sendmail", " "], "--sendmail")] {
+    for (args, text) in [
+      (["expiring", "--within", "soon"], "--within"), (["expiring", "--within", "0s"], "longer than 0"),
+      (["expiring", "--company", ""], "--company"), (["notify", "--within", "7"], "--within"),
+      (["notify", "--from", "not an address"], "--from"), (["notify", "--sendmail", " "], "--sendmail"),
+    ] {
       let r = s.run(args)
       #expect(r.status == 2, "\(args)")
       #expect(r.stderr.hasPrefix("ivkeys: error:") && r.stderr.contains(text), "\(args): \(r.stderr)")
@@ -148,7 +154,8 @@ struct NotifyTests {
     let mail = s.dir.path + "/mail"
     try FileManager.default.createDirectory(atPath: mail, withIntermediateDirectories: true)
     let script = s.dir.path + (failing ? "/failing-sendmail" : "/sendmail")
-    let body = failing
+    let body =
+      failing
       ? "#!/bin/sh\ncat > /dev/null\necho 'sendmail: cannot connect' >&2\nexit 75\n"
       : "#!/bin/sh\nn=$(ls \(mail) | wc -l)\ncat > \(mail)/message-$n.eml\n"
     try body.write(toFile: script, atomically: true, encoding: .utf8)
@@ -165,7 +172,8 @@ struct NotifyTests {
   @Test func sendsOneMessagePerKeyAndExpiryAndNeverTheKey() throws {
     let s = try Sandbox()
     let sendmail = try Self.fakeSendmail(s)
-    let k = try s.createKey(["--expires-in", "3d", "--contact", "ops@example.com"], company: "acme", name: "billing sync")
+    let k = try s.createKey(
+      ["--expires-in", "3d", "--contact", "ops@example.com"], company: "acme", name: "billing sync")
     let noContact = try s.createKey(["--expires-in", "3d"], company: "acme")
     let later = try s.createKey(["--expires-in", "30d", "--contact", "late@example.com"], company: "acme")
 
@@ -181,7 +189,8 @@ struct NotifyTests {
     #expect(m.contains("Subject: InstaView API key \(k.id) expires on "))
     #expect(m.contains("Date: ") && m.contains("Message-ID: <ivkeys.\(k.id).") && m.contains("\n\n"))
     #expect(m.contains("billing sync") && m.contains("acme") && m.contains("ivkeys rotate \(k.id)"))
-    #expect(!m.contains(k.key) && !m.contains(String(k.key.dropFirst(41))), "the message must not hold the key or its secret")
+    #expect(
+      !m.contains(k.key) && !m.contains(String(k.key.dropFirst(41))), "the message must not hold the key or its secret")
     #expect(!m.contains(later.id))
     let events = try s.events()
     #expect(events.filter { $0 == "notification.sent" }.count == 1)
@@ -255,7 +264,9 @@ struct NotifyTests {
 
   @Test func aMailCommandThatHangsIsStoppedAndFails() throws {
     let started = Date()
-    #expect(throws: IVKeysError.self) { try Sendmail.deliver("To: a@example.com\n\nhi\n", command: "sleep 30", timeout: 1) }
+    #expect(throws: IVKeysError.self) {
+      try Sendmail.deliver("To: a@example.com\n\nhi\n", command: "sleep 30", timeout: 1)
+    }
     #expect(Date().timeIntervalSince(started) < 10, "stopped after its timeout, not after 30 s")
     do {
       try Sendmail.deliver("x\n", command: "exec sleep 30", timeout: 1)
@@ -288,8 +299,9 @@ struct NotifyTests {
   @Test func aNameCannotAddHeaders() throws {
     let s = try Sandbox()
     let sendmail = try Self.fakeSendmail(s)
-    let r = s.run("create", "--company", "acme", "--name", "evil\nBcc: attacker@example.com\n\nhi", "--scope", "jobs:read",
-                  "--expires-in", "1d", "--contact", "ops@example.com", "-q")
+    let r = s.run(
+      "create", "--company", "acme", "--name", "evil\nBcc: attacker@example.com\n\nhi", "--scope", "jobs:read",
+      "--expires-in", "1d", "--contact", "ops@example.com", "-q")
     #expect(r.status == 0)
     #expect(s.run("notify", "--sendmail", sendmail).status == 0)
     let m = Self.messages(s).first ?? ""
@@ -344,7 +356,8 @@ struct SweepTests {
     #expect((revokedEntry.first?["detail"] as? [String: Any])?["reason"] as? String == "rotation grace ended")
 
     // The vault now records it, not just computes it.
-    #expect(try s.count("SELECT count(*) FROM keys WHERE status = 'revoked' AND status_reason = 'rotation grace ended'") == 1)
+    #expect(
+      try s.count("SELECT count(*) FROM keys WHERE status = 'revoked' AND status_reason = 'rotation grace ended'") == 1)
     #expect(try s.count("SELECT count(*) FROM keys WHERE status = 'expired'") == 1)
     #expect(s.status(of: suspendedPast.id) == "suspended")
     #expect(s.status(of: healthy.id) == "active")
@@ -386,8 +399,9 @@ struct SweepTests {
     let r = s.run("sweep")
     #expect(r.status == 0)
     #expect(r.lines.count == 2)
-    #expect(r.lines[1].contains(k.id) && r.lines[1].contains("active") && r.lines[1].contains("expired")
-            && r.lines[1].contains("nightly export"))
+    #expect(
+      r.lines[1].contains(k.id) && r.lines[1].contains("active") && r.lines[1].contains("expired")
+        && r.lines[1].contains("nightly export"))
     #expect(r.stderr.contains("recorded 0 revoked (rotation grace ended) and 1 expired"))
   }
 }
@@ -400,8 +414,9 @@ struct BulkChangeTests {
     let liveCI = try s.createKey(["--tag", "ci"], company: "acme")
     let otherCompany = try s.createKey(["--env", "test", "--tag", "ci"], company: "globex")
     let untagged = try s.createKey(["--env", "test"], company: "acme")
-    let linked = s.run("create", "--company", "lever", "--type", "ats", "--link-company", "acme", "--env", "test",
-                       "--tag", "ci", "--name", "ats", "--scope", "jobs:read", "-q")
+    let linked = s.run(
+      "create", "--company", "lever", "--type", "ats", "--link-company", "acme", "--env", "test",
+      "--tag", "ci", "--name", "ats", "--scope", "jobs:read", "-q")
     #expect(linked.status == 0)
     let atsID = String(linked.stdout.dropFirst(8).prefix(32))
     let args = ["revoke", "--company", "acme", "--tag", "ci", "--env", "test", "--reason", "ci run finished"]
@@ -424,7 +439,9 @@ struct BulkChangeTests {
     #expect(done.status == 0)
     let records = try done.json() as? [[String: Any]] ?? []
     #expect(Set(records.compactMap { $0["id"] as? String }) == Set(ci.map(\.id)))
-    #expect(records.allSatisfy { $0["status"] as? String == "revoked" && $0["status_reason"] as? String == "ci run finished" })
+    #expect(
+      records.allSatisfy { $0["status"] as? String == "revoked" && $0["status_reason"] as? String == "ci run finished" }
+    )
     #expect(s.auditCount == before + 3)
     #expect(try s.events().suffix(3) == ["key.revoked", "key.revoked", "key.revoked"])
     for k in [liveCI, otherCompany, untagged] { #expect(s.status(of: k.id) == "active") }
@@ -461,9 +478,11 @@ struct BulkChangeTests {
     let s = try Sandbox()
     let k = try s.createKey(["--tag", "x"])
     let before = s.auditCount
-    for args in [["revoke", k.id, "--tag", "x", "--reason", "r"], ["revoke", "--reason", "r"],
-                 ["revoke", k.id, "--reason", "r", "--dry-run"], ["revoke", "--tag", "x"],
-                 ["suspend", "--env", "prod", "--reason", "r"], ["resume", "--company", ""]] {
+    for args in [
+      ["revoke", k.id, "--tag", "x", "--reason", "r"], ["revoke", "--reason", "r"],
+      ["revoke", k.id, "--reason", "r", "--dry-run"], ["revoke", "--tag", "x"],
+      ["suspend", "--env", "prod", "--reason", "r"], ["resume", "--company", ""],
+    ] {
       let r = s.run(args)
       #expect(r.status == 2, "\(args): \(r.stderr)")
       #expect(r.stderr.hasPrefix("ivkeys: error:"), "\(args)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 @Suite("terminal output and the demo")
@@ -36,15 +37,20 @@ struct OutputTests {
     #expect(!noColorFlag.contains("\u{1b}["))
     // Columns line up whatever the color codes: the column after STATUS starts at the same place.
     // (script(1) ends lines with \r\n, which Swift sees as one Character.)
-    let rows = colored.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map { $0.replacingOccurrences(of: "\u{1b}[33m", with: "")
-      .replacingOccurrences(of: "\u{1b}[32m", with: "").replacingOccurrences(of: "\u{1b}[0m", with: "")
-      .replacingOccurrences(of: "\u{1b}[1m", with: "") }
-    let starts = rows.filter { $0.contains("jobs:read") }.map { $0.distance(from: $0.startIndex, to: $0.range(of: "jobs:read")!.lowerBound) }
+    let rows = colored.replacingOccurrences(of: "\r", with: "").split(separator: "\n").map {
+      $0.replacingOccurrences(of: "\u{1b}[33m", with: "")
+        .replacingOccurrences(of: "\u{1b}[32m", with: "").replacingOccurrences(of: "\u{1b}[0m", with: "")
+        .replacingOccurrences(of: "\u{1b}[1m", with: "")
+    }
+    let starts = rows.filter { $0.contains("jobs:read") }.map {
+      $0.distance(from: $0.startIndex, to: $0.range(of: "jobs:read")!.lowerBound)
+    }
     #expect(starts.count == 2 && Set(starts).count == 1)
   }
 
   @Test func theDemoRunsEndToEnd() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = [root.appendingPathComponent("scripts/demo.sh").path, Sandbox.binary]
@@ -61,8 +67,10 @@ struct OutputTests {
     let text = try String(contentsOf: out, encoding: .utf8)
     try? FileManager.default.removeItem(at: out)
     #expect(p.terminationStatus == 0, "\(text)")
-    for step in ["init", "create", "list", "show", "update", "usage", "rotate", "suspend", "resume", "revoke", "expiring",
-                 "sweep", "scan", "audit"] {
+    for step in [
+      "init", "create", "list", "show", "update", "usage", "rotate", "suspend", "resume", "revoke", "expiring",
+      "sweep", "scan", "audit",
+    ] {
       #expect(text.contains("$ ivkeys \(step)"), "the demo does not show \(step)")
     }
     #expect(text.contains("key.revoked"))

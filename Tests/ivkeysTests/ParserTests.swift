@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IVKeysCLI
 @testable import IVKeysCore
 
@@ -36,7 +37,9 @@ struct ParserTests {
     #expect(try Parser.parse(["list", "-q"]).flag(.quiet))
     let g = try Parser.parse(["list", "-qh"])
     #expect(g.flag(.quiet) && g.wantsHelp)
-    #expect(throws: ParseError.unknownOption("-x", command: "list", suggestion: nil)) { try Parser.parse(["list", "-x"]) }
+    #expect(throws: ParseError.unknownOption("-x", command: "list", suggestion: nil)) {
+      try Parser.parse(["list", "-x"])
+    }
   }
 
   @Test func unknownThingsGetSuggestions() {
@@ -49,7 +52,9 @@ struct ParserTests {
     #expect(throws: ParseError.unknownOption("--exp", command: "create", suggestion: "--expires")) {
       try Parser.parse(["create", "--exp", "x"])
     }
-    #expect(throws: ParseError.unknownCommand("scopes ad", suggestion: "scopes add")) { try Parser.parse(["scopes", "ad"]) }
+    #expect(throws: ParseError.unknownCommand("scopes ad", suggestion: "scopes add")) {
+      try Parser.parse(["scopes", "ad"])
+    }
   }
 
   @Test func conflictsAreNamed() {
@@ -60,8 +65,12 @@ struct ParserTests {
       try Parser.parse(["update", "id", "--expires", "2030-01-01", "--no-expiry"])
     }
     #expect(throws: ParseError.conflicting("--json", "--quiet")) { try Parser.parse(["list", "--json", "-q"]) }
-    #expect(throws: ParseError.conflicting("--json", "--format")) { try Parser.parse(["list", "--json", "--format", "json"]) }
-    #expect(throws: ParseError.conflicting("--format", "--quiet")) { try Parser.parse(["list", "--format", "json", "-q"]) }
+    #expect(throws: ParseError.conflicting("--json", "--format")) {
+      try Parser.parse(["list", "--json", "--format", "json"])
+    }
+    #expect(throws: ParseError.conflicting("--format", "--quiet")) {
+      try Parser.parse(["list", "--format", "json", "-q"])
+    }
   }
 
   @Test func flagsTakeNoValueAndValuesAreRequired() {
@@ -138,7 +147,9 @@ struct CommandTableTests {
     #expect(Help.usageLine(path: "scan") == "ivkeys scan PATH... | -")
     #expect(Help.usageLine(path: "suspend").hasPrefix("ivkeys suspend ID --reason TEXT | [--company ID]"))
     #expect(throws: ParseError.missingArgument("PATH...", command: "scan")) { try Parser.parse(["scan"]) }
-    #expect(throws: ParseError.missingArgument("FILE|-", command: "usage import")) { try Parser.parse(["usage", "import"]) }
+    #expect(throws: ParseError.missingArgument("FILE|-", command: "usage import")) {
+      try Parser.parse(["usage", "import"])
+    }
     let scan = try #require(command(named: "scan"))
     #expect(scan.minimumArguments == 1 && scan.maximumArguments > 1000)
     for name in ["show", "update", "rotate", "suspend", "resume", "revoke", "usage"] {
@@ -149,7 +160,10 @@ struct CommandTableTests {
 
   /// The global conflicts are data too, checked after a command's own.
   @Test func globalConflictsAreInTheTable() {
-    #expect(globalConflicts.map { [$0.0.rawValue, $0.1.rawValue] } == [["json", "quiet"], ["json", "format"], ["format", "quiet"]])
+    #expect(
+      globalConflicts.map { [$0.0.rawValue, $0.1.rawValue] } == [
+        ["json", "quiet"], ["json", "format"], ["format", "quiet"],
+      ])
     for (a, b) in globalConflicts {
       #expect(globalOptions.contains { $0.name == a } && globalOptions.contains { $0.name == b })
     }

@@ -35,7 +35,8 @@ struct ScanTests {
       try Data(text.utf8).write(to: url)
     }
 
-    static let stripe = "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"
+    static let stripe =
+      "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"
 
     /// The key with its last check digit changed.
     static func badChecksum(_ key: String) -> String {
@@ -67,12 +68,16 @@ struct ScanTests {
     let f = try Fixture()
     let r = f.s.run("scan", f.repo)
     #expect(r.status == 3, "\(r.stderr)")
-    #expect(r.lines.first?.split(separator: " ", omittingEmptySubsequences: true) == ["LOCATION", "KEY", "ID", "ENV", "STATUS", "KEY"])
+    #expect(
+      r.lines.first?.split(separator: " ", omittingEmptySubsequences: true) == [
+        "LOCATION", "KEY", "ID", "ENV", "STATUS", "KEY",
+      ])
     // Sorted by path; the bad checksum, the Stripe key, .git and the binary file are not reported.
-    #expect(Self.rows(r) == [
-      ["\(f.repo)/app/config.py:3:12", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
-      ["\(f.repo)/old.env:2:5", f.revoked.id, "test", "revoked", "sk_test_\(f.revoked.id)_…"],
-    ])
+    #expect(
+      Self.rows(r) == [
+        ["\(f.repo)/app/config.py:3:12", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
+        ["\(f.repo)/old.env:2:5", f.revoked.id, "test", "revoked", "sk_test_\(f.revoked.id)_…"],
+      ])
     // The columns line up under the header.
     let header = try #require(r.lines.first)
     let statusColumn = try #require(header.range(of: "STATUS")).lowerBound.utf16Offset(in: header)
@@ -91,7 +96,9 @@ struct ScanTests {
     #expect(r.status == 3)
     let list = try #require(try r.json() as? [[String: Any]])
     #expect(list.count == 2)
-    #expect(list.map { Set($0.keys) } == Array(repeating: ["file", "line", "column", "key_id", "env", "status", "masked"], count: 2))
+    #expect(
+      list.map { Set($0.keys) }
+        == Array(repeating: ["file", "line", "column", "key_id", "env", "status", "masked"], count: 2))
     #expect(list[0]["file"] as? String == f.repo + "/app/config.py")
     #expect(list[0]["line"] as? Int == 3)
     #expect(list[0]["column"] as? Int == 12)
@@ -140,7 +147,8 @@ struct ScanTests {
     try f.s.database().run("UPDATE keys SET expires_at = 1 WHERE id = ?", [.text(expired.id)])
     #expect((try f.s.run("show", expired.id, "--json").json() as? [String: Any])?["status"] as? String == "expired")
     try f.write("more.txt", [stranger, suspended.key, rotated.key, expired.key].joined(separator: "\n") + "\n")
-    let vaultBefore = f.s.vaultBytes(), auditBefore = f.s.auditCount
+    let vaultBefore = f.s.vaultBytes()
+    let auditBefore = f.s.auditCount
     let r = f.s.run("scan", "--json", f.repo + "/more.txt")
     #expect(r.status == 3)
     let list = try #require(try r.json() as? [[String: Any]])
@@ -189,7 +197,8 @@ struct ScanTests {
     Self.expectNoSecret(r, [f.live.key, f.revoked.key])
 
     // A commit that removes a leaked key is not blocked.
-    let removal = "diff --git a/old.env b/old.env\n--- a/old.env\n+++ b/old.env\n@@ -1,2 +1 @@\n # rotated away\n-KEY=\(f.revoked.key)\n"
+    let removal =
+      "diff --git a/old.env b/old.env\n--- a/old.env\n+++ b/old.env\n@@ -1,2 +1 @@\n # rotated away\n-KEY=\(f.revoked.key)\n"
     let ok = f.s.run("scan", "-", stdin: removal)
     #expect(ok.status == 0, "\(ok.stdout)")
     #expect(ok.stdout.isEmpty)
@@ -218,8 +227,11 @@ struct ScanTests {
       """
     let r = f.s.exec("/bin/sh", ["-c", script, Sandbox.binary, f.live.key])
     #expect(r.status == 3, "\(r.stderr)")
-    #expect(Self.rows(r) == [["leak.txt:3:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
-                             ["prod.env:1:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"]])
+    #expect(
+      Self.rows(r) == [
+        ["leak.txt:3:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
+        ["prod.env:1:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
+      ])
   }
 
   @Test func whatCannotBeExaminedFailsTheGateButALinkToNothingDoesNot() throws {

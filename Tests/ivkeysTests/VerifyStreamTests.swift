@@ -1,12 +1,15 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// Edge cases of `verify --batch`, `usage import` and stored settings found in review.
 @Suite("verify streams and edge cases")
 struct VerifyStreamTests {
   func decisions(_ r: RunResult) -> [[String: Any]] {
-    r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    r.stdout.split(separator: "\n").compactMap {
+      try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }
   }
 
   @Test func aDamagedKeyInAnEndpointOrCompanyIsRefused() throws {
@@ -14,13 +17,16 @@ struct VerifyStreamTests {
     let k = try s.createKey()
     let damaged = String(k.key.dropLast()) + (k.key.last == "Z" ? "Y" : "Z")  // checksum broken, secret intact
     let audits = s.auditCount
-    let single = s.run(["verify", "--company", "acme", "--scope", "jobs:read", "--endpoint", "GET /x?k=\(damaged)"], stdin: k.key)
+    let single = s.run(
+      ["verify", "--company", "acme", "--scope", "jobs:read", "--endpoint", "GET /x?k=\(damaged)"], stdin: k.key)
     #expect(single.status == 2)
     #expect(!single.stderr.contains(String(k.key.dropFirst(41).prefix(20))))
     #expect(s.auditCount == audits)
     let company = s.run("create", "--company", damaged, "--name", "n", "--scope", "jobs:read")
     #expect(company.status == 2)
-    let batch = s.run(["verify", "--batch"], stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read","endpoint":"GET /?k=\#(damaged)"}"# + "\n")
+    let batch = s.run(
+      ["verify", "--batch"],
+      stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read","endpoint":"GET /?k=\#(damaged)"}"# + "\n")
     #expect(decisions(batch).map { $0["code"] as? String } == ["bad_request"])
     #expect(!s.vaultBytes().contains(Data(String(k.key.dropFirst(41).prefix(30)).utf8)))
   }
@@ -51,7 +57,8 @@ struct VerifyStreamTests {
     p.executableURL = URL(fileURLWithPath: Sandbox.binary)
     p.arguments = ["verify", "--batch"]
     p.environment = s.processEnvironment([:])
-    let input = Pipe(), output = Pipe()
+    let input = Pipe()
+    let output = Pipe()
     p.standardInput = input
     p.standardOutput = output
     try p.run()
@@ -110,7 +117,9 @@ struct VerifyStreamTests {
     #expect(s.run("suspend", k.id, "--reason", "r").status == 0)
     try s.backdate(k.id, .expiresAt)
     let shown = (try s.run("show", k.id, "--json").json() as? [String: Any])?["status"] as? String
-    let decided = (try s.run(["verify", "--json", "--company", "acme", "--scope", "jobs:read"], stdin: k.key).json() as? [String: Any])?["code"] as? String
+    let decided =
+      (try s.run(["verify", "--json", "--company", "acme", "--scope", "jobs:read"], stdin: k.key).json()
+      as? [String: Any])?["code"] as? String
     #expect(shown == "suspended")
     #expect(decided == "suspended")
   }

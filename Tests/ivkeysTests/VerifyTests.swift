@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IVKeysCore
 
 /// `ivkeys verify` end to end: SPEC.md's decision table row by row, the key sources, batch mode,
@@ -7,7 +8,9 @@ import Testing
 @Suite("verify")
 struct VerifyTests {
   /// Runs verify with the key on stdin and returns (exit status, decision object).
-  func verify(_ s: Sandbox, _ key: String, _ args: [String], env: [String: String] = [:]) throws -> (Int32, [String: Any]) {
+  func verify(_ s: Sandbox, _ key: String, _ args: [String], env: [String: String] = [:]) throws -> (
+    Int32, [String: Any]
+  ) {
     let r = s.run(["verify", "--json"] + args, env: env, stdin: key + "\n")
     guard let obj = try? r.json() as? [String: Any] else {
       Issue.record("no decision: status \(r.status), stderr \(r.stderr)")
@@ -36,7 +39,8 @@ struct VerifyTests {
     #expect(d["company"] as? String == "acme")
     #expect(d["required_scope"] as? String == "candidates:read")
     #expect(d["retry_after"] is NSNull)
-    #expect(Set(d.keys) == ["allowed", "status", "code", "message", "key_id", "company", "required_scope", "retry_after"])
+    #expect(
+      Set(d.keys) == ["allowed", "status", "code", "message", "key_id", "company", "required_scope", "retry_after"])
     let plain = s.run(["verify", "--company", "acme", "--scope", "candidates:read", "--ip", "10.1.2.3"], stdin: k.key)
     #expect(plain.stdout == "allowed key=\(k.id) company=acme\n")
   }
@@ -46,8 +50,10 @@ struct VerifyTests {
     let k = try s.createKey()
     var badCheck = Array(k.key)
     badCheck[89] = badCheck[89] == "0" ? "1" : "0"
-    for presented in ["", "   ", "Basic dXNlcjpwYXNz", "Authorization: Basic dXNlcjpwYXNz", String(k.key.dropLast(10)),
-                      String(badCheck), "sk_prod_" + String(k.key.dropFirst(8)), "\(k.key) \(k.key)"] {
+    for presented in [
+      "", "   ", "Basic dXNlcjpwYXNz", "Authorization: Basic dXNlcjpwYXNz", String(k.key.dropLast(10)),
+      String(badCheck), "sk_prod_" + String(k.key.dropFirst(8)), "\(k.key) \(k.key)",
+    ] {
       let (status, d) = try verify(s, presented, ["--company", "acme", "--scope", "jobs:read"])
       #expect(status == 10, "\(presented.prefix(20))")
       #expect(d["code"] as? String == "malformed_key", "\(presented.prefix(20))")
@@ -96,7 +102,9 @@ struct VerifyTests {
     #expect(s.run("rotate", inGrace.id, "--grace", "1h", "-q").status == 0)
     try s.backdate(expired.id, .expiresAt)
     try s.backdate(rotated.id, .graceUntil)
-    for (key, code) in [(revoked.key, "revoked"), (suspended.key, "suspended"), (expired.key, "expired"), (rotated.key, "revoked")] {
+    for (key, code) in [
+      (revoked.key, "revoked"), (suspended.key, "suspended"), (expired.key, "expired"), (rotated.key, "revoked"),
+    ] {
       let (status, d) = try verify(s, key, args)
       #expect(status == 10, "\(code)")
       #expect(d["code"] as? String == code)
@@ -117,10 +125,12 @@ struct VerifyTests {
     #expect(try code(["--company", "globex", "--scope", "jobs:write", "--env", "live"]) == (10, "wrong_environment"))
     #expect(try code(["--company", "globex", "--scope", "jobs:write", "--env", "test"]) == (11, "wrong_company"))
     #expect(try code(["--company", "acme", "--scope", "jobs:write"]) == (11, "insufficient_scope"))
-    #expect(try code(["--company", "acme", "--scope", "jobs:read"]) == (11, "ip_not_allowed"), "an allowlist and no --ip")
+    #expect(
+      try code(["--company", "acme", "--scope", "jobs:read"]) == (11, "ip_not_allowed"), "an allowlist and no --ip")
     #expect(try code(["--company", "acme", "--scope", "jobs:read"], ip: "198.51.100.1") == (11, "ip_not_allowed"))
     #expect(try code(["--company", "acme", "--scope", "jobs:read"], ip: "192.0.2.77") == (0, "ok"))
-    #expect(try code(["--company", "acme", "--scope", "jobs:read"], ip: "::ffff:192.0.2.77") == (0, "ok"), "IPv4-mapped IPv6")
+    #expect(
+      try code(["--company", "acme", "--scope", "jobs:read"], ip: "::ffff:192.0.2.77") == (0, "ok"), "IPv4-mapped IPv6")
     let plain = s.run(["verify", "--company", "acme", "--scope", "jobs:write"], stdin: test.key)
     #expect(plain.stdout == "denied 403 insufficient_scope: key lacks jobs:write\n")
     #expect(plain.status == 11)
@@ -131,21 +141,31 @@ struct VerifyTests {
     let star = try s.createKey([], company: "acme", scope: "*")
     let resource = try s.createKey(["--allow-ip", "2001:db8::/32"], company: "acme", scope: "candidates:*")
     #expect(try verify(s, star.key, ["--company", "acme", "--scope", "webhooks:write", "--ip", "203.0.113.9"]).0 == 0)
-    #expect(try verify(s, resource.key, ["--company", "acme", "--scope", "candidates:write", "--ip", "2001:db8:1::5"]).0 == 0)
-    #expect(try verify(s, resource.key, ["--company", "acme", "--scope", "jobs:read", "--ip", "2001:db8:1::5"]).1["code"] as? String == "insufficient_scope")
-    #expect(try verify(s, resource.key, ["--company", "acme", "--scope", "candidates:read", "--ip", "2001:db9::1"]).1["code"] as? String == "ip_not_allowed")
+    #expect(
+      try verify(s, resource.key, ["--company", "acme", "--scope", "candidates:write", "--ip", "2001:db8:1::5"]).0 == 0)
+    #expect(
+      try verify(s, resource.key, ["--company", "acme", "--scope", "jobs:read", "--ip", "2001:db8:1::5"]).1["code"]
+        as? String == "insufficient_scope")
+    #expect(
+      try verify(s, resource.key, ["--company", "acme", "--scope", "candidates:read", "--ip", "2001:db9::1"]).1["code"]
+        as? String == "ip_not_allowed")
   }
 
   @Test func atsKeysServeTheirLinkedCompanies() throws {
     let s = try Sandbox()
-    let r = s.run("create", "--company", "lever", "--name", "ats", "--type", "ats", "--link-company", "acme,globex", "--scope", "candidates:read", "-q")
+    let r = s.run(
+      "create", "--company", "lever", "--name", "ats", "--type", "ats", "--link-company", "acme,globex", "--scope",
+      "candidates:read", "-q")
     let key = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     #expect(try verify(s, key, ["--company", "acme", "--scope", "candidates:read"]).0 == 0)
     #expect(try verify(s, key, ["--company", "globex", "--scope", "candidates:read"]).0 == 0)
-    #expect(try verify(s, key, ["--company", "initech", "--scope", "candidates:read"]).1["code"] as? String == "wrong_company")
+    #expect(
+      try verify(s, key, ["--company", "initech", "--scope", "candidates:read"]).1["code"] as? String == "wrong_company"
+    )
     let id = String(key.dropFirst(8).prefix(32))
     #expect(s.run("update", id, "--unlink-company", "globex").status == 0)
-    #expect(try verify(s, key, ["--company", "globex", "--scope", "candidates:read"]).1["code"] as? String == "wrong_company")
+    #expect(
+      try verify(s, key, ["--company", "globex", "--scope", "candidates:read"]).1["code"] as? String == "wrong_company")
   }
 
   @Test func rateLimitsHoldAcrossSeparateProcesses() throws {
@@ -172,7 +192,8 @@ struct VerifyTests {
     var codes = [String]()
     for (p, out, _) in running {
       p.waitUntilExit()
-      codes.append(((try? String(contentsOf: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
+      codes.append(
+        ((try? String(contentsOf: out, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines))
     }
     #expect(codes.filter { $0 == "ok" }.count == 3)
     #expect(codes.filter { $0 == "rate_limited" }.count == 2)
@@ -206,7 +227,10 @@ struct VerifyTests {
     let k = try s.createKey()
     let audits = s.auditCount
     let cases: [([String], String)] = [
-      (["--company", "acme", "--scope", "jobs:delete"], "invalid value for --scope: 'jobs:delete': not in the scope catalog"),
+      (
+        ["--company", "acme", "--scope", "jobs:delete"],
+        "invalid value for --scope: 'jobs:delete': not in the scope catalog"
+      ),
       (["--company", "acme", "--scope", "jobs:*"], "invalid value for --scope"),
       (["--company", "acme", "--scope", "jobs:read", "--ip", "10.0.0.0/8"], "invalid value for --ip"),
       (["--company", "acme", "--scope", "jobs:read", "--ip", "010.0.0.1"], "invalid value for --ip"),
@@ -241,11 +265,15 @@ struct VerifyTests {
     ]
     let r = s.run(["verify", "--batch"], stdin: lines.joined(separator: "\n") + "\n")
     #expect(r.status == 0, "\(r.stderr)")
-    let decisions = try r.lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-    #expect(decisions.map { $0["code"] as? String } == [
-      "ok", "bad_request", "ok", "bad_request", "insufficient_scope", "bad_request", "bad_request", "bad_request", "bad_request",
-      "wrong_environment",
-    ])
+    let decisions = try r.lines.map {
+      try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+    }
+    #expect(
+      decisions.map { $0["code"] as? String } == [
+        "ok", "bad_request", "ok", "bad_request", "insufficient_scope", "bad_request", "bad_request", "bad_request",
+        "bad_request",
+        "wrong_environment",
+      ])
     #expect(decisions[1]["status"] as? Int == 400)
     #expect(decisions[0]["key_id"] as? String == a.id)
     #expect(decisions[2]["key_id"] as? String == b.id)
@@ -258,7 +286,9 @@ struct VerifyTests {
   @Test func usageCountsRequestsErrorsEndpointsAndDays() throws {
     let s = try Sandbox()
     let k = try s.createKey([], company: "acme", scope: "jobs:read")
-    func hit(_ endpoint: String, scope: String = "jobs:read") { _ = s.run(["verify", "--company", "acme", "--scope", scope, "--endpoint", endpoint], stdin: k.key) }
+    func hit(_ endpoint: String, scope: String = "jobs:read") {
+      _ = s.run(["verify", "--company", "acme", "--scope", scope, "--endpoint", endpoint], stdin: k.key)
+    }
     for _ in 0..<3 { hit("GET /v1/jobs") }
     hit("GET /v1/jobs", scope: "jobs:write")
     for _ in 0..<2 { hit("POST /v1/jobs", scope: "jobs:write") }
@@ -272,8 +302,11 @@ struct VerifyTests {
     #expect(top.map { $0["endpoint"] as? String } == ["GET /v1/jobs", "POST /v1/jobs", "GET /v1/jobs/1"])
     #expect(top.map { $0["count"] as? Int } == [4, 2, 1])
     #expect(top.map { $0["errors"] as? Int } == [1, 2, 0])
-    #expect((try s.run("usage", k.id, "--top", "1", "--json").json() as? [String: Any])?["top_endpoints"] as? [Any] != nil)
-    #expect(((try s.run("usage", k.id, "--top", "1", "--json").json() as? [String: Any])?["top_endpoints"] as? [Any])?.count == 1)
+    #expect(
+      (try s.run("usage", k.id, "--top", "1", "--json").json() as? [String: Any])?["top_endpoints"] as? [Any] != nil)
+    #expect(
+      ((try s.run("usage", k.id, "--top", "1", "--json").json() as? [String: Any])?["top_endpoints"] as? [Any])?.count
+        == 1)
     let daily = try #require(u["daily"] as? [[String: Any]])
     #expect(daily.count == 30)
     let today = ISO8601DateFormatter().string(from: Date()).prefix(10)
@@ -294,13 +327,14 @@ struct VerifyTests {
     let s = try Sandbox()
     let k = try s.createKey()
     let yesterday = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-86400))
-    let log = [
-      #"{"request_id":"r1","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":200,"at":"\#(yesterday)"}"#,
-      #"{"request_id":"r2","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":503,"at":"\#(yesterday)"}"#,
-      #"{"request_id":"r3","key_id":"\#(String(repeating: "Z", count: 32))","endpoint":"GET /v1/jobs","status":200,"at":"\#(yesterday)"}"#,
-      #"{"request_id":"r4","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":"ok","at":"\#(yesterday)"}"#,
-      "garbage",
-    ].joined(separator: "\n") + "\n"
+    let log =
+      [
+        #"{"request_id":"r1","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":200,"at":"\#(yesterday)"}"#,
+        #"{"request_id":"r2","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":503,"at":"\#(yesterday)"}"#,
+        #"{"request_id":"r3","key_id":"\#(String(repeating: "Z", count: 32))","endpoint":"GET /v1/jobs","status":200,"at":"\#(yesterday)"}"#,
+        #"{"request_id":"r4","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":"ok","at":"\#(yesterday)"}"#,
+        "garbage",
+      ].joined(separator: "\n") + "\n"
     let file = s.dir.path + "/access.log"
     try Data(log.utf8).write(to: URL(fileURLWithPath: file))
     let first = try #require(try s.run("usage", "import", file, "--json").json() as? [String: Any])
@@ -325,12 +359,14 @@ struct VerifyTests {
     let k = try s.createKey()
     // Make every audit insert fail, as a full disk or a read-only file would (root ignores file
     // modes, so a trigger stands in for them here).
-    try s.database().execute("CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;")
+    try s.database().execute(
+      "CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;")
     let r = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     #expect(r.status == 1)
     #expect(r.stdout.isEmpty, "no decision may be given")
     #expect(r.stderr.hasPrefix("ivkeys: error: "))
-    let batch = s.run(["verify", "--batch"], stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"# + "\n")
+    let batch = s.run(
+      ["verify", "--batch"], stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"# + "\n")
     #expect(batch.status == 1)
     #expect(batch.stdout.isEmpty)
     #expect(try s.count("SELECT request_count FROM keys") == 0, "usage rolled back with the audit entry")
@@ -363,9 +399,13 @@ struct VerifyTests {
     let s = try Sandbox()
     let k = try s.createKey()
     let dir = s.dir.path + "/vault"
-    let r = s.exec("/usr/bin/unshare", ["-m", "sh", "-c",
-                   "mount --bind -o ro \"$1\" \"$1\" && printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
-                   Sandbox.binary, dir], env: ["KEY": k.key])
+    let r = s.exec(
+      "/usr/bin/unshare",
+      [
+        "-m", "sh", "-c",
+        "mount --bind -o ro \"$1\" \"$1\" && printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
+        Sandbox.binary, dir,
+      ], env: ["KEY": k.key])
     let (text, errors) = (r.stdout, r.stderr)
     #expect(r.status == 1, "\(errors)")
     #expect(text.isEmpty, "no decision may be given")
@@ -378,8 +418,13 @@ struct VerifyTests {
     let k = try s.createKey()
     _ = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     // RLIMIT_FSIZE of 0: every write that grows a file fails with EFBIG, like a full disk.
-    let r = s.exec("/bin/sh", ["-c", "ulimit -f 0; trap '' XFSZ; printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read", Sandbox.binary],
-                   env: ["KEY": k.key])
+    let r = s.exec(
+      "/bin/sh",
+      [
+        "-c", "ulimit -f 0; trap '' XFSZ; printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
+        Sandbox.binary,
+      ],
+      env: ["KEY": k.key])
     #expect(r.status == 1)
     #expect(!r.stdout.contains("allowed"))
     #expect(try s.database().scalarText("PRAGMA integrity_check") == "ok")
@@ -392,7 +437,9 @@ struct VerifyTests {
     let k = try s.createKey()
     let presented = [k.key, withOtherSecret(k.key), String(k.key.dropLast(3)), "Bearer \(k.key)"]
     for p in presented { _ = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: p) }
-    _ = s.run(["verify", "--batch"], stdin: presented.map { #"{"key":"\#($0)","company":"acme","scope":"jobs:read"}"# }.joined(separator: "\n"))
+    _ = s.run(
+      ["verify", "--batch"],
+      stdin: presented.map { #"{"key":"\#($0)","company":"acme","scope":"jobs:read"}"# }.joined(separator: "\n"))
     let bytes = s.vaultBytes()
     for p in presented {
       let secret = String(p.replacingOccurrences(of: "Bearer ", with: "").dropFirst(41).prefix(30))

@@ -10,8 +10,9 @@ enum AdminCommand {
     case .json:
       ctx.stdout.line(admins.json)
     case .table:
-      Table.print(["USER", "ADDED", "BY"], admins.map { [Cell($0.user), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)] },
-                  to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      Table.print(
+        ["USER", "ADDED", "BY"], admins.map { [Cell($0.user), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)] },
+        to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0
   }

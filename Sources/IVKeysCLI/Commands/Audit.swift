@@ -32,9 +32,14 @@ enum AuditCommand {
       try vault.auditEntries(filter) { e in array.append { w in e.writeJSON(to: &w) } }
       array.close()
     case .table:
-      var table = Table(headers: ["SEQ", "AT", "EVENT", "ACTOR", "KEY", "COMPANY", "DETAIL"], useColor: ctx.useColor, width: ctx.tableWidth)
+      var table = Table(
+        headers: ["SEQ", "AT", "EVENT", "ACTOR", "KEY", "COMPANY", "DETAIL"], useColor: ctx.useColor,
+        width: ctx.tableWidth)
       var count = 0
-      try vault.auditEntries(filter) { e in table.measure(row(e)); count += 1 }
+      try vault.auditEntries(filter) { e in
+        table.measure(row(e))
+        count += 1
+      }
       guard count > 0 else {
         ctx.note("no audit entries match")
         return 0
@@ -55,12 +60,16 @@ enum AuditCommand {
       let known = Vault.auditEvents
       if e == "*" || known.contains(e) { return e }
       if e.hasSuffix(".*"), known.contains(where: { $0.hasPrefix(e.dropLast()) }) { return e }
-      let hint = Text.suggestion(for: e, among: known).map { "did you mean '\($0)'?" } ?? "events: \(known.joined(separator: ", "))"
+      let hint =
+        Text.suggestion(for: e, among: known).map { "did you mean '\($0)'?" }
+        ?? "events: \(known.joined(separator: ", "))"
       throw ValueError("no such event; \(hint)")
     }
     filter.since = try inv.parse(.since) { (s) throws(ValueError) in try when(s, now: now) }
     // A bare date for --until means the whole of that day.
-    filter.until = try inv.parse(.until) { (s) throws(ValueError) in try when(s, now: now) + (s.utf8.count == 10 ? 86399 : 0) }
+    filter.until = try inv.parse(.until) { (s) throws(ValueError) in
+      try when(s, now: now) + (s.utf8.count == 10 ? 86399 : 0)
+    }
     filter.limit = try inv.parse(.limit) { (s) throws(ValueError) -> Int in
       guard let n = Int(s), n >= 1, s.first != "+" else { throw ValueError("expected a whole number of at least 1") }
       return n
@@ -89,7 +98,10 @@ enum AuditCommand {
   }
 
   static func row(_ e: AuditRecord) -> [Cell] {
-    [Cell(String(e.seq)), Cell(e.at), Cell(e.event), Cell(e.actor), Cell(e.keyID ?? "-"), Cell(e.company ?? "-"), Cell(e.detail)]
+    [
+      Cell(String(e.seq)), Cell(e.at), Cell(e.event), Cell(e.actor), Cell(e.keyID ?? "-"), Cell(e.company ?? "-"),
+      Cell(e.detail),
+    ]
   }
 
 }
@@ -125,10 +137,13 @@ enum AuditChainCommand {
     let expected = try inv.parse(.expectHead, expectedHead)
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal
-    let result = try vault.verifyAudit(expectedHead: expected, progress: showProgress ? { n, total in
-      ctx.stderr.write("\rivkeys: verifying the audit chain: \(n)/\(total)")
-      ctx.stderr.flush()
-    } : nil)
+    let result = try vault.verifyAudit(
+      expectedHead: expected,
+      progress: showProgress
+        ? { n, total in
+          ctx.stderr.write("\rivkeys: verifying the audit chain: \(n)/\(total)")
+          ctx.stderr.flush()
+        } : nil)
     if showProgress && result.entries >= 100_000 {
       ctx.stderr.line("\rivkeys: verifying the audit chain: \(result.entries)/\(result.entries)")
       ctx.stderr.flush()
@@ -139,7 +154,8 @@ enum AuditChainCommand {
     case .quiet:
       ctx.stdout.line(result.intact ? "ok" : String(result.badSeq ?? 0))
     case .table:
-      ctx.stdout.line(result.intact ? "ok: \(result.message)" : "broken at entry \(result.badSeq ?? 0): \(result.message)")
+      ctx.stdout.line(
+        result.intact ? "ok: \(result.message)" : "broken at entry \(result.badSeq ?? 0): \(result.message)")
     }
     if !result.intact {
       ctx.hint("restore the vault from a backup that verifies, and find out who could write to it")
@@ -149,12 +165,15 @@ enum AuditChainCommand {
 
   static let export: RunFunction = { inv, ctx throws(IVKeysError) in
     if inv.flag(.json) || inv.flag(.quiet) {
-      throw .usage("'ivkeys audit export' writes JSON lines or CSV; --json and -q do not apply", hint: "use --format jsonl or --format csv")
+      throw .usage(
+        "'ivkeys audit export' writes JSON lines or CSV; --json and -q do not apply",
+        hint: "use --format jsonl or --format csv")
     }
-    let format = try inv.parse(.format) { (s) throws(ValueError) -> String in
-      guard s == "jsonl" || s == "csv" else { throw ValueError("expected jsonl or csv") }
-      return s
-    } ?? "jsonl"
+    let format =
+      try inv.parse(.format) { (s) throws(ValueError) -> String in
+        guard s == "jsonl" || s == "csv" else { throw ValueError("expected jsonl or csv") }
+        return s
+      } ?? "jsonl"
     let vault = try ctx.openVault()
     let filter = try AuditCommand.filter(inv, ctx, vault)
     let out = ctx.stdout

@@ -9,7 +9,9 @@ enum CreateCommand {
     if let p = inv.value(.preset) {
       guard let preset = Scopes.preset(p) else {
         let names = Scopes.presets.map(\.name)
-        let hint = Text.suggestion(for: p, among: names).map { "did you mean '\($0)'?" } ?? "presets: \(names.joined(separator: ", "))"
+        let hint =
+          Text.suggestion(for: p, among: names).map { "did you mean '\($0)'?" }
+          ?? "presets: \(names.joined(separator: ", "))"
         throw .invalidValue(option: "--preset", value: p, reason: "no such preset; \(hint)")
       }
       scopes = preset
@@ -28,12 +30,13 @@ enum CreateCommand {
     draft.metadata = try KeyOptions.metadata(inv)
     draft.tags = try inv.parseList(.tag, Fields.tag)
     draft.contact = try inv.parse(.contact, Fields.email)
-    let count = try inv.parse(.count) { (s) throws(ValueError) -> Int in
-      guard let n = Int(s), n >= 1, n <= maximumKeyCount, s.first != "+" else {
-        throw ValueError("expected a whole number from 1 to \(maximumKeyCount)")
-      }
-      return n
-    } ?? 1
+    let count =
+      try inv.parse(.count) { (s) throws(ValueError) -> Int in
+        guard let n = Int(s), n >= 1, n <= maximumKeyCount, s.first != "+" else {
+          throw ValueError("expected a whole number from 1 to \(maximumKeyCount)")
+        }
+        return n
+      } ?? 1
 
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal && count >= 10_000
@@ -42,12 +45,13 @@ enum CreateCommand {
     do throws(IVKeysError) {
       _ = try vault.createKeys(
         draft, count: count,
-        progress: showProgress || faults ? { n in
-          FaultInjection.killIfAsked(at: "rows:\(n)", environment: ctx.environment)
-          guard showProgress else { return }
-          ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
-          ctx.stderr.flush()
-        } : nil,
+        progress: showProgress || faults
+          ? { n in
+            FaultInjection.killIfAsked(at: "rows:\(n)", environment: ctx.environment)
+            guard showProgress else { return }
+            ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
+            ctx.stderr.flush()
+          } : nil,
         deliver: { (batch) throws(IVKeysError) in
           if showProgress { ctx.stderr.line() }
           print(batch, single: count == 1 && inv.value(.count) == nil, ctx)
@@ -60,11 +64,17 @@ enum CreateCommand {
       FaultInjection.killIfAsked(at: "committed", environment: ctx.environment)
     } catch {
       throw delivered
-        ? error.adding(hint: count == 1 ? "the key printed above was not stored and will not work" : "the keys printed above were not stored and will not work")
+        ? error.adding(
+          hint: count == 1
+            ? "the key printed above was not stored and will not work"
+            : "the keys printed above were not stored and will not work")
         : error
     }
     if ctx.format == .table {
-      ctx.hint(count == 1 ? "this is the only time the key is shown; store it now" : "this is the only time these keys are shown; store them now")
+      ctx.hint(
+        count == 1
+          ? "this is the only time the key is shown; store it now"
+          : "this is the only time these keys are shown; store them now")
     }
     if Scopes.isHighPrivilege(scopes) {
       if draft.expiresAt == nil {
@@ -95,8 +105,11 @@ enum CreateCommand {
     case .table:
       // Every row has the same widths (ids and keys are fixed-width), so rows stream.
       let t = batch.template
-      func row(_ k: APIKey) -> [Cell] { [Cell(k.id), Cell(t.env.rawValue), Cell(t.company), Cell(t.name), Cell(k.string)] }
-      var table = Table(headers: ["ID", "ENV", "COMPANY", "NAME", "KEY"], useColor: ctx.useColor, width: ctx.tableWidth)
+      func row(_ k: APIKey) -> [Cell] {
+        [Cell(k.id), Cell(t.env.rawValue), Cell(t.company), Cell(t.name), Cell(k.string)]
+      }
+      var table = Table(
+        headers: ["ID", "ENV", "COMPANY", "NAME", "KEY"], useColor: ctx.useColor, width: ctx.tableWidth)
       table.measure(row(batch.keys[0]))
       ctx.stdout.line(table.header())
       for k in batch.keys { ctx.stdout.line(table.render(row(k))) }

@@ -35,8 +35,11 @@ enum BackupCommand {
     case .quiet:
       ctx.stdout.line(r.path)
     case .table:
-      ctx.stdout.line("backed up \(plural(r.keys, "key")) and \(plural(r.auditEntries, "audit entry", "audit entries")) to \(r.path)")
-      ctx.stdout.line("the copy passes integrity_check and its audit chain verifies (head \(r.audit.head.map { "\($0.seq) \($0.hash)" } ?? "-"))")
+      ctx.stdout.line(
+        "backed up \(plural(r.keys, "key")) and \(plural(r.auditEntries, "audit entry", "audit entries")) to \(r.path)")
+      ctx.stdout.line(
+        "the copy passes integrity_check and its audit chain verifies (head \(r.audit.head.map { "\($0.seq) \($0.hash)" } ?? "-"))"
+      )
     }
     return 0
   }

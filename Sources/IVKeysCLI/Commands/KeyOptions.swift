@@ -23,7 +23,9 @@ enum KeyOptions {
       return t
     }
     if let d = try inv.parse(.expiresIn, Time.parseDuration) {
-      guard d > 0 else { throw .invalidValue(option: "--expires-in", value: inv.value(.expiresIn) ?? "", reason: "must be longer than 0") }
+      guard d > 0 else {
+        throw .invalidValue(option: "--expires-in", value: inv.value(.expiresIn) ?? "", reason: "must be longer than 0")
+      }
       return now + d
     }
     return nil

@@ -17,7 +17,8 @@ enum ListCommand {
     filter.tag = try inv.parse(.tag, Fields.tag)
     let scopes = try KeyOptions.scopes(inv, .scope)
     guard scopes.count <= 1 else {
-      throw .invalidValue(option: "--scope", value: inv.value(.scope) ?? "", reason: "list filters on one scope at a time")
+      throw .invalidValue(
+        option: "--scope", value: inv.value(.scope) ?? "", reason: "list filters on one scope at a time")
     }
     filter.scope = scopes.first
     filter.expiringWithin = try inv.parse(.expiringWithin, Time.parseDuration)

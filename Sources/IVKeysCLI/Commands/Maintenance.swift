@@ -8,7 +8,9 @@ enum MaintenanceCommand {
   /// `--within DUR`, more than 0.
   static func window(_ inv: Invocation) throws(IVKeysError) -> Int64 {
     guard let w = try inv.parse(.within, Time.parseDuration) else { return defaultWindow }
-    guard w > 0 else { throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must be longer than 0") }
+    guard w > 0 else {
+      throw .invalidValue(option: "--within", value: inv.value(.within) ?? "", reason: "must be longer than 0")
+    }
     return w
   }
 
@@ -42,7 +44,9 @@ enum MaintenanceCommand {
           Cell(k.contact ?? "-"),
         ]
       }
-      Table.print(["ID", "NAME", "COMPANY", "ENV", "EXPIRES", "LEFT", "CONTACT"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      Table.print(
+        ["ID", "NAME", "COMPANY", "ENV", "EXPIRES", "LEFT", "CONTACT"], rows, to: ctx.stdout, color: ctx.useColor,
+        width: ctx.tableWidth)
     }
     return checkStatus(inv, found: !keys.isEmpty)
   }
@@ -75,7 +79,9 @@ enum MaintenanceCommand {
             : Cell("due in \(Time.describe(seconds: -d.overdue))", .yellow),
         ]
       }
-      Table.print(["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      Table.print(
+        ["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor,
+        width: ctx.tableWidth)
       ctx.hint("'ivkeys rotate ID' replaces a key with a new one carrying the same settings")
     }
     return checkStatus(inv, found: !due.isEmpty)
@@ -93,15 +99,20 @@ enum MaintenanceCommand {
       ctx.stdout.line(swept.json)
     case .table:
       let rows = swept.map { s -> [Cell] in
-        [Cell(s.record.id), Cell(s.previousStatus.rawValue), Cell(s.newStatus.rawValue, Color.of(s.newStatus)),
-         Cell(s.record.name), Cell(s.reason)]
+        [
+          Cell(s.record.id), Cell(s.previousStatus.rawValue), Cell(s.newStatus.rawValue, Color.of(s.newStatus)),
+          Cell(s.record.name), Cell(s.reason),
+        ]
       }
       if !rows.isEmpty {
-        Table.print(["ID", "WAS", dryRun ? "WOULD BE" : "NOW", "NAME", "WHY"], rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+        Table.print(
+          ["ID", "WAS", dryRun ? "WOULD BE" : "NOW", "NAME", "WHY"], rows, to: ctx.stdout, color: ctx.useColor,
+          width: ctx.tableWidth)
       }
     }
     let revoked = swept.filter { $0.newStatus == .revoked }.count
-    let summary = swept.isEmpty
+    let summary =
+      swept.isEmpty
       ? "nothing to sweep"
       : "\(dryRun ? "would record" : "recorded") \(revoked) revoked (rotation grace ended) and \(swept.count - revoked) expired"
     ctx.note(summary + (dryRun && !swept.isEmpty ? " (dry run: nothing changed)" : ""))

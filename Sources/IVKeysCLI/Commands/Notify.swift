@@ -6,7 +6,11 @@ enum NotifyCommand {
 
   /// What became of one key in the window.
   enum Outcome: String {
-    case sent, failed, wouldSend = "would_send", alreadySent = "already_sent", inProgress = "in_progress"
+    case sent
+    case failed
+    case wouldSend = "would_send"
+    case alreadySent = "already_sent"
+    case inProgress = "in_progress"
     case noContact = "no_contact"
   }
 
@@ -41,7 +45,8 @@ enum NotifyCommand {
     } else {
       sending.send(plan.notices, command: settings.command, vault: vault, ctx)
     }
-    let results = sending.results + plan.alreadySent.map { ($0, .alreadySent, nil) }
+    let results =
+      sending.results + plan.alreadySent.map { ($0, .alreadySent, nil) }
       + sending.inProgress.map { ($0, .inProgress, nil) } + plan.noContact.map { ($0, .noContact, nil) }
     printResults(results, plan: plan, dryRun: settings.dryRun, ctx)
     printNotes(plan, inProgress: sending.inProgress, settings: settings, ctx)
@@ -86,15 +91,17 @@ enum NotifyCommand {
           return true
         }
       } catch {
-        fail("cannot claim the notice for key \(id) in the vault: \(error.description)", hint: "nothing more is sent", ctx)
+        fail(
+          "cannot claim the notice for key \(id) in the vault: \(error.description)", hint: "nothing more is sent", ctx)
         return false
       }
       ctx.stderr.flush()
       do throws(IVKeysError) {
         try Sendmail.deliver(notice.message, command: command)
       } catch {
-        fail("the notice for key \(id) to \(notice.recipient) was not sent: \(error.description)",
-             hint: "it is not recorded as sent; the next 'ivkeys notify' tries again", ctx)
+        fail(
+          "the notice for key \(id) to \(notice.recipient) was not sent: \(error.description)",
+          hint: "it is not recorded as sent; the next 'ivkeys notify' tries again", ctx)
         try? vault.releaseNotification(notice)
         results.append((notice.record, .failed, notice))
         return true
@@ -103,9 +110,11 @@ enum NotifyCommand {
       do throws(IVKeysError) {
         try vault.recordNotification(notice)
       } catch {
-        fail("the notice for key \(id) was sent but could not be recorded: \(error.description)",
-             hint: "a 'notify' after \(Vault.notificationClaimSeconds / 60) minutes may send it again; nothing more is sent",
-             ctx)
+        fail(
+          "the notice for key \(id) was sent but could not be recorded: \(error.description)",
+          hint:
+            "a 'notify' after \(Vault.notificationClaimSeconds / 60) minutes may send it again; nothing more is sent",
+          ctx)
         return false
       }
       return true
@@ -123,7 +132,8 @@ enum NotifyCommand {
     case .quiet:
       for (k, outcome, _) in results where outcome == .sent || outcome == .wouldSend { ctx.stdout.line(k.id) }
     case .json:
-      ctx.stdout.line(results.map { NotifyResult(record: $0.record, outcome: $0.outcome, notice: $0.notice, dryRun: dryRun) }.json)
+      ctx.stdout.line(
+        results.map { NotifyResult(record: $0.record, outcome: $0.outcome, notice: $0.notice, dryRun: dryRun) }.json)
     case .table:
       if dryRun {
         for (i, notice) in plan.notices.enumerated() {

@@ -16,9 +16,14 @@ enum RotateCommand {
         case .quiet: ctx.stdout.line(new.key.string)
         case .json: ctx.stdout.line(KeyRendering.json(new.record, key: new.key.string))
         case .table:
-          Table.print(["ID", "ENV", "COMPANY", "NAME", "KEY"],
-                      [[Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
-                        Cell(new.record.name), Cell(new.key.string)]], to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+          Table.print(
+            ["ID", "ENV", "COMPANY", "NAME", "KEY"],
+            [
+              [
+                Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
+                Cell(new.record.name), Cell(new.key.string),
+              ]
+            ], to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
         }
         try ctx.stdout.flushChecked("the new key", hint: "nothing was rotated; a key already printed will not work")
         delivered = true

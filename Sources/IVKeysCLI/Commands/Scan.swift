@@ -64,7 +64,7 @@ enum ScanCommand {
     if ctx.stderr.isTerminal && ctx.env("TERM") != "dumb" { scanner.onProgress = { progress.update($0) } }
     for path in paths {
       if path == Array("-".utf8) {
-        if case let .failed(e) = scanner.scanStream(fd: 0) {
+        if case .failed(let e) = scanner.scanStream(fd: 0) {
           progress.clear()
           throw .io("cannot read standard input: \(Errno.describe(e))")
         }
@@ -140,7 +140,8 @@ enum ScanCommand {
       let quoted = "'\(Text.escapeControl(path))'"
       if e == ENOENT || e == ENOTDIR {
         throw .usage(
-          "\(quoted): no such file or directory", hint: "'-' reads standard input, as in: git diff --cached | ivkeys scan -")
+          "\(quoted): no such file or directory",
+          hint: "'-' reads standard input, as in: git diff --cached | ivkeys scan -")
       }
       throw .io("cannot read \(quoted): \(Errno.describe(e))")
     }

@@ -9,7 +9,9 @@ enum ScopesCommand {
     case .json:
       ctx.stdout.line(catalog.json)
     case .table:
-      Table.print(["SCOPE", "DESCRIPTION"], catalog.map { [Cell($0.name), Cell($0.description)] }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      Table.print(
+        ["SCOPE", "DESCRIPTION"], catalog.map { [Cell($0.name), Cell($0.description)] }, to: ctx.stdout,
+        color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0
   }
@@ -20,8 +22,9 @@ enum ScopesCommand {
     case .json:
       ctx.stdout.line(Scopes.presets.map { Preset(name: $0.name, scopes: $0.scopes) }.json)
     case .table:
-      Table.print(["PRESET", "SCOPES"], Scopes.presets.map { [Cell($0.name), Cell($0.scopes.joined(separator: " "))] },
-                  to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+      Table.print(
+        ["PRESET", "SCOPES"], Scopes.presets.map { [Cell($0.name), Cell($0.scopes.joined(separator: " "))] },
+        to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0
   }

@@ -14,7 +14,8 @@ enum ShowCommand {
   /// shell's history; say so.
   static func warnIfWholeKey(_ reference: String, _ ctx: Context) {
     if KeyReference.isWholeKey(reference) {
-      ctx.warning("a whole key on the command line is visible in ps and shell history; only its id is used, pass the id instead")
+      ctx.warning(
+        "a whole key on the command line is visible in ps and shell history; only its id is used, pass the id instead")
     }
   }
 }

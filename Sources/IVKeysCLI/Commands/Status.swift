@@ -8,7 +8,8 @@ enum StatusCommand {
   static let revoke: RunFunction = { inv, ctx throws(IVKeysError) in try change(.revoke, inv, ctx) }
 
   static func change(_ action: Vault.StatusAction, _ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
-    let reason: String? = action == .resume ? try inv.parse(.reason, Fields.reason) : try inv.required(.reason, Fields.reason)
+    let reason: String? =
+      action == .resume ? try inv.parse(.reason, Fields.reason) : try inv.required(.reason, Fields.reason)
     var selector = KeySelector()
     selector.company = try inv.parse(.company, Fields.company)
     selector.tag = try inv.parse(.tag, Fields.tag)
@@ -16,7 +17,8 @@ enum StatusCommand {
     let usage = "usage: \(Help.usageLine(path: action.rawValue))"
     guard let reference = inv.arguments.first else {
       guard !selector.isEmpty else {
-        throw .usage("'ivkeys \(action.rawValue)' needs a key ID, or --company, --tag or --env to select keys", hint: usage)
+        throw .usage(
+          "'ivkeys \(action.rawValue)' needs a key ID, or --company, --tag or --env to select keys", hint: usage)
       }
       return try changeMany(action, selector, reason: reason, inv, ctx)
     }
@@ -35,7 +37,9 @@ enum StatusCommand {
     switch ctx.format {
     case .quiet: ctx.stdout.line(record.id)
     case .json: ctx.stdout.line(KeyRendering.json(record))
-    case .table: ctx.stdout.line("\(record.id)  \(ctx.useColor ? Color.of(record.status).wrap(record.status.rawValue) : record.status.rawValue)")
+    case .table:
+      ctx.stdout.line(
+        "\(record.id)  \(ctx.useColor ? Color.of(record.status).wrap(record.status.rawValue) : record.status.rawValue)")
     }
     return 0
   }

@@ -25,12 +25,15 @@ enum UpdateCommand {
     changes.unlinkCompanies = try KeyOptions.companies(inv, .unlinkCompany)
     let own = Set(inv.values.keys).subtracting(globalOptions.map(\.name))
     guard !own.isEmpty else {
-      throw .usage("'ivkeys update' needs at least one change", hint: "'ivkeys update --help' lists what can be changed")
+      throw .usage(
+        "'ivkeys update' needs at least one change", hint: "'ivkeys update --help' lists what can be changed")
     }
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
     let result = try vault.updateKey(reference, changes)
-    if result.changed.isEmpty && ctx.format == .table { ctx.note("key \(result.record.id) already has these settings; nothing changed") }
+    if result.changed.isEmpty && ctx.format == .table {
+      ctx.note("key \(result.record.id) already has these settings; nothing changed")
+    }
     if !result.changed.isEmpty && ctx.format == .table { ctx.note("updated \(result.changed.joined(separator: ", "))") }
     KeyRendering.print([result.record], ctx, single: true)
     return 0

@@ -7,10 +7,13 @@ enum UsageCommand {
     guard let reference = inv.arguments.first else {
       throw .usage("'ivkeys usage' needs ID", hint: "usage: \(Help.usageLine(path: "usage"))")
     }
-    let top = try inv.parse(.top) { (s) throws(ValueError) -> Int in
-      guard let n = Int(s), n >= 1, n <= 1000, s.first != "+" else { throw ValueError("expected a whole number from 1 to 1000") }
-      return n
-    } ?? 5
+    let top =
+      try inv.parse(.top) { (s) throws(ValueError) -> Int in
+        guard let n = Int(s), n >= 1, n <= 1000, s.first != "+" else {
+          throw ValueError("expected a whole number from 1 to 1000")
+        }
+        return n
+      } ?? 5
     ShowCommand.warnIfWholeKey(reference, ctx)
     let r = try ctx.openVault(.read).usage(reference, top: top)
     switch ctx.format {
@@ -25,15 +28,21 @@ enum UsageCommand {
       ctx.stdout.line("requests:   \(r.requestCount)")
       ctx.stdout.line("errors:     \(r.errorCount) (error rate \(rate))")
       let peak = r.daily.map(\.count).max() ?? 0
-      ctx.stdout.line("last 30 d:  \(sparkline(r.daily.map(\.count)))  (\(r.daily.first?.name ?? "") to \(r.daily.last?.name ?? ""), peak \(peak)/day)")
+      ctx.stdout.line(
+        "last 30 d:  \(sparkline(r.daily.map(\.count)))  (\(r.daily.first?.name ?? "") to \(r.daily.last?.name ?? ""), peak \(peak)/day)"
+      )
       if r.topEndpoints.isEmpty {
         ctx.stdout.line("endpoints:  none recorded")
       } else {
         ctx.stdout.line("")
-        Table.print(["ENDPOINT", "REQUESTS", "ERRORS", "ERROR RATE"], r.topEndpoints.map {
-          [Cell($0.name), Cell(String($0.count)), Cell(String($0.errors)),
-           Cell(percent($0.count == 0 ? 0 : Double($0.errors) / Double($0.count)))]
-        }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+        Table.print(
+          ["ENDPOINT", "REQUESTS", "ERRORS", "ERROR RATE"],
+          r.topEndpoints.map {
+            [
+              Cell($0.name), Cell(String($0.count)), Cell(String($0.errors)),
+              Cell(percent($0.count == 0 ? 0 : Double($0.errors) / Double($0.count))),
+            ]
+          }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       }
     }
     return 0
@@ -48,10 +57,11 @@ enum UsageCommand {
   static func sparkline(_ values: [Int64]) -> String {
     let bars = Array("▁▂▃▄▅▆▇█")
     let peak = values.max() ?? 0
-    return String(values.map { v in
-      // A day with any request is at least the second bar, so it never looks like a day without.
-      peak == 0 || v == 0 ? bars[0] : bars[max(1, min(7, Int((Double(v) / Double(peak) * 7).rounded())))]
-    })
+    return String(
+      values.map { v in
+        // A day with any request is at least the second bar, so it never looks like a day without.
+        peak == 0 || v == 0 ? bars[0] : bars[max(1, min(7, Int((Double(v) / Double(peak) * 7).rounded())))]
+      })
   }
 
   static let importLogs: RunFunction = { inv, ctx throws(IVKeysError) in
@@ -72,11 +82,11 @@ enum UsageCommand {
       AnyIterator { () -> String?? in
         while true {
           switch reader.next(timeoutMilliseconds: -1) {
-          case let .line(bytes): return .some(String(decoding: bytes, as: UTF8.self))
+          case .line(let bytes): return .some(String(decoding: bytes, as: UTF8.self))
           case .tooLong: return .some(nil)
           case .timeout: continue  // a signal interrupted the read
           case .end: return nil
-          case let .failed(e):
+          case .failed(let e):
             readError = e
             return nil
           }
@@ -84,14 +94,18 @@ enum UsageCommand {
       }
     }
     let showProgress = ctx.stderr.isTerminal
-    let result = try vault.importUsage(lines: lines, progress: showProgress ? { n in
-      ctx.stderr.write("\rivkeys: importing: \(plural(n, "line"))")
-      ctx.stderr.flush()
-    } : nil)
+    let result = try vault.importUsage(
+      lines: lines,
+      progress: showProgress
+        ? { n in
+          ctx.stderr.write("\rivkeys: importing: \(plural(n, "line"))")
+          ctx.stderr.flush()
+        } : nil)
     if showProgress { ctx.stderr.line() }
     if let e = readError {
-      throw .io("cannot read \(source): \(Errno.describe(e))",
-                hint: "what was read is imported; importing the file again counts nothing twice")
+      throw .io(
+        "cannot read \(source): \(Errno.describe(e))",
+        hint: "what was read is imported; importing the file again counts nothing twice")
     }
     switch ctx.format {
     case .json:
@@ -104,10 +118,14 @@ enum UsageCommand {
           + "\(result.unknownKeys) for unknown key ids, \(plural(result.bad, "bad line"))")
     }
     if result.unknownKeys > 0 {
-      ctx.warning("\(result.unknownKeys) \(result.unknownKeys == 1 ? "line names a key id" : "lines name key ids") this vault does not have; not counted")
+      ctx.warning(
+        "\(result.unknownKeys) \(result.unknownKeys == 1 ? "line names a key id" : "lines name key ids") this vault does not have; not counted"
+      )
     }
     for (line, reason) in result.badExamples { ctx.warning("line \(line): \(reason)") }
-    if result.bad > result.badExamples.count { ctx.warning("… and \(plural(result.bad - result.badExamples.count, "more bad line"))") }
+    if result.bad > result.badExamples.count {
+      ctx.warning("… and \(plural(result.bad - result.badExamples.count, "more bad line"))")
+    }
     return 0
   }
 }

@@ -19,7 +19,8 @@ enum VerifyCommand {
 
     let vault = try ctx.openVault()
     try checkCatalog(scope, vault, option: "--scope")
-    let request = VerifyRequest(presented: presented, company: company, scope: scope, ip: ip, endpoint: endpoint, env: env)
+    let request = VerifyRequest(
+      presented: presented, company: company, scope: scope, ip: ip, endpoint: endpoint, env: env)
     // Any error here (a read-only vault, a full disk) ends the command with exit 1 and no
     // decision: a decision that could not be recorded is never given.
     let decision = try Verifier(vault: vault).decide([request])[0]
@@ -32,7 +33,8 @@ enum VerifyCommand {
       if decision.allowed {
         ctx.stdout.line("allowed key=\(decision.keyID ?? "-") company=\(company)")
       } else {
-        var line = "denied \(decision.code.httpStatus) \(decision.code.rawValue): \(Text.escapeControl(decision.message))"
+        var line =
+          "denied \(decision.code.httpStatus) \(decision.code.rawValue): \(Text.escapeControl(decision.message))"
         if let r = decision.retryAfter { line += "; retry after \(r)s" }
         ctx.stdout.line(line)
       }
@@ -49,7 +51,9 @@ enum VerifyCommand {
   static func checkCatalog(_ scope: String, _ vault: Vault, option: String) throws(IVKeysError) {
     let catalog = try vault.scopeCatalog().map(\.name)
     guard catalog.contains(scope) else {
-      let hint = Text.suggestion(for: scope, among: catalog).map { "did you mean '\($0)'?" } ?? "'ivkeys scopes list' shows the catalog"
+      let hint =
+        Text.suggestion(for: scope, among: catalog).map { "did you mean '\($0)'?" }
+        ?? "'ivkeys scopes list' shows the catalog"
       throw .invalidValue(option: option, value: scope, reason: "not in the scope catalog; \(hint)")
     }
   }
@@ -155,7 +159,7 @@ enum VerifyCommand {
       var timeout: Int64 = group.isEmpty ? 1000 : max(0, deadline - Verifier.monotonicMilliseconds())
       if let due = verifier.pendingDue { timeout = min(timeout, max(0, due)) }
       switch reader.next(timeoutMilliseconds: Int32(clamping: timeout)) {
-      case let .line(bytes):
+      case .line(let bytes):
         if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
         group.append(item(bytes, catalog: catalog))
         // A group closes at 5,000 lines, at its deadline, or as soon as no more input is
@@ -170,7 +174,7 @@ enum VerifyCommand {
         if let due = verifier.pendingDue, due <= 0 { try verifier.finish() }
       case .end:
         return try end()
-      case let .failed(e):
+      case .failed(let e):
         try flush()
         try verifier.finish()
         throw .io("cannot read standard input: \(Errno.describe(e))")
@@ -186,11 +190,16 @@ enum VerifyCommand {
       members = flat
     } else {
       switch generalMembers(bytes) {
-      case let .success(m): members = m
-      case let .failure(reason): return .bad(.badRequest(reason.description))
+      case .success(let m): members = m
+      case .failure(let reason): return .bad(.badRequest(reason.description))
       }
     }
-    var key: String?, company: String?, scope: String?, ip: String?, endpoint: String?, env: String?
+    var key: String?
+    var company: String?
+    var scope: String?
+    var ip: String?
+    var endpoint: String?
+    var env: String?
     for (name, value) in members {
       switch name {
       case "key": key = value
@@ -220,18 +229,19 @@ enum VerifyCommand {
       guard let e = KeyEnvironment(rawValue: env) else { return .bad(.badRequest("env is not live or test")) }
       environment = e
     }
-    return .request(VerifyRequest(presented: key, company: company, scope: scope, ip: address, endpoint: endpoint, env: environment))
+    return .request(
+      VerifyRequest(presented: key, company: company, scope: scope, ip: address, endpoint: endpoint, env: environment))
   }
 
   /// The request fields of a line that is a JSON object with other members too, or why not.
   static func generalMembers(_ bytes: ArraySlice<UInt8>) -> Result<[(String, String?)], ValueError> {
-    guard let json = try? JSON.parse(String(decoding: bytes, as: UTF8.self)), case let .object(all) = json else {
+    guard let json = try? JSON.parse(String(decoding: bytes, as: UTF8.self)), case .object(let all) = json else {
       return .failure(ValueError("the line is not a JSON object"))
     }
     var members = [(String, String?)]()
     for (name, value) in all where ["key", "company", "scope", "ip", "endpoint", "env"].contains(name) {
       switch value {
-      case let .string(s): members.append((name, s))
+      case .string(let s): members.append((name, s))
       case .null: members.append((name, nil))
       default: return .failure(ValueError("\(name) is not a string"))
       }

@@ -107,106 +107,106 @@ extension Completion {
 
   /// The functions that walk the command line and fill COMPREPLY, the same for every table.
   static let bashDriver = #"""
-        esac
-      }
+      esac
+    }
 
-      # _ivkeys_is_child PATH WORD: whether WORD is a subcommand one level below command path PATH.
-      _ivkeys_is_child() {
-        local w
-        _ivkeys_children "$1"
-        for w in "${_ivkeys_words[@]}"; do
-          [[ $w == "$2" ]] && return 0
-        done
-        return 1
-      }
+    # _ivkeys_is_child PATH WORD: whether WORD is a subcommand one level below command path PATH.
+    _ivkeys_is_child() {
+      local w
+      _ivkeys_children "$1"
+      for w in "${_ivkeys_words[@]}"; do
+        [[ $w == "$2" ]] && return 0
+      done
+      return 1
+    }
 
-      # _ivkeys_add CUR PREFIX WORD...: adds to COMPREPLY each WORD that starts with CUR, after PREFIX.
-      _ivkeys_add() {
-        local cur=$1 prefix=$2 w
-        shift 2
-        for w in "$@"; do
-          [[ $w == "$cur"* ]] && COMPREPLY+=("$prefix$w")
-        done
-        return 0
-      }
+    # _ivkeys_add CUR PREFIX WORD...: adds to COMPREPLY each WORD that starts with CUR, after PREFIX.
+    _ivkeys_add() {
+      local cur=$1 prefix=$2 w
+      shift 2
+      for w in "$@"; do
+        [[ $w == "$cur"* ]] && COMPREPLY+=("$prefix$w")
+      done
+      return 0
+    }
 
-      # _ivkeys_reply CUR PREFIX FIRST: adds to COMPREPLY what _ivkeys_values says, for the word
-      # CUR; FIRST is the first positional argument (help COMMAND SUBCOMMAND).
-      _ivkeys_reply() {
-        local w
-        case $_ivkeys_values in
-          words) _ivkeys_add "$1" "$2" "${_ivkeys_words[@]}" ;;
-          commands) _ivkeys_children ''; _ivkeys_add "$1" "$2" "${_ivkeys_words[@]}" ;;
-          subcommands) _ivkeys_children "$3"; _ivkeys_add "$1" "$2" "${_ivkeys_words[@]}" ;;
-          keyids)
-            # The ids in the vault ($IVKEYS_VAULT or the default); never keys.
-            while IFS= read -r w; do
-              [[ $w == "$1"* ]] && COMPREPLY+=("$2$w")
-            done < <(ivkeys list -q 2>/dev/null </dev/null)
-            ;;
-          files)
-            compopt -o filenames 2>/dev/null
-            while IFS= read -r w; do COMPREPLY+=("$2$w"); done < <(compgen -f -- "$1")
-            ;;
-        esac
-      }
+    # _ivkeys_reply CUR PREFIX FIRST: adds to COMPREPLY what _ivkeys_values says, for the word
+    # CUR; FIRST is the first positional argument (help COMMAND SUBCOMMAND).
+    _ivkeys_reply() {
+      local w
+      case $_ivkeys_values in
+        words) _ivkeys_add "$1" "$2" "${_ivkeys_words[@]}" ;;
+        commands) _ivkeys_children ''; _ivkeys_add "$1" "$2" "${_ivkeys_words[@]}" ;;
+        subcommands) _ivkeys_children "$3"; _ivkeys_add "$1" "$2" "${_ivkeys_words[@]}" ;;
+        keyids)
+          # The ids in the vault ($IVKEYS_VAULT or the default); never keys.
+          while IFS= read -r w; do
+            [[ $w == "$1"* ]] && COMPREPLY+=("$2$w")
+          done < <(ivkeys list -q 2>/dev/null </dev/null)
+          ;;
+        files)
+          compopt -o filenames 2>/dev/null
+          while IFS= read -r w; do COMPREPLY+=("$2$w"); done < <(compgen -f -- "$1")
+          ;;
+      esac
+    }
 
-      # _ivkeys: the completion function for ivkeys.
-      _ivkeys() {
-        local cur=${COMP_WORDS[COMP_CWORD]} path= opt= w i skip=0 ended=0
-        local _ivkeys_values=nothing
-        local -a _ivkeys_words=() args=()
-        COMPREPLY=()
-        for ((i = 1; i < COMP_CWORD; i++)); do
-          w=${COMP_WORDS[i]}
-          if ((skip)); then
-            # bash splits --opt=value at '=' (COMP_WORDBREAKS): the value comes after the '='.
-            [[ $w == = ]] || skip=0
-            continue
-          fi
-          if ((!ended)); then
-            case $w in
-              --) ended=1; continue ;;
-              --*=*) continue ;;
-              -?*) opt=$w; _ivkeys_option_values "$path" "$w" && skip=1; continue ;;
-            esac
-          fi
-          if [[ -z $path ]]; then
-            path=$w
-          elif [[ $path != *' '* && ${#args[@]} -eq 0 ]] && _ivkeys_is_child "$path" "$w"; then
-            path="$path $w"
-          else
-            args+=("$w")
-          fi
-        done
+    # _ivkeys: the completion function for ivkeys.
+    _ivkeys() {
+      local cur=${COMP_WORDS[COMP_CWORD]} path= opt= w i skip=0 ended=0
+      local _ivkeys_values=nothing
+      local -a _ivkeys_words=() args=()
+      COMPREPLY=()
+      for ((i = 1; i < COMP_CWORD; i++)); do
+        w=${COMP_WORDS[i]}
         if ((skip)); then
-          # The value of the option before: --opt VALUE, or --opt=VALUE split by bash.
-          [[ $cur == = ]] && cur=
-          _ivkeys_option_values "$path" "$opt"
-          _ivkeys_reply "$cur" '' "${args[0]-}"
-        elif ((!ended)) && [[ $cur == --*=* ]]; then
-          # --opt=VALUE in one word (COMP_WORDBREAKS without '=').
-          _ivkeys_option_values "$path" "${cur%%=*}" && _ivkeys_reply "${cur#*=}" "${cur%%=*}=" "${args[0]-}"
-        elif ((!ended)) && [[ $cur == -* ]]; then
-          _ivkeys_options "$path"
-          _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
-        elif [[ -z $path ]]; then
-          _ivkeys_children ''
-          _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
-        else
-          _ivkeys_argument_values "$path" "${#args[@]}"
-          _ivkeys_reply "$cur" '' "${args[0]-}"
-          if [[ $path != *' '* && ${#args[@]} -eq 0 ]]; then
-            _ivkeys_children "$path"
-            _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
-          fi
+          # bash splits --opt=value at '=' (COMP_WORDBREAKS): the value comes after the '='.
+          [[ $w == = ]] || skip=0
+          continue
         fi
-        return 0
-      }
+        if ((!ended)); then
+          case $w in
+            --) ended=1; continue ;;
+            --*=*) continue ;;
+            -?*) opt=$w; _ivkeys_option_values "$path" "$w" && skip=1; continue ;;
+          esac
+        fi
+        if [[ -z $path ]]; then
+          path=$w
+        elif [[ $path != *' '* && ${#args[@]} -eq 0 ]] && _ivkeys_is_child "$path" "$w"; then
+          path="$path $w"
+        else
+          args+=("$w")
+        fi
+      done
+      if ((skip)); then
+        # The value of the option before: --opt VALUE, or --opt=VALUE split by bash.
+        [[ $cur == = ]] && cur=
+        _ivkeys_option_values "$path" "$opt"
+        _ivkeys_reply "$cur" '' "${args[0]-}"
+      elif ((!ended)) && [[ $cur == --*=* ]]; then
+        # --opt=VALUE in one word (COMP_WORDBREAKS without '=').
+        _ivkeys_option_values "$path" "${cur%%=*}" && _ivkeys_reply "${cur#*=}" "${cur%%=*}=" "${args[0]-}"
+      elif ((!ended)) && [[ $cur == -* ]]; then
+        _ivkeys_options "$path"
+        _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
+      elif [[ -z $path ]]; then
+        _ivkeys_children ''
+        _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
+      else
+        _ivkeys_argument_values "$path" "${#args[@]}"
+        _ivkeys_reply "$cur" '' "${args[0]-}"
+        if [[ $path != *' '* && ${#args[@]} -eq 0 ]]; then
+          _ivkeys_children "$path"
+          _ivkeys_add "$cur" '' "${_ivkeys_words[@]}"
+        fi
+      fi
+      return 0
+    }
 
-      complete -F _ivkeys ivkeys
+    complete -F _ivkeys ivkeys
 
-      """#
+    """#
 
   /// The body of a bash `case` branch setting `_ivkeys_values` (and `_ivkeys_words`).
   static func bashValues(_ v: Values) -> String {

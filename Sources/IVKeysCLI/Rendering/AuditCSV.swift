@@ -10,7 +10,9 @@ extension AuditRecord {
   func writeCSV(to out: inout [UInt8]) {
     func field(_ s: String?, last: Bool = false) {
       if let s {
-        let needsQuotes = s.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0a || $0 == 0x0d }
+        let needsQuotes = s.utf8.contains {
+          $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0a || $0 == 0x0d
+        }
         if needsQuotes {
           out.append(UInt8(ascii: "\""))
           for b in s.utf8 {
@@ -22,9 +24,23 @@ extension AuditRecord {
           out.append(contentsOf: s.utf8)
         }
       }
-      if last { out.append(0x0d); out.append(0x0a) } else { out.append(UInt8(ascii: ",")) }
+      if last {
+        out.append(0x0d)
+        out.append(0x0a)
+      } else {
+        out.append(UInt8(ascii: ","))
+      }
     }
-    field(String(seq)); field(at); field(event); field(actor); field(osUser); field(keyID); field(company); field(ip)
-    field(detail); field(prevHash); field(hash, last: true)
+    field(String(seq))
+    field(at)
+    field(event)
+    field(actor)
+    field(osUser)
+    field(keyID)
+    field(company)
+    field(ip)
+    field(detail)
+    field(prevHash)
+    field(hash, last: true)
   }
 }

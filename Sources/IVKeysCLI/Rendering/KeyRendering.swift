@@ -54,11 +54,15 @@ enum KeyRendering {
     switch ctx.format {
     case .quiet: for k in keys { ctx.stdout.line(k.id) }
     case .json:
-      if single, let k = keys.first { ctx.stdout.line(json(k)) } else {
+      if single, let k = keys.first {
+        ctx.stdout.line(json(k))
+      } else {
         ctx.stdout.line(keys.json)
       }
     case .table:
-      if single, let k = keys.first { ctx.stdout.line(detail(k, color: ctx.useColor)) } else {
+      if single, let k = keys.first {
+        ctx.stdout.line(detail(k, color: ctx.useColor))
+      } else {
         Table.print(headers, keys.map(row), to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       }
     }

@@ -7,7 +7,9 @@ public struct AuditEntry: Sendable {
   /// The detail object, encoded.
   public var detail: String
 
-  public init(event: AuditEvent, keyID: String? = nil, company: String? = nil, ip: String? = nil, detail: JSON = .object([])) {
+  public init(
+    event: AuditEvent, keyID: String? = nil, company: String? = nil, ip: String? = nil, detail: JSON = .object([])
+  ) {
     self.init(event: event, keyID: keyID, company: company, ip: ip, encodedDetail: detail.encoded)
   }
 

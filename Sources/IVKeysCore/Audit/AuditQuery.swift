@@ -15,7 +15,8 @@ public struct AuditFilter: Sendable {
 
 extension Vault {
   /// Calls `body` for each matching entry, oldest first, streaming from the store.
-  public func auditEntries(_ filter: AuditFilter, _ body: (AuditRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
+  public func auditEntries(_ filter: AuditFilter, _ body: (AuditRecord) throws(IVKeysError) -> Void) throws(IVKeysError)
+  {
     try store.auditEntries(filter, body)
   }
 

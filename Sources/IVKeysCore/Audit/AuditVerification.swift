@@ -80,7 +80,9 @@ struct ChainWalk {
     let seq = entry.seq
     count += 1
     if seq < expectedSeq {
-      failure = (.broken, seq, "entry \(seq) is out of order: the log was rebuilt or an entry was inserted before the first")
+      failure = (
+        .broken, seq, "entry \(seq) is out of order: the log was rebuilt or an entry was inserted before the first"
+      )
       return
     }
     if seq != expectedSeq {
@@ -91,7 +93,9 @@ struct ChainWalk {
       )
       return
     }
-    if seq == 1, !entry.withField(.event, { $0.map { $0.elementsEqual(AuditEvent.vaultInitialized.rawValue.utf8) } ?? false }) {
+    if seq == 1,
+      !entry.withField(.event, { $0.map { $0.elementsEqual(AuditEvent.vaultInitialized.rawValue.utf8) } ?? false })
+    {
       failure = (.broken, 1, "entry 1 is not vault.initialized: the log does not start where a vault's log starts")
       return
     }
@@ -107,7 +111,8 @@ struct ChainWalk {
     }
     guard prevMatches else {
       failure = (
-        .broken, seq, "entry \(seq) does not follow entry \(seq - 1): entries were inserted, reordered or removed before it"
+        .broken, seq,
+        "entry \(seq) does not follow entry \(seq - 1): entries were inserted, reordered or removed before it"
       )
       return
     }
@@ -129,7 +134,9 @@ struct ChainWalk {
     if failure == nil, let e = expectedHead, !sawExpected {
       let last = head?.0 ?? 0
       if let s = e.seq, s > last {
-        failure = (.truncated, last + 1, "the log ends at entry \(last), before the expected head \(s): entries were cut off")
+        failure = (
+          .truncated, last + 1, "the log ends at entry \(last), before the expected head \(s): entries were cut off"
+        )
       } else {
         failure = (
           .truncated, last + 1,

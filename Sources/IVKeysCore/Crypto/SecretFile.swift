@@ -58,7 +58,9 @@ public struct SecretFile {
       if n == 0 { break }
       data.append(contentsOf: chunk[0..<n])
     }
-    guard data.count <= 65536 else { throw .secret("the secret file \(path) is larger than 64 KiB; is it the right file?") }
+    guard data.count <= 65536 else {
+      throw .secret("the secret file \(path) is larger than 64 KiB; is it the right file?")
+    }
     if data.last == 0x0a { data.removeLast() }
     if data.last == 0x0d { data.removeLast() }
     guard data.count >= minimumLength else {

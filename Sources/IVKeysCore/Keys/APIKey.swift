@@ -42,7 +42,9 @@ public struct APIKey: Sendable {
     // `_`, the secret, the check digits. Before, the id, the secret's digits, the body and the
     // check digits were four Strings and a concatenation (about 20,900 instructions a key; now
     // about 7,100, measured with callgrind). The same random bytes give the same key.
-    let idStart = 8, secretStart = idStart + idLength + 1, checkStart = secretStart + secretLength
+    let idStart = 8
+    let secretStart = idStart + idLength + 1
+    let checkStart = secretStart + secretLength
     var failure: IVKeysError?
     let text = String(unsafeUninitializedCapacity: length) { key in
       key.initialize(repeating: UInt8(ascii: "_"))
@@ -93,7 +95,7 @@ public struct APIKey: Sendable {
 
     public var description: String {
       switch self {
-      case let .wrongLength(n): return "a key is \(APIKey.length) characters, this is \(n)"
+      case .wrongLength(let n): return "a key is \(APIKey.length) characters, this is \(n)"
       case .badPrefix: return "a key starts with sk_live_ or sk_test_"
       case .badCharacter: return "a key's id, secret and checksum are base62 (0-9, A-Z, a-z)"
       case .secretOutOfRange: return "the secret part is not a 256-bit value"
@@ -112,10 +114,15 @@ public struct APIKey: Sendable {
   public static func parse(bytes b: UnsafeBufferPointer<UInt8>, string: String? = nil) -> Result<APIKey, FormatError> {
     guard b.count == length else { return .failure(.wrongLength(b.count)) }
     let env: KeyEnvironment
-    if b[0] == UInt8(ascii: "s") && b[1] == UInt8(ascii: "k") && b[2] == UInt8(ascii: "_") && b[7] == UInt8(ascii: "_") {
-      if b[3] == UInt8(ascii: "l") && b[4] == UInt8(ascii: "i") && b[5] == UInt8(ascii: "v") && b[6] == UInt8(ascii: "e") {
+    if b[0] == UInt8(ascii: "s") && b[1] == UInt8(ascii: "k") && b[2] == UInt8(ascii: "_") && b[7] == UInt8(ascii: "_")
+    {
+      if b[3] == UInt8(ascii: "l") && b[4] == UInt8(ascii: "i") && b[5] == UInt8(ascii: "v")
+        && b[6] == UInt8(ascii: "e")
+      {
         env = .live
-      } else if b[3] == UInt8(ascii: "t") && b[4] == UInt8(ascii: "e") && b[5] == UInt8(ascii: "s") && b[6] == UInt8(ascii: "t") {
+      } else if b[3] == UInt8(ascii: "t") && b[4] == UInt8(ascii: "e") && b[5] == UInt8(ascii: "s")
+        && b[6] == UInt8(ascii: "t")
+      {
         env = .test
       } else {
         return .failure(.badPrefix)
@@ -123,7 +130,10 @@ public struct APIKey: Sendable {
     } else {
       return .failure(.badPrefix)
     }
-    let idStart = 8, sep = idStart + idLength, secretStart = sep + 1, checkStart = secretStart + secretLength
+    let idStart = 8
+    let sep = idStart + idLength
+    let secretStart = sep + 1
+    let checkStart = secretStart + secretLength
     guard b[sep] == UInt8(ascii: "_") else { return .failure(.badCharacter) }
     for i in idStart..<sep where Base62.value(of: b[i]) == nil { return .failure(.badCharacter) }
     for i in secretStart..<length where Base62.value(of: b[i]) == nil { return .failure(.badCharacter) }

@@ -57,8 +57,9 @@ extension KeyRecord {
   /// read is an error, never taken for an empty list (which would widen or wipe the setting).
   static func storedList(_ json: String, _ column: String, of id: String) throws(IVKeysError) -> [String] {
     guard let list = (try? JSON.parse(json))?.stringArray else {
-      throw .vault("key \(id)'s stored \(column) cannot be read: \(Text.escapeControl(String(json.prefix(60))))",
-                   hint: "restore the vault from a backup, or revoke the key and create a new one")
+      throw .vault(
+        "key \(id)'s stored \(column) cannot be read: \(Text.escapeControl(String(json.prefix(60))))",
+        hint: "restore the vault from a backup, or revoke the key and create a new one")
     }
     return list
   }

@@ -22,7 +22,8 @@ extension Vault {
         let why =
           old.status == .rotating
           ? "it was already rotated (replaced by \(old.replacedBy ?? "?"))" : "it is \(old.status.rawValue)"
-        throw .conflict("key \(old.id) cannot be rotated: \(why)", hint: old.status == .suspended ? "resume it first" : nil)
+        throw .conflict(
+          "key \(old.id) cannot be rotated: \(why)", hint: old.status == .suspended ? "resume it first" : nil)
       }
       let t = now()
       // Every setting is read strictly: one that cannot be read fails the rotation rather than
@@ -39,36 +40,43 @@ extension Vault {
       draft.metadata = try old.strictMetadata()
       draft.tags = try old.strictTags()
       draft.rateLimit = try old.strictRateLimit()
-      let fields = KeyFields(scopes: old.scopesJSON, links: old.linkedCompaniesJSON, ips: old.allowedIPsJSON,
-                             metadata: old.metadataJSON, tags: old.tagsJSON)
+      let fields = KeyFields(
+        scopes: old.scopesJSON, links: old.linkedCompaniesJSON, ips: old.allowedIPsJSON,
+        metadata: old.metadataJSON, tags: old.tagsJSON)
       let key = try APIKey.generate(env: old.env)
       let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: old.id)
       let graceUntil = t + grace
       if grace == 0 {
         try store.markReplaced(
-          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .revoked, reason: "rotated with no grace period")
+          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .revoked,
+          reason: "rotated with no grace period")
       } else {
         try store.markReplaced(
           id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .rotating,
           reason: "rotated; valid until \(Time.rfc3339(graceUntil))")
       }
-      try record(AuditEntry(
-        event: .keyCreated, keyID: key.id, company: old.company,
-        detail: .object([
-          ("env", .string(old.env.rawValue)), ("type", .string(old.type.rawValue)), ("name", .string(old.name)),
-          ("scopes", .strings(scopes)), ("linked_companies", .strings(links)),
-          ("expires_at", .optional(old.expiresAt.map(Time.rfc3339))), ("rotated_from", .string(old.id)),
-        ])), at: t)
-      try record(AuditEntry(
-        event: .keyRotated, keyID: old.id, company: old.company,
-        detail: .object([
-          ("replaced_by", .string(key.id)), ("grace_seconds", .int(grace)),
-          ("grace_until", .string(Time.rfc3339(graceUntil))),
-        ])), at: t)
+      try record(
+        AuditEntry(
+          event: .keyCreated, keyID: key.id, company: old.company,
+          detail: .object([
+            ("env", .string(old.env.rawValue)), ("type", .string(old.type.rawValue)), ("name", .string(old.name)),
+            ("scopes", .strings(scopes)), ("linked_companies", .strings(links)),
+            ("expires_at", .optional(old.expiresAt.map(Time.rfc3339))), ("rotated_from", .string(old.id)),
+          ])), at: t)
+      try record(
+        AuditEntry(
+          event: .keyRotated, keyID: old.id, company: old.company,
+          detail: .object([
+            ("replaced_by", .string(key.id)), ("grace_seconds", .int(grace)),
+            ("grace_until", .string(Time.rfc3339(graceUntil))),
+          ])), at: t)
       if grace == 0 {
-        try record(AuditEntry(
-          event: .keyRevoked, keyID: old.id, company: old.company,
-          detail: .object([("reason", .string("rotated with no grace period")), ("previous_status", .string("active"))])), at: t)
+        try record(
+          AuditEntry(
+            event: .keyRevoked, keyID: old.id, company: old.company,
+            detail: .object([
+              ("reason", .string("rotated with no grace period")), ("previous_status", .string("active")),
+            ])), at: t)
       }
       let rotation = Rotation(new: CreatedKey(key: key, record: made), old: try resolve(old.id))
       try deliver(rotation)
@@ -115,8 +123,9 @@ extension Vault {
     switch action {
     case .suspend:
       guard old.status == .active else {
-        throw .conflict("key \(old.id) cannot be suspended: it is \(old.status.rawValue)",
-                        hint: old.status == .rotating ? "revoke it instead; its replacement is \(old.replacedBy ?? "?")" : nil)
+        throw .conflict(
+          "key \(old.id) cannot be suspended: it is \(old.status.rawValue)",
+          hint: old.status == .rotating ? "revoke it instead; its replacement is \(old.replacedBy ?? "?")" : nil)
       }
       newStatus = .suspended
       event = .keySuspended
@@ -125,21 +134,24 @@ extension Vault {
         throw .conflict("key \(old.id) is revoked; revocation is final", hint: "create a new key with 'ivkeys create'")
       }
       guard old.status == .suspended else {
-        throw .conflict("key \(old.id) cannot be resumed: it is \(old.status.rawValue), not suspended",
-                        hint: old.status == .expired ? "extend it with 'ivkeys update \(old.id) --expires-in DUR' first" : nil)
+        throw .conflict(
+          "key \(old.id) cannot be resumed: it is \(old.status.rawValue), not suspended",
+          hint: old.status == .expired ? "extend it with 'ivkeys update \(old.id) --expires-in DUR' first" : nil)
       }
       newStatus = .active
       event = .keyResumed
     case .revoke:
       guard old.status != .revoked else {
-        throw .conflict("key \(old.id) is already revoked\(old.storedStatus == .revoked ? "" : ": its rotation grace ended")")
+        throw .conflict(
+          "key \(old.id) is already revoked\(old.storedStatus == .revoked ? "" : ": its rotation grace ended")")
       }
       newStatus = .revoked
       event = .keyRevoked
     }
     try store.setStatus(id: old.id, newStatus, reason: reason)
-    try record(AuditEntry(
-      event: event, keyID: old.id, company: old.company,
-      detail: .object([("reason", .optional(reason)), ("previous_status", .string(old.status.rawValue))])))
+    try record(
+      AuditEntry(
+        event: event, keyID: old.id, company: old.company,
+        detail: .object([("reason", .optional(reason)), ("previous_status", .string(old.status.rawValue))])))
   }
 }

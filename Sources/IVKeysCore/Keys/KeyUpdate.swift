@@ -54,7 +54,7 @@ extension Vault {
       switch changes.rateLimit {
       case .unchanged: break
       case .clear: new.rateLimit = nil
-      case let .set(r): new.rateLimit = r.description
+      case .set(let r): new.rateLimit = r.description
       }
       new.linkedCompaniesJSON = JSON.strings(try changedLinks(old, changes)).encoded
       new.name = changes.name ?? old.name
@@ -69,9 +69,10 @@ extension Vault {
 
       try store.updateKey(new)
       if scopesChanged {
-        try record(AuditEntry(
-          event: .keyScopesChanged, keyID: old.id, company: old.company,
-          detail: .object([("before", .strings(try old.strictScopes())), ("after", .strings(scopes))])))
+        try record(
+          AuditEntry(
+            event: .keyScopesChanged, keyID: old.id, company: old.company,
+            detail: .object([("before", .strings(try old.strictScopes())), ("after", .strings(scopes))])))
       }
       if !config.isEmpty {
         try record(AuditEntry(event: .keyConfigChanged, keyID: old.id, company: old.company, detail: .object(config)))
@@ -85,7 +86,8 @@ extension Vault {
     var scopes = try old.strictScopes()
     for s in changes.removeScopes {
       guard let i = scopes.firstIndex(of: s) else {
-        throw .conflict("key \(old.id) does not have the scope \(s)", hint: "its scopes are: \(scopes.joined(separator: " "))")
+        throw .conflict(
+          "key \(old.id) does not have the scope \(s)", hint: "its scopes are: \(scopes.joined(separator: " "))")
       }
       scopes.remove(at: i)
     }
@@ -116,7 +118,7 @@ extension Vault {
     switch change {
     case .unchanged: return old.expiresAt
     case .clear: return nil
-    case let .set(t):
+    case .set(let t):
       try KeyPolicy.checkExpiryInFuture(t, now: now())
       return t
     }

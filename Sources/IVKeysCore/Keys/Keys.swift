@@ -88,8 +88,8 @@ extension Vault {
     let reference = KeyReference.trimmed(reference)
     if reference.hasPrefix("sk_") {
       switch APIKey.parse(reference) {
-      case let .success(key): id = key.id
-      case let .failure(e): throw .invalidValue(option: "ID", value: "sk_…", reason: "not a valid key: \(e)")
+      case .success(let key): id = key.id
+      case .failure(let e): throw .invalidValue(option: "ID", value: "sk_…", reason: "not a valid key: \(e)")
       }
     } else {
       guard reference.utf8.count >= 6, reference.utf8.count <= APIKey.idLength, Base62.isBase62(reference.utf8) else {
@@ -101,7 +101,9 @@ extension Vault {
     }
     let found = try store.keys(idPrefix: id, now: now(), limit: 6)
     if let exact = found.first(where: { $0.id == id }) { return exact }
-    guard !found.isEmpty else { throw .notFound("no key with id \(id)", hint: "'ivkeys list' shows the keys in this vault") }
+    guard !found.isEmpty else {
+      throw .notFound("no key with id \(id)", hint: "'ivkeys list' shows the keys in this vault")
+    }
     guard found.count == 1 else {
       let list = found.prefix(5).map { "  \($0.id)  \(Text.escapeControl($0.name))" }.joined(separator: "\n")
       throw .conflict(
@@ -122,7 +124,9 @@ extension Vault {
     if let s = filter.scope { query.conditions.append(.grantsScope(s)) }
     if let w = filter.expiringWithin {
       let t = now()
-      query.conditions += [.expiresAfter(t), .expiresBy(t + w), .effectiveStatus(in: [.active, .suspended, .rotating])]
+      query.conditions += [
+        .expiresAfter(t), .expiresBy(t + w), .effectiveStatus(in: [.active, .suspended, .rotating]),
+      ]
     }
     try store.forEachKey(query, now: now(), body)
   }
@@ -150,7 +154,9 @@ extension Vault {
     for s in scopes {
       if s == "*" || catalog.contains(s) { continue }
       if s.hasSuffix(":*"), catalog.contains(where: { $0.hasPrefix(s.dropLast()) }) { continue }
-      let hint = Text.suggestion(for: s, among: catalog).map { "did you mean '\($0)'?" } ?? "'ivkeys scopes list' shows the catalog"
+      let hint =
+        Text.suggestion(for: s, among: catalog).map { "did you mean '\($0)'?" }
+        ?? "'ivkeys scopes list' shows the catalog"
       throw .invalidValue(option: option, value: s, reason: "not in the scope catalog; \(hint)")
     }
   }
@@ -163,8 +169,7 @@ extension Vault {
   public func createKeys(
     _ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil,
     deliver: (CreatedBatch) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
-  ) throws(IVKeysError) -> CreatedBatch
-  {
+  ) throws(IVKeysError) -> CreatedBatch {
     guard count >= 1 && count <= maximumKeyCount else {
       throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
     }

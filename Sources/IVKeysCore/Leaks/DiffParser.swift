@@ -68,7 +68,9 @@ extension LeakScanner {
     if d.inHunk {
       // "\ No newline at end of file" belongs to neither side.
       if e > s && buffer[s] == UInt8(ascii: "\\") { return }
-      var inNew = true, added = false, valid = true
+      var inNew = true
+      var added = false
+      var valid = true
       for i in 0..<d.parents {
         // Some tools strip the trailing space of an empty context line: missing columns are spaces.
         switch s + i < e ? buffer[s + i] : UInt8(ascii: " ") {
@@ -176,7 +178,8 @@ extension LeakScanner {
     let parents = i - 1
     guard parents >= 1 else { return nil }
     func number() -> Int? {
-      var v = 0, digits = 0
+      var v = 0
+      var digits = 0
       while i < b.count, let d = Optional(b[i]), d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9") {
         guard v < Int.max / 10 - 10 else { return nil }
         v = v * 10 + Int(d - UInt8(ascii: "0"))

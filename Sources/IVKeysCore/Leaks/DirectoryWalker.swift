@@ -34,7 +34,7 @@ public struct DirectoryWalker {
       case .file: file(path)
       case .directory: walk(path, file: file, failure: failure)
       case .other: break
-      case let .unexaminable(e): failure(path, e)
+      case .unexaminable(let e): failure(path, e)
       }
     }
   }

@@ -120,7 +120,7 @@ public final class LeakScanner {
       let (fd, e) = DirectoryWalker.withCString(bytes) { (open($0, O_RDONLY | O_CLOEXEC), errno) }
       guard fd >= 0 else { return cannotRead(path, e) }
       defer { close(fd) }
-      if case let .failed(e) = scanStream(fd: fd, name: path) { cannotRead(path, e) }
+      if case .failed(let e) = scanStream(fd: fd, name: path) { cannotRead(path, e) }
     default:
       // Named on purpose, so not read is not scanned: it counts as unreadable.
       statistics.unreadable += 1
@@ -172,7 +172,7 @@ public final class LeakScanner {
     case .binary:
       guard named else { break }
       onNote("skipped '\(Text.escapeControl(display))': a binary file (a NUL byte in its first 8000 bytes)")
-    case let .failed(e): cannotRead(display, e)
+    case .failed(let e): cannotRead(display, e)
     }
   }
 
@@ -240,7 +240,9 @@ public final class LeakScanner {
   /// examined as a key start (at most the last 89) move to the front and the rest is read.
   func scanText(name: String, _ input: inout Input, _ source: Source) {
     var base = 0  // the offset in the input of buffer[0]
-    var line = 1, lineStart = 0, counted = 0  // lines before `counted` are counted; lineStart is the line's offset
+    var line = 1
+    var lineStart = 0
+    var counted = 0  // lines before `counted` are counted; lineStart is the line's offset
     var from = 0
 
     /// Counts lines in `buffer[counted - base ..< upTo]`.
@@ -291,7 +293,7 @@ public final class LeakScanner {
     @inline(__always) func tryKey(_ q: Int) {
       guard q >= next, b[q + 7] == UInt8(ascii: "_"), b[q + 40] == UInt8(ascii: "_") else { return }
       let candidate = UnsafeBufferPointer(start: b + q, count: APIKey.length)
-      guard case let .success(key) = APIKey.parse(bytes: candidate) else { return }
+      guard case .success(let key) = APIKey.parse(bytes: candidate) else { return }
       let id = String(decoding: UnsafeBufferPointer(start: b + q + 8, count: APIKey.idLength), as: UTF8.self)
       found(q, id, key.env)
       next = q + APIKey.length
@@ -329,7 +331,8 @@ public final class LeakScanner {
   /// The number of `\n` bytes in `b[0..<count]`, 8 bytes a step.
   static func countNewlines(_ b: UnsafePointer<UInt8>, _ count: Int) -> Int {
     let raw = UnsafeRawPointer(b)
-    var n = 0, k = 0
+    var n = 0
+    var k = 0
     while k + 8 <= count {
       n += matches(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self), 0x0a).nonzeroBitCount
       k += 8

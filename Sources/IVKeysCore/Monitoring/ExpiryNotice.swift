@@ -63,9 +63,11 @@ public struct ExpiryNotice: Sendable {
 
   /// A host name safe for a header: letters, digits, `-` and `.`, else `localhost`.
   public static func hostName(_ s: String) -> String {
-    let ok = !s.isEmpty && s.utf8.count <= 253 && s.utf8.allSatisfy {
-      Base62.isBase62(CollectionOfOne($0)) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
-    }
+    let ok =
+      !s.isEmpty && s.utf8.count <= 253
+      && s.utf8.allSatisfy {
+        Base62.isBase62(CollectionOfOne($0)) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+      }
     return ok ? s : "localhost"
   }
 
@@ -111,7 +113,9 @@ extension Vault {
 
   /// The notices due for active keys expiring within `within` seconds: one per key and expiry,
   /// to the key's contact, from `sender` (an e-mail address).
-  public func planNotifications(within: Int64, from sender: String, host: String) throws(IVKeysError) -> NotificationPlan {
+  public func planNotifications(within: Int64, from sender: String, host: String) throws(IVKeysError)
+    -> NotificationPlan
+  {
     var plan = NotificationPlan()
     let t = now()
     for k in try expiringKeys(within: within) {
@@ -119,7 +123,9 @@ extension Vault {
         plan.noContact.append(k)
         continue
       }
-      switch try store.notificationState(keyID: k.id, expiresAt: expires, claimedAfter: t - Self.notificationClaimSeconds) {
+      switch try store.notificationState(
+        keyID: k.id, expiresAt: expires, claimedAfter: t - Self.notificationClaimSeconds)
+      {
       case .sent?:
         plan.alreadySent.append(k)
         continue
@@ -156,12 +162,13 @@ extension Vault {
   public func recordNotification(_ notice: ExpiryNotice) throws(IVKeysError) {
     try write { () throws(IVKeysError) in
       try store.markNotificationSent(notice.row(at: now()))
-      try record(AuditEntry(
-        event: .notificationSent, keyID: notice.record.id, company: notice.record.company,
-        detail: .object([
-          ("to", .string(notice.recipient)), ("expires_at", .string(Time.rfc3339(notice.expiresAt))),
-          ("message_id", .string(notice.messageID)),
-        ])))
+      try record(
+        AuditEntry(
+          event: .notificationSent, keyID: notice.record.id, company: notice.record.company,
+          detail: .object([
+            ("to", .string(notice.recipient)), ("expires_at", .string(Time.rfc3339(notice.expiresAt))),
+            ("message_id", .string(notice.messageID)),
+          ])))
     }
   }
 }

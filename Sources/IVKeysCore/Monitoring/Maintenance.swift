@@ -42,7 +42,9 @@ extension Vault {
 
   /// Active keys whose expiry falls within `within` seconds from now, soonest first; with
   /// `includeExpired`, also keys whose expiry has passed (and that are not revoked).
-  public func expiringKeys(within: Int64, company: String? = nil, includeExpired: Bool = false) throws(IVKeysError) -> [KeyRecord] {
+  public func expiringKeys(within: Int64, company: String? = nil, includeExpired: Bool = false) throws(IVKeysError)
+    -> [KeyRecord]
+  {
     let t = now()
     var query = KeyQuery([.expiresBy(t + within)], order: .expiry)
     query.conditions.append(.effectiveStatus(in: includeExpired ? [.active, .expired] : [.active]))
@@ -99,21 +101,23 @@ extension Vault {
         switch s.newStatus {
         case .revoked:
           try store.setStatus(id: k.id, .revoked, reason: rotationGraceEndedReason)
-          try record(AuditEntry(
-            event: .keyRevoked, keyID: k.id, company: k.company,
-            detail: .object([
-              ("reason", .string(rotationGraceEndedReason)), ("previous_status", .string(k.storedStatus.rawValue)),
-              ("grace_until", .optional(k.graceUntil.map(Time.rfc3339))), ("replaced_by", .optional(k.replacedBy)),
-            ])))
+          try record(
+            AuditEntry(
+              event: .keyRevoked, keyID: k.id, company: k.company,
+              detail: .object([
+                ("reason", .string(rotationGraceEndedReason)), ("previous_status", .string(k.storedStatus.rawValue)),
+                ("grace_until", .optional(k.graceUntil.map(Time.rfc3339))), ("replaced_by", .optional(k.replacedBy)),
+              ])))
         case .expired:
           let reason = "expired at \(Time.rfc3339(k.expiresAt ?? 0))"
           try store.setStatus(id: k.id, .expired, reason: reason)
-          try record(AuditEntry(
-            event: .keyExpired, keyID: k.id, company: k.company,
-            detail: .object([
-              ("expires_at", .optional(k.expiresAt.map(Time.rfc3339))),
-              ("previous_status", .string(k.storedStatus.rawValue)),
-            ])))
+          try record(
+            AuditEntry(
+              event: .keyExpired, keyID: k.id, company: k.company,
+              detail: .object([
+                ("expires_at", .optional(k.expiresAt.map(Time.rfc3339))),
+                ("previous_status", .string(k.storedStatus.rawValue)),
+              ])))
         default:
           continue
         }

@@ -43,7 +43,9 @@ extension Vault {
     let endpoints = try store.topEndpoints(keyID: k.id, limit: top)
     let today = now()
     var counts = [String: (Int64, Int64)]()
-    for b in try store.dailyUsage(keyID: k.id, since: Time.day(today - 29 * 86400)) { counts[b.name] = (b.count, b.errors) }
+    for b in try store.dailyUsage(keyID: k.id, since: Time.day(today - 29 * 86400)) {
+      counts[b.name] = (b.count, b.errors)
+    }
     let daily = (0..<30).map { i -> UsageReport.Bucket in
       let day = Time.day(today - Int64(29 - i) * 86400)
       let c = counts[day] ?? (0, 0)
@@ -69,10 +71,10 @@ extension Vault {
       lineNumber += 1
       switch parseImportLine(entry, now: now()) {
       case .blank: continue
-      case let .bad(reason):
+      case .bad(let reason):
         result.bad += 1
         if result.badExamples.count < 5 { result.badExamples.append((lineNumber, reason)) }
-      case let .request(r):
+      case .request(let r):
         pending.append(r)
         if pending.count >= chunk {
           try commitImported(pending, into: &result)

@@ -24,7 +24,10 @@ public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible 
   private static func parseIPv4(_ text: String) throws(ValueError) -> [UInt8] {
     let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
     guard parts.count == 4 else {
-      throw ValueError(parts.count < 4 ? "an IPv4 address has four octets (short forms like 127.1 are not accepted)" : "an IPv4 address has four octets")
+      throw ValueError(
+        parts.count < 4
+          ? "an IPv4 address has four octets (short forms like 127.1 are not accepted)"
+          : "an IPv4 address has four octets")
     }
     var bytes = [UInt8]()
     for p in parts {

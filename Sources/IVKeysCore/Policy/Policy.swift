@@ -62,7 +62,9 @@ public enum Scopes {
     let parts = s.split(separator: ":", omittingEmptySubsequences: false)
     guard parts.count == 2 else { return false }
     return parts.allSatisfy { p in
-      guard let first = p.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), p.count <= 64 else { return false }
+      guard let first = p.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), p.count <= 64 else {
+        return false
+      }
       return p.utf8.allSatisfy {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
           || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
@@ -84,7 +86,9 @@ public enum Scopes {
   public static func grants(_ granted: [String], _ required: String) -> Bool {
     for g in granted {
       if g == "*" || g == required { return true }
-      if g.hasSuffix(":*"), let colon = required.firstIndex(of: ":"), required[..<colon] == g.dropLast(2) { return true }
+      if g.hasSuffix(":*"), let colon = required.firstIndex(of: ":"), required[..<colon] == g.dropLast(2) {
+        return true
+      }
     }
     return false
   }
@@ -113,7 +117,8 @@ public enum Fields {
 
   /// A tag: 1 to 64 printable ASCII characters, no spaces or commas.
   public static func tag(_ s: String) throws(ValueError) -> String {
-    guard !s.isEmpty, s.utf8.count <= 64, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ",") }) else {
+    guard !s.isEmpty, s.utf8.count <= 64, s.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ",") })
+    else {
       throw ValueError("a tag is 1 to 64 printable ASCII characters without spaces or commas")
     }
     try refuseKeys(s)
@@ -141,7 +146,9 @@ public enum Fields {
     let parts = s.split(separator: "@", omittingEmptySubsequences: false)
     guard s.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
       !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-      s.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f && !"<>(),;:\"[]\\".unicodeScalars.contains($0) })
+      s.unicodeScalars.allSatisfy({
+        $0.value > 0x20 && $0.value != 0x7f && !"<>(),;:\"[]\\".unicodeScalars.contains($0)
+      })
     else { throw ValueError("expected an e-mail address like ops@example.com") }
     try refuseKeys(s)
     return s
@@ -150,7 +157,8 @@ public enum Fields {
   /// `K=V` metadata; the key is 1 to 64 printable ASCII characters, the value at most 1000.
   public static func metadata(_ s: String) throws(ValueError) -> (String, String) {
     guard let eq = s.firstIndex(of: "=") else { throw ValueError("expected KEY=VALUE") }
-    let k = String(s[..<eq]), v = String(s[s.index(after: eq)...])
+    let k = String(s[..<eq])
+    let v = String(s[s.index(after: eq)...])
     try metadataKey(k)
     guard v.count <= 1000 else { throw ValueError("a metadata value is at most 1000 characters") }
     try refuseKeys(v)

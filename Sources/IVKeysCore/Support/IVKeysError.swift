@@ -24,23 +24,23 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
 
   public var description: String {
     switch self {
-    case let .invalidValue(option, value, reason):
+    case .invalidValue(let option, let value, let reason):
       return "invalid value for \(option): '\(Text.escapeControl(value))': \(reason)"
-    case let .usage(m, _), let .notFound(m, _), let .conflict(m, _), let .notPermitted(m, _),
-      let .vault(m, _), let .secret(m, _), let .io(m, _):
+    case .usage(let m, _), .notFound(let m, _), .conflict(let m, _), .notPermitted(let m, _),
+      .vault(let m, _), .secret(let m, _), .io(let m, _):
       return m
-    case let .sqlite(e): return e.description
-    case let .crypto(m): return m
+    case .sqlite(let e): return e.description
+    case .crypto(let m): return m
     }
   }
 
   /// A second line telling the user what to do, when there is one.
   public var hint: String? {
     switch self {
-    case let .usage(_, h), let .notFound(_, h), let .conflict(_, h), let .notPermitted(_, h),
-      let .vault(_, h), let .secret(_, h), let .io(_, h):
+    case .usage(_, let h), .notFound(_, let h), .conflict(_, let h), .notPermitted(_, let h),
+      .vault(_, let h), .secret(_, let h), .io(_, let h):
       return h
-    case let .sqlite(e): return e.hint
+    case .sqlite(let e): return e.hint
     case .invalidValue, .crypto: return nil
     }
   }
@@ -48,13 +48,13 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
   /// The same error with another hint line (replacing any it had).
   public func adding(hint: String) -> IVKeysError {
     switch self {
-    case let .usage(m, _): return .usage(m, hint: hint)
-    case let .notFound(m, _): return .notFound(m, hint: hint)
-    case let .conflict(m, _): return .conflict(m, hint: hint)
-    case let .notPermitted(m, _): return .notPermitted(m, hint: hint)
-    case let .vault(m, _): return .vault(m, hint: hint)
-    case let .secret(m, _): return .secret(m, hint: hint)
-    case let .io(m, _): return .io(m, hint: hint)
+    case .usage(let m, _): return .usage(m, hint: hint)
+    case .notFound(let m, _): return .notFound(m, hint: hint)
+    case .conflict(let m, _): return .conflict(m, hint: hint)
+    case .notPermitted(let m, _): return .notPermitted(m, hint: hint)
+    case .vault(let m, _): return .vault(m, hint: hint)
+    case .secret(let m, _): return .secret(m, hint: hint)
+    case .io(let m, _): return .io(m, hint: hint)
     case .sqlite, .crypto, .invalidValue: return .io(description, hint: hint)
     }
   }

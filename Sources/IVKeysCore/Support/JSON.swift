@@ -12,13 +12,13 @@ public enum JSON: Equatable, Sendable {
   public static func == (a: JSON, b: JSON) -> Bool {
     switch (a, b) {
     case (.null, .null): return true
-    case let (.bool(x), .bool(y)): return x == y
-    case let (.number(x), .number(y)): return x == y
-    case let (.int(x), .int(y)): return x == y
-    case let (.int(x), .number(y)), let (.number(y), .int(x)): return Double(x) == y
-    case let (.string(x), .string(y)): return x == y
-    case let (.array(x), .array(y)): return x == y
-    case let (.object(x), .object(y)):
+    case (.bool(let x), .bool(let y)): return x == y
+    case (.number(let x), .number(let y)): return x == y
+    case (.int(let x), .int(let y)): return x == y
+    case (.int(let x), .number(let y)), (.number(let y), .int(let x)): return Double(x) == y
+    case (.string(let x), .string(let y)): return x == y
+    case (.array(let x), .array(let y)): return x == y
+    case (.object(let x), .object(let y)):
       return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     default: return false
     }
@@ -38,28 +38,37 @@ public enum JSON: Equatable, Sendable {
   // MARK: - Accessors
 
   public subscript(key: String) -> JSON? {
-    if case let .object(members) = self { return members.first(where: { $0.0 == key })?.1 }
+    if case .object(let members) = self { return members.first(where: { $0.0 == key })?.1 }
     return nil
   }
 
-  public var stringValue: String? { if case let .string(s) = self { return s }; return nil }
-  public var arrayValue: [JSON]? { if case let .array(a) = self { return a }; return nil }
-  public var isNull: Bool { if case .null = self { return true }; return false }
+  public var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+  public var arrayValue: [JSON]? {
+    if case .array(let a) = self { return a }
+    return nil
+  }
+  public var isNull: Bool {
+    if case .null = self { return true }
+    return false
+  }
   public var int64Value: Int64? {
     switch self {
-    case let .int(i): return i
-    case let .number(d): return d.rounded() == d && abs(d) < 9e15 ? Int64(d) : nil
+    case .int(let i): return i
+    case .number(let d): return d.rounded() == d && abs(d) < 9e15 ? Int64(d) : nil
     default: return nil
     }
   }
 
   /// The array's strings; nil unless every element is a string.
   public var stringArray: [String]? {
-    guard case let .array(a) = self else { return nil }
+    guard case .array(let a) = self else { return nil }
     var out = [String]()
     out.reserveCapacity(a.count)
     for v in a {
-      guard case let .string(s) = v else { return nil }
+      guard case .string(let s) = v else { return nil }
       out.append(s)
     }
     return out
@@ -67,10 +76,10 @@ public enum JSON: Equatable, Sendable {
 
   /// The object's string members in order; nil unless every value is a string.
   public var stringPairs: [(String, String)]? {
-    guard case let .object(m) = self else { return nil }
+    guard case .object(let m) = self else { return nil }
     var out = [(String, String)]()
     for (k, v) in m {
-      guard case let .string(s) = v else { return nil }
+      guard case .string(let s) = v else { return nil }
       out.append((k, s))
     }
     return out
@@ -139,8 +148,14 @@ public enum JSON: Equatable, Sendable {
           }
           p.skipWhitespace()
           guard p.index < bytes.count else { return nil }
-          if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
-          if bytes[p.index] == UInt8(ascii: "}") { p.index += 1; break }
+          if bytes[p.index] == UInt8(ascii: ",") {
+            p.index += 1
+            continue
+          }
+          if bytes[p.index] == UInt8(ascii: "}") {
+            p.index += 1
+            break
+          }
           return nil
         }
       }
@@ -179,14 +194,23 @@ public enum JSON: Equatable, Sendable {
         index += 1
         var items = [JSON]()
         skipWhitespace()
-        if index < bytes.count && bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "]") {
+          index += 1
+          return .array(items)
+        }
         while true {
           skipWhitespace()
           items.append(try parseValue(depth: depth + 1))
           skipWhitespace()
           guard index < bytes.count else { throw ValueError("truncated JSON") }
-          if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-          if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+          if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            continue
+          }
+          if bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(items)
+          }
           throw ValueError("expected ',' or ']' in JSON array")
         }
       case UInt8(ascii: "{"):
@@ -194,20 +218,33 @@ public enum JSON: Equatable, Sendable {
         index += 1
         var members = [(String, JSON)]()
         skipWhitespace()
-        if index < bytes.count && bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+        if index < bytes.count && bytes[index] == UInt8(ascii: "}") {
+          index += 1
+          return .object(members)
+        }
         while true {
           skipWhitespace()
-          guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw ValueError("expected a member name in JSON object") }
+          guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+            throw ValueError("expected a member name in JSON object")
+          }
           let key = try parseString()
           skipWhitespace()
-          guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw ValueError("expected ':' in JSON object") }
+          guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+            throw ValueError("expected ':' in JSON object")
+          }
           index += 1
           skipWhitespace()
           members.append((key, try parseValue(depth: depth + 1)))
           skipWhitespace()
           guard index < bytes.count else { throw ValueError("truncated JSON") }
-          if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-          if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+          if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            continue
+          }
+          if bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(members)
+          }
           throw ValueError("expected ',' or '}' in JSON object")
         }
       case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -313,7 +350,8 @@ public enum JSON: Equatable, Sendable {
         case UInt8(ascii: "u"):
           var scalar = try parseHex4()
           if (0xD800...0xDBFF).contains(scalar) {
-            guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+            guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else {
               throw ValueError("unpaired surrogate in JSON string")
             }
             index += 2

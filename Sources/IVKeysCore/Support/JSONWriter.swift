@@ -197,19 +197,19 @@ public struct JSONWriter {
   public mutating func value(_ v: JSON) {
     switch v {
     case .null: null()
-    case let .bool(b): if b { raw("true") } else { raw("false") }
-    case let .int(i): int(i)
-    case let .number(d):
+    case .bool(let b): if b { raw("true") } else { raw("false") }
+    case .int(let i): int(i)
+    case .number(let d):
       if !d.isFinite { null() } else if d.rounded() == d && abs(d) < 1e15 { int(Int64(d)) } else { rawText("\(d)") }
-    case let .string(s): string(s)
-    case let .array(a):
+    case .string(let s): string(s)
+    case .array(let a):
       bytes.append(UInt8(ascii: "["))
       for (i, e) in a.enumerated() {
         if i > 0 { bytes.append(UInt8(ascii: ",")) }
         value(e)
       }
       bytes.append(UInt8(ascii: "]"))
-    case let .object(m):
+    case .object(let m):
       bytes.append(UInt8(ascii: "{"))
       for (i, (k, e)) in m.enumerated() {
         if i > 0 { bytes.append(UInt8(ascii: ",")) }

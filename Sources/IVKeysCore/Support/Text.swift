@@ -42,10 +42,11 @@ public enum Text {
     var i = 0
     while i + APIKey.length <= b.count {
       if b[i] == UInt8(ascii: "s") && b[i + 1] == UInt8(ascii: "k") && b[i + 2] == UInt8(ascii: "_") {
-        let ok = b[i..<(i + APIKey.length)].withContiguousStorageIfAvailable { p -> Bool in
-          if case .success = APIKey.parse(bytes: UnsafeBufferPointer(rebasing: p[...])) { return true }
-          return false
-        } ?? false
+        let ok =
+          b[i..<(i + APIKey.length)].withContiguousStorageIfAvailable { p -> Bool in
+            if case .success = APIKey.parse(bytes: UnsafeBufferPointer(rebasing: p[...])) { return true }
+            return false
+          } ?? false
         if ok {
           found.append(i..<(i + APIKey.length))
           i += APIKey.length
@@ -103,7 +104,8 @@ public enum Text {
   /// Edit distance counting an adjacent transposition as one edit (optimal string alignment),
   /// for "did you mean" suggestions: `lsit` is one edit from `list`.
   public static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)

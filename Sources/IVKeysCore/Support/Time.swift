@@ -50,7 +50,8 @@ public enum Time {
     let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
     let secs = t - days * 86400
     let (y, m, d) = civilFromDays(days)
-    return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2))Z"
+    return
+      "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secs / 3600, 2)):\(pad(secs % 3600 / 60, 2)):\(pad(secs % 60, 2))Z"
   }
 
   /// Appends `2026-11-29T00:52:51Z` to a byte buffer without building a String.
@@ -68,9 +69,18 @@ public enum Time {
         div /= 10
       }
     }
-    digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
-    out.append(UInt8(ascii: "T")); digits(secs / 3600, 2); out.append(UInt8(ascii: ":"))
-    digits(secs % 3600 / 60, 2); out.append(UInt8(ascii: ":")); digits(secs % 60, 2); out.append(UInt8(ascii: "Z"))
+    digits(y, 4)
+    out.append(UInt8(ascii: "-"))
+    digits(m, 2)
+    out.append(UInt8(ascii: "-"))
+    digits(d, 2)
+    out.append(UInt8(ascii: "T"))
+    digits(secs / 3600, 2)
+    out.append(UInt8(ascii: ":"))
+    digits(secs % 3600 / 60, 2)
+    out.append(UInt8(ascii: ":"))
+    digits(secs % 60, 2)
+    out.append(UInt8(ascii: "Z"))
   }
 
   /// `2026-11-29`.
@@ -127,7 +137,8 @@ public enum Time {
   }
 
   /// The first and last second ivkeys writes in four-digit years: 0001-01-01 to 9999-12-31.
-  static let supported: ClosedRange<Timestamp> = daysFromCivil(1, 1, 1) * 86400...daysFromCivil(9999, 12, 31) * 86400 + 86399
+  static let supported: ClosedRange<Timestamp> =
+    daysFromCivil(1, 1, 1) * 86400...daysFromCivil(9999, 12, 31) * 86400 + 86399
 
   private static func inRange(_ t: Timestamp) throws(ValueError) -> Timestamp {
     guard supported.contains(t) else { throw ValueError("dates run from 0001-01-01 to 9999-12-31") }

@@ -30,7 +30,8 @@ public struct Actor: Sendable, Equatable {
     let sudo = uid == 0 ? environment["SUDO_USER"] : nil
     // A claimed name is free text from the environment: control characters dropped, a key masked.
     let claimed = environment["IVKEYS_ACTOR"].map {
-      Text.redactKeys(String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64))))
+      Text.redactKeys(
+        String(String.UnicodeScalarView($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7f }.prefix(64))))
     }
     return Actor(osUser: name, sudoUser: sudo, claimed: claimed)
   }

@@ -41,7 +41,9 @@ extension Vault {
       guard try isAdmin(user) else { throw .notFound("\(user) is not an administrator") }
       let count = try store.administratorCount()
       guard count > 1 else {
-        throw .conflict("\(user) is the last administrator and cannot be removed", hint: "add another with 'ivkeys admin add USER' first")
+        throw .conflict(
+          "\(user) is the last administrator and cannot be removed",
+          hint: "add another with 'ivkeys admin add USER' first")
       }
       try store.deleteAdministrator(user)
       try record(AuditEntry(event: .adminRemoved, detail: .object([("user", .string(user))])))
@@ -58,8 +60,9 @@ extension Vault {
   /// Adds a scope to the catalog; only an administrator may.
   public func addScope(_ name: String, description: String) throws(IVKeysError) {
     guard Scopes.isWellFormed(name) else {
-      throw .invalidValue(option: "NAME", value: name,
-                          reason: "a scope is resource:action in lowercase letters, digits, '_' and '-', like reports:read")
+      throw .invalidValue(
+        option: "NAME", value: name,
+        reason: "a scope is resource:action in lowercase letters, digits, '_' and '-', like reports:read")
     }
     guard !description.allSatisfy(\.isWhitespace), description.count <= 200 else {
       throw .invalidValue(option: "--description", value: description, reason: "give 1 to 200 characters")
@@ -71,7 +74,9 @@ extension Vault {
         throw .conflict("the scope \(name) is already in the catalog")
       }
       try store.insertScope(name, description: description, at: now(), by: actor.actor)
-      try record(AuditEntry(event: .scopeAdded, detail: .object([("scope", .string(name)), ("description", .string(description))])))
+      try record(
+        AuditEntry(
+          event: .scopeAdded, detail: .object([("scope", .string(name)), ("description", .string(description))])))
     }
   }
 }

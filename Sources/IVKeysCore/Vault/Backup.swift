@@ -29,13 +29,17 @@ extension Vault {
       do {
         let copy = try store.copy(to: temporary)
         let check = try copy.integrityProblems(limit: 100)
-        guard check == ["ok"] else { throw .vault("the backup failed its integrity check: \(check.joined(separator: "; "))") }
+        guard check == ["ok"] else {
+          throw .vault("the backup failed its integrity check: \(check.joined(separator: "; "))")
+        }
         let verified = try Vault(store: copy, secret: secret, actor: actor).verifyAudit()
         guard verified.intact else {
-          throw .vault("the backup's audit chain does not verify: \(verified.message)",
-                       hint: "run 'ivkeys audit verify' on the vault itself; the existing backup was kept")
+          throw .vault(
+            "the backup's audit chain does not verify: \(verified.message)",
+            hint: "run 'ivkeys audit verify' on the vault itself; the existing backup was kept")
         }
-        result = BackupResult(path: destination, keys: try copy.keyCount(), auditEntries: verified.entries, audit: verified)
+        result = BackupResult(
+          path: destination, keys: try copy.keyCount(), auditEntries: verified.entries, audit: verified)
       }
       chmod(temporary, 0o600)
       guard rename(temporary, destination) == 0 else {
@@ -59,19 +63,23 @@ extension Vault {
   /// Refuses a destination that is the vault or the secret under any name, or that exists
   /// (without `force`), or that is not an SQLite file (even with it).
   private func checkBackupDestination(_ destination: String, force: Bool, secretPath: String) throws(IVKeysError) {
-    var target = stat(), link = stat()
+    var target = stat()
+    var link = stat()
     // lstat: a dangling symbolic link exists too, and is not replaced without --force.
     guard lstat(destination, &link) == 0 else { return }
     _ = stat(destination, &target)
     var other = stat()
-    for (file, name) in [(path, "the vault"), (path + "-wal", "the vault's WAL"), (path + "-shm", "the vault's -shm"),
-                         (secretPath, "the secret file")]
+    for (file, name) in [
+      (path, "the vault"), (path + "-wal", "the vault's WAL"), (path + "-shm", "the vault's -shm"),
+      (secretPath, "the secret file"),
+    ]
     where stat(file, &other) == 0 && other.st_dev == target.st_dev && other.st_ino == target.st_ino {
       throw .usage("\(destination) is \(name)", hint: "give another path for the backup")
     }
     guard force else {
       throw .conflict(
-        "\(destination) already exists; refusing to overwrite it", hint: "choose another name, or pass --force to replace it")
+        "\(destination) already exists; refusing to overwrite it",
+        hint: "choose another name, or pass --force to replace it")
     }
     guard (target.st_mode & S_IFMT) == S_IFREG, FileSystem.isSQLiteFile(destination) else {
       throw .conflict("\(destination) is not an SQLite file; refusing to replace it even with --force")

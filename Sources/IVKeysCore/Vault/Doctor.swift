@@ -37,14 +37,17 @@ public enum Doctor {
   }
 
   /// Runs every check. Nothing here throws: a check that cannot run is reported as failed.
-  public static func run(vaultPath: String, secretPath: String, actor: Actor, now: Timestamp = Time.now()) -> [HealthCheck] {
+  public static func run(vaultPath: String, secretPath: String, actor: Actor, now: Timestamp = Time.now())
+    -> [HealthCheck]
+  {
     var c = Context(vaultPath: vaultPath, secretPath: secretPath, actor: actor, now: now)
     guard checkFiles(&c) else { return c.checks }
     checkSecretFile(&c)
     guard checkIntegrityAndSchema(&c) else { return c.checks }
     checkFingerprint(&c)
     // Each check below reports its own failure: one cannot hide another.
-    let missing = c.secret == nil
+    let missing =
+      c.secret == nil
       ? "not checked: the secret file could not be read" : "not checked: the vault could not be opened with this secret"
     c.withVault("append-only audit", missing: missing) { v throws(IVKeysError) in
       let ok = try v.store.auditIsAppendOnly()
@@ -82,7 +85,8 @@ public enum Doctor {
   /// File modes, before anything opens the vault (opening fixes what it can). False when there
   /// is no vault: nothing else can be checked.
   static func checkFiles(_ c: inout Context) -> Bool {
-    var loose = [String](), modes = [String]()
+    var loose = [String]()
+    var modes = [String]()
     let dir = FileSystem.directory(of: c.vaultPath)
     for file in [c.vaultPath, c.vaultPath + "-wal", c.vaultPath + "-shm", dir] {
       guard let mode = FileSystem.mode(file) else { continue }
@@ -90,7 +94,8 @@ public enum Doctor {
       if mode & 0o077 != 0 { loose.append("\(file) is \(String(mode & 0o777, radix: 8))") }
     }
     if !FileSystem.exists(c.vaultPath) {
-      c.add("vault files", false, "no vault at \(c.vaultPath)", hint: "run 'ivkeys init', or point --vault at the vault")
+      c.add(
+        "vault files", false, "no vault at \(c.vaultPath)", hint: "run 'ivkeys init', or point --vault at the vault")
       return false
     }
     c.add(
@@ -119,7 +124,8 @@ public enum Doctor {
       let store = try VaultStores.open(c.vaultPath, readOnly: true)
       let problems = try store.integrityProblems(limit: 20)
       c.add(
-        "integrity", problems == ["ok"], problems == ["ok"] ? "PRAGMA integrity_check: ok" : problems.joined(separator: "; "),
+        "integrity", problems == ["ok"],
+        problems == ["ok"] ? "PRAGMA integrity_check: ok" : problems.joined(separator: "; "),
         hint: "restore the vault from a backup ('ivkeys backup' makes them)")
       let version = try store.schemaVersion()
       let current = store.currentSchemaVersion

@@ -50,7 +50,8 @@ public final class Vault {
     throws(IVKeysError) -> Vault
   {
     guard FileSystem.exists(path) else {
-      throw .vault("no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
+      throw .vault(
+        "no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
     }
     let secret: SecretFile?
     if access == .read && !FileSystem.exists(secretPath) {
@@ -147,10 +148,12 @@ public final class Vault {
     throws(IVKeysError) -> Initialized
   {
     guard path != secretPath else {
-      throw .usage("the vault and the secret file cannot be the same file (\(path))", hint: "keep the secret apart from the vault")
+      throw .usage(
+        "the vault and the secret file cannot be the same file (\(path))", hint: "keep the secret apart from the vault")
     }
     if FileSystem.exists(path) {
-      throw .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere")
+      throw .conflict(
+        "a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere")
     }
     if FileSystem.exists(secretPath) {
       throw .conflict(
@@ -166,7 +169,9 @@ public final class Vault {
     do {
       try FileSystem.createExclusive(
         path, what: "the vault",
-        exists: .conflict("a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere"))
+        exists: .conflict(
+          "a vault already exists at \(path); refusing to overwrite it", hint: "pass --vault for a new vault elsewhere")
+      )
       createdVault = true
       let store = try VaultStores.open(path, readOnly: false, fresh: true)
       try store.migrate()
@@ -188,7 +193,8 @@ public final class Vault {
               ("administrator", .string(actor.osUser)),
             ])), at: now)
       }
-      return Initialized(vaultPath: path, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
+      return Initialized(
+        vaultPath: path, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
     } catch {
       unlink(secretPath)
       if createdVault {

@@ -45,8 +45,10 @@ public struct VerifyRequest: Sendable {
   public var endpoint: String?
   public var env: KeyEnvironment?
 
-  public init(presented: String, company: String, scope: String, ip: IPAddress? = nil, endpoint: String? = nil,
-              env: KeyEnvironment? = nil) {
+  public init(
+    presented: String, company: String, scope: String, ip: IPAddress? = nil, endpoint: String? = nil,
+    env: KeyEnvironment? = nil
+  ) {
     self.presented = presented
     self.company = company
     self.scope = scope

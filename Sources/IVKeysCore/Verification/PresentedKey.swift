@@ -15,7 +15,8 @@ public enum PresentedKey {
   /// The same over UTF-8 bytes: a gateway calls this once per request, so no Characters.
   static func extract(bytes b: UnsafeBufferPointer<UInt8>) -> Extraction {
     func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d }
-    var lo = 0, hi = b.count
+    var lo = 0
+    var hi = b.count
     func trim() {
       while lo < hi && isSpace(b[lo]) { lo += 1 }
       while hi > lo && isSpace(b[hi - 1]) { hi -= 1 }
@@ -38,7 +39,8 @@ public enum PresentedKey {
       lo = space
       trim()
     } else if let space = b[lo..<hi].firstIndex(where: isSpace) {
-      if hi - lo >= 3 && b[lo] == UInt8(ascii: "s") && b[lo + 1] == UInt8(ascii: "k") && b[lo + 2] == UInt8(ascii: "_") {
+      if hi - lo >= 3 && b[lo] == UInt8(ascii: "s") && b[lo + 1] == UInt8(ascii: "k") && b[lo + 2] == UInt8(ascii: "_")
+      {
         return .invalid("expected a single key")
       }
       guard lowercased(lo..<space) == bearer else {

@@ -116,11 +116,12 @@ public final class Verifier {
       out.reserveCapacity(items.count)
       for item in items {
         switch item {
-        case let .request(request): out.append(try decideOne(request, now: now))
-        case let .bad(bad):
-          try vault.record(AuditEntry(
-            event: .authFailed, keyID: nil, company: nil, ip: nil,
-            detail: .object([("code", .string(bad.code.rawValue)), ("reason", .string(bad.message))])), at: now)
+        case .request(let request): out.append(try decideOne(request, now: now))
+        case .bad(let bad):
+          try vault.record(
+            AuditEntry(
+              event: .authFailed, keyID: nil, company: nil, ip: nil,
+              detail: .object([("code", .string(bad.code.rawValue)), ("reason", .string(bad.message))])), at: now)
           out.append(bad)
         }
       }
@@ -146,9 +147,10 @@ public final class Verifier {
     detail.append(("env", .optional(r.env?.rawValue)))
     if let reason { detail.append(("reason", .string(reason))) }
     if let retry = d.retryAfter { detail.append(("retry_after", .int(retry))) }
-    try vault.record(AuditEntry(
-      event: d.allowed ? .authSucceeded : .authFailed, keyID: d.keyID, company: r.company,
-      ip: r.ip?.description, detail: .object(detail)), at: now)
+    try vault.record(
+      AuditEntry(
+        event: d.allowed ? .authSucceeded : .authFailed, keyID: d.keyID, company: r.company,
+        ip: r.ip?.description, detail: .object(detail)), at: now)
     return d
   }
 
@@ -158,8 +160,8 @@ public final class Verifier {
   {
     let text: String
     switch PresentedKey.extract(presented) {
-    case let .key(t): text = t
-    case let .invalid(why):
+    case .key(let t): text = t
+    case .invalid(let why):
       d.code = .malformedKey
       d.message = why
       return nil
@@ -167,8 +169,8 @@ public final class Verifier {
     // Shape and checksum first: a mistyped or truncated key never reaches the vault.
     let key: APIKey
     switch APIKey.parse(text) {
-    case let .success(k): key = k
-    case let .failure(e):
+    case .success(let k): key = k
+    case .failure(let e):
       d.code = .malformedKey
       d.message = "malformed key: \(e)"
       return nil

@@ -74,7 +74,7 @@ extension SQLiteStore {
     }
     let statement = try db.statement(sql)
     try db.readTransaction { () throws(IVKeysError) in
-      try statement.forEach(values) { row throws(IVKeysError) in
+      try statement.forEachRow(values) { row throws(IVKeysError) in
         try body(
           AuditRecord(
             seq: row.int(AuditColumn.seq), at: row.text(AuditColumn.at), event: row.text(AuditColumn.event),

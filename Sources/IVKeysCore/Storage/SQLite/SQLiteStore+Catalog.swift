@@ -4,7 +4,7 @@ extension SQLiteStore {
 
   func administrators() throws(IVKeysError) -> [Administrator] {
     var out = [Administrator]()
-    try db.statement("SELECT user, added_at, added_by FROM admins ORDER BY user").forEach { row in
+    try db.statement("SELECT user, added_at, added_by FROM admins ORDER BY user").forEachRow { row in
       out.append(Administrator(user: row.text(0), addedAt: row.int(1), addedBy: row.text(2)))
     }
     return out
@@ -28,7 +28,7 @@ extension SQLiteStore {
 
   func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
     var out = [ScopeEntry]()
-    try db.statement("SELECT name, description FROM scopes ORDER BY name").forEach { row in
+    try db.statement("SELECT name, description FROM scopes ORDER BY name").forEachRow { row in
       out.append(ScopeEntry(name: row.text(0), description: row.text(1)))
     }
     return out
@@ -39,8 +39,9 @@ extension SQLiteStore {
   }
 
   func insertScope(_ name: String, description: String, at: Timestamp, by: String) throws(IVKeysError) {
-    try db.run("INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
-               [.text(name), .text(description), .int(at), .text(by)])
+    try db.run(
+      "INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
+      [.text(name), .text(description), .int(at), .text(by)])
   }
 
   // MARK: - Expiry notices

@@ -6,7 +6,7 @@ extension SQLiteStore {
     // "If any errors are found, then strings are returned as multiple rows with a single column
     // per row. If no errors are found, a single row with the value 'ok' is returned."
     var problems = [String]()
-    try db.statement("PRAGMA integrity_check(\(max(1, limit)))").forEach { row in problems.append(row.text(0)) }
+    try db.statement("PRAGMA integrity_check(\(max(1, limit)))").forEachRow { row in problems.append(row.text(0)) }
     return problems
   }
 

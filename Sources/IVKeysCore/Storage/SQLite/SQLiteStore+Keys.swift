@@ -20,17 +20,19 @@ extension SQLiteStore {
   func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
     if keyInsert == nil { keyInsert = try db.statement(Self.insertKeySQL) }
     try keyInsert!.run(
-      [.text(k.id), .text(k.env.rawValue), .text(k.type.rawValue), .text(k.company), .text(k.linkedCompaniesJSON),
-       .text(k.name), .blob(k.digest), .text(k.scopesJSON), .text(k.allowedIPsJSON), .optional(k.expiresAt),
-       .optional(k.rateLimit), .text(k.metadataJSON), .text(k.tagsJSON), .optional(k.contact), .int(k.createdAt),
-       .text(k.createdBy), .optional(k.rotatedFrom)])
+      [
+        .text(k.id), .text(k.env.rawValue), .text(k.type.rawValue), .text(k.company), .text(k.linkedCompaniesJSON),
+        .text(k.name), .blob(k.digest), .text(k.scopesJSON), .text(k.allowedIPsJSON), .optional(k.expiresAt),
+        .optional(k.rateLimit), .text(k.metadataJSON), .text(k.tagsJSON), .optional(k.contact), .int(k.createdAt),
+        .text(k.createdBy), .optional(k.rotatedFrom),
+      ])
   }
 
   func keys(idPrefix prefix: String, now: Timestamp, limit: Int) throws(IVKeysError) -> [KeyRecord] {
     // `{` follows `z`, the last base62 digit: every id starting with the prefix sorts below it.
     let sql = "SELECT \(KeyColumn.selectList) FROM keys WHERE id >= ?2 AND id < ?3 ORDER BY id LIMIT ?4"
     var found = [KeyRecord]()
-    try db.statement(sql).forEach([.int(now), .text(prefix), .text(prefix + "{"), .int(Int64(limit))]) { row in
+    try db.statement(sql).forEachRow([.int(now), .text(prefix), .text(prefix + "{"), .int(Int64(limit))]) { row in
       found.append(KeyRecord(row: row))
     }
     return found
@@ -45,7 +47,7 @@ extension SQLiteStore {
     let order = query.order == .creation ? "rowid" : "expires_at, rowid"
     let statement = try db.statement("SELECT \(KeyColumn.selectList) FROM keys\(whereSQL) ORDER BY \(order)")
     try db.readTransaction { () throws(IVKeysError) in
-      try statement.forEach(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
+      try statement.forEachRow(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
     }
   }
 
@@ -58,25 +60,25 @@ extension SQLiteStore {
     }
     func statuses(_ list: [KeyStatus]) -> String { list.map { param(.text($0.rawValue)) }.joined(separator: ", ") }
     switch c {
-    case let .servesCompany(company):
+    case .servesCompany(let company):
       let p = param(.text(company))
       return "(company = \(p) OR EXISTS (SELECT 1 FROM json_each(keys.linked_companies) WHERE value = \(p)))"
-    case let .ownedBy(company): return "company = \(param(.text(company)))"
-    case let .env(e): return "env = \(param(.text(e.rawValue)))"
-    case let .type(t): return "type = \(param(.text(t.rawValue)))"
-    case let .tag(t): return "EXISTS (SELECT 1 FROM json_each(keys.tags) WHERE value = \(param(.text(t))))"
-    case let .grantsScope(s):
+    case .ownedBy(let company): return "company = \(param(.text(company)))"
+    case .env(let e): return "env = \(param(.text(e.rawValue)))"
+    case .type(let t): return "type = \(param(.text(t.rawValue)))"
+    case .tag(let t): return "EXISTS (SELECT 1 FROM json_each(keys.tags) WHERE value = \(param(.text(t))))"
+    case .grantsScope(let s):
       let exact = param(.text(s))
       var wildcard = "'*'"
       if let colon = s.firstIndex(of: ":") { wildcard = param(.text(s[..<colon] + ":*")) }
       return "EXISTS (SELECT 1 FROM json_each(keys.scopes) WHERE value IN (\(exact), \(wildcard), '*'))"
-    case let .effectiveStatus(list): return "(\(effectiveStatusSQL)) IN (\(statuses(list)))"
-    case let .effectiveStatusIsNot(s): return "(\(effectiveStatusSQL)) <> \(param(.text(s.rawValue)))"
-    case let .storedStatus(list): return "status IN (\(statuses(list)))"
+    case .effectiveStatus(let list): return "(\(effectiveStatusSQL)) IN (\(statuses(list)))"
+    case .effectiveStatusIsNot(let s): return "(\(effectiveStatusSQL)) <> \(param(.text(s.rawValue)))"
+    case .storedStatus(let list): return "status IN (\(statuses(list)))"
     case .effectiveStatusDiffersFromStored: return "(\(effectiveStatusSQL)) <> status"
-    case let .expiresAfter(t): return "expires_at IS NOT NULL AND expires_at > \(param(.int(t)))"
-    case let .expiresBy(t): return "expires_at IS NOT NULL AND expires_at <= \(param(.int(t)))"
-    case let .createdBy(t): return "created_at <= \(param(.int(t)))"
+    case .expiresAfter(let t): return "expires_at IS NOT NULL AND expires_at > \(param(.int(t)))"
+    case .expiresBy(let t): return "expires_at IS NOT NULL AND expires_at <= \(param(.int(t)))"
+    case .createdBy(let t): return "created_at <= \(param(.int(t)))"
     }
   }
 
@@ -117,14 +119,17 @@ extension SQLiteStore {
       UPDATE keys SET name = ?, scopes = ?, allowed_ips = ?, expires_at = ?, metadata = ?, tags = ?,
         rate_limit = ?, contact = ?, linked_companies = ?, status = ?, status_reason = ? WHERE id = ?
       """,
-      [.text(r.name), .text(r.scopesJSON), .text(r.allowedIPsJSON), .optional(r.expiresAt), .text(r.metadataJSON),
-       .text(r.tagsJSON), .optional(r.rateLimit), .optional(r.contact), .text(r.linkedCompaniesJSON),
-       .text(r.storedStatus.rawValue), .optional(r.statusReason), .text(r.id)])
+      [
+        .text(r.name), .text(r.scopesJSON), .text(r.allowedIPsJSON), .optional(r.expiresAt), .text(r.metadataJSON),
+        .text(r.tagsJSON), .optional(r.rateLimit), .optional(r.contact), .text(r.linkedCompaniesJSON),
+        .text(r.storedStatus.rawValue), .optional(r.statusReason), .text(r.id),
+      ])
   }
 
   func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError) {
-    try db.run("UPDATE keys SET status = ?, status_reason = ? WHERE id = ?",
-               [.text(status.rawValue), .optional(reason), .text(id)])
+    try db.run(
+      "UPDATE keys SET status = ?, status_reason = ? WHERE id = ?",
+      [.text(status.rawValue), .optional(reason), .text(id)])
   }
 
   func markReplaced(

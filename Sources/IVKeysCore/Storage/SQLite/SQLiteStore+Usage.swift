@@ -38,7 +38,7 @@ extension SQLiteStore {
     var out = [UsageReport.Bucket]()
     try db.statement(
       "SELECT endpoint, count, errors FROM usage_endpoints WHERE key_id = ? ORDER BY count DESC, endpoint LIMIT ?"
-    ).forEach([.text(keyID), .int(Int64(limit))]) { row in
+    ).forEachRow([.text(keyID), .int(Int64(limit))]) { row in
       out.append(.init(name: row.text(0), count: row.int(1), errors: row.int(2)))
     }
     return out
@@ -47,7 +47,7 @@ extension SQLiteStore {
   func dailyUsage(keyID: String, since firstDay: String) throws(IVKeysError) -> [UsageReport.Bucket] {
     var out = [UsageReport.Bucket]()
     try db.statement("SELECT day, count, errors FROM usage_daily WHERE key_id = ? AND day >= ? ORDER BY day")
-      .forEach([.text(keyID), .text(firstDay)]) { row in
+      .forEachRow([.text(keyID), .text(firstDay)]) { row in
         out.append(.init(name: row.text(0), count: row.int(1), errors: row.int(2)))
       }
     return out

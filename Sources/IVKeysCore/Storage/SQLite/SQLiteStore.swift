@@ -128,8 +128,10 @@ final class SQLiteStore: VaultStore {
         "INSERT INTO audit (\(AuditColumn.selectList)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
     }
     try auditInsert!.run(
-      [.int(r.seq), .text(r.at), .text(r.event), .text(r.actor), .text(r.osUser), .optional(r.keyID),
-       .optional(r.company), .optional(r.ip), .text(r.detail), .text(r.prevHash), .text(r.hash)])
+      [
+        .int(r.seq), .text(r.at), .text(r.event), .text(r.actor), .text(r.osUser), .optional(r.keyID),
+        .optional(r.company), .optional(r.ip), .text(r.detail), .text(r.prevHash), .text(r.hash),
+      ])
   }
 
   func auditCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM audit") ?? 0 }

@@ -52,8 +52,8 @@ final class Statement {
     for v in values {
       switch v {
       case .null, .int: break
-      case let .text(s): needed += s.utf8.count
-      case let .blob(b): needed += b.count
+      case .text(let s): needed += s.utf8.count
+      case .blob(let b): needed += b.count
       }
     }
     if needed > arenaCapacity {
@@ -69,8 +69,8 @@ final class Statement {
       let rc: Int32
       switch v {
       case .null: rc = sqlite3_bind_null(handle, index)
-      case let .int(x): rc = sqlite3_bind_int64(handle, index, x)
-      case var .text(s):
+      case .int(let x): rc = sqlite3_bind_int64(handle, index, x)
+      case .text(var s):
         let at = arena + offset
         let n = s.withUTF8 { bytes in
           if let base = bytes.baseAddress { at.copyMemory(from: base, byteCount: bytes.count) }
@@ -79,7 +79,7 @@ final class Statement {
         offset += n
         // A zero-length text still has an address in the arena, so it binds '' and not NULL.
         rc = sqlite3_bind_text(handle, index, at.assumingMemoryBound(to: CChar.self), Int32(n), nil)
-      case let .blob(b):
+      case .blob(let b):
         let at = arena + offset
         b.withUnsafeBytes { if let base = $0.baseAddress { at.copyMemory(from: base, byteCount: $0.count) } }
         offset += b.count
@@ -114,7 +114,7 @@ final class Statement {
   }
 
   /// Calls `body` for each row.
-  func forEach(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> Void) throws(IVKeysError) {
+  func forEachRow(_ values: [SQLValue] = [], _ body: (Row) throws(IVKeysError) -> Void) throws(IVKeysError) {
     try bind(values)
     defer { sqlite3_reset(handle) }
     while try step() { try body(Row(handle: handle)) }
