@@ -122,16 +122,27 @@ echo "create --count 10000:       median $t s  ->  $rate keys/s (target >= 10000
 
 # Instructions per created key: create --count 2000 and create --count 1, each into a fresh
 # vault; the difference over 1999 keys leaves out start-up and the fixed cost of a create.
+# BASELINE=/path/to/an/older/ivkeys (make bench BASELINE=…) measures that binary the same way,
+# side by side: the before and after of a change.
 create_instructions() {
-  export IVKEYS_VAULT="$dir/create-i$1.db"
-  rm -f "$IVKEYS_SECRET_FILE"
-  "$IVKEYS" init -q >/dev/null
-  instructions "$IVKEYS" create --company bench --name bench --scope jobs:read --count "$1" -q
+  bin=$1
+  export IVKEYS_VAULT="$dir/create-i$2-$$.db"
+  rm -f "$IVKEYS_VAULT" "$IVKEYS_SECRET_FILE"
+  "$bin" init -q >/dev/null
+  instructions "$bin" create --company bench --name bench --scope jobs:read --count "$2" -q
+}
+per_key() {
+  c1=$(create_instructions "$1" 1)
+  c2000=$(create_instructions "$1" 2000)
+  echo "$(awk -v a="$c2000" -v b="$c1" 'BEGIN { printf "%d", (a - b) / 1999 }') (create --count 2000: $c2000 in all, $((c2000 / 2000)) a key with start-up; --count 1: $c1)"
 }
 if have_callgrind; then
-  c1=$(create_instructions 1)
-  c2000=$(create_instructions 2000)
-  echo "create, instructions per key:  $(awk -v a="$c2000" -v b="$c1" 'BEGIN { printf "%d", (a - b) / 1999 }') (create --count 2000: $c2000 in all, $((c2000 / 2000)) a key with start-up; --count 1: $c1)"
+  echo "create, instructions per key:  $(per_key "$IVKEYS")"
+  if [ -n "${BASELINE:-}" ]; then
+    echo "  baseline $BASELINE:  $(per_key "$BASELINE")"
+  else
+    echo "  before issue 9 (64ad3d5, recorded): 130,947 a key; BASELINE=/path/to/ivkeys measures one here"
+  fi
 fi
 
 export IVKEYS_VAULT="$dir/list.db"
