@@ -8,9 +8,11 @@
 ///     }
 public struct JSONWriter {
   public var bytes: [UInt8] = []
-  /// For each object being written, innermost last: whether it has a member yet (so the next
-  /// one needs a comma).
-  private var hasMembers: [Bool] = []
+  /// How many objects are open, and for each of the innermost 64 whether it has a member yet
+  /// (bit `depth - 1`): the builder's comma state, kept in two integers so that a member costs
+  /// no allocation and no uniqueness check (`list --json` writes millions of them).
+  private var depth = 0
+  private var hasMember: UInt64 = 0
 
   public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
@@ -81,9 +83,10 @@ public struct JSONWriter {
   /// Writes one object; `body` adds its members with `member`, which puts the commas.
   public mutating func object(_ body: (inout JSONWriter) -> Void) {
     bytes.append(UInt8(ascii: "{"))
-    hasMembers.append(false)
+    depth += 1
+    hasMember &= ~innermostBit
     body(&self)
-    hasMembers.removeLast()
+    depth -= 1
     bytes.append(UInt8(ascii: "}"))
   }
 
@@ -99,13 +102,20 @@ public struct JSONWriter {
     bytes.append(UInt8(ascii: "]"))
   }
 
+  /// The bit of the innermost open object in `hasMember`.
+  private var innermostBit: UInt64 { depth == 0 ? 0 : 1 << UInt64((depth - 1) & 63) }
+
+  /// A comma unless this is the innermost object's first member.
+  private mutating func separateMember() {
+    let bit = innermostBit
+    if hasMember & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+    hasMember |= bit
+  }
+
   /// Starts a member of the object being written: a comma unless it is the first, then
   /// `"name":`. The value follows; `member` does both.
   public mutating func key(_ name: StaticString) {
-    if let last = hasMembers.indices.last {
-      if hasMembers[last] { bytes.append(UInt8(ascii: ",")) }
-      hasMembers[last] = true
-    }
+    separateMember()
     bytes.append(UInt8(ascii: "\""))
     raw(name)
     raw("\":")
@@ -113,10 +123,7 @@ public struct JSONWriter {
 
   /// A member whose name is only known at run time (a metadata key, say), escaped as a string.
   public mutating func key(_ name: String) {
-    if let last = hasMembers.indices.last {
-      if hasMembers[last] { bytes.append(UInt8(ascii: ",")) }
-      hasMembers[last] = true
-    }
+    separateMember()
     string(name)
     bytes.append(UInt8(ascii: ":"))
   }
