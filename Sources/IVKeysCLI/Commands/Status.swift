@@ -36,7 +36,7 @@ enum StatusCommand {
     if !changed { ctx.note("key \(record.id) is already \(record.status.rawValue)") }
     switch ctx.format {
     case .quiet: ctx.stdout.line(record.id)
-    case .json: ctx.stdout.line(KeyRendering.json(record))
+    case .json: ctx.stdout.line(record.json)
     case .table:
       ctx.stdout.line(
         "\(record.id)  \(ctx.useColor ? Color.of(record.status).wrap(record.status.rawValue) : record.status.rawValue)")

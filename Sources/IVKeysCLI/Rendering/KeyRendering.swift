@@ -12,8 +12,9 @@ enum KeyRendering {
     ]
   }
 
-  /// A key's JSON object; with `key`, the plaintext key `create` and `rotate` print once.
-  static func json(_ k: KeyRecord, key: String? = nil) -> String {
+  /// A key's JSON object with `key`, the plaintext key `create` and `rotate` print once
+  /// (without one, `record.json`).
+  static func json(_ k: KeyRecord, key: String) -> String {
     var w = JSONWriter()
     k.writeJSON(to: &w, plaintextKey: key)
     return w.string
@@ -55,7 +56,7 @@ enum KeyRendering {
     case .quiet: for k in keys { ctx.stdout.line(k.id) }
     case .json:
       if single, let k = keys.first {
-        ctx.stdout.line(json(k))
+        ctx.stdout.line(k.json)
       } else {
         ctx.stdout.line(keys.json)
       }

@@ -122,9 +122,6 @@ public struct DirectoryWalker {
     }
   }
 
-  /// The file type bits (`S_IFMT`) of `path`, or nil when it cannot be examined.
-  public static func fileType(_ path: [UInt8], follow: Bool) -> mode_t? { examine(path, follow: follow).type }
-
   /// The file type bits of `path`, or nil and the `errno` of the failure.
   static func examine(_ path: [UInt8], follow: Bool) -> (type: mode_t?, error: Int32) {
     var st = stat()
