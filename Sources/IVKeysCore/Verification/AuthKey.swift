@@ -16,6 +16,10 @@ struct AuthKey {
   let status: KeyStatus
   let graceUntil: Timestamp?
   let digest: [UInt8]
+  /// The secret version that made `digest`.
+  let secretVersion: Int
+  /// Whether the row matched its seal when read; a key whose row does not is never decided on.
+  let sealIntact: Bool
 
   /// Parses a stored key. Nothing here throws: what cannot be read makes the key admit nobody.
   init(id: String, stored k: StoredAuthKey) {
@@ -42,6 +46,8 @@ struct AuthKey {
     self.status = status ?? .revoked
     self.graceUntil = k.graceUntil
     self.digest = k.digest
+    self.secretVersion = k.secretVersion
+    self.sealIntact = k.sealIntact
   }
 
   /// The status as of `now` (`KeyPolicy.effectiveStatus`).

@@ -75,6 +75,8 @@ public final class Verifier {
       // Whatever was cached or counted may describe a transaction that rolled back.
       dataVersion = nil
       group.removeAll()
+      keys.removeAll(keepingCapacity: true)
+      if case .tampered = error { vault.recordTamper(error) }
       throw error
     }
     // Only now that the group committed: pending counts written in it are gone from memory,
@@ -185,9 +187,24 @@ public final class Verifier {
       reason = "no key with this id"
       return nil
     }
+    // Nothing is decided on a row someone without the secret changed: the whole group fails
+    // closed (and `decide` records what was found).
+    guard found.sealIntact else { throw .tampered("key \(key.id)'s row does not match its seal") }
+    // A key made under an older secret version is compared under that version, while the
+    // secret file still holds it.
+    var expectedDigest = presentedDigest
+    if found.secretVersion != vault.secretVersion {
+      guard let older = vault.digest(key, version: found.secretVersion) else {
+        d.code = .unknownKey
+        d.message = "unknown key"
+        reason = "secret version \(found.secretVersion) is no longer in the secret file"
+        return nil
+      }
+      expectedDigest = older
+    }
     // "CRYPTO_memcmp ... takes an amount of time dependent on len, but independent of the
     // contents of the memory regions pointed to by a and b."
-    guard Crypto.constantTimeEqual(presentedDigest, found.digest) else {
+    guard Crypto.constantTimeEqual(expectedDigest, found.digest) else {
       d.code = .unknownKey
       d.message = "unknown key"
       reason = "wrong secret for this id"
