@@ -11,6 +11,7 @@ extension Sandbox {
     let now = Int64(Date().timeIntervalSince1970)
     precondition(["created_at", "expires_at", "grace_until"].contains(column))
     try database().run("UPDATE keys SET \(column) = ? WHERE id = ?", [.int(now + offset), .text(id)])
+    try reseal(id)
   }
 
   func jsonArray(_ args: String...) throws -> [[String: Any]] {

@@ -106,6 +106,7 @@ struct VerifyStreamTests {
     let s = try Sandbox()
     let k = try s.createKey(["--allow-ip", "10.0.0.0/8"])
     try s.database().run("UPDATE keys SET allowed_ips = '[\"not an address\"]' WHERE id = ?", [.text(k.id)])
+    try s.reseal(k.id)
     let r = s.run(["verify", "--json", "--company", "acme", "--scope", "jobs:read", "--ip", "10.1.1.1"], stdin: k.key)
     #expect(r.status == 11)
     #expect((try r.json() as? [String: Any])?["code"] as? String == "ip_not_allowed")

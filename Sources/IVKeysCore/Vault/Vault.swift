@@ -84,11 +84,15 @@ public final class Vault {
     let vault = Vault(store: store, secretFile: file, version: current, secretPath: secretPath, actor: actor)
     if access == .inspect { return vault }
     if version < store.currentSchemaVersion { try store.migrate(sealer: store.sealer) }
-    do {
-      try vault.checkSeals()
-    } catch {
-      if case .tampered = error { vault.recordTamper(error) }
-      throw error
+    // A command that changes the vault, or decides from it, refuses a schema changed outside
+    // ivkeys; one that only reads it (list, show, audit verify) still shows what is there.
+    if access == .write {
+      do {
+        try vault.checkSeals()
+      } catch {
+        if case .tampered = error { vault.recordTamper(error) }
+        throw error
+      }
     }
     try store.prepareForWriting()
     vault.notices = tightenModes(path)
