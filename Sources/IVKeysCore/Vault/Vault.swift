@@ -19,9 +19,9 @@ public enum VaultAccess: Sendable {
 public final class Vault {
   let store: any VaultStore
   /// The secret file's versions; nil only for a vault opened to `read` without its secret file.
-  private(set) var secretFile: SecretFile?
+  var secretFile: SecretFile?
   /// The version the vault is on: it keys new digests, the seals and the audit chain.
-  private(set) var secret: SecretVersion?
+  var secret: SecretVersion?
   /// Where the secret file is.
   let secretPath: String
   public let actor: Actor
