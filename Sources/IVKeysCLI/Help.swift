@@ -55,6 +55,7 @@ enum Help {
         IVKEYS_VAULT        the vault, when --vault is not given
         IVKEYS_SECRET_FILE  the server secret, when --secret-file is not given
         IVKEYS_ACTOR        a name recorded beside the OS user in the audit log
+        IVKEYS_ENV          the environment verify serves (live or test), when --env is not given
         IVKEYS_KEY          the key for verify, when --key-file is not given
         NO_COLOR            turns color off
 

@@ -47,7 +47,7 @@ struct VerificationTests {
     let key = try v.createKeys(draft).keys[0]
     let verifier = try Verifier(vault: v)
     func ask() throws -> Decision {
-      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0]
+      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)])[0]
     }
     #expect(try ask().code == .ok)
     #expect(try ask().code == .ok)
@@ -62,7 +62,8 @@ struct VerificationTests {
     let other = try Verifier(vault: try reopen(dir))
     other.vault.now = { clock }
     #expect(
-      try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0].code == .ok)
+      try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)])[0].code
+        == .ok)
     #expect(try ask().code == .rateLimited, "the first verifier notices the other's request")
   }
 
@@ -75,9 +76,25 @@ struct VerificationTests {
     draft.expiresAt = clock + 100
     let key = try v.createKeys(draft).keys[0]
     let verifier = try Verifier(vault: v)
-    let request = VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")
+    let request = VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)
     #expect(try verifier.decide([request])[0].code == .ok)
     clock += 100
     #expect(try verifier.decide([request])[0].code == .expired)
+  }
+
+  @Test func aKeyOfTheOtherEnvironmentIsWrongEnvironment() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.env = .test
+    let key = try v.createKeys(draft).keys[0]
+    let verifier = try Verifier(vault: v)
+    func ask(_ env: KeyEnvironment) throws -> Decision {
+      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: env)])[0]
+    }
+    #expect(try ask(.test).code == .ok)
+    let refused = try ask(.live)
+    #expect(refused.code == .wrongEnvironment)
+    #expect(refused.message == "a test key cannot be used in live")
   }
 }

@@ -144,7 +144,7 @@ public final class Verifier {
     }
     var detail: [(String, JSON)] = [("code", .string(d.code.rawValue)), ("scope", .string(r.scope))]
     detail.append(("endpoint", .optional(r.endpoint)))
-    detail.append(("env", .optional(r.env?.rawValue)))
+    detail.append(("env", .string(r.env.rawValue)))
     if let reason { detail.append(("reason", .string(reason))) }
     if let retry = d.retryAfter { detail.append(("retry_after", .int(retry))) }
     try vault.record(
@@ -211,9 +211,9 @@ public final class Verifier {
       d.code = .expired
       d.message = "the key expired"
     case .active, .rotating:
-      if let env = r.env, env != found.env {
+      if found.env != r.env {
         d.code = .wrongEnvironment
-        d.message = "a \(found.env.rawValue) key cannot be used in \(env.rawValue)"
+        d.message = "a \(found.env.rawValue) key cannot be used in \(r.env.rawValue)"
       } else if !(found.type == .regular ? found.company == r.company : found.links.contains(r.company)) {
         d.code = .wrongCompany
         d.message = "the key does not serve company \(r.company)"
