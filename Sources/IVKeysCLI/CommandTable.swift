@@ -119,8 +119,8 @@ let commandTable: [CommandSpec] = [
     discussion: """
       The environment the caller serves is required: --env, else IVKEYS_ENV; a key of the other
       environment is refused (wrong_environment). The key comes from stdin (a bare key or a whole
-      'Authorization: Bearer <key>' line), from --key-file, or from IVKEYS_KEY; never from the
-      command line. Exit status: 0 allowed,
+      'Authorization: Bearer <key>' line), from --key-file, or from IVKEYS_KEY (set but empty: an
+      empty key, refused; stdin is not read); never from the command line. Exit status: 0 allowed,
       10 authentication failed (401), 11 not allowed (403), 12 rate limited (429), 1 when the
       decision could not be recorded (fail closed), 2 for bad options or no environment.
       With --batch each input line is {"key","company","scope","ip","endpoint","env"}; a line's

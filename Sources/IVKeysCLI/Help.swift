@@ -56,7 +56,7 @@ enum Help {
         IVKEYS_SECRET_FILE  the server secret, when --secret-file is not given
         IVKEYS_ACTOR        a name recorded beside the OS user in the audit log
         IVKEYS_ENV          the environment verify serves (live or test), when --env is not given
-        IVKEYS_KEY          the key for verify, when --key-file is not given
+        IVKEYS_KEY          the key for verify, when --key-file is not given (empty: an empty key)
         NO_COLOR            turns color off
 
       exit status: 0 success, 1 operational error, 2 usage error, 3 a check found a problem

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `verify` must be told the environment the caller serves (`--env` or `IVKEYS_ENV`): the rule of
-/// SPEC.md's `verify` row, end to end.
+/// `verify` must be told the environment the caller serves (`--env` or `IVKEYS_ENV`), and a set
+/// but empty `IVKEYS_KEY` is an empty key: the rules of SPEC.md's `verify` row, end to end.
 @Suite("verify: the environment it serves")
 struct VerifyEnvironmentTests {
   /// The decision objects of a `--json` or `--batch` run, one a line.
@@ -135,5 +135,20 @@ struct VerifyEnvironmentTests {
     let empty = s.run(["verify", "--batch"], env: ["IVKEYS_ENV": ""], stdin: "{}\n")
     #expect(empty.status == 2 && empty.stdout.isEmpty)
     #expect(s.auditCount == audits)
+  }
+
+  @Test func anEmptyKeyVariableIsAnEmptyKeyAndStdinIsNotRead() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    // A valid key on stdin: it must not be used.
+    let r = s.run(["verify", "--json", "--env", "live"] + request, env: ["IVKEYS_KEY": ""], stdin: k.key)
+    #expect(r.status == 10, "\(r.stderr)")
+    let d = try #require(try r.json() as? [String: Any])
+    #expect(d["code"] as? String == "malformed_key")
+    #expect(d["message"] as? String == "no key was presented")
+    #expect(d["key_id"] is NSNull)
+    #expect(try s.count("SELECT request_count FROM keys") == 0, "the key on stdin was not used")
+    // The same key from stdin, with the variable unset, is allowed: stdin held a good key.
+    #expect(s.run(["verify", "-q", "--env", "live"] + request, stdin: k.key).stdout == "ok\n")
   }
 }

@@ -81,7 +81,9 @@ enum VerifyCommand {
     }
   }
 
-  /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input.
+  /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input. A set but empty
+  /// `$IVKEYS_KEY` is an empty key (refused as `malformed_key`), not a reason to read stdin: a
+  /// gateway that meant to pass a key and passed nothing must not be answered from another source.
   static func readKey(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> String {
     if let path = inv.value(.keyFile) {
       guard let text = readSmallFile(path) else {
@@ -89,7 +91,7 @@ enum VerifyCommand {
       }
       return text
     }
-    if let k = ctx.env("IVKEYS_KEY") { return k }
+    if let k = ctx.environment["IVKEYS_KEY"] { return k }
     // On a terminal the read would wait silently: say what it waits for.
     if isatty(0) == 1 { ctx.note(stdinNotice) }
     ctx.stderr.flush()
