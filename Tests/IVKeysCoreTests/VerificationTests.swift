@@ -82,6 +82,24 @@ struct VerificationTests {
     #expect(try verifier.decide([request])[0].code == .expired)
   }
 
+  /// The reasons the audit log gives for `auth.failed` decisions, oldest first.
+  func failureReasons(_ v: Vault) throws -> [String] {
+    var filter = AuditFilter()
+    filter.events = ["auth.failed"]
+    var reasons = [String]()
+    try v.auditEntries(filter) { entry in
+      let detail = try? JSON.parse(entry.detail)
+      if case .object(let members)? = detail, let (_, reason) = members.first(where: { $0.0 == "reason" }),
+        case .string(let text) = reason
+      {
+        reasons.append(text)
+      } else {
+        reasons.append("")
+      }
+    }
+    return reasons
+  }
+
   @Test func aKeyOfTheOtherEnvironmentIsWrongEnvironment() throws {
     let (v, dir) = try vault()
     defer { try? FileManager.default.removeItem(at: dir) }
@@ -96,5 +114,40 @@ struct VerificationTests {
     let refused = try ask(.live)
     #expect(refused.code == .wrongEnvironment)
     #expect(refused.message == "a test key cannot be used in live")
+  }
+
+  /// ivkeys never writes a row whose env differs from its key's prefix; someone who can write the
+  /// vault could, to let a leaked test key into production. The key is then unknown, and the
+  /// audit entry says why.
+  @Test func aKeyWhosePrefixNamesAnotherEnvironmentThanItsRowIsRefused() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.env = .test
+    let testKey = try v.createKeys(draft).keys[0]
+    draft.env = .live
+    let liveKey = try v.createKeys(draft).keys[0]
+    #expect(testKey.string.hasPrefix("sk_test_") && liveKey.string.hasPrefix("sk_live_"))
+    func ask(_ key: APIKey, _ env: KeyEnvironment) throws -> Decision {
+      // A fresh verifier each time: nothing cached from before the row changed.
+      try Verifier(vault: v).decide([
+        VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: env)
+      ])[0]
+    }
+    #expect(try ask(testKey, .test).code == .ok)
+    #expect(try ask(liveKey, .live).code == .ok)
+
+    let db = try v.testDB
+    try db.run("UPDATE keys SET env = 'live' WHERE id = ?", [.text(testKey.id)])
+    try db.run("UPDATE keys SET env = 'test' WHERE id = ?", [.text(liveKey.id)])
+    let reason = "the key's prefix names a different environment than its row"
+    // The test key in production: its row now says live, as the request does.
+    for (key, env) in [(testKey, KeyEnvironment.live), (testKey, .test), (liveKey, .test), (liveKey, .live)] {
+      let d = try ask(key, env)
+      #expect(d.code == .unknownKey, "\(key.env) key asked for in \(env)")
+      #expect(d.message == "unknown key", "the answer is the same as for a key the vault lacks")
+      #expect(d.keyID == key.id)
+      #expect(try failureReasons(v).last == reason)
+    }
   }
 }

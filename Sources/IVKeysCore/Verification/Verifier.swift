@@ -193,6 +193,14 @@ public final class Verifier {
       reason = "wrong secret for this id"
       return nil
     }
+    // The prefix is part of what the digest covers, so a row whose env differs from it was
+    // changed outside ivkeys: the key is refused as unknown, and the audit entry says why.
+    guard found.env == key.env else {
+      d.code = .unknownKey
+      d.message = "unknown key"
+      reason = "the key's prefix names a different environment than its row"
+      return nil
+    }
     return found
   }
 
@@ -213,7 +221,7 @@ public final class Verifier {
     case .active, .rotating:
       if found.env != r.env {
         d.code = .wrongEnvironment
-        d.message = "a \(found.env.rawValue) key cannot be used in \(r.env.rawValue)"
+        d.message = "\(found.env.map { "a \($0.rawValue) key" } ?? "the key") cannot be used in \(r.env.rawValue)"
       } else if !(found.type == .regular ? found.company == r.company : found.links.contains(r.company)) {
         d.code = .wrongCompany
         d.message = "the key does not serve company \(r.company)"
