@@ -53,7 +53,9 @@ final class Sandbox {
   /// The environment a run gets: no inherited vault, secret or color settings.
   func processEnvironment(_ extra: [String: String]) -> [String: String] {
     var env = ProcessInfo.processInfo.environment
-    for k in ["IVKEYS_VAULT", "IVKEYS_SECRET_FILE", "IVKEYS_ACTOR", "NO_COLOR", "SUDO_USER", "IVKEYS_KEY"] {
+    for k in [
+      "IVKEYS_VAULT", "IVKEYS_SECRET_FILE", "IVKEYS_ACTOR", "NO_COLOR", "SUDO_USER", "IVKEYS_KEY", "IVKEYS_ENV",
+    ] {
       env.removeValue(forKey: k)
     }
     env["IVKEYS_VAULT"] = vault

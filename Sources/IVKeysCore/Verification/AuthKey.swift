@@ -1,7 +1,9 @@
 /// What `verify` needs of a key, parsed once from the store and cached.
 struct AuthKey {
   let id: String
-  let env: KeyEnvironment
+  /// Nil when the stored value is neither live nor test: it then matches no key's prefix, and
+  /// the key admits nobody.
+  let env: KeyEnvironment?
   let type: KeyType
   let company: String
   let links: [String]
@@ -32,7 +34,7 @@ struct AuthKey {
     let type = KeyType(rawValue: k.type)
     let status = KeyStatus(rawValue: k.status)
     self.id = id
-    self.env = env ?? .live
+    self.env = env
     self.type = type ?? .regular
     self.company = k.company
     self.links = links ?? []

@@ -146,7 +146,7 @@ public final class Verifier {
     }
     var detail: [(String, JSON)] = [("code", .string(d.code.rawValue)), ("scope", .string(r.scope))]
     detail.append(("endpoint", .optional(r.endpoint)))
-    detail.append(("env", .optional(r.env?.rawValue)))
+    detail.append(("env", .string(r.env.rawValue)))
     if let reason { detail.append(("reason", .string(reason))) }
     if let retry = d.retryAfter { detail.append(("retry_after", .int(retry))) }
     try vault.record(
@@ -210,6 +210,14 @@ public final class Verifier {
       reason = "wrong secret for this id"
       return nil
     }
+    // The prefix is part of what the digest covers, so a row whose env differs from it was
+    // changed outside ivkeys: the key is refused as unknown, and the audit entry says why.
+    guard found.env == key.env else {
+      d.code = .unknownKey
+      d.message = "unknown key"
+      reason = "the key's prefix names a different environment than its row"
+      return nil
+    }
     return found
   }
 
@@ -228,9 +236,9 @@ public final class Verifier {
       d.code = .expired
       d.message = "the key expired"
     case .active, .rotating:
-      if let env = r.env, env != found.env {
+      if found.env != r.env {
         d.code = .wrongEnvironment
-        d.message = "a \(found.env.rawValue) key cannot be used in \(env.rawValue)"
+        d.message = "\(found.env.map { "a \($0.rawValue) key" } ?? "the key") cannot be used in \(r.env.rawValue)"
       } else if !(found.type == .regular ? found.company == r.company : found.links.contains(r.company)) {
         d.code = .wrongCompany
         d.message = "the key does not serve company \(r.company)"
