@@ -234,6 +234,32 @@ let commandTable: [CommandSpec] = [
     ],
     run: AdminCommand.list),
   CommandSpec(
+    "secret", "server secret versions: list them, rotate to a new one, retire an old one",
+    synopsis: "[list | rotate | retire VERSION]",
+    subcommands: [
+      CommandSpec("list", "each version: fingerprint, state, whether the file holds it, keys using it", run: SecretCommand.list),
+      CommandSpec(
+        "rotate", "add a new secret version and move the vault to it (administrators only)", synopsis: "",
+        discussion: """
+          Adds a new random version to the secret file (rewritten atomically, mode 0600) and, in
+          one transaction, moves the vault to it: new keys' digests, every row's seal and the audit
+          chain's key (a secret.rotated entry). Keys created under older versions keep verifying
+          while their version is in the file; rotation-due lists them. Every sealed row is checked
+          first: a vault changed outside ivkeys is refused, never resealed.
+          """,
+        run: SecretCommand.rotate),
+      CommandSpec(
+        "retire", "remove an old version from the secret file once no unrevoked key uses it (administrators only)",
+        arguments: [ArgumentSpec("VERSION", "a secret version number, as 'secret list' shows")], synopsis: "",
+        discussion: """
+          Refuses while any key that is not revoked uses the version. Before removing it, verifies
+          the audit entries it chained and records a secret.retired checkpoint (a keyless digest of
+          those entries) under the current version, so 'audit verify' still proves the whole log.
+          """,
+        run: SecretCommand.retire),
+    ],
+    run: SecretCommand.list),
+  CommandSpec(
     "audit", "list audit log entries, oldest first; verify, export or print the chain's head",
     synopsis: "[options] | verify [--expect-head HEAD] | head | export [--format jsonl|csv] [options]",
     options: SharedOptions.auditFilters,

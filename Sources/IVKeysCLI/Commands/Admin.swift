@@ -11,7 +11,10 @@ enum AdminCommand {
       ctx.stdout.line(admins.json)
     case .table:
       Table.print(
-        ["USER", "ADDED", "BY"], admins.map { [Cell($0.user), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)] },
+        ["USER", "ADDED", "BY"],
+        admins.map {
+          [Cell($0.user + ($0.damaged ? " (damaged: not an administrator)" : "")), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)]
+        },
         to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0

@@ -77,10 +77,11 @@ enum MaintenanceCommand {
           d.overdue >= 0
             ? Cell(Time.describe(seconds: d.overdue), .red)
             : Cell("due in \(Time.describe(seconds: -d.overdue))", .yellow),
+          Cell(d.reason ?? "age"),
         ]
       }
       Table.print(
-        ["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE"], rows, to: ctx.stdout, color: ctx.useColor,
+        ["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE", "REASON"], rows, to: ctx.stdout, color: ctx.useColor,
         width: ctx.tableWidth)
       ctx.hint("'ivkeys rotate ID' replaces a key with a new one carrying the same settings")
     }

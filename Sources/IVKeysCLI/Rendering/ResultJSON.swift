@@ -193,6 +193,7 @@ extension Administrator: JSONRendering {
       w.member("user", user)
       w.member("added_at", time: addedAt)
       w.member("added_by", addedBy)
+      w.member("damaged", damaged)
     }
   }
 }
@@ -202,6 +203,23 @@ extension ScopeEntry: JSONRendering {
     w.object { w in
       w.member("name", name)
       w.member("description", description)
+      w.member("damaged", damaged)
+    }
+  }
+}
+
+extension SecretVersionStatus: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("version", Int64(version))
+      w.member("fingerprint", fingerprint)
+      w.member("added_at", time: addedAt)
+      w.member("retired_at", time: retiredAt)
+      w.member("current", current)
+      w.member("in_secret_file", inFile)
+      w.member("keys", keys)
+      w.member("unrevoked_keys", unrevokedKeys)
+      w.member("damaged", damaged)
     }
   }
 }
@@ -261,6 +279,7 @@ extension RotationDue: JSONRendering {
       w.member("rotation_period_days", period / 86400)
       w.member("rotation_due_at", time: dueAt)
       w.member("overdue_seconds", overdue)
+      w.member("reason", reason ?? "older than the rotation policy")
     }
   }
 }

@@ -150,7 +150,14 @@ extension Vault {
   /// Checks scopes against the catalog: each is in it, or `resource:*` for a resource in it, or `*`.
   func checkScopes(_ scopes: [String], option: String) throws(IVKeysError) {
     guard !scopes.isEmpty else { throw .usage("a key needs at least one scope", hint: "use --scope or --preset") }
-    let catalog = try store.scopeCatalog().map(\.name)
+    let entries = try store.scopeCatalog()
+    // A scope someone without the secret added grants nothing: refuse to build on it.
+    for s in scopes {
+      if let bad = entries.first(where: { $0.damaged && ($0.name == s || s.hasSuffix(":*") && $0.name.hasPrefix(s.dropLast())) }) {
+        throw .tampered("the scope catalog's row for \(bad.name) does not match its seal")
+      }
+    }
+    let catalog = entries.filter { !$0.damaged }.map(\.name)
     for s in scopes {
       if s == "*" || catalog.contains(s) { continue }
       if s.hasSuffix(":*"), catalog.contains(where: { $0.hasPrefix(s.dropLast()) }) { continue }

@@ -7,6 +7,8 @@ public struct RotationDue: Sendable {
   /// How long past its period the key is, in seconds: at least 0, unless it was listed because
   /// it becomes due within a window (then minus the time left).
   public let overdue: Int64
+  /// Why it is listed when the age policy is not the reason: its secret version is being retired.
+  public var reason: String?
 
   /// When the key is (or was) due: its creation plus its period.
   public var dueAt: Timestamp { record.createdAt.addingReportingOverflow(period).partialValue }
@@ -74,6 +76,26 @@ extension Vault {
       let period = scopes.map(Scopes.rotationPeriod) ?? shortest
       let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue
       if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
+    }
+    // Keys made under an older secret version are due whatever their age: rotating them is how
+    // that version can be retired.
+    if let current = secret?.number {
+      var older = KeyQuery([.effectiveStatus(in: [.active]), .secretVersionBelow(current)])
+      if let company { older.conditions.append(.servesCompany(company)) }
+      let listed = Set(due.map(\.record.id))
+      try store.forEachKey(older, now: t) { k in
+        let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
+        let period = scopes.map(Scopes.rotationPeriod) ?? shortest
+        let overdue = max(0, t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue)
+        let reason = "secret version \(k.secretVersion) is being retired"
+        if let i = due.firstIndex(where: { $0.record.id == k.id }) {
+          due[i].reason = reason
+        } else if !listed.contains(k.id) {
+          var d = RotationDue(record: k, period: period, overdue: overdue)
+          d.reason = reason
+          due.append(d)
+        }
+      }
     }
     return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }
   }

@@ -52,6 +52,8 @@ public struct KeyQuery: Sendable {
     case expiresBy(Timestamp)
     /// Was created at or before this time.
     case createdBy(Timestamp)
+    /// Its digest was made under a secret version below this one.
+    case secretVersionBelow(Int)
   }
 
   /// The order keys come in.

@@ -36,6 +36,20 @@ extension Vault {
   /// `secret:file-written` and `secret:resealed`, both before COMMIT.
   nonisolated(unsafe) public static var faultPoint: ((String) -> Void)?
 
+  /// Follows a `secret rotate` another process committed since this vault was opened (a
+  /// long-running `verify --batch`): rereads the secret file and moves to the vault's version.
+  /// Inside `write`, so the version cannot move again meanwhile.
+  func followSecretRotation() throws(IVKeysError) {
+    guard let secret, let recorded = try store.meta("secret_version"), recorded != String(secret.number) else { return }
+    let file = try SecretFile.load(path: secretPath, forVault: path)
+    let current = try Vault.checkFingerprint(store, file, path: path, secretPath: secretPath)
+    secretFile = file
+    self.secret = current
+    store.sealer = RowSealer(key: current.sealKey, version: current.number)
+    audit?.key = current.auditKey
+    try audit?.loadTail()
+  }
+
   // MARK: - secret list
 
   /// Every version the vault has known, with how many keys use each and whether the file holds it.
@@ -66,6 +80,7 @@ extension Vault {
     var newFile: SecretFile?
     do {
       try write { () throws(IVKeysError) in
+        try requireAdmin("rotate the server secret")
         // Re-read under the write lock: another rotation may have committed meanwhile.
         guard try store.sealedMeta("secret_version") == String(old.number) else {
           throw .conflict(
@@ -133,6 +148,7 @@ extension Vault {
     guard let file = secretFile else { throw .secret("the secret file was not read") }
     var outcome = SecretRetirement(version: number, firstSeq: nil, lastSeq: nil)
     try write { () throws(IVKeysError) in
+      try requireAdmin("retire a server secret version")
       let recorded = try store.secretVersions()
       guard let row = recorded.first(where: { $0.version == number }) else {
         throw .notFound(

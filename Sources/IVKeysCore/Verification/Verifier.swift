@@ -61,6 +61,8 @@ public final class Verifier {
         if version != dataVersion {
           keys.removeAll(keepingCapacity: true)
           windows.removeAll()
+          // Another process committed: perhaps a secret rotation, which moved every seal.
+          if dataVersion != nil { try vault.followSecretRotation() }
           dataVersion = version
         }
         if batch, let due = pendingDue, due <= 0 {

@@ -80,6 +80,7 @@ extension SQLiteStore {
     case .expiresAfter(let t): return "expires_at IS NOT NULL AND expires_at > \(param(.int(t)))"
     case .expiresBy(let t): return "expires_at IS NOT NULL AND expires_at <= \(param(.int(t)))"
     case .createdBy(let t): return "created_at <= \(param(.int(t)))"
+    case .secretVersionBelow(let v): return "secret_version < \(param(.int(Int64(v))))"
     }
   }
 
@@ -133,7 +134,9 @@ extension SQLiteStore {
   }
 
   func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError) {
-    try requireKeySealed(id)
+    // Revoking is final and narrows access: it is how a damaged key is put out of use, so it
+    // needs no intact seal (the other columns no longer matter once it is revoked).
+    if status != .revoked { try requireKeySealed(id) }
     try db.run(
       "UPDATE keys SET status = ?, status_reason = ? WHERE id = ?",
       [.text(status.rawValue), .optional(reason), .text(id)])
