@@ -7,6 +7,8 @@ import Glibc
 enum FaultInjection {
   /// The points `create` knows: after N rows were inserted (`rows:N`, N a multiple of 1000),
   /// after the keys were printed but before COMMIT (`printed`), after COMMIT (`committed`).
+  /// `secret rotate` knows `secret:file-written` (the new secret file is in place) and
+  /// `secret:resealed` (every row sealed anew), both before COMMIT, and `secret:committed`.
   static func killIfAsked(at point: String, environment: [String: String]) {
     #if DEBUG
       if environment["IVKEYS_TEST_KILL_AT"] == point { kill(getpid(), SIGKILL) }

@@ -28,6 +28,7 @@ enum SecretCommand {
     let vault = try ctx.openVault()
     armFaults(ctx)
     let r = try vault.rotateSecret()
+    FaultInjection.killIfAsked(at: "secret:committed", environment: ctx.environment)
     switch ctx.format {
     case .quiet: ctx.stdout.line(String(r.version))
     case .json:

@@ -249,7 +249,8 @@ extension Vault {
       id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
       name: draft.name, digest: digest(key), scopesJSON: fields.scopes, allowedIPsJSON: fields.ips,
       expiresAt: draft.expiresAt, rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata,
-      tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom)
+      tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom,
+      secretVersion: secret?.number ?? 1)
   }
 
   /// The record of a key just inserted.
@@ -262,6 +263,6 @@ extension Vault {
       rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata, tagsJSON: fields.tags,
       contact: draft.contact, status: .active, storedStatus: .active, statusReason: nil, createdAt: t,
       createdBy: actor.actor, rotatedFrom: rotatedFrom, replacedBy: nil, graceUntil: nil, lastUsedAt: nil,
-      requestCount: 0)
+      requestCount: 0, secretVersion: secret?.number ?? 1)
   }
 }

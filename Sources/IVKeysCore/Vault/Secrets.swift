@@ -91,6 +91,10 @@ extension Vault {
         if let bad = recorded.first(where: \.damaged) {
           throw .tampered("the row of secret version \(bad.version) does not match its seal")
         }
+        // Every row is checked before anything is written, the secret file included.
+        if let bad = try store.brokenSeals(limit: 1).first {
+          throw .tampered("the \(bad.table) row \(bad.primaryKey) does not match its seal")
+        }
         let number = (recorded.map(\.version).max() ?? old.number) + 1
         let fresh = SecretVersion(number: number, bytes: bytes)
         // The file keeps every version the vault has not retired (and drops one a killed
