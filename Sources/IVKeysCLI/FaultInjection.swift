@@ -5,8 +5,9 @@ import Glibc
 /// reaches POINT, so a test can kill a bulk create at a known moment instead of guessing one
 /// with a timer. Release builds (what `make install` ships) contain none of this.
 enum FaultInjection {
-  /// The points `create` knows: after N rows were inserted (`rows:N`, N a multiple of 1000),
-  /// after the keys were printed but before COMMIT (`printed`), after COMMIT (`committed`).
+  /// The points `create` knows, in the order it reaches them: after N rows were inserted, before
+  /// COMMIT (`rows:N`, N a multiple of 1000); after COMMIT, before anything is printed
+  /// (`committed`); after the keys were printed and standard output flushed (`printed`).
   static func killIfAsked(at point: String, environment: [String: String]) {
     #if DEBUG
       if environment["IVKEYS_TEST_KILL_AT"] == point { kill(getpid(), SIGKILL) }

@@ -139,6 +139,12 @@ extension SQLiteStore {
       "UPDATE keys SET status = ?, status_reason = ?, replaced_by = ?, grace_until = ? WHERE id = ?",
       [.text(status.rawValue), .text(reason), .text(replacedBy), .int(graceUntil), .text(id)])
   }
+
+  func clearReplacement(id: String, status: KeyStatus, reason: String?) throws(IVKeysError) {
+    try db.run(
+      "UPDATE keys SET status = ?, status_reason = ?, replaced_by = NULL, grace_until = NULL WHERE id = ?",
+      [.text(status.rawValue), .optional(reason), .text(id)])
+  }
 }
 
 extension KeyRecord {
