@@ -5,6 +5,7 @@ import IVKeysCore
 public enum CLI {
   /// Runs `args` (without the program name) and returns the exit status.
   public static func main(_ args: [String], environment: [String: String]) -> Int32 {
+    ProcessHardening.disableCoreDumps()
     // Files ivkeys creates are the user's alone whatever the caller's umask.
     umask(0o077)
     // A closed pipe is a write error (EPIPE) like any other, not death: `create` must live to
