@@ -58,4 +58,60 @@ struct ProcessHardeningTests {
     #expect(seen.limit == "0 0", "RLIMIT_CORE soft and hard: \(seen.limit)")
     #expect(seen.owner == 0, "not dumpable: /proc/PID/environ belongs to root, not \(seen.owner)")
   }
+
+  /// The start of a temporary backup file's name, with a process id that no process can have:
+  /// Linux gives out ids below `pid_max`.
+  func deadName() throws -> String {
+    let pidMax = try String(contentsOfFile: "/proc/sys/kernel/pid_max", encoding: .utf8)
+    return ".ivkeys-backup-\(try #require(Int(pidMax.trimmingCharacters(in: .whitespacesAndNewlines))))"
+  }
+
+  func touch(_ path: String) {
+    #expect(FileManager.default.createFile(atPath: path, contents: Data("SQLite format 3\0".utf8)))
+  }
+
+  @Test func doctorReportsTheLeftoversOfAKilledBackup() throws {
+    let s = try Sandbox()
+    let dir = s.dir.path + "/vault"
+    let stale = [dir + "/\(try deadName())-1764500000", dir + "/\(try deadName())-1764500000-journal"]
+    for f in stale { touch(f) }
+    // A backup still running (this process) and a file of another name are not leftovers.
+    let live = dir + "/.ivkeys-backup-\(getpid())-1764500000"
+    let other = dir + "/.ivkeys-backup-notes"
+    touch(live)
+    touch(other)
+    let r = s.run("doctor", "--json")
+    #expect(r.status == 3)
+    let checks = try #require(try r.json() as? [[String: Any]])
+    let check = try #require(checks.first { $0["check"] as? String == "backup leftovers" })
+    #expect(check["ok"] as? Bool == false)
+    let message = check["message"] as? String ?? ""
+    #expect(message.hasPrefix("2 temporary files of an interrupted backup"))
+    #expect(stale.allSatisfy { message.contains($0) } && !message.contains(live) && !message.contains(other))
+    #expect(checks.filter { $0["ok"] as? Bool == false }.count == 1)
+    #expect(stale.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "doctor only reports")
+    for f in stale { try FileManager.default.removeItem(atPath: f) }
+    #expect(s.run("doctor").status == 0)
+  }
+
+  @Test func theNextBackupRemovesTheLeftoversOfAKilledOne() throws {
+    let s = try Sandbox()
+    _ = try s.createKey()
+    let dir = s.dir.path + "/backups"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let stale = [dir + "/\(try deadName())-1764500000", dir + "/\(try deadName())-1764500000-journal"]
+    for f in stale { touch(f) }
+    let live = dir + "/.ivkeys-backup-\(getpid())-1764500000"
+    touch(live)
+    let r = s.run("backup", dir + "/b.db")
+    #expect(r.status == 0, "\(r.stderr)")
+    for f in stale {
+      #expect(r.stderr.contains("ivkeys: removed \(f), left by a backup that was interrupted"), "\(r.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: f))
+    }
+    #expect(FileManager.default.fileExists(atPath: live), "a backup still running keeps its file")
+    #expect(FileManager.default.fileExists(atPath: dir + "/b.db"))
+    let again = s.run("backup", dir + "/c.db")
+    #expect(again.status == 0 && !again.stderr.contains("removed"))
+  }
 }

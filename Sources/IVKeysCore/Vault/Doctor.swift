@@ -42,6 +42,7 @@ public enum Doctor {
   {
     var c = Context(vaultPath: vaultPath, secretPath: secretPath, actor: actor, now: now)
     guard checkFiles(&c) else { return c.checks }
+    checkBackupLeftovers(&c)
     checkSecretFile(&c)
     guard checkIntegrityAndSchema(&c) else { return c.checks }
     checkFingerprint(&c)
