@@ -112,6 +112,16 @@ struct DeliveryTests {
     #expect(s.run("doctor").status == 0)
   }
 
+  @Test func createWithStdoutClosedRevokesTheKeys() throws {
+    let s = try Sandbox()
+    let r = s.exec(
+      "/bin/sh",
+      ["-c", "exec \"$0\" create --company acme --name n --scope jobs:read --count 2 -q >&-", Sandbox.binary])
+    #expect(r.status == 1)
+    #expect(r.stderr.hasPrefix("ivkeys: error: cannot write the 2 new keys to standard output: Bad file descriptor"))
+    #expect(try notDelivered(s) == (2, 2))
+  }
+
   @Test func createIntoAReaderThatStopsEarlyRevokesTheKeys() throws {
     let s = try Sandbox()
     // `head` goes away after 10 bytes; 2000 keys cannot fit in the pipe before it does.
