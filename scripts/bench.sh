@@ -170,13 +170,13 @@ key=$(head -n 1 "$dir/keys")
 export IVKEYS_KEY="$key"
 if command -v hyperfine >/dev/null 2>&1; then
   hyperfine -N --warmup 10 --runs 300 --export-json "$dir/verify.json" \
-    "$IVKEYS verify --company c1 --scope candidates:read --ip 10.1.2.3" >/dev/null 2>&1
+    "$IVKEYS verify --env live --company c1 --scope candidates:read --ip 10.1.2.3" >/dev/null 2>&1
   v=$(grep -o '"median": *[0-9.e-]*' "$dir/verify.json" | head -n 1 | awk '{ printf "%.2f", $2 * 1000 }')
 else
   runs=""
   for i in $(seq 100); do
     start=$(date +%s%N)
-    "$IVKEYS" verify --company c1 --scope candidates:read --ip 10.1.2.3 >/dev/null
+    "$IVKEYS" verify --env live --company c1 --scope candidates:read --ip 10.1.2.3 >/dev/null
     end=$(date +%s%N)
     runs="$runs$((end - start))
 "
@@ -195,7 +195,7 @@ if have_callgrind; then
   query="SELECT env, type, company, linked_companies, scopes, allowed_ips, expires_at, rate_limit, status, grace_until, digest FROM keys WHERE id = '$id'"
   vi="" ; si=""
   for i in 1 2 3 4 5; do
-    vi="$vi$(instructions "$IVKEYS" verify --company c1 --scope candidates:read --ip 10.1.2.3 <"$dir/key")
+    vi="$vi$(instructions "$IVKEYS" verify --env live --company c1 --scope candidates:read --ip 10.1.2.3 <"$dir/key")
 "
     si="$si$(instructions sqlite3 "$IVKEYS_VAULT" "$query")
 "
@@ -223,16 +223,16 @@ awk -v n=100000 'BEGIN { srand(7) }
   }' "$dir/hot" >"$dir/batch"
 runs=""
 for i in 1 2 3; do
-  runs="$runs$(measure "$IVKEYS" verify --batch <"$dir/batch" | cut -d' ' -f1)
+  runs="$runs$(measure "$IVKEYS" verify --batch --env live <"$dir/batch" | cut -d' ' -f1)
 "
 done
 b=$(printf '%s' "$runs" | median)
-ok=$("$IVKEYS" verify --batch <"$dir/batch" | grep -c '"code":"ok"')
+ok=$("$IVKEYS" verify --batch --env live <"$dir/batch" | grep -c '"code":"ok"')
 echo "verify --batch 100000 lines: median $b s  ->  $(awk -v t="$b" 'BEGIN { printf "%d", 100000 / t }') decisions/s, $ok allowed (target >= 50000/s)"
 
 # The audit log: grow it past 1,000,000 entries with more streams, then walk and export it.
 while [ "$("$IVKEYS" audit head | cut -d' ' -f1)" -lt 1000000 ]; do
-  "$IVKEYS" verify --batch <"$dir/batch" >/dev/null
+  "$IVKEYS" verify --batch --env live <"$dir/batch" >/dev/null
 done
 entries=$("$IVKEYS" audit head | cut -d' ' -f1)
 runs=""

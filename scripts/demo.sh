@@ -64,8 +64,8 @@ printf '\n$ key=$(ivkeys'
 words "$@"
 printf ')\n'
 key=$("$IVKEYS" "$@")
-verify_step --company acme --scope jobs:read --ip 203.0.113.7 --endpoint "GET /v1/jobs" --json
-verify_step --company acme --scope jobs:write --ip 203.0.113.7 --endpoint "POST /v1/jobs" --json
+verify_step --env live --company acme --scope jobs:read --ip 203.0.113.7 --endpoint "GET /v1/jobs" --json
+verify_step --env live --company acme --scope jobs:write --ip 203.0.113.7 --endpoint "POST /v1/jobs" --json
 board=$(printf '%s' "$key" | cut -c9-40)
 step usage "$board"
 step show "$board" --json

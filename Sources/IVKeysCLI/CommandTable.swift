@@ -101,27 +101,30 @@ let commandTable: [CommandSpec] = [
   CommandSpec(
     "verify", "decide whether a key may make a request (reads the key from stdin)",
     synopsis:
-      "--company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--env live|test] [--key-file PATH] < key",
+      "--env live|test --company ID --scope SCOPE [--ip ADDR] [--endpoint \"METHOD /path\"] [--key-file PATH] < key",
     options: [
+      OptionSpec(
+        .env, "live|test", "the environment the caller serves (required, or IVKEYS_ENV; --batch: the default)"),
       OptionSpec(.company, "ID", "the company the request is for (required)"),
       OptionSpec(.scope, "SCOPE", "the scope the request needs (required)"),
       OptionSpec(.ip, "ADDR", "the client's IPv4 or IPv6 address"),
       OptionSpec(.endpoint, "ENDPOINT", "the endpoint, for usage statistics (\"GET /v1/jobs\")"),
-      OptionSpec(.env, "live|test", "the environment the request arrived in"),
       OptionSpec(.keyFile, "PATH", "read the key from this file instead of stdin"),
       OptionSpec(.key, "KEY", "refused: argv is visible to every user; use stdin, --key-file or IVKEYS_KEY"),
       OptionSpec(.batch, "read JSON lines of requests on stdin, write one JSON decision a line"),
     ],
     conflicts: [
-      (.batch, .company), (.batch, .scope), (.batch, .ip), (.batch, .endpoint), (.batch, .env),
-      (.batch, .keyFile),
+      (.batch, .company), (.batch, .scope), (.batch, .ip), (.batch, .endpoint), (.batch, .keyFile),
     ],
     discussion: """
-      The key comes from stdin (a bare key or a whole 'Authorization: Bearer <key>' line), from
-      --key-file, or from IVKEYS_KEY; never from the command line. Exit status: 0 allowed,
+      The environment the caller serves is required: --env, else IVKEYS_ENV; a key of the other
+      environment is refused (wrong_environment). The key comes from stdin (a bare key or a whole
+      'Authorization: Bearer <key>' line), from --key-file, or from IVKEYS_KEY (set but empty: an
+      empty key, refused; stdin is not read); never from the command line. Exit status: 0 allowed,
       10 authentication failed (401), 11 not allowed (403), 12 rate limited (429), 1 when the
-      decision could not be recorded (fail closed), 2 for bad options.
-      With --batch each input line is {"key","company","scope","ip","endpoint","env"}.
+      decision could not be recorded (fail closed), 2 for bad options or no environment.
+      With --batch each input line is {"key","company","scope","ip","endpoint","env"}; a line's
+      env overrides --env or IVKEYS_ENV, one of which must still be given.
       """,
     run: VerifyCommand.run),
   CommandSpec(

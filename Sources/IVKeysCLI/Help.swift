@@ -55,7 +55,8 @@ enum Help {
         IVKEYS_VAULT        the vault, when --vault is not given
         IVKEYS_SECRET_FILE  the server secret, when --secret-file is not given
         IVKEYS_ACTOR        a name recorded beside the OS user in the audit log
-        IVKEYS_KEY          the key for verify, when --key-file is not given
+        IVKEYS_ENV          the environment verify serves (live or test), when --env is not given
+        IVKEYS_KEY          the key for verify, when --key-file is not given (empty: an empty key)
         NO_COLOR            turns color off
 
       exit status: 0 success, 1 operational error, 2 usage error, 3 a check found a problem

@@ -26,13 +26,13 @@ struct AuditChainTests {
     prevHash: first.hash, hash: "f579410380d80d0bc05f5e1474a075057a645b44e0cd33611b331ae1dfa18230")
 
   @Test func theWriterComputesTheKnownHashes() {
-    let key = Self.secret.auditKey
+    let key = Self.secret.newest.auditKey
     #expect(AuditChain.hash(key: key, prevHash: AuditChain.genesis.utf8, entry: Self.first) == Self.first.hash)
     #expect(AuditChain.hash(key: key, prevHash: Self.first.hash.utf8, entry: Self.second) == Self.second.hash)
   }
 
   @Test func theVerifierAcceptsTheKnownChainAndNamesAChangedEntry() {
-    var walk = ChainWalk(key: Self.secret.auditKey, expectedHead: nil)
+    var walk = ChainWalk(keys: [1: Self.secret.newest.auditKey], expectedHead: nil)
     walk.check(StoredRow(row: Self.first))
     walk.check(StoredRow(row: Self.second))
     let result = walk.result()
@@ -41,7 +41,7 @@ struct AuditChainTests {
 
     var edited = Self.second
     edited.ip = "192.0.2.8"
-    var broken = ChainWalk(key: Self.secret.auditKey, expectedHead: nil)
+    var broken = ChainWalk(keys: [1: Self.secret.newest.auditKey], expectedHead: nil)
     broken.check(StoredRow(row: Self.first))
     broken.check(StoredRow(row: edited))
     #expect(broken.result().problem == .modified)
@@ -52,7 +52,7 @@ struct AuditChainTests {
     var empty = Self.second
     empty.company = ""
     #expect(
-      AuditChain.hash(key: Self.secret.auditKey, prevHash: Self.first.hash.utf8, entry: empty) != Self.second.hash)
+      AuditChain.hash(key: Self.secret.newest.auditKey, prevHash: Self.first.hash.utf8, entry: empty) != Self.second.hash)
   }
 
   /// An entry as a store would hand it back.

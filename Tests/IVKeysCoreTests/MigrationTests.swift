@@ -28,6 +28,11 @@ struct MigrationTests {
         DROP TABLE keys;
         ALTER TABLE keys_v3 RENAME TO keys;
         CREATE INDEX keys_expires ON keys (expires_at) WHERE expires_at IS NOT NULL;
+        ALTER TABLE admins DROP COLUMN seal;
+        ALTER TABLE scopes DROP COLUMN seal;
+        DELETE FROM meta WHERE name IN ('secret_version', 'schema_fingerprint');
+        ALTER TABLE meta DROP COLUMN seal;
+        DROP TABLE secret_versions;
         PRAGMA user_version = 3;
         """)
     }
@@ -61,7 +66,10 @@ struct MigrationTests {
     let migrated = try reopen(dir)
     let mdb = try migrated.testDB
     #expect(try mdb.scalarInt("PRAGMA user_version") == Int64(SQLiteSchema.currentVersion))
-    #expect(SQLiteSchema.currentVersion == 4)
+    #expect(SQLiteSchema.currentVersion == 5)
+    // Migration 5 sealed every row of the old vault, in the same transaction.
+    #expect(try migrated.store.brokenSeals(limit: 10).isEmpty)
+    try migrated.store.checkSchemaSeal()
     #expect(try keyRows(mdb) == before)
     let sql = try mdb.scalarText("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'keys'") ?? ""
     #expect(sql.contains("status = 'active' OR status = 'suspended'"))

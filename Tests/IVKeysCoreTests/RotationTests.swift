@@ -12,6 +12,7 @@ struct RotationTests {
     draft.rateLimit = try RateLimit.parse("100/m")
     let made = try v.createKeys(draft).template
     try v.testDB.run("UPDATE keys SET rate_limit = '100 per fortnight' WHERE id = ?", [.text(made.id)])
+    try v.resealForTest(made.id)
     do {
       _ = try v.rotateKey(made.id, grace: 3600)
       Issue.record("rotating a key whose rate limit cannot be read must fail")

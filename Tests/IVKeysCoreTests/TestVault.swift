@@ -25,4 +25,10 @@ extension Vault {
       return store.db
     }
   }
+
+  /// Seals a key's row again after a test changed it on purpose (see `Sandbox.reseal`).
+  func resealForTest(_ id: String) throws {
+    guard let store = store as? SQLiteStore else { return }
+    try store.write { () throws(IVKeysError) in try store.resealKey(id) }
+  }
 }

@@ -47,7 +47,7 @@ struct VerificationTests {
     let key = try v.createKeys(draft).keys[0]
     let verifier = try Verifier(vault: v)
     func ask() throws -> Decision {
-      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0]
+      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)])[0]
     }
     #expect(try ask().code == .ok)
     #expect(try ask().code == .ok)
@@ -62,7 +62,8 @@ struct VerificationTests {
     let other = try Verifier(vault: try reopen(dir))
     other.vault.now = { clock }
     #expect(
-      try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")])[0].code == .ok)
+      try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)])[0].code
+        == .ok)
     #expect(try ask().code == .rateLimited, "the first verifier notices the other's request")
   }
 
@@ -75,9 +76,83 @@ struct VerificationTests {
     draft.expiresAt = clock + 100
     let key = try v.createKeys(draft).keys[0]
     let verifier = try Verifier(vault: v)
-    let request = VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read")
+    let request = VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)
     #expect(try verifier.decide([request])[0].code == .ok)
     clock += 100
     #expect(try verifier.decide([request])[0].code == .expired)
+  }
+
+  /// The reasons the audit log gives for `auth.failed` decisions, oldest first.
+  func failureReasons(_ v: Vault) throws -> [String] {
+    var filter = AuditFilter()
+    filter.events = ["auth.failed"]
+    var reasons = [String]()
+    try v.auditEntries(filter) { entry in
+      let detail = try? JSON.parse(entry.detail)
+      if case .object(let members)? = detail, let (_, reason) = members.first(where: { $0.0 == "reason" }),
+        case .string(let text) = reason
+      {
+        reasons.append(text)
+      } else {
+        reasons.append("")
+      }
+    }
+    return reasons
+  }
+
+  @Test func aKeyOfTheOtherEnvironmentIsWrongEnvironment() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.env = .test
+    let key = try v.createKeys(draft).keys[0]
+    let verifier = try Verifier(vault: v)
+    func ask(_ env: KeyEnvironment) throws -> Decision {
+      try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: env)])[0]
+    }
+    #expect(try ask(.test).code == .ok)
+    let refused = try ask(.live)
+    #expect(refused.code == .wrongEnvironment)
+    #expect(refused.message == "a test key cannot be used in live")
+  }
+
+  /// ivkeys never writes a row whose env differs from its key's prefix; someone who can write the
+  /// vault could, to let a leaked test key into production. The key is then unknown, and the
+  /// audit entry says why.
+  @Test func aKeyWhosePrefixNamesAnotherEnvironmentThanItsRowIsRefused() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.env = .test
+    let testKey = try v.createKeys(draft).keys[0]
+    draft.env = .live
+    let liveKey = try v.createKeys(draft).keys[0]
+    #expect(testKey.string.hasPrefix("sk_test_") && liveKey.string.hasPrefix("sk_live_"))
+    func ask(_ key: APIKey, _ env: KeyEnvironment) throws -> Decision {
+      // A fresh verifier each time: nothing cached from before the row changed.
+      try Verifier(vault: v).decide([
+        VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: env)
+      ])[0]
+    }
+    #expect(try ask(testKey, .test).code == .ok)
+    #expect(try ask(liveKey, .live).code == .ok)
+
+    let db = try v.testDB
+    try db.run("UPDATE keys SET env = 'live' WHERE id = ?", [.text(testKey.id)])
+    try db.run("UPDATE keys SET env = 'test' WHERE id = ?", [.text(liveKey.id)])
+    // Without the secret the change breaks the seals, and verify refuses outright.
+    #expect(throws: IVKeysError.self) { try ask(testKey, .live) }
+    // Resealed, as only someone holding the secret could: the prefix check still refuses.
+    try v.resealForTest(testKey.id)
+    try v.resealForTest(liveKey.id)
+    let reason = "the key's prefix names a different environment than its row"
+    // The test key in production: its row now says live, as the request does.
+    for (key, env) in [(testKey, KeyEnvironment.live), (testKey, .test), (liveKey, .test), (liveKey, .live)] {
+      let d = try ask(key, env)
+      #expect(d.code == .unknownKey, "\(key.env) key asked for in \(env)")
+      #expect(d.message == "unknown key", "the answer is the same as for a key the vault lacks")
+      #expect(d.keyID == key.id)
+      #expect(try failureReasons(v).last == reason)
+    }
   }
 }

@@ -235,13 +235,13 @@ struct AuditChainTests {
     let ok = s.run("doctor")
     #expect(ok.status == 0, "\(ok.stdout)")
     for name in [
-      "vault files", "backup leftovers", "secret file", "integrity", "schema", "secret fingerprint", "audit chain",
-      "rotation graces",
+      "vault files", "backup leftovers", "secret file", "integrity", "schema", "secret fingerprint", "sealed schema",
+      "seals", "audit chain", "rotation graces",
     ] {
       #expect(ok.stdout.contains(name))
     }
     let json = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
-    #expect(json.count == 10 && json.allSatisfy { $0["ok"] as? Bool == true })
+    #expect(json.count == 12 && json.allSatisfy { $0["ok"] as? Bool == true })
     let k = try s.createKey()
     #expect(s.run("rotate", k.id, "--grace", "1h", "-q").status == 0)
     try s.backdate(k.id, .graceUntil)
@@ -250,14 +250,16 @@ struct AuditChainTests {
     #expect(bad.status == 3)
     let checks = try #require(try bad.json() as? [[String: Any]])
     let failed = checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["check"] as? String }
-    #expect(failed == ["append-only audit", "audit chain", "rotation graces"])
+    #expect(failed == ["sealed schema", "append-only audit", "audit chain", "rotation graces"])
+    let schema = checks.first { $0["check"] as? String == "sealed schema" }?["message"] as? String ?? ""
+    #expect(schema.contains("trigger audit_no_update was dropped"), "\(schema)")
     // With a secret that does not match, every check still has its line.
     let other = s.dir.path + "/other-secret"
     _ = FileManager.default.createFile(
       atPath: other, contents: Data(repeating: 0x42, count: 40), attributes: [.posixPermissions: 0o600])
     let wrong = try #require(
       try s.run(["doctor", "--json"], env: ["IVKEYS_SECRET_FILE": other]).json() as? [[String: Any]])
-    #expect(wrong.count == 10)
+    #expect(wrong.count == 12)
     #expect(wrong.first { $0["check"] as? String == "secret fingerprint" }?["ok"] as? Bool == false)
   }
 

@@ -35,7 +35,7 @@ struct CreateTests {
     let fields = [
       "id", "env", "type", "company", "linked_companies", "name", "scopes", "allowed_ips", "expires_at",
       "rate_limit", "metadata", "tags", "contact", "status", "status_reason", "created_at", "created_by",
-      "rotated_from", "replaced_by", "grace_until", "last_used_at", "request_count", "key",
+      "rotated_from", "replaced_by", "grace_until", "last_used_at", "request_count", "damaged", "key",
     ]
     #expect(Set(obj.keys) == Set(fields))
 

@@ -135,13 +135,30 @@ struct DocsTests {
     #expect(checked >= 100, "only \(checked) example command lines found")
   }
 
+  /// `verify` needs the environment the caller serves; an example that leaves it out would fail
+  /// with exit 2 when pasted, so every one says `--env`.
+  @Test func everyVerifyExampleSaysWhichEnvironmentItServes() throws {
+    var sources = try Self.markdownFiles().map { ($0, Examples.commandLines(markdown: try Self.read($0))) }
+    sources.append(("man/ivkeys.1", Examples.commandLines(manPage: try Self.read("man/ivkeys.1"))))
+    var verifies = 0
+    for (file, lines) in sources {
+      for args in lines {
+        guard let inv = try? Parser.parse(args), inv.path == ["verify"], !inv.flag(.help) else { continue }
+        verifies += 1
+        let saysEnv = inv.flag(.env)
+        #expect(saysEnv, "\(file): 'ivkeys \(args.joined(separator: " "))' does not say --env")
+      }
+    }
+    #expect(verifies >= 8, "only \(verifies) verify examples found")
+  }
+
   /// The extractor and the parser catch a misspelled option in each kind of block, and find the
   /// command inside pipes, `$(…)`, crontab lines and continued lines.
   @Test func aMisspelledOptionInAnExampleIsCaught() {
     let markdown = """
       ```sh
       KEY=$(ivkeys create --company acme --name "CI" --scope jobs:read -q)   # a comment: ivkeys nosuch
-      printf '%s\\n' "$KEY" | ivkeys verify --company acme \\
+      printf '%s\\n' "$KEY" | ivkeys verify --env live --company acme \\
         --scope jobs:read --ip 203.0.113.7
       ivkeys list --stauts active
       ```
@@ -160,7 +177,7 @@ struct DocsTests {
     #expect(
       lines == [
         ["create", "--company", "acme", "--name", "CI", "--scope", "jobs:read", "-q"],
-        ["verify", "--company", "acme", "--scope", "jobs:read", "--ip", "203.0.113.7"],
+        ["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read", "--ip", "203.0.113.7"],
         ["list", "--stauts", "active"],
         ["audit", "--limt", "3"],
         ["sweep"],

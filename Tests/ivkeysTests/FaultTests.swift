@@ -135,7 +135,8 @@ struct FaultTests {
       #expect(err.contains("ivkeys: error: the vault is read-only"), "\(args): \(err)")
       #expect(!out.contains("sk_live_"), "no key may be printed that was not stored")
     }
-    let (vs, vo, _) = try asNobody(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    let (vs, vo, _) = try asNobody(
+      ["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     #expect(vs == 1 && vo.isEmpty, "verify fails closed")
     for args in [
       ["list", "-q"], ["show", k.id], ["audit"], ["audit", "verify"], ["usage", k.id], ["scopes"], ["admin"],

@@ -61,10 +61,11 @@ struct FirstStepsTests {
   @Test func verifyOnATerminalSaysWhereItReadsTheKeyFrom() throws {
     let s = try Sandbox()
     let notice = "ivkeys: reading the key from standard input (or use --key-file or IVKEYS_KEY)"
-    let tty = Self.onTerminal(s, ["verify", "--company", "acme", "--scope", "jobs:read", "--no-color"])
+    let tty = Self.onTerminal(
+      s, ["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read", "--no-color"])
     #expect(tty.stdout.contains(notice + "\n"), "\(tty.stdout)")
     #expect(tty.status == 10, "no key, so 401")
-    let piped = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: "")
+    let piped = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: "")
     #expect(!piped.stderr.contains("reading the key"), "only a terminal is told: \(piped.stderr)")
   }
 
@@ -72,8 +73,8 @@ struct FirstStepsTests {
     let s = try Sandbox()
     let k = try s.createKey()
     let audits = s.auditCount
-    let bare = s.run(["verify", "--company", "acme", "--scope", "jobs:read", k.key])
-    let option = s.run(["verify", "--company", "acme", "--scope", "jobs:read", "--key", k.key])
+    let bare = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read", k.key])
+    let option = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read", "--key", k.key])
     #expect(bare.status == 2 && option.status == 2)
     #expect(bare.stdout.isEmpty)
     #expect(bare.stderr.contains("ivkeys: error: keys are never read from the command line"), "\(bare.stderr)")

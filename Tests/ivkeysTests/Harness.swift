@@ -53,7 +53,9 @@ final class Sandbox {
   /// The environment a run gets: no inherited vault, secret or color settings.
   func processEnvironment(_ extra: [String: String]) -> [String: String] {
     var env = ProcessInfo.processInfo.environment
-    for k in ["IVKEYS_VAULT", "IVKEYS_SECRET_FILE", "IVKEYS_ACTOR", "NO_COLOR", "SUDO_USER", "IVKEYS_KEY"] {
+    for k in [
+      "IVKEYS_VAULT", "IVKEYS_SECRET_FILE", "IVKEYS_ACTOR", "NO_COLOR", "SUDO_USER", "IVKEYS_KEY", "IVKEYS_ENV",
+    ] {
       env.removeValue(forKey: k)
     }
     env["IVKEYS_VAULT"] = vault
@@ -149,6 +151,17 @@ final class Sandbox {
   func backdate(_ id: String, _ column: BackdatedColumn) throws {
     try database().run(
       "UPDATE keys SET \(column.rawValue) = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE id = ?", [.text(id)])
+    try reseal(id)
+  }
+
+  /// Seals a key's row again after a test set one of its columns on purpose to stand for time
+  /// that passed (an expiry, a grace, an age), as if ivkeys had written it. Tests of tamper
+  /// detection never call this.
+  func reseal(_ id: String) throws {
+    let v = try Vault.open(path: vault, secretPath: secret, actor: Actor(osUser: "test"))
+    guard let store = v.store as? SQLiteStore else { return }
+    try store.write { () throws(IVKeysError) in try store.resealKey(id) }
+    store.tidy(walBytes: 0)
   }
 
   enum BackdatedColumn: String {

@@ -11,6 +11,7 @@ extension Sandbox {
     let now = Int64(Date().timeIntervalSince1970)
     precondition(["created_at", "expires_at", "grace_until"].contains(column))
     try database().run("UPDATE keys SET \(column) = ? WHERE id = ?", [.int(now + offset), .text(id)])
+    try reseal(id)
   }
 
   func jsonArray(_ args: String...) throws -> [[String: Any]] {
@@ -386,7 +387,7 @@ struct SweepTests {
     let change = try s.jsonArray("audit", "--key", k.id, "--event", "key.config_changed", "--json").last
     let status = (change?["detail"] as? [String: Any])?["status"] as? [String: Any]
     #expect(status?["before"] as? String == "expired" && status?["after"] as? String == "active")
-    let verify = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    let verify = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     #expect(verify.status == 0, "\(verify.stdout)")
     // Only revoked is final: a revoked key stays revoked.
     #expect(s.run("revoke", k.id, "--reason", "done").status == 0)

@@ -81,7 +81,7 @@ struct OutputTests {
     #expect(!text.contains("\u{1b}"), "escape codes in the demo's output")
     // The gateway's decision, allowed and refused, in JSON; usage; and a --json example.
     #expect(text.contains("$ key=$(ivkeys create --company acme --name 'Acme job board'"))
-    #expect(text.contains("$ printf '%s' \"$key\" | ivkeys verify --company acme --scope jobs:read"))
+    #expect(text.contains("$ printf '%s' \"$key\" | ivkeys verify --env live --company acme --scope jobs:read"))
     #expect(text.contains("{\"allowed\":true,\"status\":200,") && text.contains("(exit status 0)"))
     #expect(text.contains("{\"allowed\":false,\"status\":403,") && text.contains("(exit status 11)"))
     #expect(text.contains("$ ivkeys usage ") && text.contains("requests:   2"), "usage counts the two decisions")

@@ -18,14 +18,16 @@ struct VerifyStreamTests {
     let damaged = String(k.key.dropLast()) + (k.key.last == "Z" ? "Y" : "Z")  // checksum broken, secret intact
     let audits = s.auditCount
     let single = s.run(
-      ["verify", "--company", "acme", "--scope", "jobs:read", "--endpoint", "GET /x?k=\(damaged)"], stdin: k.key)
+      ["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read", "--endpoint", "GET /x?k=\(damaged)"],
+      stdin: k.key)
     #expect(single.status == 2)
+    #expect(single.stderr.contains("invalid value for --endpoint"), "\(single.stderr)")
     #expect(!single.stderr.contains(String(k.key.dropFirst(41).prefix(20))))
     #expect(s.auditCount == audits)
     let company = s.run("create", "--company", damaged, "--name", "n", "--scope", "jobs:read")
     #expect(company.status == 2)
     let batch = s.run(
-      ["verify", "--batch"],
+      ["verify", "--batch", "--env", "live"],
       stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read","endpoint":"GET /?k=\#(damaged)"}"# + "\n")
     #expect(decisions(batch).map { $0["code"] as? String } == ["bad_request"])
     #expect(!s.vaultBytes().contains(Data(String(k.key.dropFirst(41).prefix(30)).utf8)))
@@ -35,7 +37,7 @@ struct VerifyStreamTests {
     let s = try Sandbox()
     let k = try s.createKey()
     let line = #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"#
-    let r = s.run(["verify", "--batch"], stdin: line + "\r\n" + line)
+    let r = s.run(["verify", "--batch", "--env", "live"], stdin: line + "\r\n" + line)
     #expect(decisions(r).map { $0["code"] as? String } == ["ok", "ok"])
   }
 
@@ -44,7 +46,7 @@ struct VerifyStreamTests {
     let k = try s.createKey()
     let line = #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"#
     let long = String(repeating: "x", count: (1 << 20) + 70_000)
-    let r = s.run(["verify", "--batch"], stdin: long + "\n" + line + "\n" + long)
+    let r = s.run(["verify", "--batch", "--env", "live"], stdin: long + "\n" + line + "\n" + long)
     #expect(r.status == 0)
     #expect(decisions(r).map { $0["code"] as? String } == ["bad_request", "ok", "bad_request"])
   }
@@ -55,7 +57,7 @@ struct VerifyStreamTests {
     let k = try s.createKey()
     let p = Process()
     p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-    p.arguments = ["verify", "--batch"]
+    p.arguments = ["verify", "--batch", "--env", "live"]
     p.environment = s.processEnvironment([:])
     let input = Pipe()
     let output = Pipe()
@@ -106,7 +108,10 @@ struct VerifyStreamTests {
     let s = try Sandbox()
     let k = try s.createKey(["--allow-ip", "10.0.0.0/8"])
     try s.database().run("UPDATE keys SET allowed_ips = '[\"not an address\"]' WHERE id = ?", [.text(k.id)])
-    let r = s.run(["verify", "--json", "--company", "acme", "--scope", "jobs:read", "--ip", "10.1.1.1"], stdin: k.key)
+    try s.reseal(k.id)
+    let r = s.run(
+      ["verify", "--json", "--env", "live", "--company", "acme", "--scope", "jobs:read", "--ip", "10.1.1.1"],
+      stdin: k.key)
     #expect(r.status == 11)
     #expect((try r.json() as? [String: Any])?["code"] as? String == "ip_not_allowed")
   }
@@ -118,7 +123,8 @@ struct VerifyStreamTests {
     try s.backdate(k.id, .expiresAt)
     let shown = (try s.run("show", k.id, "--json").json() as? [String: Any])?["status"] as? String
     let decided =
-      (try s.run(["verify", "--json", "--company", "acme", "--scope", "jobs:read"], stdin: k.key).json()
+      (try s.run(["verify", "--json", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+      .json()
       as? [String: Any])?["code"] as? String
     #expect(shown == "suspended")
     #expect(decided == "suspended")

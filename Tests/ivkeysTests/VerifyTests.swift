@@ -7,11 +7,12 @@ import Testing
 /// usage figures and failing closed.
 @Suite("verify")
 struct VerifyTests {
-  /// Runs verify with the key on stdin and returns (exit status, decision object).
-  func verify(_ s: Sandbox, _ key: String, _ args: [String], env: [String: String] = [:]) throws -> (
-    Int32, [String: Any]
-  ) {
-    let r = s.run(["verify", "--json"] + args, env: env, stdin: key + "\n")
+  /// Runs verify with the key on stdin and returns (exit status, decision object). `serving` is
+  /// the `--env` given (none when nil: then `args` or the environment say it).
+  func verify(
+    _ s: Sandbox, _ key: String, _ args: [String], serving: String? = "live", env: [String: String] = [:]
+  ) throws -> (Int32, [String: Any]) {
+    let r = s.run(["verify", "--json"] + (serving.map { ["--env", $0] } ?? []) + args, env: env, stdin: key + "\n")
     guard let obj = try? r.json() as? [String: Any] else {
       Issue.record("no decision: status \(r.status), stderr \(r.stderr)")
       return (r.status, [:])
@@ -41,7 +42,8 @@ struct VerifyTests {
     #expect(d["retry_after"] is NSNull)
     #expect(
       Set(d.keys) == ["allowed", "status", "code", "message", "key_id", "company", "required_scope", "retry_after"])
-    let plain = s.run(["verify", "--company", "acme", "--scope", "candidates:read", "--ip", "10.1.2.3"], stdin: k.key)
+    let plain = s.run(
+      ["verify", "--env", "live", "--company", "acme", "--scope", "candidates:read", "--ip", "10.1.2.3"], stdin: k.key)
     #expect(plain.stdout == "allowed key=\(k.id) company=acme\n")
   }
 
@@ -60,7 +62,7 @@ struct VerifyTests {
       #expect(d["status"] as? Int == 401)
       #expect(!(d["message"] as? String ?? "").contains(String(k.key.dropFirst(41).prefix(20))))
     }
-    let empty = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: "")
+    let empty = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: "")
     #expect(empty.status == 10)
     #expect(empty.stdout.hasPrefix("denied 401 malformed_key: "))
     // Each attempt is audited, without a key id for a key that did not parse.
@@ -118,12 +120,12 @@ struct VerifyTests {
   @Test func environmentCompanyScopeAndAddressAreCheckedInThatOrder() throws {
     let s = try Sandbox()
     let test = try s.createKey(["--env", "test", "--allow-ip", "192.0.2.0/24"], company: "acme", scope: "jobs:read")
-    func code(_ args: [String], ip: String? = nil) throws -> (Int32, String?) {
-      let (status, d) = try verify(s, test.key, args + (ip.map { ["--ip", $0] } ?? []))
+    func code(_ args: [String], ip: String? = nil, serving: String = "test") throws -> (Int32, String?) {
+      let (status, d) = try verify(s, test.key, args + (ip.map { ["--ip", $0] } ?? []), serving: serving)
       return (status, d["code"] as? String)
     }
-    #expect(try code(["--company", "globex", "--scope", "jobs:write", "--env", "live"]) == (10, "wrong_environment"))
-    #expect(try code(["--company", "globex", "--scope", "jobs:write", "--env", "test"]) == (11, "wrong_company"))
+    #expect(try code(["--company", "globex", "--scope", "jobs:write"], serving: "live") == (10, "wrong_environment"))
+    #expect(try code(["--company", "globex", "--scope", "jobs:write"]) == (11, "wrong_company"))
     #expect(try code(["--company", "acme", "--scope", "jobs:write"]) == (11, "insufficient_scope"))
     #expect(
       try code(["--company", "acme", "--scope", "jobs:read"]) == (11, "ip_not_allowed"), "an allowlist and no --ip")
@@ -131,7 +133,7 @@ struct VerifyTests {
     #expect(try code(["--company", "acme", "--scope", "jobs:read"], ip: "192.0.2.77") == (0, "ok"))
     #expect(
       try code(["--company", "acme", "--scope", "jobs:read"], ip: "::ffff:192.0.2.77") == (0, "ok"), "IPv4-mapped IPv6")
-    let plain = s.run(["verify", "--company", "acme", "--scope", "jobs:write"], stdin: test.key)
+    let plain = s.run(["verify", "--env", "test", "--company", "acme", "--scope", "jobs:write"], stdin: test.key)
     #expect(plain.stdout == "denied 403 insufficient_scope: key lacks jobs:write\n")
     #expect(plain.status == 11)
   }
@@ -172,11 +174,11 @@ struct VerifyTests {
     let s = try Sandbox()
     // An hourly window, so the test does not straddle a window boundary.
     let k = try s.createKey(["--rate-limit", "3/h"])
-    let args = ["--company", "acme", "--scope", "jobs:read"]
+    let args = ["--env", "live", "--company", "acme", "--scope", "jobs:read"]
     // A denial for another reason does not use up the budget.
     #expect(try verify(s, k.key, ["--company", "acme", "--scope", "jobs:write"]).0 == 11)
-    for _ in 0..<3 { #expect(try verify(s, k.key, args).0 == 0) }
-    let (status, d) = try verify(s, k.key, args)
+    for _ in 0..<3 { #expect(try verify(s, k.key, args, serving: nil).0 == 0) }
+    let (status, d) = try verify(s, k.key, args, serving: nil)
     #expect(status == 12)
     #expect(d["code"] as? String == "rate_limited")
     #expect(d["status"] as? Int == 429)
@@ -202,7 +204,7 @@ struct VerifyTests {
   @Test func theKeyComesFromStdinAFileOrTheEnvironmentNeverArgv() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let args = ["verify", "-q", "--company", "acme", "--scope", "jobs:read"]
+    let args = ["verify", "-q", "--env", "live", "--company", "acme", "--scope", "jobs:read"]
     #expect(s.run(args, stdin: "  \(k.key)  \n").stdout == "ok\n")
     #expect(s.run(args, stdin: "Authorization: Bearer \(k.key)\r\n").stdout == "ok\n")
     #expect(s.run(args, stdin: "authorization:bearer  \(k.key)").stdout == "ok\n")
@@ -228,15 +230,15 @@ struct VerifyTests {
     let audits = s.auditCount
     let cases: [([String], String)] = [
       (
-        ["--company", "acme", "--scope", "jobs:delete"],
+        ["--env", "live", "--company", "acme", "--scope", "jobs:delete"],
         "invalid value for --scope: 'jobs:delete': not in the scope catalog"
       ),
-      (["--company", "acme", "--scope", "jobs:*"], "invalid value for --scope"),
-      (["--company", "acme", "--scope", "jobs:read", "--ip", "10.0.0.0/8"], "invalid value for --ip"),
-      (["--company", "acme", "--scope", "jobs:read", "--ip", "010.0.0.1"], "invalid value for --ip"),
+      (["--env", "live", "--company", "acme", "--scope", "jobs:*"], "invalid value for --scope"),
+      (["--env", "live", "--company", "acme", "--scope", "jobs:read", "--ip", "10.0.0.0/8"], "invalid value for --ip"),
+      (["--env", "live", "--company", "acme", "--scope", "jobs:read", "--ip", "010.0.0.1"], "invalid value for --ip"),
       (["--company", "acme", "--scope", "jobs:read", "--env", "prod"], "invalid value for --env"),
-      (["--scope", "jobs:read"], "needs --company"),
-      (["--company", "acme"], "needs --scope"),
+      (["--env", "live", "--scope", "jobs:read"], "needs --company"),
+      (["--env", "live", "--company", "acme"], "needs --scope"),
       (["--batch", "--company", "acme"], "--batch and --company cannot be used together"),
     ]
     for (args, message) in cases {
@@ -263,7 +265,7 @@ struct VerifyTests {
       #"["not","an","object"]"#,
       #"{"key":"Bearer \#(a.key)","company":"acme","scope":"jobs:read","env":"test"}"#,
     ]
-    let r = s.run(["verify", "--batch"], stdin: lines.joined(separator: "\n") + "\n")
+    let r = s.run(["verify", "--batch", "--env", "live"], stdin: lines.joined(separator: "\n") + "\n")
     #expect(r.status == 0, "\(r.stderr)")
     let decisions = try r.lines.map {
       try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -287,7 +289,8 @@ struct VerifyTests {
     let s = try Sandbox()
     let k = try s.createKey([], company: "acme", scope: "jobs:read")
     func hit(_ endpoint: String, scope: String = "jobs:read") {
-      _ = s.run(["verify", "--company", "acme", "--scope", scope, "--endpoint", endpoint], stdin: k.key)
+      _ = s.run(
+        ["verify", "--env", "live", "--company", "acme", "--scope", scope, "--endpoint", endpoint], stdin: k.key)
     }
     for _ in 0..<3 { hit("GET /v1/jobs") }
     hit("GET /v1/jobs", scope: "jobs:write")
@@ -361,12 +364,13 @@ struct VerifyTests {
     // modes, so a trigger stands in for them here).
     try s.database().execute(
       "CREATE TRIGGER fail_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END;")
-    let r = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    let r = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     #expect(r.status == 1)
     #expect(r.stdout.isEmpty, "no decision may be given")
     #expect(r.stderr.hasPrefix("ivkeys: error: "))
     let batch = s.run(
-      ["verify", "--batch"], stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"# + "\n")
+      ["verify", "--batch", "--env", "live"], stdin: #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"# + "\n"
+    )
     #expect(batch.status == 1)
     #expect(batch.stdout.isEmpty)
     #expect(try s.count("SELECT request_count FROM keys") == 0, "usage rolled back with the audit entry")
@@ -377,7 +381,7 @@ struct VerifyTests {
     let s = try Sandbox()
     let k = try s.createKey()
     chmod(s.vault, 0o400)
-    let r = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    let r = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     #expect(r.status == 1)
     #expect(r.stdout.isEmpty)
   }
@@ -403,7 +407,7 @@ struct VerifyTests {
       "/usr/bin/unshare",
       [
         "-m", "sh", "-c",
-        "mount --bind -o ro \"$1\" \"$1\" && printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
+        "mount --bind -o ro \"$1\" \"$1\" && printf '%s' \"$KEY\" | \"$0\" verify --env live --company acme --scope jobs:read",
         Sandbox.binary, dir,
       ], env: ["KEY": k.key])
     let (text, errors) = (r.stdout, r.stderr)
@@ -416,12 +420,13 @@ struct VerifyTests {
   @Test func verifyFailsClosedWhenTheDiskIsFull() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    _ = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
+    _ = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: k.key)
     // RLIMIT_FSIZE of 0: every write that grows a file fails with EFBIG, like a full disk.
     let r = s.exec(
       "/bin/sh",
       [
-        "-c", "ulimit -f 0; trap '' XFSZ; printf '%s' \"$KEY\" | \"$0\" verify --company acme --scope jobs:read",
+        "-c",
+        "ulimit -f 0; trap '' XFSZ; printf '%s' \"$KEY\" | \"$0\" verify --env live --company acme --scope jobs:read",
         Sandbox.binary,
       ],
       env: ["KEY": k.key])
@@ -436,9 +441,11 @@ struct VerifyTests {
     _ = try holder.scalarInt("SELECT count(*) FROM keys")
     let k = try s.createKey()
     let presented = [k.key, withOtherSecret(k.key), String(k.key.dropLast(3)), "Bearer \(k.key)"]
-    for p in presented { _ = s.run(["verify", "--company", "acme", "--scope", "jobs:read"], stdin: p) }
+    for p in presented {
+      _ = s.run(["verify", "--env", "live", "--company", "acme", "--scope", "jobs:read"], stdin: p)
+    }
     _ = s.run(
-      ["verify", "--batch"],
+      ["verify", "--batch", "--env", "live"],
       stdin: presented.map { #"{"key":"\#($0)","company":"acme","scope":"jobs:read"}"# }.joined(separator: "\n"))
     let bytes = s.vaultBytes()
     for p in presented {

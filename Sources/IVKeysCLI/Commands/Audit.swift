@@ -135,7 +135,8 @@ enum AuditChainCommand {
 
   static let verify: RunFunction = { inv, ctx throws(IVKeysError) in
     let expected = try inv.parse(.expectHead, expectedHead)
-    let vault = try ctx.openVault()
+    // Read: a vault whose schema was changed outside ivkeys is still checked, not refused.
+    let vault = try ctx.openVault(.read)
     let showProgress = ctx.stderr.isTerminal
     let result = try vault.verifyAudit(
       expectedHead: expected,

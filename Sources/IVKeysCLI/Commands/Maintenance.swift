@@ -25,7 +25,7 @@ enum MaintenanceCommand {
     let vault = try ctx.openVault()
     let keys = try vault.expiringKeys(within: within, company: company, includeExpired: inv.flag(.includeExpired))
     let t = vault.now()
-    func left(_ k: KeyRecord) -> Int64 { (k.expiresAt ?? t) - t }
+    func left(_ k: KeyRecord) -> Int64 { (k.expiresAt ?? t).subtractingReportingOverflow(t).partialValue }
     switch ctx.format {
     case .quiet: for k in keys { ctx.stdout.line(k.id) }
     case .json:

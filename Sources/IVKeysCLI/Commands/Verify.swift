@@ -14,7 +14,7 @@ enum VerifyCommand {
     let scope = try inv.required(.scope, requestScope)
     let ip = try inv.parse(.ip, IPAddress.parse)
     let endpoint = try inv.parse(.endpoint, Fields.endpoint)
-    let env = try KeyOptions.env(inv)
+    let env = try environment(inv, ctx)
     let presented = try readKey(inv, ctx)
 
     let vault = try ctx.openVault()
@@ -42,6 +42,29 @@ enum VerifyCommand {
     return decision.code.exitCode
   }
 
+  /// The environment the caller serves: `--env`, else `$IVKEYS_ENV`; one of them is required.
+  /// Without it a key of either environment would pass, and a test key could reach production.
+  /// A set but empty or unknown `$IVKEYS_ENV` is an error too, never a quiet default.
+  static func environment(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> KeyEnvironment {
+    if let flag = try KeyOptions.env(inv) { return flag }
+    let hint = "pass --env live or --env test (or set IVKEYS_ENV): the environment the caller serves"
+    guard let v = ctx.environment[environmentVariable] else {
+      throw .usage("'ivkeys verify' needs --env or \(environmentVariable)", hint: hint)
+    }
+    guard !v.isEmpty else {
+      throw .usage(
+        "\(environmentVariable) is set but empty: 'ivkeys verify' needs the environment it serves", hint: hint)
+    }
+    guard let e = KeyEnvironment(rawValue: v) else {
+      throw .usage(
+        "invalid value for \(environmentVariable): '\(Text.escapeControl(v))': expected live or test", hint: hint)
+    }
+    return e
+  }
+
+  /// The variable that gives `verify` its environment when `--env` does not.
+  static let environmentVariable = "IVKEYS_ENV"
+
   /// A scope a request asks for: `resource:action` (not a wildcard).
   static func requestScope(_ s: String) throws(ValueError) -> String {
     guard Scopes.isWellFormed(s) else { throw ValueError("a requested scope is resource:action, like candidates:read") }
@@ -58,7 +81,9 @@ enum VerifyCommand {
     }
   }
 
-  /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input.
+  /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input. A set but empty
+  /// `$IVKEYS_KEY` is an empty key (refused as `malformed_key`), not a reason to read stdin: a
+  /// gateway that meant to pass a key and passed nothing must not be answered from another source.
   static func readKey(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> String {
     if let path = inv.value(.keyFile) {
       guard let text = readSmallFile(path) else {
@@ -66,7 +91,7 @@ enum VerifyCommand {
       }
       return text
     }
-    if let k = ctx.env("IVKEYS_KEY") { return k }
+    if let k = ctx.environment["IVKEYS_KEY"] { return k }
     // On a terminal the read would wait silently: say what it waits for.
     if isatty(0) == 1 { ctx.note(stdinNotice) }
     ctx.stderr.flush()
@@ -105,7 +130,10 @@ enum VerifyCommand {
   /// taken in groups, each in one transaction and written only after it commits: a group closes
   /// 50 ms after its first line arrived, or at 5,000 lines when input is backed up (a larger group
   /// writes each touched page of the vault once for more decisions).
+  /// Each line's `env` overrides the default from `--env` or `$IVKEYS_ENV`, which is required all
+  /// the same: a stream without one does not start.
   static func batch(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
+    let env = try environment(inv, ctx)
     let vault = try ctx.openVault()
     let catalog = Set(try vault.scopeCatalog().map(\.name))
     let verifier = try Verifier(vault: vault, batch: true)
@@ -142,7 +170,7 @@ enum VerifyCommand {
     func end() throws(IVKeysError) -> Int32 {
       // Lines already read are answered, even when a signal ends the stream.
       while let bytes = reader.bufferedLine() {
-        group.append(item(bytes, catalog: catalog))
+        group.append(item(bytes, catalog: catalog, env: env))
         if group.count >= 5000 { try flush() }
       }
       try flush()
@@ -161,7 +189,7 @@ enum VerifyCommand {
       switch reader.next(timeoutMilliseconds: Int32(clamping: timeout)) {
       case .line(let bytes):
         if group.isEmpty { deadline = Verifier.monotonicMilliseconds() + 50 }
-        group.append(item(bytes, catalog: catalog))
+        group.append(item(bytes, catalog: catalog, env: env))
         // A group closes at 5,000 lines, at its deadline, or as soon as no more input is
         // waiting: a caller that sends one request and waits for its answer is not kept waiting.
         if group.count >= 5000 || Verifier.monotonicMilliseconds() >= deadline || !reader.inputWaiting() { try flush() }
@@ -182,8 +210,9 @@ enum VerifyCommand {
     }
   }
 
-  /// One batch line as a request, or the reason it is not one.
-  static func item(_ bytes: ArraySlice<UInt8>, catalog: Set<String>) -> Verifier.Item {
+  /// One batch line as a request, or the reason it is not one. `env` is the environment of a
+  /// line without its own.
+  static func item(_ bytes: ArraySlice<UInt8>, catalog: Set<String>, env defaultEnv: KeyEnvironment) -> Verifier.Item {
     // The fast path reads a flat object of strings; anything else goes through the full parser.
     let members: [(String, String?)]
     if let flat = bytes.withUnsafeBufferPointer({ JSON.parseFlatStrings($0) }) {
@@ -224,7 +253,7 @@ enum VerifyCommand {
     if let endpoint, (try? Fields.endpoint(endpoint)) == nil {
       return .bad(.badRequest("endpoint is not 1 to 200 printable characters without a key"))
     }
-    var environment: KeyEnvironment?
+    var environment = defaultEnv
     if let env {
       guard let e = KeyEnvironment(rawValue: env) else { return .bad(.badRequest("env is not live or test")) }
       environment = e

@@ -7,7 +7,7 @@ enum KeyRendering {
   static func row(_ k: KeyRecord) -> [Cell] {
     [
       Cell(k.id), Cell(k.name), Cell(k.company), Cell(k.env.rawValue), Cell(k.type.rawValue),
-      Cell(k.status.rawValue, Color.of(k.status)), Cell(k.scopes.joined(separator: ",")),
+      Cell(k.displayStatus, Color.of(k.damaged ? .revoked : k.status)), Cell(k.scopes.joined(separator: ",")),
       Cell(k.expiresAt.map(Time.rfc3339) ?? "never"), Cell(k.lastUsedAt.map(Time.rfc3339) ?? "never"),
     ]
   }
@@ -27,7 +27,7 @@ enum KeyRendering {
       ("id", k.id), ("name", k.name), ("company", k.company), ("env", k.env.rawValue), ("type", k.type.rawValue),
     ]
     if k.type == .ats { fields.append(("linked companies", list(k.linkedCompanies))) }
-    let status = color ? Color.of(k.status).wrap(k.status.rawValue) : k.status.rawValue
+    let status = color ? Color.of(k.damaged ? .revoked : k.status).wrap(k.displayStatus) : k.displayStatus
     fields += [
       ("status", status + (k.statusReason.map { " (\(Text.escapeControl($0)))" } ?? "")),
       ("scopes", list(k.scopes)),

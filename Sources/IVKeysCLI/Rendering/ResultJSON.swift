@@ -59,21 +59,31 @@ extension KeyRecord: JSONRendering {
   /// they are. `plaintextKey` adds `key` (once, from `create` and `rotate`); `extra` adds the
   /// fields a command says more with (`expiring`, `rotation-due`) after SPEC's.
   func writeJSON(to w: inout JSONWriter, plaintextKey: String?, extra: ((inout JSONWriter) -> Void)? = nil) {
+    // A damaged row may hold anything: its lists are written parsed (what cannot be read is
+    // empty), never copied, so the output stays JSON.
+    let damaged = damaged
+    func list(_ w: inout JSONWriter, _ name: StaticString, _ stored: String, _ parsed: @autoclosure () -> [String]) {
+      if damaged { w.member(name, strings: parsed()) } else { w.member(name, json: stored) }
+    }
     w.object { w in
       w.member("id", id)
       w.member("env", env.rawValue)
       w.member("type", type.rawValue)
       w.member("company", company)
-      w.member("linked_companies", json: linkedCompaniesJSON)
+      list(&w, "linked_companies", linkedCompaniesJSON, linkedCompanies)
       w.member("name", name)
-      w.member("scopes", json: scopesJSON)
-      w.member("allowed_ips", json: allowedIPsJSON)
+      list(&w, "scopes", scopesJSON, scopes)
+      list(&w, "allowed_ips", allowedIPsJSON, allowedIPs)
       w.member("expires_at", time: expiresAt)
       w.member("rate_limit", rateLimit)
-      w.member("metadata", json: metadataJSON)
-      w.member("tags", json: tagsJSON)
+      if damaged {
+        w.member("metadata", json: JSON.object(metadata.map { ($0, JSON.string($1)) }).encoded)
+      } else {
+        w.member("metadata", json: metadataJSON)
+      }
+      list(&w, "tags", tagsJSON, tags)
       w.member("contact", contact)
-      w.member("status", status.rawValue)
+      w.member("status", displayStatus)
       w.member("status_reason", statusReason)
       w.member("created_at", time: createdAt)
       w.member("created_by", createdBy)
@@ -82,6 +92,7 @@ extension KeyRecord: JSONRendering {
       w.member("grace_until", time: graceUntil)
       w.member("last_used_at", time: lastUsedAt)
       w.member("request_count", requestCount)
+      w.member("damaged", damaged)
       if let plaintextKey { w.member("key", plaintextKey) }
       extra?(&w)
     }

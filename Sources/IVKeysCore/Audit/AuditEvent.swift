@@ -37,4 +37,14 @@ public enum AuditEvent: String, CaseIterable, Sendable {
   case adminRemoved = "admin.removed"
   /// `scopes add` added a scope to the catalog; detail: the scope and its description.
   case scopeAdded = "scope.added"
+  /// A command found the vault changed outside ivkeys (a row or the schema no longer matches its
+  /// seal) and refused to go on; detail: what it found. Written in a transaction of its own,
+  /// when the vault still takes one.
+  case vaultTamperDetected = "vault.tamper_detected"
+  /// `secret rotate` moved the vault to a new secret version; detail: the previous and the new
+  /// version and fingerprint. This entry and every later one are chained with the new version.
+  case secretRotated = "secret.rotated"
+  /// `secret retire` removed a version from the secret file; detail: the version and the
+  /// checkpoint (`first_seq`, `last_seq`, `entries`, `sha256`) that covers the entries it chained.
+  case secretRetired = "secret.retired"
 }

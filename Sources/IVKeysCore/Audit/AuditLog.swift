@@ -43,7 +43,7 @@ public struct AuditRecord: Sendable {
 /// entries after it, hashed by `AuditChain` (where the rule is written down).
 final class AuditLog {
   let store: any VaultStore
-  let key: HMACKey
+  var key: HMACKey
   private var lastSeq: Int64 = 0
   private var lastHash = AuditChain.genesis
   private var lastAt: (Timestamp, String) = (-1, "")

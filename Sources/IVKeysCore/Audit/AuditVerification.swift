@@ -43,9 +43,10 @@ extension Vault {
   public func verifyAudit(expectedHead: (seq: Int64?, hash: String)? = nil, progress: ((Int64, Int64) -> Void)? = nil)
     throws(IVKeysError) -> AuditVerification
   {
-    let key = try requireSecret("checking the audit chain").auditKey
+    _ = try requireSecret("checking the audit chain")
     return try store.read { () throws(IVKeysError) -> AuditVerification in
-      var walk = ChainWalk(key: key, expectedHead: expectedHead)
+      var walk = ChainWalk(keys: chainKeys(), expectedHead: expectedHead)
+      walk.checkpoints = try retiredCheckpoints()
       let total = try store.auditCount()
       try store.walkAudit { entry in
         walk.check(entry)
@@ -57,9 +58,83 @@ extension Vault {
   }
 }
 
+extension Vault {
+  /// The audit chain key of each secret version the file holds.
+  func chainKeys() -> [Int: HMACKey] {
+    var keys = [Int: HMACKey]()
+    for (n, v) in secretFile?.versions ?? [:] { keys[n] = v.auditKey }
+    return keys
+  }
+
+  /// The checkpoints `secret retire` recorded, by the version whose entries each covers. Read
+  /// only when a version was retired (the read scans the log).
+  func retiredCheckpoints() throws(IVKeysError) -> [Int: ChainCheckpoint] {
+    guard try store.secretVersions().contains(where: { $0.retiredAt != nil }) else { return [:] }
+    var out = [Int: ChainCheckpoint]()
+    var filter = AuditFilter()
+    filter.events = [AuditEvent.secretRetired.rawValue]
+    try store.auditEntries(filter) { record in
+      if let c = ChainCheckpoint(detail: record.detail) { out[c.version] = c }
+    }
+    return out
+  }
+}
+
+/// What `secret retire` records before a version leaves the secret file: a keyless digest of the
+/// entries that version chained, so the chain stays provable without its key (the checkpoint's
+/// own entry is chained under a version still held).
+struct ChainCheckpoint: Equatable {
+  let version: Int
+  let firstSeq: Int64
+  let lastSeq: Int64
+  /// SHA-256 folded over the entries: d = SHA-256(d ‖ prev_hash ‖ canonical encoding ‖ hash),
+  /// starting from 32 zero bytes.
+  let digest: String
+
+  init(version: Int, firstSeq: Int64, lastSeq: Int64, digest: String) {
+    self.version = version
+    self.firstSeq = firstSeq
+    self.lastSeq = lastSeq
+    self.digest = digest
+  }
+
+  init?(detail: String) {
+    guard let json = try? JSON.parse(detail), let v = json["version"]?.int64Value, let first = json["first_seq"]?.int64Value,
+      let last = json["last_seq"]?.int64Value, let digest = json["sha256"]?.stringValue
+    else { return nil }
+    self.init(version: Int(v), firstSeq: first, lastSeq: last, digest: digest)
+  }
+
+  var detail: [(String, JSON)] {
+    [
+      ("version", .int(Int64(version))), ("first_seq", .int(firstSeq)), ("last_seq", .int(lastSeq)),
+      ("entries", .int(lastSeq - firstSeq + 1)), ("sha256", .string(digest)),
+    ]
+  }
+
+  /// One step of the fold.
+  static func fold(_ digest: [UInt8], message: [UInt8], hash: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    var bytes = digest
+    bytes.append(contentsOf: message)
+    bytes.append(contentsOf: hash)
+    return Crypto.sha256(bytes)
+  }
+}
+
 /// The state of a walk along the chain: where it is, and the first problem found.
 struct ChainWalk {
-  let key: HMACKey
+  /// The chain key of each secret version at hand.
+  let keys: [Int: HMACKey]
+  /// Checkpoints covering versions whose keys are gone.
+  var checkpoints: [Int: ChainCheckpoint] = [:]
+  /// The version chaining the entries being walked: 1 until a `secret.rotated` entry.
+  var version = 1
+  /// The first entry of the current version, and the fold of its entries so far (kept when
+  /// asked for, or when the version's key is gone).
+  var versionStart: Int64 = 1
+  var fold = [UInt8](repeating: 0, count: 32)
+  /// Fold the entries of this version even though its key is at hand (`secret retire`).
+  var foldVersion: Int?
   let expectedHead: (seq: Int64?, hash: String)?
   var expectedSeq: Int64 = 1
   var previous = Array(AuditChain.genesis.utf8)
@@ -69,10 +144,48 @@ struct ChainWalk {
   var failure: (AuditVerification.Problem, Int64, String)?
   var sawExpected = false
 
-  init(key: HMACKey, expectedHead: (seq: Int64?, hash: String)?) {
-    self.key = key
+  init(keys: [Int: HMACKey], expectedHead: (seq: Int64?, hash: String)?) {
+    self.keys = keys
     self.expectedHead = expectedHead
     message.reserveCapacity(1024)
+  }
+
+  /// A `secret.rotated` entry starts the next version: the one its detail names.
+  mutating func enterVersion(of entry: any StoredAuditEntry, seq: Int64) -> Bool {
+    let rotated = entry.withField(.event) { $0.map { $0.elementsEqual(AuditEvent.secretRotated.rawValue.utf8) } ?? false }
+    guard rotated else { return true }
+    let detail = entry.withField(.detail) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
+    guard let next = (try? JSON.parse(detail))?["version"]?.int64Value, Int(next) > version else {
+      failure = (.modified, seq, "entry \(seq) (secret.rotated) does not name a later secret version")
+      return false
+    }
+    guard finishVersion(endingBefore: seq) else { return false }
+    version = Int(next)
+    versionStart = seq
+    fold = [UInt8](repeating: 0, count: 32)
+    return true
+  }
+
+  /// At the end of a version whose key is gone, its checkpoint must cover exactly its entries.
+  mutating func finishVersion(endingBefore seq: Int64) -> Bool {
+    guard keys[version] == nil else { return true }
+    guard let c = checkpoints[version] else {
+      failure = (
+        .modified, versionStart,
+        "entries \(versionStart) to \(seq - 1) were chained with secret version \(version), which the secret file "
+          + "no longer holds, and no secret.retired checkpoint covers them"
+      )
+      return false
+    }
+    guard c.firstSeq == versionStart, c.lastSeq == seq - 1, c.digest == Crypto.hex(fold) else {
+      failure = (
+        .modified, versionStart,
+        "entries \(versionStart) to \(seq - 1) (secret version \(version), retired) do not match the checkpoint recorded "
+          + "when it was retired"
+      )
+      return false
+    }
+    return true
   }
 
   /// Checks the next entry; sets `failure` at the first problem.
@@ -99,15 +212,24 @@ struct ChainWalk {
       failure = (.broken, 1, "entry 1 is not vault.initialized: the log does not start where a vault's log starts")
       return
     }
+    guard enterVersion(of: entry, seq: seq) else { return }
     // The MAC over the stored prev_hash and the canonical encoding, straight from the stored bytes.
     let prevMatches = entry.withPrevHash { $0.elementsEqual(previous) }
     message.removeAll(keepingCapacity: true)
     entry.withPrevHash { stored in AuditChain.message(prevHash: stored, entry: entry, into: &message) }
-    // The stored text must be exactly the lowercase hex of the MAC, as SPEC writes hashes.
-    let expectedHex = Array(Crypto.hex(key.mac(message)).utf8)
-    guard entry.withHash({ $0.elementsEqual(expectedHex) }) else {
-      failure = (.modified, seq, "entry \(seq) does not match its hash: it was edited, or moved from another place")
-      return
+    let expectedHex: [UInt8]
+    if let key = keys[version] {
+      // The stored text must be exactly the lowercase hex of the MAC, as SPEC writes hashes.
+      expectedHex = Array(Crypto.hex(key.mac(message)).utf8)
+      guard entry.withHash({ $0.elementsEqual(expectedHex) }) else {
+        failure = (.modified, seq, "entry \(seq) does not match its hash: it was edited, or moved from another place")
+        return
+      }
+      if foldVersion == version { fold = entry.withHash { ChainCheckpoint.fold(fold, message: message, hash: $0) } }
+    } else {
+      // A retired version's entries: the checkpoint proves them (`finishVersion`).
+      expectedHex = entry.withHash { Array($0) }
+      fold = entry.withHash { ChainCheckpoint.fold(fold, message: message, hash: $0) }
     }
     guard prevMatches else {
       failure = (
@@ -128,6 +250,7 @@ struct ChainWalk {
 
   /// What the walk found, once every entry was checked (or the first problem).
   mutating func result() -> AuditVerification {
+    if failure == nil, count > 0 { _ = finishVersion(endingBefore: expectedSeq) }
     if failure == nil, count == 0 {
       failure = (.missing, 1, "the audit log is empty: every vault's log starts with vault.initialized")
     }

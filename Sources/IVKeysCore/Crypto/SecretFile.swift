@@ -1,35 +1,61 @@
 import Glibc
 
-/// The server secret: the HMAC key for key digests and, through a derived key, the audit chain.
-/// It lives in its own file, mode 0600, and never enters the vault.
+/// The server secret: the HMAC key for key digests and, through derived keys, the audit chain and
+/// the row seals. It lives in its own file, mode 0600, and never enters the vault.
+///
+/// The file holds one or more numbered versions (`ivkeys secret rotate` adds one). A file made by
+/// `init` is a single secret: version 1, its bytes exactly the file's content without the final
+/// newline. Once rotated, the file is
+///
+///     ivkeys-secret-v2
+///     1 <the version's bytes in hex>
+///     2 <…>
+///
+/// and `#` lines and blank lines are ignored.
 public struct SecretFile {
   /// The smallest secret accepted, in bytes.
   public static let minimumLength = 32
+  /// The first line of a file that holds numbered versions.
+  static let versionedHeader = "ivkeys-secret-v2"
 
-  let bytes: [UInt8]
-  /// The secret as a ready HMAC key, for key digests.
-  let digestKey: HMACKey
+  /// The versions the file holds, by number.
+  let versions: [Int: SecretVersion]
 
+  init(versions: [Int: SecretVersion]) {
+    self.versions = versions
+  }
+
+  /// A file holding one secret, version 1.
   init(bytes: [UInt8]) {
-    self.bytes = bytes
-    self.digestKey = HMACKey(bytes)
+    self.versions = [1: SecretVersion(number: 1, bytes: bytes)]
   }
 
-  /// The fingerprint recorded in the vault: HMAC-SHA256(secret, "ivkeys secret fingerprint v1"),
-  /// first 16 bytes in hex. It identifies the secret without revealing it.
-  public var fingerprint: String {
-    Crypto.hex(Crypto.hmacSHA256(key: bytes, string: "ivkeys secret fingerprint v1").prefix(16))
-  }
+  /// The version numbered `n`, if the file holds it.
+  func version(_ n: Int) -> SecretVersion? { versions[n] }
 
-  /// The key that chains audit entries, derived so the raw secret keys nothing but digests.
-  var auditKey: HMACKey { HMACKey(Crypto.hmacSHA256(key: bytes, string: "ivkeys audit chain v1")) }
+  /// The highest version the file holds.
+  var newest: SecretVersion { versions[versions.keys.max() ?? 1]! }
 
   /// Reads and checks the secret at `path`: a regular file that neither group nor others can
-  /// read (OpenSSH refuses such private keys too), holding at least 32 bytes. A trailing newline
-  /// is not part of the secret.
+  /// read (OpenSSH refuses such private keys too), holding at least 32 bytes per version. A
+  /// trailing newline is not part of a single secret.
   /// `vaultPath` names the vault the secret is for, when there is one: a missing secret then
   /// cannot be made anew, and the hint says so.
   public static func load(path: String, forVault vaultPath: String? = nil) throws(IVKeysError) -> SecretFile {
+    var data = try readPrivateFile(path, vaultPath: vaultPath)
+    if data.starts(with: Array((versionedHeader + "\n").utf8)) {
+      return try parseVersioned(data, path: path)
+    }
+    if data.last == 0x0a { data.removeLast() }
+    if data.last == 0x0d { data.removeLast() }
+    guard data.count >= minimumLength else {
+      throw .secret("the secret file \(path) holds \(data.count) bytes; at least \(minimumLength) are needed")
+    }
+    return SecretFile(bytes: data)
+  }
+
+  /// The content of a secret file, refused when it is not a regular file of the owner's alone.
+  static func readPrivateFile(_ path: String, vaultPath: String?) throws(IVKeysError) -> [UInt8] {
     // O_NONBLOCK: a FIFO put in the secret's place must not hang every command.
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
@@ -61,12 +87,41 @@ public struct SecretFile {
     guard data.count <= 65536 else {
       throw .secret("the secret file \(path) is larger than 64 KiB; is it the right file?")
     }
-    if data.last == 0x0a { data.removeLast() }
-    if data.last == 0x0d { data.removeLast() }
-    guard data.count >= minimumLength else {
-      throw .secret("the secret file \(path) holds \(data.count) bytes; at least \(minimumLength) are needed")
+    return data
+  }
+
+  /// Parses a file of numbered versions (see the type's comment).
+  static func parseVersioned(_ data: [UInt8], path: String) throws(IVKeysError) -> SecretFile {
+    var versions = [Int: SecretVersion]()
+    let lines = data.split(separator: 0x0a, omittingEmptySubsequences: false).dropFirst()
+    for (index, raw) in lines.enumerated() {
+      var line = String(decoding: raw, as: UTF8.self)
+      if line.hasSuffix("\r") { line.removeLast() }
+      if line.isEmpty || line.hasPrefix("#") { continue }
+      let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+      // Line numbers count the header as line 1.
+      guard parts.count == 2, let n = Int(parts[0]), n >= 1, n <= 1_000_000, let bytes = Crypto.unhex(String(parts[1]))
+      else {
+        throw .secret(
+          "the secret file \(path) is damaged at line \(index + 2): expected '<version> <hex>'",
+          hint: "restore it from its backup")
+      }
+      guard bytes.count >= minimumLength else {
+        throw .secret("version \(n) in the secret file \(path) holds \(bytes.count) bytes; at least \(minimumLength) are needed")
+      }
+      guard versions[n] == nil else { throw .secret("the secret file \(path) holds version \(n) twice") }
+      versions[n] = SecretVersion(number: n, bytes: bytes)
     }
-    return SecretFile(bytes: data)
+    guard !versions.isEmpty else { throw .secret("the secret file \(path) holds no secret version") }
+    return SecretFile(versions: versions)
+  }
+
+  /// The file's text with these versions, in the numbered format.
+  static func encode(_ versions: [SecretVersion]) -> [UInt8] {
+    var text = versionedHeader + "\n"
+    text += "# ivkeys server secret: one version per line, '<version> <hex>'. Keep it mode 0600, apart from the vault.\n"
+    for v in versions.sorted(by: { $0.number < $1.number }) { text += "\(v.number) \(Crypto.hex(v.bytes))\n" }
+    return Array(text.utf8)
   }
 
   /// What to do about a missing secret file. With a vault, `init` is no way out (it refuses an
@@ -89,4 +144,29 @@ public struct SecretFile {
         hint: "pass --secret-file for a new one, or remove it only if no vault uses it"))
     return SecretFile(bytes: Array(text.dropLast()))
   }
+}
+
+/// One version of the server secret, and the keys derived from it, each made when first used.
+final class SecretVersion {
+  let number: Int
+  let bytes: [UInt8]
+
+  init(number: Int, bytes: [UInt8]) {
+    self.number = number
+    self.bytes = bytes
+  }
+
+  /// The fingerprint recorded in the vault: HMAC-SHA256(secret, "ivkeys secret fingerprint v1"),
+  /// first 16 bytes in hex. It identifies the secret without revealing it.
+  lazy var fingerprint: String =
+    Crypto.hex(Crypto.hmacSHA256(key: bytes, string: "ivkeys secret fingerprint v1").prefix(16))
+
+  /// The version itself as a ready HMAC key, for key digests.
+  lazy var digestKey = HMACKey(bytes)
+
+  /// The key that chains audit entries, derived so the raw secret keys nothing but digests.
+  lazy var auditKey = HMACKey(Crypto.hmacSHA256(key: bytes, string: "ivkeys audit chain v1"))
+
+  /// The key that seals rows (`RowSeal`): its own label, so a seal is never an audit hash.
+  lazy var sealKey = HMACKey(Crypto.hmacSHA256(key: bytes, string: "ivkeys row seal v1"))
 }

@@ -42,6 +42,14 @@ public struct KeyRecord: Sendable {
   public var graceUntil: Timestamp?
   public var lastUsedAt: Timestamp?
   public var requestCount: Int64
+  /// The secret version whose digest key made the key's digest.
+  public var secretVersion: Int = 1
+  /// The row does not match its seal: it was changed outside ivkeys, and nothing it says can be
+  /// trusted (verify refuses the key; `doctor` names it).
+  public var damaged = false
+
+  /// The status as printed: `damaged` for a row that does not match its seal.
+  public var displayStatus: String { damaged ? "damaged" : status.rawValue }
 
   public var scopes: [String] { (try? JSON.parse(scopesJSON))?.stringArray ?? [] }
   public var linkedCompanies: [String] { (try? JSON.parse(linkedCompaniesJSON))?.stringArray ?? [] }

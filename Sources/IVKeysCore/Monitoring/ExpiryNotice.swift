@@ -73,6 +73,7 @@ public struct ExpiryNotice: Sendable {
 
   /// RFC 5322 date-time in UTC: `Sun, 29 Nov 2026 03:20:00 +0000`.
   public static func rfc5322Date(_ t: Timestamp) -> String {
+    let t = Time.printable(t)
     let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
     let (y, m, d) = Time.civilFromDays(days)
     let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday

@@ -9,7 +9,7 @@ public struct RotationDue: Sendable {
   public let overdue: Int64
 
   /// When the key is (or was) due: its creation plus its period.
-  public var dueAt: Timestamp { record.createdAt + period }
+  public var dueAt: Timestamp { record.createdAt.addingReportingOverflow(period).partialValue }
 }
 
 /// One thing `sweep` records: a key whose status time has changed.
@@ -72,7 +72,7 @@ extension Vault {
       // postpone a warning.
       let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
       let period = scopes.map(Scopes.rotationPeriod) ?? shortest
-      let overdue = t - k.createdAt - period
+      let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue
       if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
     }
     return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }

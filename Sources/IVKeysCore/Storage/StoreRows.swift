@@ -21,6 +21,8 @@ public struct NewKeyRow: Sendable {
   public var createdAt: Timestamp
   public var createdBy: String
   public var rotatedFrom: String?
+  /// The secret version whose digest key made `digest`.
+  public var secretVersion: Int = 1
 }
 
 /// Which keys a listing returns: every condition must hold.
@@ -82,6 +84,10 @@ public struct StoredAuthKey: Sendable {
   public var status: String
   public var graceUntil: Timestamp?
   public var digest: [UInt8]
+  /// The secret version whose digest key made `digest`.
+  public var secretVersion: Int
+  /// Whether the row matches its seal; a key whose row does not is never allowed.
+  public var sealIntact: Bool
 }
 
 /// Usage counts to add: totals per key, and per key and endpoint or day.
@@ -127,4 +133,17 @@ public enum NotificationState: Sendable {
   case sent
   /// Claimed by a `notify` that is sending it.
   case claimed
+}
+
+/// A secret version as the vault records it.
+public struct SecretVersionRow: Sendable {
+  public var version: Int
+  public var fingerprint: String
+  public var addedAt: Timestamp
+  public var retiredAt: Timestamp?
+  /// Keys whose digest this version made: all of them, and those not revoked.
+  public var keys: Int64
+  public var unrevokedKeys: Int64
+  /// The row does not match its seal.
+  public var damaged: Bool
 }

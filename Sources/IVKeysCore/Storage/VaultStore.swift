@@ -23,14 +23,43 @@ public protocol VaultStore: AnyObject {
   func schemaVersion() throws(IVKeysError) -> Int
   /// The schema version this binary writes.
   var currentSchemaVersion: Int { get }
-  /// Applies every migration the vault lacks.
-  func migrate() throws(IVKeysError)
+  /// Applies every migration the vault lacks; from the first sealed version on, each in one
+  /// transaction with its seals and the schema's sealed fingerprint.
+  func migrate(sealer: RowSealer?) throws(IVKeysError)
   /// Engine housekeeping before a writing command (SQLite: back to WAL after a restore).
   func prepareForWriting() throws(IVKeysError)
   /// A named value of the vault's metadata (`secret_fingerprint`, `created_at`).
   func meta(_ name: String) throws(IVKeysError) -> String?
-  /// Records a named metadata value; inside `write`.
+  /// Records a named metadata value, sealed; inside `write`.
   func insertMeta(_ name: String, _ value: String) throws(IVKeysError)
+  /// A named metadata value whose row matches its seal (else `tampered`).
+  func sealedMeta(_ name: String) throws(IVKeysError) -> String?
+  /// Sets a named metadata value, sealed; inside `write`.
+  func setMeta(_ name: String, _ value: String) throws(IVKeysError)
+
+  // MARK: - Seals
+
+  /// Seals rows as they are written and checks those a decision reads (`RowSeal.swift`); set by
+  /// the vault from its secret, nil without it.
+  var sealer: RowSealer? { get set }
+  /// Refuses a schema whose fingerprint is not the sealed one (`tampered`).
+  func checkSchemaSeal() throws(IVKeysError)
+  /// Each object added, dropped or changed against the schema this binary's migrations make.
+  func schemaDifferences() throws(IVKeysError) -> [String]
+  /// Every sealed row that does not match its seal, at most `limit`.
+  func brokenSeals(limit: Int) throws(IVKeysError) -> [BrokenSeal]
+  /// Checks every row against `previous` (`tampered` at the first that fails) and seals it with
+  /// `sealer`; inside `write`.
+  func resealAll(from previous: RowSealer?, to sealer: RowSealer) throws(IVKeysError)
+
+  // MARK: - Secret versions
+
+  /// The versions the vault has known, oldest first, with how many keys use each.
+  func secretVersions() throws(IVKeysError) -> [SecretVersionRow]
+  /// Records a new secret version; inside `write`.
+  func insertSecretVersion(_ version: Int, fingerprint: String, at: Timestamp) throws(IVKeysError)
+  /// Records that a version was retired; inside `write`.
+  func retireSecretVersion(_ version: Int, at: Timestamp) throws(IVKeysError)
 
   // MARK: - Transactions
 

@@ -21,6 +21,9 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
   case crypto(String)
   /// A file could not be read or written (exit 1).
   case io(String, hint: String? = nil)
+  /// A sealed row or the schema no longer matches its seal: someone without the secret changed
+  /// the vault (exit 1). Says what, never a key.
+  case tampered(String)
 
   public var description: String {
     switch self {
@@ -31,6 +34,7 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
       return m
     case .sqlite(let e): return e.description
     case .crypto(let m): return m
+    case .tampered(let what): return "the vault was changed outside ivkeys: \(what)"
     }
   }
 
@@ -41,6 +45,7 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
       .vault(_, let h), .secret(_, let h), .io(_, let h):
       return h
     case .sqlite(let e): return e.hint
+    case .tampered: return IVKeysError.tamperedHint
     case .invalidValue, .crypto: return nil
     }
   }
@@ -55,9 +60,13 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
     case .vault(let m, _): return .vault(m, hint: hint)
     case .secret(let m, _): return .secret(m, hint: hint)
     case .io(let m, _): return .io(m, hint: hint)
-    case .sqlite, .crypto, .invalidValue: return .io(description, hint: hint)
+    case .sqlite, .crypto, .invalidValue, .tampered: return .io(description, hint: hint)
     }
   }
+
+  /// What to do about a vault changed outside ivkeys.
+  static let tamperedHint =
+    "run 'ivkeys doctor' to see what changed; restore the vault from a backup that 'ivkeys doctor' passes"
 
   /// The process exit status SPEC.md assigns: 2 for usage errors, 1 for everything else.
   public var exitCode: Int32 {

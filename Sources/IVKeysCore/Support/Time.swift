@@ -46,7 +46,12 @@ public enum Time {
   // MARK: - RFC 3339
 
   /// `2026-11-29T00:52:51Z`.
+  /// A time clamped to years 0000–9999, the years RFC 3339 writes: only a hand-edited vault
+  /// holds one outside them, and printing it must not overflow.
+  static func printable(_ t: Timestamp) -> Timestamp { min(max(t, -62_167_219_200), 253_402_300_799) }
+
   public static func rfc3339(_ t: Timestamp) -> String {
+    let t = printable(t)
     let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
     let secs = t - days * 86400
     let (y, m, d) = civilFromDays(days)
@@ -56,6 +61,7 @@ public enum Time {
 
   /// Appends `2026-11-29T00:52:51Z` to a byte buffer without building a String.
   public static func appendRFC3339(_ t: Timestamp, to out: inout [UInt8]) {
+    let t = printable(t)
     let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
     let secs = t - days * 86400
     let (y, m, d) = civilFromDays(days)

@@ -3,12 +3,17 @@ public struct Administrator: Sendable {
   public let user: String
   public let addedAt: Timestamp
   public let addedBy: String
+  /// The row does not match its seal: someone without the secret added or changed it, and it
+  /// grants nothing.
+  public var damaged = false
 }
 
 /// A scope in the vault's catalog.
 public struct ScopeEntry: Sendable {
   public let name: String
   public let description: String
+  /// The row does not match its seal: the scope cannot be granted.
+  public var damaged = false
 
   public init(name: String, description: String) {
     self.name = name

@@ -50,6 +50,8 @@ public enum Doctor {
     let missing =
       c.secret == nil
       ? "not checked: the secret file could not be read" : "not checked: the vault could not be opened with this secret"
+    c.withVault("sealed schema", missing: missing, sealedSchema)
+    c.withVault("seals", missing: missing, seals)
     c.withVault("append-only audit", missing: missing) { v throws(IVKeysError) in
       let ok = try v.store.auditIsAppendOnly()
       return check(
@@ -147,16 +149,59 @@ public enum Doctor {
 
   /// Opens the vault with the secret, changing nothing (`VaultAccess.inspect`).
   static func checkFingerprint(_ c: inout Context) {
-    guard let secret = c.secret else {
+    guard c.secret != nil else {
       c.add("secret fingerprint", false, "not checked: the secret file could not be read")
       return
     }
     do {
-      c.vault = try Vault.open(path: c.vaultPath, secretPath: c.secretPath, actor: c.actor, access: .inspect)
-      c.add("secret fingerprint", true, "the secret file matches the vault (\(secret.fingerprint))")
+      let vault = try Vault.open(path: c.vaultPath, secretPath: c.secretPath, actor: c.actor, access: .inspect)
+      c.vault = vault
+      c.add(
+        "secret fingerprint", true,
+        "the secret file matches the vault (version \(vault.secretVersion ?? 1), \(vault.fingerprint ?? ""))")
     } catch {
       c.add("secret fingerprint", false, error.description, hint: error.hint)
     }
+  }
+
+  /// The schema is the one this binary's migrations make, and its sealed fingerprint matches:
+  /// each object added, dropped or changed outside ivkeys is named.
+  static func sealedSchema(_ v: Vault) throws(IVKeysError) -> HealthCheck {
+    let hint = "drop what was added and restore what was changed, or restore the vault from a backup that 'ivkeys doctor' passes"
+    guard try v.store.schemaVersion() >= SQLiteSchema.sealedSince else {
+      return check("sealed schema", true, "not sealed yet: the next ivkeys command that writes seals it", hint: nil)
+    }
+    let differences = try v.store.schemaDifferences()
+    if !differences.isEmpty {
+      return check(
+        "sealed schema", false, "the schema was changed outside ivkeys: " + differences.joined(separator: "; "), hint: hint)
+    }
+    do {
+      try v.store.checkSchemaSeal()
+      return check("sealed schema", true, "every table, index and trigger is as ivkeys made it", hint: nil)
+    } catch {
+      return check("sealed schema", false, error.description, hint: hint)
+    }
+  }
+
+  /// Every sealed row (keys, administrators, scopes, settings, secret versions) matches its seal.
+  static func seals(_ v: Vault) throws(IVKeysError) -> HealthCheck {
+    guard try v.store.schemaVersion() >= SQLiteSchema.sealedSince else {
+      return check("seals", true, "not sealed yet: the next ivkeys command that writes seals the vault", hint: nil)
+    }
+    let limit = 50
+    let broken = try v.store.brokenSeals(limit: limit + 1)
+    if broken.isEmpty {
+      return check("seals", true, "every key, administrator, scope and setting matches its seal", hint: nil)
+    }
+    let names = broken.prefix(limit).map { "\($0.table) \(Text.escapeControl($0.primaryKey))" }
+    let more = broken.count > limit ? " and more" : ""
+    return check(
+      "seals", false,
+      "\(broken.count > limit ? "more than \(limit)" : String(broken.count)) "
+        + "\(broken.count == 1 ? "row was" : "rows were") changed outside ivkeys: \(names.joined(separator: ", "))\(more)",
+      hint: "verify refuses these keys; restore the vault from a backup that 'ivkeys doctor' passes, "
+        + "or revoke the keys named")
   }
 
   /// Every key was created on the record, and every revocation is on it: this catches a history

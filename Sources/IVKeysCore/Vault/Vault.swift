@@ -18,18 +18,25 @@ public enum VaultAccess: Sendable {
 /// actor on whose behalf changes are made.
 public final class Vault {
   let store: any VaultStore
-  /// The secret; nil only for a vault opened to `read` without its secret file.
-  let secret: SecretFile?
+  /// The secret file's versions; nil only for a vault opened to `read` without its secret file.
+  var secretFile: SecretFile?
+  /// The version the vault is on: it keys new digests, the seals and the audit chain.
+  var secret: SecretVersion?
+  /// Where the secret file is.
+  let secretPath: String
   public let actor: Actor
   /// The clock. Tests may replace it; the command line never does.
   public var now: () -> Timestamp = Time.now
   /// The audit chain's writer; nil without the secret.
   private(set) lazy var audit: AuditLog? = secret.map { AuditLog(store: store, key: $0.auditKey) }
 
-  init(store: any VaultStore, secret: SecretFile?, actor: Actor) {
+  init(store: any VaultStore, secretFile: SecretFile?, version: SecretVersion?, secretPath: String, actor: Actor) {
     self.store = store
-    self.secret = secret
+    self.secretFile = secretFile
+    self.secret = version
+    self.secretPath = secretPath
     self.actor = actor
+    if let version { store.sealer = RowSealer(key: version.sealKey, version: version.number) }
   }
 
   /// Whether the secret was read: false only for `read` access without a secret file.
@@ -53,33 +60,53 @@ public final class Vault {
       throw .vault(
         "no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
     }
-    let secret: SecretFile?
+    let file: SecretFile?
     if access == .read && !FileSystem.exists(secretPath) {
-      secret = nil
+      file = nil
     } else {
-      secret = try SecretFile.load(path: secretPath, forVault: path)
+      file = try SecretFile.load(path: secretPath, forVault: path)
     }
-    let readOnly = access == .inspect || secret == nil
+    let readOnly = access == .inspect || file == nil
     let store = try VaultStores.open(path, readOnly: readOnly)
     let version = try checkSchema(store, path: path)
-    guard let secret else {
+    guard let file else {
       if version < store.currentSchemaVersion {
         throw .vault(
           "the vault \(path) has schema version \(version) and needs migrating to \(store.currentSchemaVersion), "
             + "which takes its secret file",
           hint: "open it once with its secret (--secret-file or IVKEYS_SECRET_FILE), or read a copy made since")
       }
-      let vault = Vault(store: store, secret: nil, actor: actor)
+      let vault = Vault(store: store, secretFile: nil, version: nil, secretPath: secretPath, actor: actor)
       vault.notices = [Self.noSecretNotice(secretPath)]
       return vault
     }
-    try checkFingerprint(store, secret, path: path, secretPath: secretPath)
-    let vault = Vault(store: store, secret: secret, actor: actor)
+    let current = try checkFingerprint(store, file, path: path, secretPath: secretPath)
+    let vault = Vault(store: store, secretFile: file, version: current, secretPath: secretPath, actor: actor)
     if access == .inspect { return vault }
-    if version < store.currentSchemaVersion { try store.migrate() }
+    if version < store.currentSchemaVersion { try store.migrate(sealer: store.sealer) }
+    // A command that changes the vault, or decides from it, refuses a schema changed outside
+    // ivkeys; one that only reads it (list, show, audit verify) still shows what is there.
+    if access == .write {
+      do {
+        try vault.checkSeals()
+      } catch {
+        if case .tampered = error { vault.recordTamper(error) }
+        throw error
+      }
+    }
     try store.prepareForWriting()
     vault.notices = tightenModes(path)
     return vault
+  }
+
+  /// Refuses a vault whose schema, or sealed secret version, was changed outside ivkeys (a
+  /// vault older than its seals has none to check).
+  func checkSeals() throws(IVKeysError) {
+    guard try store.schemaVersion() >= SQLiteSchema.sealedSince, let secret else { return }
+    try store.checkSchemaSeal()
+    guard try store.sealedMeta("secret_version") == String(secret.number) else {
+      throw .tampered("its secret version setting does not match its seal")
+    }
   }
 
   /// What a vault read without its secret cannot tell.
@@ -101,17 +128,25 @@ public final class Vault {
     return version
   }
 
-  /// Refuses a secret whose fingerprint is not the one the vault recorded.
-  static func checkFingerprint(_ store: any VaultStore, _ secret: SecretFile, path: String, secretPath: String)
-    throws(IVKeysError)
+  /// The secret version the vault is on, from the file: refused when the file lacks it or its
+  /// fingerprint is not the one the vault recorded.
+  static func checkFingerprint(_ store: any VaultStore, _ file: SecretFile, path: String, secretPath: String)
+    throws(IVKeysError) -> SecretVersion
   {
     let recorded = try store.meta("secret_fingerprint") ?? ""
+    let number = Int(try store.meta("secret_version") ?? "1") ?? 0
+    guard let secret = file.version(number) else {
+      throw .secret(
+        "the secret file \(secretPath) does not hold secret version \(number), which the vault \(path) is on",
+        hint: "use the secret file written by the last 'ivkeys secret rotate' (--secret-file or IVKEYS_SECRET_FILE)")
+    }
     let expected = secret.fingerprint
     guard Crypto.constantTimeEqual(Array(recorded.utf8), Array(expected.utf8)) else {
       throw .secret(
         "the secret file \(secretPath) does not match the vault \(path) (fingerprint \(expected), the vault expects \(recorded))",
         hint: "use the secret file this vault was created with (--secret-file or IVKEYS_SECRET_FILE)")
     }
+    return secret
   }
 
   /// The vault and its `-wal`/`-shm` files are the owner's alone (SPEC: 0600 whatever the umask).
@@ -164,7 +199,8 @@ public final class Vault {
     let secretDir = FileSystem.directory(of: secretPath)
     try FileSystem.makeDirectories(vaultDir)
     try FileSystem.makeDirectories(secretDir)
-    let secret = try SecretFile.create(path: secretPath)
+    let file = try SecretFile.create(path: secretPath)
+    let secret = file.newest
     var createdVault = false
     do {
       try FileSystem.createExclusive(
@@ -174,12 +210,13 @@ public final class Vault {
       )
       createdVault = true
       let store = try VaultStores.open(path, readOnly: false, fresh: true)
-      try store.migrate()
-      let vault = Vault(store: store, secret: secret, actor: actor)
+      let vault = Vault(store: store, secretFile: file, version: secret, secretPath: secretPath, actor: actor)
+      try store.migrate(sealer: store.sealer)
       vault.now = { now }
       try vault.write { () throws(IVKeysError) in
         try store.insertMeta("secret_fingerprint", secret.fingerprint)
         try store.insertMeta("created_at", Time.rfc3339(now))
+        try store.insertSecretVersion(secret.number, fingerprint: secret.fingerprint, at: now)
         for (name, description) in Scopes.seed {
           try store.insertScope(name, description: description, at: now, by: "ivkeys")
         }
@@ -214,8 +251,16 @@ public final class Vault {
     return Crypto.hmacSHA256(key: secret.digestKey, string: key.string)
   }
 
+  /// The digest of `key` under secret version `version`; nil when the secret file no longer holds
+  /// that version (retired: no key of it can be verified).
+  func digest(_ key: APIKey, version: Int) -> [UInt8]? {
+    if version == secret?.number { return digest(key) }
+    guard let v = secretFile?.version(version) else { return nil }
+    return Crypto.hmacSHA256(key: v.digestKey, string: key.string)
+  }
+
   /// The secret, or an error saying `what` needs it.
-  func requireSecret(_ what: String) throws(IVKeysError) -> SecretFile {
+  func requireSecret(_ what: String) throws(IVKeysError) -> SecretVersion {
     guard let secret else {
       throw .secret(
         "\(what) needs the vault's secret file, and this vault was opened without it",
@@ -244,6 +289,16 @@ public final class Vault {
     store.tidy(walBytes: bytes ?? walCheckpointBytes)
   }
 
+  /// Records a `vault.tamper_detected` entry in a transaction of its own, when the vault still
+  /// takes one; never throws (the caller reports the tampering either way).
+  func recordTamper(_ error: IVKeysError) {
+    guard secret != nil, !store.isReadOnly else { return }
+    try? store.write { () throws(IVKeysError) in
+      try audit?.loadTail()
+      try record(AuditEntry(event: .vaultTamperDetected, detail: .object([("found", .string(error.description))])))
+    }
+  }
+
   /// Appends an audit entry; only inside `write`.
   func record(_ entry: AuditEntry, at: Timestamp? = nil) throws(IVKeysError) {
     guard let audit else {
@@ -255,4 +310,7 @@ public final class Vault {
 
   /// The vault's secret fingerprint, or nil when it was opened without the secret.
   public var fingerprint: String? { secret?.fingerprint }
+
+  /// The secret version the vault is on, or nil when it was opened without the secret.
+  public var secretVersion: Int? { secret?.number }
 }

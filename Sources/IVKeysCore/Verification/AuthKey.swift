@@ -1,7 +1,9 @@
 /// What `verify` needs of a key, parsed once from the store and cached.
 struct AuthKey {
   let id: String
-  let env: KeyEnvironment
+  /// Nil when the stored value is neither live nor test: it then matches no key's prefix, and
+  /// the key admits nobody.
+  let env: KeyEnvironment?
   let type: KeyType
   let company: String
   let links: [String]
@@ -16,6 +18,10 @@ struct AuthKey {
   let status: KeyStatus
   let graceUntil: Timestamp?
   let digest: [UInt8]
+  /// The secret version that made `digest`.
+  let secretVersion: Int
+  /// Whether the row matched its seal when read; a key whose row does not is never decided on.
+  let sealIntact: Bool
 
   /// Parses a stored key. Nothing here throws: what cannot be read makes the key admit nobody.
   init(id: String, stored k: StoredAuthKey) {
@@ -28,7 +34,7 @@ struct AuthKey {
     let type = KeyType(rawValue: k.type)
     let status = KeyStatus(rawValue: k.status)
     self.id = id
-    self.env = env ?? .live
+    self.env = env
     self.type = type ?? .regular
     self.company = k.company
     self.links = links ?? []
@@ -42,6 +48,8 @@ struct AuthKey {
     self.status = status ?? .revoked
     self.graceUntil = k.graceUntil
     self.digest = k.digest
+    self.secretVersion = k.secretVersion
+    self.sealIntact = k.sealIntact
   }
 
   /// The status as of `now` (`KeyPolicy.effectiveStatus`).

@@ -43,11 +43,14 @@ public struct VerifyRequest: Sendable {
   public var scope: String
   public var ip: IPAddress?
   public var endpoint: String?
-  public var env: KeyEnvironment?
+  /// The environment the caller serves: a key of the other environment is refused
+  /// (`wrong_environment`). Always given: a gateway that does not say which environment it
+  /// serves would let a test key into production.
+  public var env: KeyEnvironment
 
   public init(
     presented: String, company: String, scope: String, ip: IPAddress? = nil, endpoint: String? = nil,
-    env: KeyEnvironment? = nil
+    env: KeyEnvironment
   ) {
     self.presented = presented
     self.company = company

@@ -75,6 +75,8 @@ public final class Verifier {
       // Whatever was cached or counted may describe a transaction that rolled back.
       dataVersion = nil
       group.removeAll()
+      keys.removeAll(keepingCapacity: true)
+      if case .tampered = error { vault.recordTamper(error) }
       throw error
     }
     // Only now that the group committed: pending counts written in it are gone from memory,
@@ -144,7 +146,7 @@ public final class Verifier {
     }
     var detail: [(String, JSON)] = [("code", .string(d.code.rawValue)), ("scope", .string(r.scope))]
     detail.append(("endpoint", .optional(r.endpoint)))
-    detail.append(("env", .optional(r.env?.rawValue)))
+    detail.append(("env", .string(r.env.rawValue)))
     if let reason { detail.append(("reason", .string(reason))) }
     if let retry = d.retryAfter { detail.append(("retry_after", .int(retry))) }
     try vault.record(
@@ -185,12 +187,35 @@ public final class Verifier {
       reason = "no key with this id"
       return nil
     }
+    // Nothing is decided on a row someone without the secret changed: the whole group fails
+    // closed (and `decide` records what was found).
+    guard found.sealIntact else { throw .tampered("key \(key.id)'s row does not match its seal") }
+    // A key made under an older secret version is compared under that version, while the
+    // secret file still holds it.
+    var expectedDigest = presentedDigest
+    if found.secretVersion != vault.secretVersion {
+      guard let older = vault.digest(key, version: found.secretVersion) else {
+        d.code = .unknownKey
+        d.message = "unknown key"
+        reason = "secret version \(found.secretVersion) is no longer in the secret file"
+        return nil
+      }
+      expectedDigest = older
+    }
     // "CRYPTO_memcmp ... takes an amount of time dependent on len, but independent of the
     // contents of the memory regions pointed to by a and b."
-    guard Crypto.constantTimeEqual(presentedDigest, found.digest) else {
+    guard Crypto.constantTimeEqual(expectedDigest, found.digest) else {
       d.code = .unknownKey
       d.message = "unknown key"
       reason = "wrong secret for this id"
+      return nil
+    }
+    // The prefix is part of what the digest covers, so a row whose env differs from it was
+    // changed outside ivkeys: the key is refused as unknown, and the audit entry says why.
+    guard found.env == key.env else {
+      d.code = .unknownKey
+      d.message = "unknown key"
+      reason = "the key's prefix names a different environment than its row"
       return nil
     }
     return found
@@ -211,9 +236,9 @@ public final class Verifier {
       d.code = .expired
       d.message = "the key expired"
     case .active, .rotating:
-      if let env = r.env, env != found.env {
+      if found.env != r.env {
         d.code = .wrongEnvironment
-        d.message = "a \(found.env.rawValue) key cannot be used in \(env.rawValue)"
+        d.message = "\(found.env.map { "a \($0.rawValue) key" } ?? "the key") cannot be used in \(r.env.rawValue)"
       } else if !(found.type == .regular ? found.company == r.company : found.links.contains(r.company)) {
         d.code = .wrongCompany
         d.message = "the key does not serve company \(r.company)"

@@ -17,6 +17,7 @@ extension Row {
   func text<C: Columns>(_ c: C) -> String { text(c.rawValue) }
   func optionalText<C: Columns>(_ c: C) -> String? { optionalText(c.rawValue) }
   func blob<C: Columns>(_ c: C) -> [UInt8] { blob(c.rawValue) }
+  func optionalBlob<C: Columns>(_ c: C) -> [UInt8]? { optionalBlob(c.rawValue) }
   func withText<C: Columns, T>(_ c: C, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T { withText(c.rawValue, body) }
 }
 
@@ -24,7 +25,7 @@ extension Row {
 enum KeyColumn: Int32, Columns {
   case id, env, type, company, linkedCompanies, name, scopes, allowedIPs, expiresAt, rateLimit, metadata, tags
   case contact, status, statusReason, createdAt, createdBy, rotatedFrom, replacedBy, graceUntil, lastUsedAt
-  case requestCount, effectiveStatus
+  case requestCount, digest, secretVersion, seal, effectiveStatus
 
   var sql: String {
     switch self {
@@ -50,28 +51,38 @@ enum KeyColumn: Int32, Columns {
     case .graceUntil: return "grace_until"
     case .lastUsedAt: return "last_used_at"
     case .requestCount: return "request_count"
+    case .digest: return "digest"
+    case .secretVersion: return "secret_version"
+    case .seal: return "seal"
     case .effectiveStatus: return SQLiteStore.effectiveStatusSQL
     }
   }
 }
 
-/// The `keys` columns `verify` reads (`StoredAuthKey`).
-enum AuthKeyColumn: Int32, Columns {
-  case env, type, company, linkedCompanies, scopes, allowedIPs, expiresAt, rateLimit, status, graceUntil, digest
+/// The `keys` columns a seal covers, in the seal message's order: the primary key first, the
+/// seal last (`SQLiteStore.sealMessage`). `verify` reads exactly these (`StoredAuthKey`).
+enum SealedKeyColumn: Int32, Columns {
+  case id, env, type, company, linkedCompanies, digest, scopes, allowedIPs, expiresAt, rateLimit, status, graceUntil
+  case rotatedFrom, replacedBy, secretVersion, seal
 
   var sql: String {
     switch self {
-    case .env: return KeyColumn.env.sql
-    case .type: return KeyColumn.type.sql
-    case .company: return KeyColumn.company.sql
-    case .linkedCompanies: return KeyColumn.linkedCompanies.sql
-    case .scopes: return KeyColumn.scopes.sql
-    case .allowedIPs: return KeyColumn.allowedIPs.sql
-    case .expiresAt: return KeyColumn.expiresAt.sql
-    case .rateLimit: return KeyColumn.rateLimit.sql
-    case .status: return KeyColumn.status.sql
-    case .graceUntil: return KeyColumn.graceUntil.sql
+    case .id: return "id"
+    case .env: return "env"
+    case .type: return "type"
+    case .company: return "company"
+    case .linkedCompanies: return "linked_companies"
     case .digest: return "digest"
+    case .scopes: return "scopes"
+    case .allowedIPs: return "allowed_ips"
+    case .expiresAt: return "expires_at"
+    case .rateLimit: return "rate_limit"
+    case .status: return "status"
+    case .graceUntil: return "grace_until"
+    case .rotatedFrom: return "rotated_from"
+    case .replacedBy: return "replaced_by"
+    case .secretVersion: return "secret_version"
+    case .seal: return "seal"
     }
   }
 }
@@ -107,6 +118,31 @@ enum AuditColumn: Int32, Columns {
     case .company: self = .company
     case .ip: self = .ip
     case .detail: self = .detail
+    }
+  }
+}
+
+/// The `keys` columns a `KeyRecord` reads include every sealed one.
+extension KeyColumn {
+  /// The column of a `KeyColumn` row holding a sealed column.
+  init(_ sealed: SealedKeyColumn) {
+    switch sealed {
+    case .id: self = .id
+    case .env: self = .env
+    case .type: self = .type
+    case .company: self = .company
+    case .linkedCompanies: self = .linkedCompanies
+    case .digest: self = .digest
+    case .scopes: self = .scopes
+    case .allowedIPs: self = .allowedIPs
+    case .expiresAt: self = .expiresAt
+    case .rateLimit: self = .rateLimit
+    case .status: self = .status
+    case .graceUntil: self = .graceUntil
+    case .rotatedFrom: self = .rotatedFrom
+    case .replacedBy: self = .replacedBy
+    case .secretVersion: self = .secretVersion
+    case .seal: self = .seal
     }
   }
 }

@@ -18,6 +18,7 @@ struct Row {
     guard n > 0, let p = sqlite3_column_blob(handle, i) else { return [] }
     return Array(UnsafeRawBufferPointer(start: p, count: n))
   }
+  func optionalBlob(_ i: Int32) -> [UInt8]? { isNull(i) ? nil : blob(i) }
   /// Raw UTF-8 bytes of a text column, without copying into a String.
   func withText<T>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
     let p = sqlite3_column_text(handle, i)

@@ -170,19 +170,55 @@ enum SQLiteSchema {
     ALTER TABLE keys_new RENAME TO keys;
     CREATE INDEX keys_expires ON keys (expires_at) WHERE expires_at IS NOT NULL;
     """,
+    // 5: seals (`RowSeal.swift`) on every row a decision or an authorization reads, the secret
+    // version each key's digest was made with, and the secret versions the vault has known. The
+    // Swift step of this migration (`migrate`) seals every row and records the schema's
+    // fingerprint in the same transaction, so a vault at version 5 is never unsealed.
+    // ADD COLUMN changes no stored row: old rows read the default.
+    """
+    ALTER TABLE keys ADD COLUMN secret_version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE keys ADD COLUMN seal BLOB;
+    ALTER TABLE admins ADD COLUMN seal BLOB;
+    ALTER TABLE scopes ADD COLUMN seal BLOB;
+    ALTER TABLE meta ADD COLUMN seal BLOB;
+    CREATE TABLE secret_versions (
+      version INTEGER PRIMARY KEY,
+      fingerprint TEXT NOT NULL,
+      added_at INTEGER NOT NULL,
+      retired_at INTEGER,
+      seal BLOB
+    );
+    INSERT INTO secret_versions (version, fingerprint, added_at)
+      SELECT 1, value, COALESCE(CAST(strftime('%s', (SELECT value FROM meta WHERE name = 'created_at')) AS INTEGER), 0)
+      FROM meta WHERE name = 'secret_fingerprint';
+    INSERT INTO meta (name, value) VALUES ('secret_version', '1');
+    """,
   ]
 
-  /// Applies every migration above the vault's version, each in its own IMMEDIATE transaction.
-  static func migrate(_ db: Database) throws(IVKeysError) {
+  /// The first version whose rows are sealed.
+  static let sealedSince = 5
+
+  /// Applies every migration above the vault's version up to `target`, each in its own IMMEDIATE
+  /// transaction. From `sealedSince` on, the same transaction seals what the migration made and
+  /// records the new schema's fingerprint (with `sealer`; nil only for the in-memory reference
+  /// schema `doctor` compares with).
+  static func migrate(_ store: SQLiteStore, upTo target: Int, sealer: RowSealer?) throws(IVKeysError) {
+    let db = store.db
     while true {
       let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-      guard version < migrations.count else { return }
+      guard version < min(target, migrations.count) else { return }
       try db.writeTransaction { () throws(IVKeysError) in
         // Re-read inside the write lock: another process may have migrated meanwhile.
         let current = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
         guard current == version else { return }
         try db.execute(migrations[version])
         try db.execute("PRAGMA user_version = \(version + 1)")  // an integer we computed, not input
+        guard version + 1 >= sealedSince, let sealer else { return }
+        let previous = store.sealer
+        store.sealer = sealer
+        defer { store.sealer = previous }
+        if version + 1 == sealedSince { try store.resealAll(from: nil, to: sealer) }
+        try store.recordSchemaFingerprint()
       }
     }
   }

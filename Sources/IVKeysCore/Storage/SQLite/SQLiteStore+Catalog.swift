@@ -3,21 +3,33 @@ extension SQLiteStore {
   // MARK: - Administrators
 
   func administrators() throws(IVKeysError) -> [Administrator] {
+    let sealer = sealer
     var out = [Administrator]()
-    try db.statement("SELECT user, added_at, added_by FROM admins ORDER BY user").forEachRow { row in
-      out.append(Administrator(user: row.text(0), addedAt: row.int(1), addedBy: row.text(2)))
+    try db.statement("SELECT user, seal, added_at, added_by FROM admins ORDER BY user").forEachRow { row in
+      let intact = sealer.map { s in s.verify(SealMessage(table: SealedTable.admins.rawValue, primaryKey: row.text(0)), row.optionalBlob(1)) }
+      out.append(Administrator(user: row.text(0), addedAt: row.int(2), addedBy: row.text(3), damaged: intact == false))
     }
     return out
   }
 
+  /// Whether `user` is an administrator; a row that does not match its seal is `tampered`
+  /// (it may have been inserted by someone without the secret).
   func isAdministrator(_ user: String) throws(IVKeysError) -> Bool {
-    try db.scalarInt("SELECT 1 FROM admins WHERE user = ?", [.text(user)]) != nil
+    switch try rowSealIntact(.admins, user) {
+    case nil: return false
+    case true?: return true
+    case false?: throw .tampered("the administrator row for \(user) does not match its seal")
+    }
   }
 
-  func administratorCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM admins") ?? 0 }
+  /// Administrators whose rows match their seals.
+  func administratorCount() throws(IVKeysError) -> Int64 {
+    Int64(try administrators().filter { !$0.damaged }.count)
+  }
 
   func insertAdministrator(_ user: String, at: Timestamp, by: String) throws(IVKeysError) {
     try db.run("INSERT INTO admins (user, added_at, added_by) VALUES (?, ?, ?)", [.text(user), .int(at), .text(by)])
+    try resealRow(.admins, user)
   }
 
   func deleteAdministrator(_ user: String) throws(IVKeysError) {
@@ -27,21 +39,33 @@ extension SQLiteStore {
   // MARK: - Scopes
 
   func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
+    let sealer = sealer
     var out = [ScopeEntry]()
-    try db.statement("SELECT name, description FROM scopes ORDER BY name").forEachRow { row in
-      out.append(ScopeEntry(name: row.text(0), description: row.text(1)))
+    try db.statement("SELECT name, seal, description FROM scopes ORDER BY name").forEachRow { row in
+      let intact = sealer.map { s in
+        s.verify(SealMessage(table: SealedTable.scopes.rawValue, primaryKey: row.text(0)), row.optionalBlob(1))
+      }
+      var entry = ScopeEntry(name: row.text(0), description: row.text(2))
+      entry.damaged = intact == false
+      out.append(entry)
     }
     return out
   }
 
+  /// Whether the catalog holds `name`; a row that does not match its seal is `tampered`.
   func scopeExists(_ name: String) throws(IVKeysError) -> Bool {
-    try db.scalarInt("SELECT 1 FROM scopes WHERE name = ?", [.text(name)]) != nil
+    switch try rowSealIntact(.scopes, name) {
+    case nil: return false
+    case true?: return true
+    case false?: throw .tampered("the scope catalog's row for \(name) does not match its seal")
+    }
   }
 
   func insertScope(_ name: String, description: String, at: Timestamp, by: String) throws(IVKeysError) {
     try db.run(
       "INSERT INTO scopes (name, description, added_at, added_by) VALUES (?, ?, ?, ?)",
       [.text(name), .text(description), .int(at), .text(by)])
+    try resealRow(.scopes, name)
   }
 
   // MARK: - Expiry notices

@@ -13,18 +13,19 @@ extension SQLiteStore {
 
   static let insertKeySQL = """
     INSERT INTO keys (id, env, type, company, linked_companies, name, digest, scopes, allowed_ips, expires_at,
-      rate_limit, metadata, tags, contact, status, created_at, created_by, rotated_from)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)
+      rate_limit, metadata, tags, contact, status, created_at, created_by, rotated_from, secret_version, seal)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)
     """
 
   func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
+    let sealer = try requireSealer()
     if keyInsert == nil { keyInsert = try db.statement(Self.insertKeySQL) }
     try keyInsert!.run(
       [
         .text(k.id), .text(k.env.rawValue), .text(k.type.rawValue), .text(k.company), .text(k.linkedCompaniesJSON),
         .text(k.name), .blob(k.digest), .text(k.scopesJSON), .text(k.allowedIPsJSON), .optional(k.expiresAt),
         .optional(k.rateLimit), .text(k.metadataJSON), .text(k.tagsJSON), .optional(k.contact), .int(k.createdAt),
-        .text(k.createdBy), .optional(k.rotatedFrom),
+        .text(k.createdBy), .optional(k.rotatedFrom), .int(Int64(k.secretVersion)), .blob(Self.newKeySeal(k, sealer)),
       ])
   }
 
@@ -33,7 +34,7 @@ extension SQLiteStore {
     let sql = "SELECT \(KeyColumn.selectList) FROM keys WHERE id >= ?2 AND id < ?3 ORDER BY id LIMIT ?4"
     var found = [KeyRecord]()
     try db.statement(sql).forEachRow([.int(now), .text(prefix), .text(prefix + "{"), .int(Int64(limit))]) { row in
-      found.append(KeyRecord(row: row))
+      found.append(KeyRecord(row: row, sealer: sealer))
     }
     return found
   }
@@ -47,7 +48,7 @@ extension SQLiteStore {
     let order = query.order == .creation ? "rowid" : "expires_at, rowid"
     let statement = try db.statement("SELECT \(KeyColumn.selectList) FROM keys\(whereSQL) ORDER BY \(order)")
     try db.readTransaction { () throws(IVKeysError) in
-      try statement.forEachRow(values) { row throws(IVKeysError) in try body(KeyRecord(row: row)) }
+      try statement.forEachRow(values) { row throws(IVKeysError) in try body(KeyRecord(row: row, sealer: sealer)) }
     }
   }
 
@@ -82,16 +83,19 @@ extension SQLiteStore {
     }
   }
 
-  static let authKeySQL = "SELECT \(AuthKeyColumn.selectList) FROM keys WHERE id = ?"
-
   func authKey(id: String) throws(IVKeysError) -> StoredAuthKey? {
-    try db.statement(Self.authKeySQL).first([.text(id)]) { row -> StoredAuthKey in
-      StoredAuthKey(
-        env: row.text(AuthKeyColumn.env), type: row.text(AuthKeyColumn.type), company: row.text(AuthKeyColumn.company),
-        linkedCompaniesJSON: row.text(AuthKeyColumn.linkedCompanies), scopesJSON: row.text(AuthKeyColumn.scopes),
-        allowedIPsJSON: row.text(AuthKeyColumn.allowedIPs), expiresAt: row.optionalInt(AuthKeyColumn.expiresAt),
-        rateLimit: row.optionalText(AuthKeyColumn.rateLimit), status: row.text(AuthKeyColumn.status),
-        graceUntil: row.optionalInt(AuthKeyColumn.graceUntil), digest: row.blob(AuthKeyColumn.digest))
+    let sealer = try requireSealer()
+    return try db.statement(Self.sealedKeySQL).first([.text(id)]) { row -> StoredAuthKey in
+      // A version outside Int's range is no version the file holds: the digest then matches nothing.
+      let version = row.int(SealedKeyColumn.secretVersion)
+      return StoredAuthKey(
+        env: row.text(SealedKeyColumn.env), type: row.text(SealedKeyColumn.type),
+        company: row.text(SealedKeyColumn.company), linkedCompaniesJSON: row.text(SealedKeyColumn.linkedCompanies),
+        scopesJSON: row.text(SealedKeyColumn.scopes), allowedIPsJSON: row.text(SealedKeyColumn.allowedIPs),
+        expiresAt: row.optionalInt(SealedKeyColumn.expiresAt), rateLimit: row.optionalText(SealedKeyColumn.rateLimit),
+        status: row.text(SealedKeyColumn.status), graceUntil: row.optionalInt(SealedKeyColumn.graceUntil),
+        digest: row.blob(SealedKeyColumn.digest), secretVersion: Int(clamping: version),
+        sealIntact: sealer.verify(Self.keySealMessage(row), row.optionalBlob(SealedKeyColumn.seal)))
     }
   }
 
@@ -114,6 +118,7 @@ extension SQLiteStore {
   }
 
   func updateKey(_ r: KeyRecord) throws(IVKeysError) {
+    try requireKeySealed(r.id)
     try db.run(
       """
       UPDATE keys SET name = ?, scopes = ?, allowed_ips = ?, expires_at = ?, metadata = ?, tags = ?,
@@ -124,33 +129,41 @@ extension SQLiteStore {
         .text(r.tagsJSON), .optional(r.rateLimit), .optional(r.contact), .text(r.linkedCompaniesJSON),
         .text(r.storedStatus.rawValue), .optional(r.statusReason), .text(r.id),
       ])
+    try resealKey(r.id)
   }
 
   func setStatus(id: String, _ status: KeyStatus, reason: String?) throws(IVKeysError) {
+    try requireKeySealed(id)
     try db.run(
       "UPDATE keys SET status = ?, status_reason = ? WHERE id = ?",
       [.text(status.rawValue), .optional(reason), .text(id)])
+    try resealKey(id)
   }
 
   func markReplaced(
     id: String, replacedBy: String, graceUntil: Timestamp, status: KeyStatus, reason: String
   ) throws(IVKeysError) {
+    try requireKeySealed(id)
     try db.run(
       "UPDATE keys SET status = ?, status_reason = ?, replaced_by = ?, grace_until = ? WHERE id = ?",
       [.text(status.rawValue), .text(reason), .text(replacedBy), .int(graceUntil), .text(id)])
+    try resealKey(id)
   }
 
   func clearReplacement(id: String, status: KeyStatus, reason: String?) throws(IVKeysError) {
+    try requireKeySealed(id)
     try db.run(
       "UPDATE keys SET status = ?, status_reason = ?, replaced_by = NULL, grace_until = NULL WHERE id = ?",
       [.text(status.rawValue), .optional(reason), .text(id)])
+    try resealKey(id)
   }
 }
 
 extension KeyRecord {
   /// The record in a row selected with `KeyColumn.selectList`. A stored value outside its
-  /// enum (only a hand-edited vault has one) reads as the most restrictive choice.
-  init(row: Row) {
+  /// enum (only a hand-edited vault has one) reads as the most restrictive choice. With a
+  /// sealer, a row that does not match its seal is marked `damaged`.
+  init(row: Row, sealer: RowSealer?) {
     id = row.text(KeyColumn.id)
     env = KeyEnvironment(rawValue: row.text(KeyColumn.env)) ?? .live
     type = KeyType(rawValue: row.text(KeyColumn.type)) ?? .regular
@@ -173,10 +186,16 @@ extension KeyRecord {
     graceUntil = row.optionalInt(KeyColumn.graceUntil)
     lastUsedAt = row.optionalInt(KeyColumn.lastUsedAt)
     requestCount = row.int(KeyColumn.requestCount)
+    secretVersion = Int(clamping: row.int(KeyColumn.secretVersion))
     status = KeyStatus(rawValue: row.text(KeyColumn.effectiveStatus)) ?? storedStatus
     if status != storedStatus {
       if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
       if status == .revoked { statusReason = "rotation grace ended" }
+    }
+    if let sealer {
+      damaged = !sealer.verify(
+        SQLiteStore.keySealMessage(row) { KeyColumn($0).rawValue }, row.optionalBlob(KeyColumn.seal))
+      if damaged { statusReason = "changed outside ivkeys: the row does not match its seal" }
     }
   }
 }

@@ -10,6 +10,8 @@ final class SQLiteStore: VaultStore {
   /// The prepared key INSERT, kept at hand likewise: the cache lookup by SQL text hashed its 300
   /// bytes for every key of a bulk create (about 1,400 instructions a key).
   var keyInsert: Statement?
+  /// Seals rows as they are written and checks them as they are read; nil without the secret.
+  var sealer: RowSealer?
 
   /// How long a writer waits for another's lock before giving up, in milliseconds.
   static let busyTimeout: Int32 = 10_000
@@ -43,7 +45,9 @@ final class SQLiteStore: VaultStore {
 
   func schemaVersion() throws(IVKeysError) -> Int { Int(try db.scalarInt("PRAGMA user_version") ?? 0) }
   var currentSchemaVersion: Int { SQLiteSchema.currentVersion }
-  func migrate() throws(IVKeysError) { try SQLiteSchema.migrate(db) }
+  func migrate(sealer: RowSealer?) throws(IVKeysError) {
+    try SQLiteSchema.migrate(self, upTo: SQLiteSchema.currentVersion, sealer: sealer)
+  }
 
   func prepareForWriting() throws(IVKeysError) {
     // A vault restored from a backup (which uses a rollback journal) goes back to WAL.
@@ -58,6 +62,7 @@ final class SQLiteStore: VaultStore {
 
   func insertMeta(_ name: String, _ value: String) throws(IVKeysError) {
     try db.run("INSERT INTO meta (name, value) VALUES (?, ?)", [.text(name), .text(value)])
+    try resealRow(.meta, name)
   }
 
   // MARK: - Transactions

@@ -1,0 +1,95 @@
+/// Row seals: what makes the state a decision reads as trustworthy as the audit log's history.
+///
+/// A sealed row carries `seal` = HMAC-SHA256 under the current secret version's seal key
+/// (`SecretVersion.sealKey`, its own label) over `SealMessage`: a fixed tag, the row's table and
+/// primary key, then each sealed column in a fixed order, typed as stored. Someone who can write
+/// the vault but lacks the secret can change no sealed column, move a row to another primary key
+/// or table, or change a value's stored type without the seal failing. Columns no decision reads
+/// (a key's name, metadata, tags, contact, created_at/by, usage counters, rate windows) are not
+/// sealed: the audit log proves who set them.
+///
+/// Both engines compute the same message from the same values, so a seal survives a copy
+/// between them.
+
+/// A sealed column's value, as stored.
+enum SealValue {
+  case null
+  case int(Int64)
+  case text(String)
+  case blob([UInt8])
+  /// A floating-point value: only a hand-edited row holds one in a sealed column.
+  case real(Double)
+}
+
+/// The canonical encoding of one row for its seal. Every value is written with a type tag and,
+/// for text and blobs, its length, so no two different rows encode alike.
+struct SealMessage {
+  private(set) var bytes: [UInt8]
+
+  /// A message for the row of `table` whose primary key is `primaryKey`.
+  init(table: String, primaryKey: String) {
+    bytes = []
+    bytes.reserveCapacity(512)
+    bytes.append(contentsOf: "ivkeys row seal v1".utf8)
+    bytes.append(0)
+    append(.text(table))
+    append(.text(primaryKey))
+  }
+
+  mutating func append(_ value: SealValue) {
+    switch value {
+    case .null: bytes.append(0)
+    case .int(let v):
+      bytes.append(1)
+      appendBigEndian(UInt64(bitPattern: v))
+    case .real(let d):
+      bytes.append(2)
+      appendBigEndian(d.bitPattern)
+    case .text(let s):
+      bytes.append(3)
+      appendBigEndian(UInt64(s.utf8.count))
+      bytes.append(contentsOf: s.utf8)
+    case .blob(let b):
+      bytes.append(4)
+      appendBigEndian(UInt64(b.count))
+      bytes.append(contentsOf: b)
+    }
+  }
+
+  mutating func text(_ s: String?) { append(s.map { .text($0) } ?? .null) }
+  mutating func int(_ v: Int64?) { append(v.map { .int($0) } ?? .null) }
+
+  private mutating func appendBigEndian(_ v: UInt64) {
+    for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+  }
+}
+
+/// Seals rows and checks seals with one secret version's seal key.
+public struct RowSealer: @unchecked Sendable {
+  let key: HMACKey
+  /// The secret version whose seal key this is.
+  let version: Int
+
+  /// The seal of a row.
+  func seal(_ message: SealMessage) -> [UInt8] { key.mac(message.bytes) }
+
+  /// Whether `stored` is the row's seal (constant-time).
+  func verify(_ message: SealMessage, _ stored: [UInt8]?) -> Bool {
+    guard let stored else { return false }
+    return Crypto.constantTimeEqual(seal(message), stored)
+  }
+}
+
+/// The tables whose rows are sealed, by the name seals use (the same on every engine).
+enum SealedTable: String, CaseIterable {
+  case keys, admins, scopes, meta
+  case secretVersions = "secret_versions"
+}
+
+/// A sealed row that does not match its seal: what `doctor` names.
+public struct BrokenSeal: Sendable, Equatable {
+  /// The table, by its sealed name (`keys`, `admins`, `scopes`, `meta`).
+  public let table: String
+  /// The row's primary key (a key id, a user, a scope, a meta name).
+  public let primaryKey: String
+}
