@@ -72,7 +72,8 @@ extension Vault {
       // postpone a warning.
       let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
       let period = scopes.map(Scopes.rotationPeriod) ?? shortest
-      let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue
+      let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period)
+        .partialValue
       if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
     }
     return due.sorted { $0.overdue != $1.overdue ? $0.overdue > $1.overdue : $0.record.id < $1.record.id }

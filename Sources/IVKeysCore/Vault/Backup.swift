@@ -37,7 +37,9 @@ extension Vault {
         guard check == ["ok"] else {
           throw .vault("the backup failed its integrity check: \(check.joined(separator: "; "))")
         }
-        let verified = try Vault(store: copy, secretFile: secretFile, version: secret, secretPath: secretPath, actor: actor).verifyAudit()
+        let verified = try Vault(
+          store: copy, secretFile: secretFile, version: secret, secretPath: secretPath, actor: actor
+        ).verifyAudit()
         guard verified.intact else {
           throw .vault(
             "the backup's audit chain does not verify: \(verified.message)",
