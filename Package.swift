@@ -37,6 +37,8 @@ let package = Package(
       name: "COpenSSL",
       providers: [.apt(["libssl-dev"])]
     ),
+    // Linux calls Swift cannot make directly (prctl takes variable arguments); no library to link.
+    .systemLibrary(name: "CLinux"),
     .target(
       name: "IVKeysCore",
       dependencies: ["CSQLite", "COpenSSL"]
@@ -44,7 +46,7 @@ let package = Package(
     // The command layer: table, parser, commands, rendering, completion scripts.
     .target(
       name: "IVKeysCLI",
-      dependencies: ["IVKeysCore"]
+      dependencies: ["IVKeysCore", "CLinux"]
     ),
     .executableTarget(
       name: "ivkeys",

@@ -5,8 +5,9 @@ import Glibc
 /// reaches POINT, so a test can kill a bulk create at a known moment instead of guessing one
 /// with a timer. Release builds (what `make install` ships) contain none of this.
 enum FaultInjection {
-  /// The points `create` knows: after N rows were inserted (`rows:N`, N a multiple of 1000),
-  /// after the keys were printed but before COMMIT (`printed`), after COMMIT (`committed`).
+  /// The points `create` knows, in the order it reaches them: after N rows were inserted, before
+  /// COMMIT (`rows:N`, N a multiple of 1000); after COMMIT, before anything is printed
+  /// (`committed`); after the keys were printed and standard output flushed (`printed`).
   /// `secret rotate` knows `secret:file-written` (the new secret file is in place) and
   /// `secret:resealed` (every row sealed anew), both before COMMIT, and `secret:committed`.
   static func killIfAsked(at point: String, environment: [String: String]) {

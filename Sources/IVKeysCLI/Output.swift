@@ -2,6 +2,12 @@ import Glibc
 import IVKeysCore
 
 /// A buffered writer to a file descriptor: results go to stdout in large writes.
+///
+/// A write that fails (a full disk, `/dev/full`, a reader that went away: the CLI ignores
+/// SIGPIPE, so a closed pipe is the error EPIPE rather than death) is kept as `failure`, and
+/// everything written after it is dropped: a command streaming into a dead pipe stops paying
+/// for output nobody can read. `CLI.main` turns a failure into exit status 1 once the command is
+/// done (`flushChecked` does so earlier, for output that must arrive, like new keys).
 final class Output {
   private let fd: Int32
   private var buffer: [UInt8] = []
@@ -15,11 +21,13 @@ final class Output {
   }
 
   func write(_ s: String) {
+    guard failure == nil else { return }
     buffer.append(contentsOf: s.utf8)
     if buffer.count >= 1 << 16 { flush() }
   }
 
   func write(bytes: [UInt8]) {
+    guard failure == nil else { return }
     buffer.append(contentsOf: bytes)
     if buffer.count >= 1 << 16 { flush() }
   }
@@ -32,9 +40,7 @@ final class Output {
   /// The first write error, as an errno value.
   private(set) var failure: Int32?
 
-  /// Writes the buffer out. A reader that went away (EPIPE) ends the process as SIGPIPE would
-  /// (the CLI ignores the signal so that this is a choice): an open transaction then never
-  /// commits. Other errors are kept for `flushChecked`.
+  /// Writes the buffer out. An error is kept in `failure` and ends all further writing.
   func flush() {
     var offset = 0
     while offset < buffer.count, failure == nil {
@@ -42,10 +48,6 @@ final class Output {
       if n < 0 {
         let e = errno
         if e == EINTR { continue }
-        if e == EPIPE {
-          signal(SIGPIPE, SIG_DFL)
-          raise(SIGPIPE)
-        }
         failure = e
         break
       }
@@ -54,12 +56,16 @@ final class Output {
     buffer.removeAll(keepingCapacity: true)
   }
 
+  /// The error for a write failure: `cannot write to standard output: No space left on device`,
+  /// or with `what` named (`cannot write the audit log to standard output: …`).
+  static func writeError(_ failure: Int32, what: String? = nil, hint: String? = nil) -> IVKeysError {
+    .io("cannot write \(what.map { $0 + " " } ?? "")to standard output: \(Errno.describe(failure))", hint: hint)
+  }
+
   /// Flushes and reports any write error so far: for output that must arrive, like new keys.
-  func flushChecked(_ what: String, hint: String? = nil) throws(IVKeysError) {
+  func flushChecked(_ what: String? = nil, hint: String? = nil) throws(IVKeysError) {
     flush()
-    if let failure {
-      throw .io("cannot write \(what) to standard output: \(Errno.describe(failure))", hint: hint)
-    }
+    if let failure { throw Output.writeError(failure, what: what, hint: hint) }
   }
 }
 

@@ -52,7 +52,8 @@ struct AuditChainTests {
     var empty = Self.second
     empty.company = ""
     #expect(
-      AuditChain.hash(key: Self.secret.newest.auditKey, prevHash: Self.first.hash.utf8, entry: empty) != Self.second.hash)
+      AuditChain.hash(key: Self.secret.newest.auditKey, prevHash: Self.first.hash.utf8, entry: empty)
+        != Self.second.hash)
   }
 
   /// An entry as a store would hand it back.

@@ -235,13 +235,13 @@ struct AuditChainTests {
     let ok = s.run("doctor")
     #expect(ok.status == 0, "\(ok.stdout)")
     for name in [
-      "vault files", "secret file", "integrity", "schema", "secret fingerprint", "sealed schema", "seals",
-      "audit chain", "rotation graces",
+      "vault files", "backup leftovers", "secret file", "integrity", "schema", "secret fingerprint", "sealed schema",
+      "seals", "audit chain", "rotation graces",
     ] {
       #expect(ok.stdout.contains(name))
     }
     let json = try #require(try s.run("doctor", "--json").json() as? [[String: Any]])
-    #expect(json.count == 11 && json.allSatisfy { $0["ok"] as? Bool == true })
+    #expect(json.count == 12 && json.allSatisfy { $0["ok"] as? Bool == true })
     let k = try s.createKey()
     #expect(s.run("rotate", k.id, "--grace", "1h", "-q").status == 0)
     try s.backdate(k.id, .graceUntil)
@@ -259,7 +259,7 @@ struct AuditChainTests {
       atPath: other, contents: Data(repeating: 0x42, count: 40), attributes: [.posixPermissions: 0o600])
     let wrong = try #require(
       try s.run(["doctor", "--json"], env: ["IVKEYS_SECRET_FILE": other]).json() as? [[String: Any]])
-    #expect(wrong.count == 11)
+    #expect(wrong.count == 12)
     #expect(wrong.first { $0["check"] as? String == "secret fingerprint" }?["ok"] as? Bool == false)
   }
 

@@ -1,6 +1,7 @@
 import IVKeysCore
 
-/// `ivkeys create`: every value is parsed and checked before the vault is touched.
+/// `ivkeys create`: every value is parsed and checked before the vault is touched; the keys are
+/// printed once their transaction has committed, and revoked if they cannot be.
 enum CreateCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let company = try inv.required(.company, Fields.company)
@@ -41,35 +42,24 @@ enum CreateCommand {
     let vault = try ctx.openVault()
     let showProgress = ctx.stderr.isTerminal && count >= 10_000
     let faults = FaultInjection.isArmed(ctx.environment)
-    var delivered = false
-    do throws(IVKeysError) {
-      _ = try vault.createKeys(
-        draft, count: count,
-        progress: showProgress || faults
-          ? { n in
-            FaultInjection.killIfAsked(at: "rows:\(n)", environment: ctx.environment)
-            guard showProgress else { return }
-            ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
-            ctx.stderr.flush()
-          } : nil,
-        deliver: { (batch) throws(IVKeysError) in
-          if showProgress { ctx.stderr.line() }
-          print(batch, single: count == 1 && inv.value(.count) == nil, ctx)
-          try ctx.stdout.flushChecked(
-            count == 1 ? "the new key" : "the new keys",
-            hint: "nothing was created; any key already printed will not work")
-          delivered = true
-          FaultInjection.killIfAsked(at: "printed", environment: ctx.environment)
-        })
-      FaultInjection.killIfAsked(at: "committed", environment: ctx.environment)
-    } catch {
-      throw delivered
-        ? error.adding(
-          hint: count == 1
-            ? "the key printed above was not stored and will not work"
-            : "the keys printed above were not stored and will not work")
-        : error
+    // Commit first, print after: the write lock is released before a slow reader can hold it.
+    let batch = try vault.createKeys(
+      draft, count: count,
+      progress: showProgress || faults
+        ? { n in
+          FaultInjection.killIfAsked(at: "rows:\(n)", environment: ctx.environment)
+          guard showProgress else { return }
+          ctx.stderr.write("\rivkeys: creating keys: \(n)/\(count)")
+          ctx.stderr.flush()
+        } : nil)
+    FaultInjection.killIfAsked(at: "committed", environment: ctx.environment)
+    if showProgress { ctx.stderr.line() }
+    print(batch, single: count == 1 && inv.value(.count) == nil, ctx)
+    ctx.stdout.flush()
+    if let failure = ctx.stdout.failure {
+      throw Delivery.createNotDelivered(batch.keys.map(\.id), failure: failure, vault: vault)
     }
+    FaultInjection.killIfAsked(at: "printed", environment: ctx.environment)
     if ctx.format == .table {
       ctx.hint(
         count == 1

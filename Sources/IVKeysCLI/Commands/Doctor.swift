@@ -28,7 +28,9 @@ enum BackupCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let destination = inv.arguments[0]
     let vault = try ctx.openVault()
-    let r = try vault.backup(to: destination, force: inv.flag(.force), secretPath: try ctx.secretPath())
+    let r = try vault.backup(to: destination, force: inv.flag(.force), secretPath: try ctx.secretPath()) { path in
+      ctx.note("removed \(path), left by a backup that was interrupted")
+    }
     switch ctx.format {
     case .json:
       ctx.stdout.line(r.json)

@@ -7,30 +7,25 @@ enum RotateCommand {
     let grace = try inv.parse(.grace, Time.parseDuration) ?? 24 * 3600
     ShowCommand.warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault()
-    var delivered = false
-    let r: Vault.Rotation
-    do throws(IVKeysError) {
-      r = try vault.rotateKey(reference, grace: grace) { (r) throws(IVKeysError) in
-        let new = r.new
-        switch ctx.format {
-        case .quiet: ctx.stdout.line(new.key.string)
-        case .json: ctx.stdout.line(KeyRendering.json(new.record, key: new.key.string))
-        case .table:
-          Table.print(
-            ["ID", "ENV", "COMPANY", "NAME", "KEY"],
-            [
-              [
-                Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
-                Cell(new.record.name), Cell(new.key.string),
-              ]
-            ], to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
-        }
-        try ctx.stdout.flushChecked("the new key", hint: "nothing was rotated; a key already printed will not work")
-        delivered = true
-      }
-    } catch {
-      throw delivered ? error.adding(hint: "the key printed above was not stored and will not work") : error
+    // Commit first, print after, as `create` does; a new key that cannot be printed is revoked
+    // and the rotation undone (`Delivery.rotationNotDelivered`).
+    let r = try vault.rotateKey(reference, grace: grace)
+    let new = r.new
+    switch ctx.format {
+    case .quiet: ctx.stdout.line(new.key.string)
+    case .json: ctx.stdout.line(KeyRendering.json(new.record, key: new.key.string))
+    case .table:
+      Table.print(
+        ["ID", "ENV", "COMPANY", "NAME", "KEY"],
+        [
+          [
+            Cell(new.record.id), Cell(new.record.env.rawValue), Cell(new.record.company),
+            Cell(new.record.name), Cell(new.key.string),
+          ]
+        ], to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }
+    ctx.stdout.flush()
+    if let failure = ctx.stdout.failure { throw Delivery.rotationNotDelivered(r, failure: failure, vault: vault) }
     if ctx.format == .table {
       if grace == 0 {
         ctx.note("the old key \(r.old.id) is revoked")

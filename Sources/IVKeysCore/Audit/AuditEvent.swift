@@ -19,6 +19,9 @@ public enum AuditEvent: String, CaseIterable, Sendable {
   case keyRevoked = "key.revoked"
   /// `rotate` replaced a key; detail: the new key's id (`replaced_by`) and the grace.
   case keyRotated = "key.rotated"
+  /// The new key of a `rotate` could not be delivered (it is revoked, `not delivered`), so the
+  /// old key was put back as it was; detail: the new key's id, the reason and the status restored.
+  case keyRotationUndone = "key.rotation_undone"
   /// `sweep` recorded that a key's expiry passed; detail: the expiry and the previous status.
   case keyExpired = "key.expired"
   /// `verify` allowed a request; detail: the code, scope, endpoint and env; never the key.

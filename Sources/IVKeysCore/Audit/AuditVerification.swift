@@ -99,7 +99,8 @@ struct ChainCheckpoint: Equatable {
   }
 
   init?(detail: String) {
-    guard let json = try? JSON.parse(detail), let v = json["version"]?.int64Value, let first = json["first_seq"]?.int64Value,
+    guard let json = try? JSON.parse(detail), let v = json["version"]?.int64Value,
+      let first = json["first_seq"]?.int64Value,
       let last = json["last_seq"]?.int64Value, let digest = json["sha256"]?.stringValue
     else { return nil }
     self.init(version: Int(v), firstSeq: first, lastSeq: last, digest: digest)
@@ -152,7 +153,9 @@ struct ChainWalk {
 
   /// A `secret.rotated` entry starts the next version: the one its detail names.
   mutating func enterVersion(of entry: any StoredAuditEntry, seq: Int64) -> Bool {
-    let rotated = entry.withField(.event) { $0.map { $0.elementsEqual(AuditEvent.secretRotated.rawValue.utf8) } ?? false }
+    let rotated = entry.withField(.event) {
+      $0.map { $0.elementsEqual(AuditEvent.secretRotated.rawValue.utf8) } ?? false
+    }
     guard rotated else { return true }
     let detail = entry.withField(.detail) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
     guard let next = (try? JSON.parse(detail))?["version"]?.int64Value, Int(next) > version else {

@@ -107,7 +107,8 @@ public struct SecretFile {
           hint: "restore it from its backup")
       }
       guard bytes.count >= minimumLength else {
-        throw .secret("version \(n) in the secret file \(path) holds \(bytes.count) bytes; at least \(minimumLength) are needed")
+        throw .secret(
+          "version \(n) in the secret file \(path) holds \(bytes.count) bytes; at least \(minimumLength) are needed")
       }
       guard versions[n] == nil else { throw .secret("the secret file \(path) holds version \(n) twice") }
       versions[n] = SecretVersion(number: n, bytes: bytes)
@@ -119,7 +120,8 @@ public struct SecretFile {
   /// The file's text with these versions, in the numbered format.
   static func encode(_ versions: [SecretVersion]) -> [UInt8] {
     var text = versionedHeader + "\n"
-    text += "# ivkeys server secret: one version per line, '<version> <hex>'. Keep it mode 0600, apart from the vault.\n"
+    text +=
+      "# ivkeys server secret: one version per line, '<version> <hex>'. Keep it mode 0600, apart from the vault.\n"
     for v in versions.sorted(by: { $0.number < $1.number }) { text += "\(v.number) \(Crypto.hex(v.bytes))\n" }
     return Array(text.utf8)
   }

@@ -4,17 +4,19 @@ extension Vault {
   /// The result of `rotate`.
   public struct Rotation: Sendable {
     public let new: CreatedKey
+    /// The old key after the rotation.
     public let old: KeyRecord
+    /// The old key's stored status and reason before the rotation, for `undoRotation`.
+    public let previousStatus: KeyStatus
+    public let previousReason: String?
   }
 
   /// Replaces an active key with a new one carrying every setting. The old key stays valid as
   /// `rotating` until `grace` seconds pass; a grace of 0 revokes it at once. Rotating an ATS key
-  /// makes a new ATS key, so it takes an administrator. `deliver` runs before COMMIT, as in
-  /// `createKeys`.
-  public func rotateKey(
-    _ reference: String, grace: Int64,
-    deliver: (Rotation) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
-  ) throws(IVKeysError) -> Rotation {
+  /// makes a new ATS key, so it takes an administrator. As in `createKeys`, the new key is
+  /// returned once the transaction has committed; a caller that cannot deliver it calls
+  /// `undoRotation`.
+  public func rotateKey(_ reference: String, grace: Int64) throws(IVKeysError) -> Rotation {
     try write { () throws(IVKeysError) -> Rotation in
       let old = try resolve(reference)
       if old.type == .ats { try requireAdmin("rotate an ATS key") }
@@ -78,9 +80,9 @@ extension Vault {
               ("reason", .string("rotated with no grace period")), ("previous_status", .string("active")),
             ])), at: t)
       }
-      let rotation = Rotation(new: CreatedKey(key: key, record: made), old: try resolve(old.id))
-      try deliver(rotation)
-      return rotation
+      return Rotation(
+        new: CreatedKey(key: key, record: made), old: try resolve(old.id), previousStatus: old.storedStatus,
+        previousReason: old.statusReason)
     }
   }
 

@@ -170,13 +170,13 @@ extension Vault {
 
   // MARK: - Create
 
-  /// Creates `count` keys from one draft in one transaction: all of them or none. `deliver` runs
-  /// inside the transaction, before COMMIT: if it cannot hand the keys over (a full disk behind
-  /// stdout, say) it throws and nothing is created, so no key exists that nobody has seen.
-  public func createKeys(
-    _ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil,
-    deliver: (CreatedBatch) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
-  ) throws(IVKeysError) -> CreatedBatch {
+  /// Creates `count` keys from one draft in one transaction: all of them or none. The keys are
+  /// returned once the transaction has committed, to be handed over only then: no write lock is
+  /// held while a slow reader takes them. A caller that cannot deliver them revokes them with
+  /// `revokeUndelivered`.
+  public func createKeys(_ draft: KeyDraft, count: Int = 1, progress: ((Int) -> Void)? = nil)
+    throws(IVKeysError) -> CreatedBatch
+  {
     guard count >= 1 && count <= maximumKeyCount else {
       throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
     }
@@ -222,9 +222,7 @@ extension Vault {
         if let progress, (i + 1) % 1000 == 0 { progress(i + 1) }
       }
       let template = keyRecord(first, draft: draft, fields: fields, at: t, rotatedFrom: nil)
-      let batch = CreatedBatch(template: template, keys: keys)
-      try deliver(batch)
-      return batch
+      return CreatedBatch(template: template, keys: keys)
     }
   }
 

@@ -74,7 +74,8 @@ extension Vault {
       // postpone a warning.
       let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
       let period = scopes.map(Scopes.rotationPeriod) ?? shortest
-      let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue
+      let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period)
+        .partialValue
       if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
     }
     // Keys made under an older secret version are due whatever their age: rotating them is how

@@ -102,6 +102,9 @@ public protocol VaultStore: AnyObject {
   func markReplaced(
     id: String, replacedBy: String, graceUntil: Timestamp, status: KeyStatus, reason: String
   ) throws(IVKeysError)
+  /// Undoes `markReplaced`: no replacement, no grace, the stored status and reason given; inside
+  /// `write`.
+  func clearReplacement(id: String, status: KeyStatus, reason: String?) throws(IVKeysError)
 
   // MARK: - Usage and rate windows
 

@@ -33,7 +33,9 @@ public struct JSONWriter {
 
   public mutating func int(_ v: Int64) { bytes.append(contentsOf: String(v).utf8) }
 
-  /// Appends `s` as a JSON string literal, escaping quotes, backslashes and control characters.
+  /// Appends `s` as a JSON string literal, escaping quotes, backslashes, control characters and
+  /// bidirectional controls (`Text.isBidiControl`, as `\u202e`): a name holding U+202E cannot
+  /// reorder what a person reads in the output, and a parser reads back the same string.
   public mutating func string(_ s: String) {
     var s = s
     s.withUTF8 { string(utf8: $0) }
@@ -45,7 +47,14 @@ public struct JSONWriter {
     var runStart = 0
     for i in 0..<u.count {
       let c = u[i]
-      guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
+      guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c == 0xe2 || c == 0xd8 else { continue }
+      if c >= 0x80 {
+        guard let (scalar, length) = Text.bidiControl(in: u, at: i) else { continue }
+        if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+        runStart = i + length
+        unicodeEscape(scalar)
+        continue
+      }
       if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
       runStart = i + 1
       switch c {
@@ -54,15 +63,37 @@ public struct JSONWriter {
       case 0x0a: raw("\\n")
       case 0x0d: raw("\\r")
       case 0x09: raw("\\t")
-      default:
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        raw("\\u00")
-        bytes.append(hex[Int(c >> 4)])
-        bytes.append(hex[Int(c & 0xf)])
+      default: unicodeEscape(UInt32(c))
       }
     }
     if u.count > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
     bytes.append(UInt8(ascii: "\""))
+  }
+
+  /// `\uXXXX` for a code point of the Basic Multilingual Plane, lowercase hex.
+  private mutating func unicodeEscape(_ v: UInt32) {
+    let hex: StaticString = "0123456789abcdef"
+    raw("\\u")
+    for shift in stride(from: 12, through: 0, by: -4) {
+      bytes.append(hex.utf8Start[Int((v >> UInt32(shift)) & 0xf)])
+    }
+  }
+
+  /// Appends JSON text that is already valid (a list column as the vault stores it), with any
+  /// bidirectional control written as `\u202e`. In valid JSON such a character can only be inside
+  /// a string, where the escape means the same character.
+  public mutating func jsonText(_ s: String) {
+    var s = s
+    s.withUTF8 { u in
+      var runStart = 0
+      for i in 0..<u.count where u[i] == 0xe2 || u[i] == 0xd8 {
+        guard let (scalar, length) = Text.bidiControl(in: u, at: i) else { continue }
+        if i > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<i])) }
+        runStart = i + length
+        unicodeEscape(scalar)
+      }
+      if u.count > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[runStart..<u.count])) }
+    }
   }
 
   /// A string or null.
@@ -174,10 +205,10 @@ public struct JSONWriter {
     array(strings) { w, s in w.string(s) }
   }
 
-  /// A value that is already JSON text (a list column as the vault stores it).
+  /// A value that is already JSON text (a list column as the vault stores it); see `jsonText`.
   public mutating func member(_ name: StaticString, json text: String) {
     key(name)
-    rawText(text)
+    jsonText(text)
   }
 
   /// Any JSON value.

@@ -24,8 +24,45 @@ public enum Text {
 
   private static func needsEscape(_ u: Unicode.Scalar) -> Bool {
     let v = u.value
-    return v < 0x20 || v == 0x7f || (0x80...0x9f).contains(v) || v == 0x2028 || v == 0x2029
-      || (0x202a...0x202e).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200e || v == 0x200f
+    return v < 0x20 || v == 0x7f || (0x80...0x9f).contains(v) || v == 0x2028 || v == 0x2029 || isBidiControl(v)
+  }
+
+  // MARK: - Bidirectional controls
+
+  /// Whether a code point is one of Unicode's explicit bidirectional formatting characters, which
+  /// reorder the text around them when displayed ("Trojan Source", CVE-2021-42574): the embeddings
+  /// and overrides U+202A–U+202E, the isolates U+2066–U+2069, and the marks U+200E, U+200F and
+  /// U+061C. Tables, CSV and JSON never print one as it is.
+  public static func isBidiControl(_ v: UInt32) -> Bool {
+    (0x202a...0x202e).contains(v) || (0x2066...0x2069).contains(v) || v == 0x200e || v == 0x200f || v == 0x61c
+  }
+
+  /// The bidirectional control whose UTF-8 encoding starts at `bytes[i]`, and its length in
+  /// bytes; nil for anything else. All of them are 3 bytes from 0xE2 but U+061C (0xD8 0x9C).
+  public static func bidiControl(in bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> (scalar: UInt32, length: Int)? {
+    let c = bytes[i]
+    if c == 0xd8 {
+      return i + 1 < bytes.count && bytes[i + 1] == 0x9c ? (0x61c, 2) : nil
+    }
+    guard c == 0xe2, i + 2 < bytes.count else { return nil }
+    let v = 0x2000 | UInt32(bytes[i + 1] & 0x3f) << 6 | UInt32(bytes[i + 2] & 0x3f)
+    return bytes[i + 1] & 0xc0 == 0x80 && bytes[i + 2] & 0xc0 == 0x80 && isBidiControl(v) ? (v, 3) : nil
+  }
+
+  /// `s` with each bidirectional control written as visible text, `\u{202e}` (Rust's and
+  /// Swift's notation), and nothing else changed: for CSV cells, where the other characters
+  /// must stay as they are.
+  public static func escapeBidi(_ s: String) -> String {
+    guard s.unicodeScalars.contains(where: { isBidiControl($0.value) }) else { return s }
+    var out = ""
+    for u in s.unicodeScalars {
+      if isBidiControl(u.value) {
+        out += "\\u{" + String(u.value, radix: 16) + "}"
+      } else {
+        out.unicodeScalars.append(u)
+      }
+    }
+    return out
   }
 
   private static func hex2(_ v: UInt32) -> String {

@@ -17,9 +17,14 @@ extension Vault {
   /// leaves `destination` as it was. An existing `destination` is replaced only with `force`, only
   /// if it is an SQLite file, and never if it is the vault or the secret under any name. The copy
   /// uses a rollback journal, so it is one self-contained file.
-  public func backup(to destination: String, force: Bool, secretPath: String) throws(IVKeysError) -> BackupResult {
+  ///
+  /// Temporary files that killed backups left in that directory are removed first
+  /// (`BackupLeftovers`), each passed to `removedLeftover`.
+  public func backup(
+    to destination: String, force: Bool, secretPath: String, removedLeftover: (String) -> Void = { _ in }
+  ) throws(IVKeysError) -> BackupResult {
     try checkBackupDestination(destination, force: force, secretPath: secretPath)
-    let temporary = try createBackupFile(for: destination)
+    let temporary = try createBackupFile(for: destination, removedLeftover: removedLeftover)
     func discard() {
       unlink(temporary)
       unlink(temporary + "-journal")
@@ -32,7 +37,9 @@ extension Vault {
         guard check == ["ok"] else {
           throw .vault("the backup failed its integrity check: \(check.joined(separator: "; "))")
         }
-        let verified = try Vault(store: copy, secretFile: secretFile, version: secret, secretPath: secretPath, actor: actor).verifyAudit()
+        let verified = try Vault(
+          store: copy, secretFile: secretFile, version: secret, secretPath: secretPath, actor: actor
+        ).verifyAudit()
         guard verified.intact else {
           throw .vault(
             "the backup's audit chain does not verify: \(verified.message)",
@@ -88,7 +95,9 @@ extension Vault {
 
   /// Creates the new, empty file the copy is written to, beside `destination`. Errors name the
   /// destination and its directory: the temporary name means nothing to the user.
-  private func createBackupFile(for destination: String) throws(IVKeysError) -> String {
+  private func createBackupFile(for destination: String, removedLeftover: (String) -> Void) throws(IVKeysError)
+    -> String
+  {
     let directory = FileSystem.directory(of: destination)
     var dirStat = stat()
     guard stat(directory, &dirStat) == 0, (dirStat.st_mode & S_IFMT) == S_IFDIR else {
@@ -101,7 +110,8 @@ extension Vault {
         "cannot write the backup \(destination): the directory \(directory) is not writable (\(Errno.current))",
         hint: "choose a directory you can write to")
     }
-    let temporary = directory + "/.ivkeys-backup-\(getpid())-\(Time.now())"
+    for path in BackupLeftovers.removeStale(in: directory) { removedLeftover(path) }
+    let temporary = directory + "/" + BackupLeftovers.temporaryName(now: Time.now())
     do {
       try FileSystem.createExclusive(
         temporary, what: "the backup",

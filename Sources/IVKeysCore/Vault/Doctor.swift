@@ -42,6 +42,7 @@ public enum Doctor {
   {
     var c = Context(vaultPath: vaultPath, secretPath: secretPath, actor: actor, now: now)
     guard checkFiles(&c) else { return c.checks }
+    checkBackupLeftovers(&c)
     checkSecretFile(&c)
     guard checkIntegrityAndSchema(&c) else { return c.checks }
     checkFingerprint(&c)
@@ -166,14 +167,16 @@ public enum Doctor {
   /// The schema is the one this binary's migrations make, and its sealed fingerprint matches:
   /// each object added, dropped or changed outside ivkeys is named.
   static func sealedSchema(_ v: Vault) throws(IVKeysError) -> HealthCheck {
-    let hint = "drop what was added and restore what was changed, or restore the vault from a backup that 'ivkeys doctor' passes"
+    let hint =
+      "drop what was added and restore what was changed, or restore the vault from a backup that 'ivkeys doctor' passes"
     guard try v.store.schemaVersion() >= SQLiteSchema.sealedSince else {
       return check("sealed schema", true, "not sealed yet: the next ivkeys command that writes seals it", hint: nil)
     }
     let differences = try v.store.schemaDifferences()
     if !differences.isEmpty {
       return check(
-        "sealed schema", false, "the schema was changed outside ivkeys: " + differences.joined(separator: "; "), hint: hint)
+        "sealed schema", false, "the schema was changed outside ivkeys: " + differences.joined(separator: "; "),
+        hint: hint)
     }
     do {
       try v.store.checkSchemaSeal()

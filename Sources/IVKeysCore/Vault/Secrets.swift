@@ -99,7 +99,9 @@ extension Vault {
         let fresh = SecretVersion(number: number, bytes: bytes)
         // The file keeps every version the vault has not retired (and drops one a killed
         // rotation left behind), then the new one.
-        let kept = file.versions.values.filter { v in recorded.contains { $0.version == v.number && $0.retiredAt == nil } }
+        let kept = file.versions.values.filter { v in
+          recorded.contains { $0.version == v.number && $0.retiredAt == nil }
+        }
         try SecretFile.replace(at: secretPath, with: kept + [fresh])
         Self.faultPoint?("secret:file-written")
         let sealer = RowSealer(key: fresh.sealKey, version: fresh.number)
@@ -120,7 +122,8 @@ extension Vault {
             ])))
         let older = recorded.reduce(Int64(0)) { $0 + ($1.version < fresh.number ? $1.unrevokedKeys : 0) }
         result = SecretRotation(
-          previousVersion: old.number, version: fresh.number, fingerprint: fresh.fingerprint, keysOnOlderVersions: older)
+          previousVersion: old.number, version: fresh.number, fingerprint: fresh.fingerprint, keysOnOlderVersions: older
+        )
         var versions = file.versions
         versions[fresh.number] = fresh
         newFile = SecretFile(versions: versions)

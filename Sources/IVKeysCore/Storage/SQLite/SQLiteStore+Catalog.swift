@@ -6,7 +6,9 @@ extension SQLiteStore {
     let sealer = sealer
     var out = [Administrator]()
     try db.statement("SELECT user, seal, added_at, added_by FROM admins ORDER BY user").forEachRow { row in
-      let intact = sealer.map { s in s.verify(SealMessage(table: SealedTable.admins.rawValue, primaryKey: row.text(0)), row.optionalBlob(1)) }
+      let intact = sealer.map { s in
+        s.verify(SealMessage(table: SealedTable.admins.rawValue, primaryKey: row.text(0)), row.optionalBlob(1))
+      }
       out.append(Administrator(user: row.text(0), addedAt: row.int(2), addedBy: row.text(3), damaged: intact == false))
     }
     return out

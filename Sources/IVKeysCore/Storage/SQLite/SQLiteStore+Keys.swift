@@ -152,6 +152,14 @@ extension SQLiteStore {
       [.text(status.rawValue), .text(reason), .text(replacedBy), .int(graceUntil), .text(id)])
     try resealKey(id)
   }
+
+  func clearReplacement(id: String, status: KeyStatus, reason: String?) throws(IVKeysError) {
+    try requireKeySealed(id)
+    try db.run(
+      "UPDATE keys SET status = ?, status_reason = ?, replaced_by = NULL, grace_until = NULL WHERE id = ?",
+      [.text(status.rawValue), .optional(reason), .text(id)])
+    try resealKey(id)
+  }
 }
 
 extension KeyRecord {

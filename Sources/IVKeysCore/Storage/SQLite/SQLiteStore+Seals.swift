@@ -48,9 +48,13 @@ extension SQLiteStore {
   /// Seals a key's row as it now stands, after a change made by ivkeys.
   func resealKey(_ id: String) throws(IVKeysError) {
     let sealer = try requireSealer()
-    guard let seal = try db.statement(Self.sealedKeySQL).first([.text(id)], { row in
-      sealer.seal(Self.keySealMessage(row))
-    }) else { return }
+    guard
+      let seal = try db.statement(Self.sealedKeySQL).first(
+        [.text(id)],
+        { row in
+          sealer.seal(Self.keySealMessage(row))
+        })
+    else { return }
     try db.run("UPDATE keys SET seal = ? WHERE id = ?", [.blob(seal), .text(id)])
   }
 
@@ -91,11 +95,16 @@ extension SQLiteStore {
     if table == .keys { return try resealKey(primaryKey) }
     let sealer = try requireSealer()
     let sql = Self.sealedRowSQL(table) + " WHERE \(Self.primaryKeyColumn(table)) = ?"
-    guard let seal = try db.statement(sql).first([.text(primaryKey)], { row in
-      sealer.seal(Self.rowMessage(table, row))
-    }) else { return }
+    guard
+      let seal = try db.statement(sql).first(
+        [.text(primaryKey)],
+        { row in
+          sealer.seal(Self.rowMessage(table, row))
+        })
+    else { return }
     try db.run(
-      "UPDATE \(table.rawValue) SET seal = ? WHERE \(Self.primaryKeyColumn(table)) = ?", [.blob(seal), .text(primaryKey)])
+      "UPDATE \(table.rawValue) SET seal = ? WHERE \(Self.primaryKeyColumn(table)) = ?",
+      [.blob(seal), .text(primaryKey)])
   }
 
   /// The SELECT of a table's sealed columns: the primary key (as text) first, the seal last.
@@ -289,7 +298,8 @@ extension SQLiteStore {
       out.append(
         SecretVersionRow(
           version: Int(row.int(0)), fingerprint: row.text(1), addedAt: row.int(4), retiredAt: row.optionalInt(2),
-          keys: row.int(5), unrevokedKeys: row.int(6), damaged: sealer.map { !$0.verify(m, row.optionalBlob(3)) } ?? false))
+          keys: row.int(5), unrevokedKeys: row.int(6),
+          damaged: sealer.map { !$0.verify(m, row.optionalBlob(3)) } ?? false))
     }
     return out
   }
