@@ -237,7 +237,8 @@ let commandTable: [CommandSpec] = [
     "secret", "server secret versions: list them, rotate to a new one, retire an old one",
     synopsis: "[list | rotate | retire VERSION]",
     subcommands: [
-      CommandSpec("list", "each version: fingerprint, state, whether the file holds it, keys using it", run: SecretCommand.list),
+      CommandSpec(
+        "list", "each version: fingerprint, state, whether the file holds it, keys using it", run: SecretCommand.list),
       CommandSpec(
         "rotate", "add a new secret version and move the vault to it (administrators only)", synopsis: "",
         discussion: """

@@ -105,7 +105,9 @@ struct IntegrityTests {
     let (status, checks) = try doctor(s)
     #expect(status == 3)
     let message = checks["sealed schema"]?["message"] as? String ?? ""
-    #expect(message.contains("trigger audit_no_update was changed") && message.contains("trigger audit_no_delete was changed"))
+    #expect(
+      message.contains("trigger audit_no_update was changed") && message.contains("trigger audit_no_delete was changed")
+    )
     #expect(verify(s, k.key, env: "live").status == 1)
     // A view, an index or a table added is named too.
     sqlite3(
@@ -150,25 +152,32 @@ struct IntegrityTests {
     let db = try s.database()
     for column in columns {
       for (key, env, company, scope) in [
-        (revoked, "test", "acme", "jobs:read"), (other, "live", "globex", "jobs:read"), (other, "live", "acme", "jobs:write"),
+        (revoked, "test", "acme", "jobs:read"), (other, "live", "globex", "jobs:read"),
+        (other, "live", "acme", "jobs:write"),
       ] {
         // Flip one random bit of one byte of the stored value (NULL becomes a one-byte value).
         let stored = try db.statement("SELECT CAST(\(column) AS BLOB) FROM keys WHERE id = ?").first([.text(key.id)]) {
           $0.blob(0)
         }
         var bytes = stored ?? []
-        if bytes.isEmpty { bytes = [0x31] } else { bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= 1 << UInt8.random(in: 0...7, using: &rng) }
+        if bytes.isEmpty {
+          bytes = [0x31]
+        } else {
+          bytes[Int.random(in: 0..<bytes.count, using: &rng)] ^= 1 << UInt8.random(in: 0...7, using: &rng)
+        }
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
         // As text where the column holds text, so CHECK constraints see the flipped value.
         let cast = ["digest", "seal"].contains(column) ? "X'\(hex)'" : "CAST(X'\(hex)' AS TEXT)"
-        let saved = try db.statement("SELECT quote(\(column)) FROM keys WHERE id = ?").first([.text(key.id)]) { $0.text(0) }
+        let saved = try db.statement("SELECT quote(\(column)) FROM keys WHERE id = ?").first([.text(key.id)]) {
+          $0.text(0)
+        }
         let flip = s.exec("/usr/bin/sqlite3", [s.vault, "UPDATE keys SET \(column) = \(cast) WHERE id = '\(key.id)'"])
         let r = verify(s, key.key, env: env, company: company, scope: scope)
         #expect(r.status != 0, "a flip in \(column) allowed a refused request: \(r.stdout)")
         if flip.status == 0 {
           // Put the value back (under its possibly flipped id) for the next column.
-          let where_ = column == "id" ? "id = CAST(X'\(hex)' AS TEXT)" : "id = '\(key.id)'"
-          _ = s.exec("/usr/bin/sqlite3", [s.vault, "UPDATE keys SET \(column) = \(saved ?? "NULL") WHERE \(where_)"])
+          let condition = column == "id" ? "id = CAST(X'\(hex)' AS TEXT)" : "id = '\(key.id)'"
+          _ = s.exec("/usr/bin/sqlite3", [s.vault, "UPDATE keys SET \(column) = \(saved ?? "NULL") WHERE \(condition)"])
         }
       }
     }

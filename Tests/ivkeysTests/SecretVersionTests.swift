@@ -148,7 +148,8 @@ struct SecretVersionTests {
   @Test func onlyAnAdministratorRotatesOrRetires() throws {
     let s = try Sandbox()
     #expect(s.run("admin", "add", "someone-else").status == 0)
-    let me = try #require(ProcessInfo.processInfo.environment["USER"] ?? String(validatingCString: getpwuid(getuid())!.pointee.pw_name))
+    let me = try #require(
+      ProcessInfo.processInfo.environment["USER"] ?? String(validatingCString: getpwuid(getuid())!.pointee.pw_name))
     #expect(s.run("admin", "remove", me).status == 0)
     let r = s.run("secret", "rotate")
     #expect(r.status == 1 && r.stderr.contains("only a vault administrator"))

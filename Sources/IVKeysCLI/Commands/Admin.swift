@@ -13,7 +13,10 @@ enum AdminCommand {
       Table.print(
         ["USER", "ADDED", "BY"],
         admins.map {
-          [Cell($0.user + ($0.damaged ? " (damaged: not an administrator)" : "")), Cell(Time.rfc3339($0.addedAt)), Cell($0.addedBy)]
+          [
+            Cell($0.user + ($0.damaged ? " (damaged: not an administrator)" : "")), Cell(Time.rfc3339($0.addedAt)),
+            Cell($0.addedBy),
+          ]
         },
         to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
     }

@@ -81,7 +81,8 @@ enum MaintenanceCommand {
         ]
       }
       Table.print(
-        ["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE", "REASON"], rows, to: ctx.stdout, color: ctx.useColor,
+        ["ID", "NAME", "COMPANY", "ENV", "CREATED", "POLICY", "OVERDUE", "REASON"], rows, to: ctx.stdout,
+        color: ctx.useColor,
         width: ctx.tableWidth)
       ctx.hint("'ivkeys rotate ID' replaces a key with a new one carrying the same settings")
     }

@@ -10,7 +10,8 @@ enum ScopesCommand {
       ctx.stdout.line(catalog.json)
     case .table:
       Table.print(
-        ["SCOPE", "DESCRIPTION"], catalog.map { [Cell($0.name + ($0.damaged ? " (damaged)" : "")), Cell($0.description)] }, to: ctx.stdout,
+        ["SCOPE", "DESCRIPTION"],
+        catalog.map { [Cell($0.name + ($0.damaged ? " (damaged)" : "")), Cell($0.description)] }, to: ctx.stdout,
         color: ctx.useColor, width: ctx.tableWidth)
     }
     return 0

@@ -11,7 +11,8 @@ enum SecretCommand {
       let rows = versions.map { v -> [Cell] in
         let state =
           v.damaged
-          ? "damaged" : v.current ? "current" : v.retiredAt != nil ? (v.inFile ? "retired (still in file)" : "retired") : "retiring"
+          ? "damaged"
+          : v.current ? "current" : v.retiredAt != nil ? (v.inFile ? "retired (still in file)" : "retired") : "retiring"
         return [
           Cell(String(v.version)), Cell(v.fingerprint), Cell(state), Cell(v.inFile ? "yes" : "no"),
           Cell(String(v.keys)), Cell(String(v.unrevokedKeys)), Cell(Time.rfc3339(v.addedAt)),
@@ -41,7 +42,8 @@ enum SecretCommand {
       }
       ctx.stdout.line(w.string)
     case .table:
-      ctx.stdout.line("secret version \(r.version) (\(r.fingerprint)) is now current; version \(r.previousVersion) stays in the file")
+      ctx.stdout.line(
+        "secret version \(r.version) (\(r.fingerprint)) is now current; version \(r.previousVersion) stays in the file")
       ctx.hint("back up the secret file again: it now holds the new version")
       if r.keysOnOlderVersions > 0 {
         ctx.hint(
@@ -55,7 +57,8 @@ enum SecretCommand {
   static let retire: RunFunction = { inv, ctx throws(IVKeysError) in
     let text = inv.arguments[0]
     guard let number = Int(text), number >= 1 else {
-      throw .invalidValue(option: "VERSION", value: text, reason: "a secret version is a whole number from 1 ('ivkeys secret list')")
+      throw .invalidValue(
+        option: "VERSION", value: text, reason: "a secret version is a whole number from 1 ('ivkeys secret list')")
     }
     let r = try ctx.openVault().retireSecret(number)
     switch ctx.format {
@@ -69,7 +72,8 @@ enum SecretCommand {
       }
       ctx.stdout.line(w.string)
     case .table:
-      let covered = r.firstSeq.map { " its audit entries \($0) to \(r.lastSeq ?? $0) stay provable through a checkpoint" } ?? ""
+      let covered =
+        r.firstSeq.map { " its audit entries \($0) to \(r.lastSeq ?? $0) stay provable through a checkpoint" } ?? ""
       ctx.stdout.line("secret version \(r.version) is retired and removed from the secret file;\(covered)")
     }
     return 0

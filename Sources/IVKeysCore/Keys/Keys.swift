@@ -153,7 +153,9 @@ extension Vault {
     let entries = try store.scopeCatalog()
     // A scope someone without the secret added grants nothing: refuse to build on it.
     for s in scopes {
-      if let bad = entries.first(where: { $0.damaged && ($0.name == s || s.hasSuffix(":*") && $0.name.hasPrefix(s.dropLast())) }) {
+      if let bad = entries.first(where: {
+        $0.damaged && ($0.name == s || s.hasSuffix(":*") && $0.name.hasPrefix(s.dropLast()))
+      }) {
         throw .tampered("the scope catalog's row for \(bad.name) does not match its seal")
       }
     }

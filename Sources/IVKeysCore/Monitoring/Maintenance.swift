@@ -87,7 +87,8 @@ extension Vault {
       try store.forEachKey(older, now: t) { k in
         let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
         let period = scopes.map(Scopes.rotationPeriod) ?? shortest
-        let overdue = max(0, t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue)
+        let overdue = max(
+          0, t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue)
         let reason = "secret version \(k.secretVersion) is being retired"
         if let i = due.firstIndex(where: { $0.record.id == k.id }) {
           due[i].reason = reason
