@@ -17,7 +17,7 @@ extension Vault {
   ) throws(IVKeysError) -> Rotation {
     try write { () throws(IVKeysError) -> Rotation in
       let old = try resolve(reference)
-      if old.type == .ats { try requireAdmin("rotate an ATS key") }
+      try requireAdmin(toChange: [old], "rotate")
       guard old.status == .active else {
         let why =
           old.status == .rotating
@@ -116,8 +116,10 @@ extension Vault {
     }
   }
 
-  /// Checks that `action` applies to `old` and records it; inside `write`.
+  /// Checks that `action` applies to `old` (and that only an administrator changes an ATS key)
+  /// and records it; inside `write`.
   func applyStatus(_ old: KeyRecord, _ action: StatusAction, reason: String?) throws(IVKeysError) {
+    try requireAdmin(toChange: [old], action.rawValue)
     let newStatus: KeyStatus
     let event: AuditEvent
     switch action {

@@ -36,6 +36,7 @@ extension Vault {
 
   /// Applies `changes` to a key in one transaction, with a `key.scopes_changed` entry when its
   /// scopes change and one `key.config_changed` entry with before and after for everything else.
+  /// Only an administrator changes an ATS key, in any field.
   public func updateKey(_ reference: String, _ changes: KeyChanges) throws(IVKeysError) -> UpdateResult {
     try write { () throws(IVKeysError) -> UpdateResult in
       let old = try resolve(reference)
@@ -44,6 +45,7 @@ extension Vault {
           "key \(old.id) is revoked\(old.storedStatus == .revoked ? "" : " (its rotation grace ended)"); "
             + "a revoked key cannot be changed")
       }
+      try requireAdmin(toChange: [old], "change")
       let scopes = try changedScopes(old, changes)
       var new = old
       new.scopesJSON = JSON.strings(scopes).encoded
@@ -145,15 +147,14 @@ extension Vault {
     return (tags + changes.addTags).uniqued()
   }
 
-  /// The linked companies after the change: only for ATS keys, only by an administrator, and
-  /// never none.
+  /// The linked companies after the change: only for ATS keys (which only an administrator
+  /// changes, checked by `updateKey`), and never none.
   private func changedLinks(_ old: KeyRecord, _ changes: KeyChanges) throws(IVKeysError) -> [String] {
     var links = try old.strictLinkedCompanies()
     guard !changes.linkCompanies.isEmpty || !changes.unlinkCompanies.isEmpty else { return links }
     guard old.type == .ats else {
       throw .conflict("--link-company and --unlink-company apply only to ATS keys; \(old.id) is a regular key")
     }
-    try requireAdmin("change an ATS key's linked companies")
     for c in changes.unlinkCompanies {
       guard let i = links.firstIndex(of: c) else { throw .conflict("key \(old.id) is not linked to \(c)") }
       links.remove(at: i)

@@ -150,12 +150,14 @@ extension Vault {
   /// Applies `action` to every key `selector` matches, in one transaction with one audit entry
   /// per key, and returns the keys after the change. More than one match needs `confirmed`
   /// (`--yes`); the matches are counted inside the transaction, so what is changed is exactly
-  /// what was counted.
+  /// what was counted. A selection holding an ATS key is refused whole, before anything
+  /// changes, unless the OS user is an administrator.
   public func changeStatus(
     matching selector: KeySelector, _ action: StatusAction, reason: String?, confirmed: Bool
   ) throws(IVKeysError) -> [KeyRecord] {
     try write { () throws(IVKeysError) -> [KeyRecord] in
       let matched = try keys(matching: selector, for: action)
+      try requireAdmin(toChange: matched, action.rawValue)
       guard matched.count <= 1 || confirmed else {
         throw .usage(
           "\(matched.count) keys match; changing more than one key needs --yes",
