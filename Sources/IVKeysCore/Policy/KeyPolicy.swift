@@ -51,7 +51,7 @@ extension Fields {
     guard !s.isEmpty, s.unicodeScalars.count <= 200, !Text.hasControl(s) else {
       throw ValueError("an endpoint is 1 to 200 printable characters, like \"GET /v1/jobs\"")
     }
-    guard !Text.looksLikeKey(s) else {
+    guard !Text.holdsKey(s) else {
       throw ValueError("it contains an API key; log the path without its query string")
     }
     return s
