@@ -101,10 +101,12 @@ extension Vault {
     return scopes
   }
 
-  /// The IP allowlist after clearing, removals (each must be there) and additions.
+  /// The IP allowlist after removals (each must be there), clearing and additions. Removing
+  /// every entry needs `clearIPs`: a key with no allowlist admits every address, so a key never
+  /// opens to every address by a change that reads like a narrowing.
   private func changedIPs(_ old: KeyRecord, _ changes: KeyChanges) throws(IVKeysError) -> [String] {
     let before = try old.strictAllowedIPs()
-    var ips = changes.clearIPs ? [] : before
+    var ips = before
     for r in changes.removeIPs {
       guard let i = ips.firstIndex(of: r.description) else {
         let list = before.isEmpty ? "(empty)" : before.joined(separator: " ")
@@ -112,7 +114,14 @@ extension Vault {
       }
       ips.remove(at: i)
     }
-    return (ips + changes.allowIPs.map(\.description)).uniqued()
+    if changes.clearIPs { ips = [] }
+    let after = (ips + changes.allowIPs.map(\.description)).uniqued()
+    if after.isEmpty && !before.isEmpty && !changes.clearIPs {
+      throw .usage(
+        "--remove-ip would remove the last address allowed for key \(old.id)",
+        hint: "a key with no allowlist admits every address; pass --clear-ips to mean that")
+    }
+    return after
   }
 
   /// The expiry after the change; a new one must be in the future.
