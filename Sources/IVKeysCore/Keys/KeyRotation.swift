@@ -7,10 +7,11 @@ extension Vault {
     public let old: KeyRecord
   }
 
-  /// Replaces an active key with a new one carrying every setting. The old key stays valid as
-  /// `rotating` until `grace` seconds pass; a grace of 0 revokes it at once. Rotating an ATS key
-  /// makes a new ATS key, so it takes an administrator. `deliver` runs before COMMIT, as in
-  /// `createKeys`.
+  /// Replaces an active or suspended key with a new, active one carrying every setting. An
+  /// active old key stays valid as `rotating` until `grace` seconds pass; a suspended one stays
+  /// suspended and is revoked when the grace ends (a leaked key can be suspended first and
+  /// replaced after); a grace of 0 revokes it at once. Only an administrator rotates an ATS key.
+  /// `deliver` runs before COMMIT, as in `createKeys`.
   public func rotateKey(
     _ reference: String, grace: Int64,
     deliver: (Rotation) throws(IVKeysError) -> Void = { _ throws(IVKeysError) in }
@@ -18,14 +19,20 @@ extension Vault {
     try write { () throws(IVKeysError) -> Rotation in
       let old = try resolve(reference)
       try requireAdmin(toChange: [old], "rotate")
-      guard old.status == .active else {
+      guard old.status == .active || (old.status == .suspended && old.replacedBy == nil) else {
         let why =
-          old.status == .rotating
+          old.replacedBy != nil
           ? "it was already rotated (replaced by \(old.replacedBy ?? "?"))" : "it is \(old.status.rawValue)"
-        throw .conflict(
-          "key \(old.id) cannot be rotated: \(why)", hint: old.status == .suspended ? "resume it first" : nil)
+        throw .conflict("key \(old.id) cannot be rotated: \(why)")
       }
       let t = now()
+      // A suspended key keeps its expiry while suspended; its replacement would inherit a
+      // passed one and be expired at birth.
+      if let e = old.expiresAt, e <= t {
+        throw .conflict(
+          "key \(old.id) cannot be rotated: it expired at \(Time.rfc3339(e)), and its replacement would too",
+          hint: "move its expiry first: 'ivkeys update \(old.id) --expires-in DUR'")
+      }
       // Every setting is read strictly: one that cannot be read fails the rotation rather than
       // being dropped from the new key (a lost rate limit or allowlist would widen access).
       let scopes = try old.strictScopes()
@@ -50,6 +57,10 @@ extension Vault {
         try store.markReplaced(
           id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .revoked,
           reason: "rotated with no grace period")
+      } else if old.status == .suspended {
+        try store.markReplaced(
+          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .suspended,
+          reason: "\(old.statusReason ?? "suspended"); rotated, revoked at \(Time.rfc3339(graceUntil))")
       } else {
         try store.markReplaced(
           id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .rotating,
@@ -68,14 +79,15 @@ extension Vault {
           event: .keyRotated, keyID: old.id, company: old.company,
           detail: .object([
             ("replaced_by", .string(key.id)), ("grace_seconds", .int(grace)),
-            ("grace_until", .string(Time.rfc3339(graceUntil))),
+            ("grace_until", .string(Time.rfc3339(graceUntil))), ("previous_status", .string(old.status.rawValue)),
           ])), at: t)
       if grace == 0 {
         try record(
           AuditEntry(
             event: .keyRevoked, keyID: old.id, company: old.company,
             detail: .object([
-              ("reason", .string("rotated with no grace period")), ("previous_status", .string("active")),
+              ("reason", .string("rotated with no grace period")),
+              ("previous_status", .string(old.status.rawValue)),
             ])), at: t)
       }
       let rotation = Rotation(new: CreatedKey(key: key, record: made), old: try resolve(old.id))
@@ -140,7 +152,9 @@ extension Vault {
           "key \(old.id) cannot be resumed: it is \(old.status.rawValue), not suspended",
           hint: old.status == .expired ? "extend it with 'ivkeys update \(old.id) --expires-in DUR' first" : nil)
       }
-      newStatus = .active
+      // A key rotated while suspended goes back to what rotation made of it: valid until its
+      // grace ends, as `rotating`, never `active` beside its replacement.
+      newStatus = old.replacedBy == nil ? .active : .rotating
       event = .keyResumed
     case .revoke:
       guard old.status != .revoked else {
@@ -150,7 +164,9 @@ extension Vault {
       newStatus = .revoked
       event = .keyRevoked
     }
-    try store.setStatus(id: old.id, newStatus, reason: reason)
+    let storedReason =
+      newStatus == .rotating ? old.graceUntil.map { "rotated; valid until \(Time.rfc3339($0))" } : reason
+    try store.setStatus(id: old.id, newStatus, reason: storedReason)
     try record(
       AuditEntry(
         event: event, keyID: old.id, company: old.company,

@@ -85,9 +85,12 @@ extension Vault {
   /// `expired` (a `key.expired` entry), in one transaction. A second sweep finds nothing until
   /// time does more. With `dryRun` nothing is written.
   public func sweep(dryRun: Bool = false) throws(IVKeysError) -> [SweptKey] {
-    // Only active and rotating keys change with time; suspended keys stay suspended (verify
+    // Only active and rotating keys change with time, and suspended keys rotated while
+    // suspended (revoked when the grace ends); other suspended keys stay suspended (verify
     // refuses them as such) and revoked and expired are where time leads.
-    let query = KeyQuery([.storedStatus(in: [.active, .rotating]), .effectiveStatusDiffersFromStored])
+    let query = KeyQuery([
+      .storedStatus(in: [.active, .rotating, .suspended]), .effectiveStatusDiffersFromStored,
+    ])
     func pending() throws(IVKeysError) -> [SweptKey] {
       var found = [SweptKey]()
       try store.forEachKey(query, now: now()) { k in found.append(SweptKey(record: k, newStatus: k.status)) }
