@@ -91,11 +91,14 @@ struct KeyInTextTests {
     let audits = s.auditCount
     for variable in ["IVKEYS_ACTOR", "SUDO_USER"] {
       for (name, form) in Self.forms(of: k.key) {
-        for args in [["suspend", k.id, "--reason", "r"], ["create", "--company", "a", "--name", "n", "--scope", "jobs:read"]] {
+        for args in [
+          ["suspend", k.id, "--reason", "r"], ["create", "--company", "a", "--name", "n", "--scope", "jobs:read"],
+        ] {
           let r = s.run(args, env: [variable: "bot \(form)"])
           Self.expectRefusedWithoutEcho(r, key: k.key, form: form, "\(name) in $\(variable)")
           #expect(r.stderr.contains("ivkeys: error: $\(variable) contains an API key"), "\(r.stderr)")
-          #expect(r.stderr.contains("ivkeys: hint: set \(variable) to a name (or unset it), and rotate the key it held"))
+          #expect(
+            r.stderr.contains("ivkeys: hint: set \(variable) to a name (or unset it), and rotate the key it held"))
         }
       }
     }

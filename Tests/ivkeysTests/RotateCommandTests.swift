@@ -44,7 +44,8 @@ struct RotateCommandTests {
     let other = try s.createKey()
     #expect(s.run("suspend", other.id, "--reason", "r").status == 0)
     let said = s.run("rotate", other.id, "--grace", "1h")
-    #expect(said.stderr.contains("ivkeys: the old key \(other.id) stays suspended and is revoked at "), "\(said.stderr)")
+    #expect(
+      said.stderr.contains("ivkeys: the old key \(other.id) stays suspended and is revoked at "), "\(said.stderr)")
 
     // The old key is refused as suspended during the grace; the new one works.
     #expect(try Self.decide(s, old.key) == (10, "suspended"))
