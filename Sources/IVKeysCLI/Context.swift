@@ -110,7 +110,10 @@ final class Context {
     return try home() + "/.config/ivkeys/secret"
   }
 
-  var actor: Actor { Actor.current(environment: environment) }
+  /// Who runs this command; a key in `$IVKEYS_ACTOR` or `$SUDO_USER` is refused (exit 2).
+  var actor: Actor {
+    get throws(IVKeysError) { try Actor.current(environment: environment) }
+  }
 
   /// What a command means to do with the vault.
   enum Intent {
@@ -124,7 +127,7 @@ final class Context {
   /// Opens the vault for this command; every command opens it here.
   func openVault(_ intent: Intent = .write) throws(IVKeysError) -> Vault {
     let access: VaultAccess = intent == .read ? .read : .write
-    let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: actor, access: access)
+    let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: try actor, access: access)
     for notice in vault.notices { warning(notice) }
     opened = vault
     return vault

@@ -27,6 +27,12 @@ struct EffectiveStatusTests {
     Case(stored: .active, expiresAt: past, graceUntil: nil, expected: .expired),
     Case(stored: .suspended, expiresAt: past, graceUntil: nil, expected: .suspended),
     Case(stored: .suspended, expiresAt: nil, graceUntil: nil, expected: .suspended),
+    // Rotated while suspended: suspended until the grace ends, then revoked.
+    Case(stored: .suspended, expiresAt: nil, graceUntil: future, expected: .suspended),
+    Case(stored: .suspended, expiresAt: past, graceUntil: future, expected: .suspended),
+    Case(stored: .suspended, expiresAt: nil, graceUntil: now, expected: .revoked),
+    Case(stored: .suspended, expiresAt: future, graceUntil: past, expected: .revoked),
+    Case(stored: .suspended, expiresAt: past, graceUntil: past, expected: .revoked),
     Case(stored: .rotating, expiresAt: nil, graceUntil: future, expected: .rotating),
     Case(stored: .rotating, expiresAt: nil, graceUntil: now, expected: .revoked),
     Case(stored: .rotating, expiresAt: past, graceUntil: future, expected: .expired),

@@ -177,6 +177,53 @@ struct IPRangeTests {
     #expect(!ten.contains(try ip("64:ff9b::10.0.0.1")))
   }
 
+  @Test("an IPv4 client matches an IPv4-mapped IPv6 entry, ::ffff:a.b.c.d/n with n ≥ 96")
+  func ipv4ClientMatchesMappedEntry() throws {
+    let mapped = try IPRange.parse("::ffff:10.0.0.0/104")
+    #expect(mapped.description == "::ffff:10.0.0.0/104")
+    #expect(mapped.contains(try ip("10.1.2.3")))
+    #expect(mapped.contains(try ip("10.255.255.255")))
+    #expect(mapped.contains(try ip("::ffff:10.1.2.3")))
+    #expect(!mapped.contains(try ip("11.0.0.0")))
+    #expect(!mapped.contains(try ip("9.255.255.255")))
+    #expect(!mapped.contains(try ip("::10.1.2.3")), "IPv4-compatible is not mapped")
+
+    let one = try IPRange.parse("::ffff:192.0.2.7")
+    #expect(one.contains(try ip("192.0.2.7")))
+    #expect(!one.contains(try ip("192.0.2.8")))
+
+    let everyIPv4 = try IPRange.parse("::ffff:0.0.0.0/96")
+    #expect(everyIPv4.contains(try ip("1.2.3.4")))
+    #expect(!everyIPv4.contains(try ip("2001:db8::1")))
+
+    // The mapped space is ::ffff:0:0/96; an entry outside it never matches an IPv4 client, nor
+    // does one wider than it (the IPv6 families are not IPv4's).
+    #expect(!(try IPRange.parse("::/96")).contains(try ip("0.0.0.1")))
+    #expect(!(try IPRange.parse("::fffe:0:0/95")).contains(try ip("1.2.3.4")))
+    #expect(!(try IPRange.parse("64:ff9b::/96")).contains(try ip("1.2.3.4")))
+  }
+
+  @Test("and the reverse: an IPv4-mapped client matches an IPv4 entry")
+  func mappedClientMatchesIPv4Entry() throws {
+    let ten = try IPRange.parse("10.0.0.0/8")
+    #expect(ten.contains(try ip("::ffff:10.1.2.3")))
+    #expect(!ten.contains(try ip("::ffff:11.1.2.3")))
+    #expect(try ip("10.1.2.3").mapped == ip("::ffff:10.1.2.3"))
+    #expect(try ip("::ffff:10.1.2.3").unmapped == ip("10.1.2.3"))
+    #expect(try ip("::ffff:10.1.2.3").isMapped && !ip("10.1.2.3").isMapped && !ip("::1").isMapped)
+    #expect(try ip("2001:db8::1").mapped == ip("2001:db8::1"))
+  }
+
+  @Test("ranges that admit every address of a family are named")
+  func admitsEveryAddress() throws {
+    #expect(try IPRange.parse("0.0.0.0/0").admitsEveryAddressOf == "IPv4")
+    #expect(try IPRange.parse("::/0").admitsEveryAddressOf == "IPv6")
+    #expect(try IPRange.parse("::ffff:0.0.0.0/96").admitsEveryAddressOf == "IPv4")
+    for narrower in ["0.0.0.0/1", "10.0.0.0/8", "::/1", "::ffff:0.0.0.0/97", "::/96", "0.0.0.0", "::"] {
+      #expect(try IPRange.parse(narrower).admitsEveryAddressOf == nil, "\(narrower)")
+    }
+  }
+
   @Test("/0 matches every address of its family and none of the other")
   func zeroPrefix() throws {
     let all4 = try IPRange.parse("0.0.0.0/0")

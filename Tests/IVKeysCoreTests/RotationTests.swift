@@ -38,6 +38,80 @@ struct RotationTests {
     #expect(try v.resolve(rotation.new.key.id).rateLimit == made.rateLimit)
   }
 
+  @Test func aSuspendedKeyRotatesStaysSuspendedAndIsRevokedWhenTheGraceEnds() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let t0 = Time.now()
+    v.now = { t0 }
+    var draft = KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"])
+    draft.rateLimit = try RateLimit.parse("100/m")
+    let made = try v.createKeys(draft).template
+    _ = try v.changeStatus(made.id, .suspend, reason: "leaked in a log")
+    let rotation = try v.rotateKey(made.id, grace: 3600)
+    #expect(rotation.new.record.status == .active)
+    #expect(try v.resolve(rotation.new.key.id).status == .active)
+    #expect(try v.resolve(rotation.new.key.id).rateLimit == "100/m")
+    let old = try v.resolve(made.id)
+    #expect(old.status == .suspended && old.storedStatus == .suspended)
+    #expect(old.replacedBy == rotation.new.key.id)
+    #expect(old.graceUntil == t0 + 3600)
+    #expect(old.statusReason?.hasPrefix("leaked in a log; rotated, revoked at ") == true)
+    // Once rotated it cannot be rotated again.
+    #expect(throws: IVKeysError.self) { try v.rotateKey(made.id, grace: 3600) }
+
+    // Time passes: the effective status says revoked before sweep records it.
+    v.now = { t0 + 3599 }
+    #expect(try v.resolve(made.id).status == .suspended)
+    #expect(try v.sweep(dryRun: true).isEmpty)
+    v.now = { t0 + 3600 }
+    #expect(try v.resolve(made.id).status == .revoked)
+    var revoked = KeyFilter()
+    revoked.status = .revoked
+    var listed = [String]()
+    try v.listKeys(revoked) { listed.append($0.id) }
+    #expect(listed == [made.id], "list --status revoked agrees")
+    let swept = try v.sweep()
+    #expect(swept.map(\.record.id) == [made.id])
+    #expect(swept.first?.newStatus == .revoked && swept.first?.previousStatus == .suspended)
+    #expect(try v.resolve(made.id).storedStatus == .revoked)
+    #expect(try v.sweep().isEmpty)
+  }
+
+  @Test func aKeyRotatedWhileSuspendedResumesAsRotating() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let made = try v.createKeys(KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"])).template
+    _ = try v.changeStatus(made.id, .suspend, reason: "check")
+    let rotation = try v.rotateKey(made.id, grace: 3600)
+    let (resumed, changed) = try v.changeStatus(made.id, .resume, reason: nil)
+    #expect(changed)
+    #expect(resumed.status == .rotating, "valid until its grace ends, never active beside its replacement")
+    #expect(resumed.replacedBy == rotation.new.key.id)
+    #expect(resumed.statusReason?.hasPrefix("rotated; valid until ") == true)
+  }
+
+  @Test func aSuspendedKeyPastItsExpiryIsNotRotatedIntoAnExpiredKey() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let t0 = Time.now()
+    v.now = { t0 }
+    var draft = KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"])
+    draft.expiresAt = t0 + 60
+    let made = try v.createKeys(draft).template
+    _ = try v.changeStatus(made.id, .suspend, reason: "check")
+    v.now = { t0 + 120 }
+    #expect(try v.resolve(made.id).status == .suspended)
+    do {
+      _ = try v.rotateKey(made.id, grace: 3600)
+      Issue.record("a rotation into an expired key must fail")
+    } catch {
+      #expect(error.description.contains("cannot be rotated: it expired at"))
+    }
+    var count = 0
+    try v.listKeys(KeyFilter()) { _ in count += 1 }
+    #expect(count == 1)
+  }
+
   @Test func rotationDueWithinListsKeysAboutToBeDueWithTheirDueDate() throws {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import IVKeysCore
@@ -59,6 +60,53 @@ struct TextTests {
     let damaged = String(key.string.dropLast(3))
     #expect(!Text.redactKeys(damaged).contains(String(damaged.dropFirst(41))))
     #expect(Text.redactKeys("sk_live_short and sk_prod_x") == "sk_live_short and sk_prod_x")
+  }
+
+  /// Every byte of `s` as `%XX`.
+  static func percentEncodedWhole(_ s: String) -> String {
+    s.utf8.map { "%" + String($0, radix: 16, uppercase: true) }.joined()
+  }
+
+  @Test("the key-in-text guard finds a key in every form", arguments: [KeyEnvironment.live, .test])
+  func holdsKeyInEveryForm(env: KeyEnvironment) throws {
+    let key = try APIKey.generate(env: env).string
+    let body = String(key.dropFirst(8))  // <id>_<secret><check>
+    let bare = body.replacingOccurrences(of: "_", with: "")  // 81 base62 characters
+    #expect(bare.count == 81)
+    let forms = [
+      key, "leaked: \(key)!", body, "body=\(body).", bare, "x \(bare) y", key.uppercased(), key.lowercased(),
+      "Sk_LiVe_" + body, "SK_TEST_" + body.uppercased(),
+      key.replacingOccurrences(of: "_", with: "%5F"), key.replacingOccurrences(of: "_", with: "%5f"),
+      "https://x.example/?k=" + key.replacingOccurrences(of: "_", with: "%255F"), Self.percentEncodedWhole(key),
+      Self.percentEncodedWhole(bare), Self.percentEncodedWhole(Self.percentEncodedWhole(body)),
+      String(key.dropLast(3)),  // damaged: its prefix still says what it is
+    ]
+    for f in forms { #expect(Text.holdsKey(f), "\(f)") }
+  }
+
+  @Test("the key-in-text guard leaves ordinary text alone")
+  func holdsKeyOrdinaryText() throws {
+    let key = try APIKey.generate(env: .live).string
+    let body = String(key.dropFirst(8))
+    // A body with one character changed fails its checksum and starts like nothing.
+    var changed = Array(body.utf8)
+    changed[40] = changed[40] == UInt8(ascii: "a") ? UInt8(ascii: "b") : UInt8(ascii: "a")
+    let ordinary = [
+      "", "prod key", "sk_live_short", "SK_LIVE_short", "sk_prod_" + String(body.prefix(60)),
+      String(repeating: "a", count: 200),
+      String(decoding: changed, as: UTF8.self), "100%", "%5F%5F%zz%", "50% off %41", String(body.prefix(80)),
+      "k=" + String(repeating: "%41", count: 100),
+    ]
+    for o in ordinary { #expect(!Text.holdsKey(o), "\(o)") }
+  }
+
+  @Test("a key in another case is masked in messages")
+  func redactsAnyCase() throws {
+    let key = try APIKey.generate(env: .test).string.uppercased()
+    let masked = Text.redactKeys("bad: \(key)")
+    #expect(!masked.contains(String(key.dropFirst(41))))
+    #expect(masked.hasPrefix("bad: SK_TEST_"))
+    #expect(Text.looksLikeKey(key))
   }
 
   @Test("edit distance")

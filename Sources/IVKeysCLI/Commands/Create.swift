@@ -66,6 +66,7 @@ enum CreateCommand {
           ? "this is the only time the key is shown; store it now"
           : "this is the only time these keys are shown; store them now")
     }
+    KeyOptions.warnOfOpenRanges(draft.allowedIPs, ctx)
     if Scopes.isHighPrivilege(scopes) {
       if draft.expiresAt == nil {
         ctx.warning("this key has write or wildcard scopes and no expiry")

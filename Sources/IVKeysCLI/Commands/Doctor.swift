@@ -3,7 +3,7 @@ import IVKeysCore
 /// `ivkeys doctor`: one line per check; exit 0 when all pass, 3 when any fails.
 enum DoctorCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    let checks = Doctor.run(vaultPath: try ctx.vaultPath(), secretPath: try ctx.secretPath(), actor: ctx.actor)
+    let checks = Doctor.run(vaultPath: try ctx.vaultPath(), secretPath: try ctx.secretPath(), actor: try ctx.actor)
     switch ctx.format {
     case .json:
       ctx.stdout.line(checks.json)

@@ -44,6 +44,14 @@ enum KeyOptions {
     try inv.parseList(name, IPRange.parse)
   }
 
+  /// Warns of each `--allow-ip` entry that admits every address of its family (`0.0.0.0/0`,
+  /// `::/0`): accepted, but an allowlist that restricts nothing is more likely a slip.
+  static func warnOfOpenRanges(_ ranges: [IPRange], _ ctx: Context) {
+    let open = ranges.filter { $0.admitsEveryAddressOf != nil }
+    for r in open { ctx.warning("--allow-ip \(r) admits every \(r.admitsEveryAddressOf ?? "") address") }
+    if !open.isEmpty { ctx.hint("name the networks the key's clients use, like --allow-ip 203.0.113.0/24") }
+  }
+
   static func metadata(_ inv: Invocation) throws(IVKeysError) -> [(String, String)] {
     // Metadata values may hold commas: one pair per --meta.
     var out = [(String, String)]()

@@ -61,7 +61,8 @@ enum NotifyCommand {
       throw .invalidValue(option: "--sendmail", value: command, reason: "the command is empty")
     }
     let host = ExpiryNotice.hostName(Sendmail.hostName())
-    let sender = try inv.parse(.from, Fields.email) ?? defaultSender(user: ctx.actor.osUser, host: host)
+    let user = try ctx.actor.osUser
+    let sender = try inv.parse(.from, Fields.email) ?? defaultSender(user: user, host: host)
     return Settings(within: within, command: command, sender: sender, host: host, dryRun: inv.flag(.dryRun))
   }
 

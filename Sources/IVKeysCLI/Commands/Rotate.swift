@@ -29,6 +29,9 @@ enum RotateCommand {
     if ctx.format == .table {
       if grace == 0 {
         ctx.note("the old key \(r.old.id) is revoked")
+      } else if r.old.status == .suspended {
+        ctx.note(
+          "the old key \(r.old.id) stays suspended and is revoked at \(r.old.graceUntil.map(Time.rfc3339) ?? "?")")
       } else {
         ctx.note("the old key \(r.old.id) stays valid until \(r.old.graceUntil.map(Time.rfc3339) ?? "?")")
       }

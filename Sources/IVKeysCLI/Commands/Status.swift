@@ -62,6 +62,12 @@ enum StatusCommand {
       if !keys.isEmpty {
         ctx.note("would \(action.rawValue) \(plural(keys.count, "key")) (dry run: nothing changed)")
         if keys.count > 1 && !inv.flag(.yes) { ctx.hint("add --yes (without --dry-run) to \(action.rawValue) them") }
+        // The real run refuses the whole selection; say so now rather than list it as doable.
+        do throws(IVKeysError) {
+          try vault.requireAdmin(toChange: keys, action.rawValue)
+        } catch {
+          ctx.warning("without --dry-run this would be refused: " + error.description)
+        }
       }
     } else {
       keys = try vault.changeStatus(matching: selector, action, reason: reason, confirmed: inv.flag(.yes))

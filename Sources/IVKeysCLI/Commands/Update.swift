@@ -36,6 +36,7 @@ enum UpdateCommand {
     }
     if !result.changed.isEmpty && ctx.format == .table { ctx.note("updated \(result.changed.joined(separator: ", "))") }
     KeyRendering.print([result.record], ctx, single: true)
+    KeyOptions.warnOfOpenRanges(changes.allowIPs, ctx)
     return 0
   }
 }

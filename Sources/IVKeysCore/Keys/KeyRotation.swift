@@ -11,23 +11,30 @@ extension Vault {
     public let previousReason: String?
   }
 
-  /// Replaces an active key with a new one carrying every setting. The old key stays valid as
-  /// `rotating` until `grace` seconds pass; a grace of 0 revokes it at once. Rotating an ATS key
-  /// makes a new ATS key, so it takes an administrator. As in `createKeys`, the new key is
-  /// returned once the transaction has committed; a caller that cannot deliver it calls
-  /// `undoRotation`.
+  /// Replaces an active or suspended key with a new, active one carrying every setting. An
+  /// active old key stays valid as `rotating` until `grace` seconds pass; a suspended one stays
+  /// suspended and is revoked when the grace ends (a leaked key can be suspended first and
+  /// replaced after); a grace of 0 revokes it at once. Only an administrator rotates an ATS key.
+  /// As in `createKeys`, the new key is returned once the transaction has committed; a caller
+  /// that cannot deliver it calls `undoRotation`.
   public func rotateKey(_ reference: String, grace: Int64) throws(IVKeysError) -> Rotation {
     try write { () throws(IVKeysError) -> Rotation in
       let old = try resolve(reference)
-      if old.type == .ats { try requireAdmin("rotate an ATS key") }
-      guard old.status == .active else {
+      try requireAdmin(toChange: [old], "rotate")
+      guard old.status == .active || (old.status == .suspended && old.replacedBy == nil) else {
         let why =
-          old.status == .rotating
+          old.replacedBy != nil
           ? "it was already rotated (replaced by \(old.replacedBy ?? "?"))" : "it is \(old.status.rawValue)"
-        throw .conflict(
-          "key \(old.id) cannot be rotated: \(why)", hint: old.status == .suspended ? "resume it first" : nil)
+        throw .conflict("key \(old.id) cannot be rotated: \(why)")
       }
       let t = now()
+      // A suspended key keeps its expiry while suspended; its replacement would inherit a
+      // passed one and be expired at birth.
+      if let e = old.expiresAt, e <= t {
+        throw .conflict(
+          "key \(old.id) cannot be rotated: it expired at \(Time.rfc3339(e)), and its replacement would too",
+          hint: "move its expiry first: 'ivkeys update \(old.id) --expires-in DUR'")
+      }
       // Every setting is read strictly: one that cannot be read fails the rotation rather than
       // being dropped from the new key (a lost rate limit or allowlist would widen access).
       let scopes = try old.strictScopes()
@@ -52,6 +59,10 @@ extension Vault {
         try store.markReplaced(
           id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .revoked,
           reason: "rotated with no grace period")
+      } else if old.status == .suspended {
+        try store.markReplaced(
+          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .suspended,
+          reason: "\(old.statusReason ?? "suspended"); rotated, revoked at \(Time.rfc3339(graceUntil))")
       } else {
         try store.markReplaced(
           id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .rotating,
@@ -70,14 +81,15 @@ extension Vault {
           event: .keyRotated, keyID: old.id, company: old.company,
           detail: .object([
             ("replaced_by", .string(key.id)), ("grace_seconds", .int(grace)),
-            ("grace_until", .string(Time.rfc3339(graceUntil))),
+            ("grace_until", .string(Time.rfc3339(graceUntil))), ("previous_status", .string(old.status.rawValue)),
           ])), at: t)
       if grace == 0 {
         try record(
           AuditEntry(
             event: .keyRevoked, keyID: old.id, company: old.company,
             detail: .object([
-              ("reason", .string("rotated with no grace period")), ("previous_status", .string("active")),
+              ("reason", .string("rotated with no grace period")),
+              ("previous_status", .string(old.status.rawValue)),
             ])), at: t)
       }
       return Rotation(
@@ -118,8 +130,10 @@ extension Vault {
     }
   }
 
-  /// Checks that `action` applies to `old` and records it; inside `write`.
+  /// Checks that `action` applies to `old` (and that only an administrator changes an ATS key)
+  /// and records it; inside `write`.
   func applyStatus(_ old: KeyRecord, _ action: StatusAction, reason: String?) throws(IVKeysError) {
+    try requireAdmin(toChange: [old], action.rawValue)
     let newStatus: KeyStatus
     let event: AuditEvent
     switch action {
@@ -140,7 +154,9 @@ extension Vault {
           "key \(old.id) cannot be resumed: it is \(old.status.rawValue), not suspended",
           hint: old.status == .expired ? "extend it with 'ivkeys update \(old.id) --expires-in DUR' first" : nil)
       }
-      newStatus = .active
+      // A key rotated while suspended goes back to what rotation made of it: valid until its
+      // grace ends, as `rotating`, never `active` beside its replacement.
+      newStatus = old.replacedBy == nil ? .active : .rotating
       event = .keyResumed
     case .revoke:
       guard old.status != .revoked else {
@@ -150,7 +166,9 @@ extension Vault {
       newStatus = .revoked
       event = .keyRevoked
     }
-    try store.setStatus(id: old.id, newStatus, reason: reason)
+    let storedReason =
+      newStatus == .rotating ? old.graceUntil.map { "rotated; valid until \(Time.rfc3339($0))" } : reason
+    try store.setStatus(id: old.id, newStatus, reason: storedReason)
     try record(
       AuditEntry(
         event: event, keyID: old.id, company: old.company,

@@ -36,6 +36,7 @@ extension Vault {
 
   /// Applies `changes` to a key in one transaction, with a `key.scopes_changed` entry when its
   /// scopes change and one `key.config_changed` entry with before and after for everything else.
+  /// Only an administrator changes an ATS key, in any field.
   public func updateKey(_ reference: String, _ changes: KeyChanges) throws(IVKeysError) -> UpdateResult {
     try write { () throws(IVKeysError) -> UpdateResult in
       let old = try resolve(reference)
@@ -44,6 +45,7 @@ extension Vault {
           "key \(old.id) is revoked\(old.storedStatus == .revoked ? "" : " (its rotation grace ended)"); "
             + "a revoked key cannot be changed")
       }
+      try requireAdmin(toChange: [old], "change")
       let scopes = try changedScopes(old, changes)
       var new = old
       new.scopesJSON = JSON.strings(scopes).encoded
@@ -99,10 +101,12 @@ extension Vault {
     return scopes
   }
 
-  /// The IP allowlist after clearing, removals (each must be there) and additions.
+  /// The IP allowlist after removals (each must be there), clearing and additions. Removing
+  /// every entry needs `clearIPs`: a key with no allowlist admits every address, so a key never
+  /// opens to every address by a change that reads like a narrowing.
   private func changedIPs(_ old: KeyRecord, _ changes: KeyChanges) throws(IVKeysError) -> [String] {
     let before = try old.strictAllowedIPs()
-    var ips = changes.clearIPs ? [] : before
+    var ips = before
     for r in changes.removeIPs {
       guard let i = ips.firstIndex(of: r.description) else {
         let list = before.isEmpty ? "(empty)" : before.joined(separator: " ")
@@ -110,7 +114,14 @@ extension Vault {
       }
       ips.remove(at: i)
     }
-    return (ips + changes.allowIPs.map(\.description)).uniqued()
+    if changes.clearIPs { ips = [] }
+    let after = (ips + changes.allowIPs.map(\.description)).uniqued()
+    if after.isEmpty && !before.isEmpty && !changes.clearIPs {
+      throw .usage(
+        "--remove-ip would remove the last address allowed for key \(old.id)",
+        hint: "a key with no allowlist admits every address; pass --clear-ips to mean that")
+    }
+    return after
   }
 
   /// The expiry after the change; a new one must be in the future.
@@ -145,15 +156,14 @@ extension Vault {
     return (tags + changes.addTags).uniqued()
   }
 
-  /// The linked companies after the change: only for ATS keys, only by an administrator, and
-  /// never none.
+  /// The linked companies after the change: only for ATS keys (which only an administrator
+  /// changes, checked by `updateKey`), and never none.
   private func changedLinks(_ old: KeyRecord, _ changes: KeyChanges) throws(IVKeysError) -> [String] {
     var links = try old.strictLinkedCompanies()
     guard !changes.linkCompanies.isEmpty || !changes.unlinkCompanies.isEmpty else { return links }
     guard old.type == .ats else {
       throw .conflict("--link-company and --unlink-company apply only to ATS keys; \(old.id) is a regular key")
     }
-    try requireAdmin("change an ATS key's linked companies")
     for c in changes.unlinkCompanies {
       guard let i = links.firstIndex(of: c) else { throw .conflict("key \(old.id) is not linked to \(c)") }
       links.remove(at: i)

@@ -147,6 +147,25 @@ extension Vault {
     }
   }
 
+  /// Refuses, naming them, when `keys` holds ATS keys and the OS user is not an administrator:
+  /// only administrators change an ATS key in any way (update, links, rotate, suspend, resume,
+  /// revoke), since one ATS key serves many companies. `verb` says what would be done.
+  public func requireAdmin(toChange keys: [KeyRecord], _ verb: String) throws(IVKeysError) {
+    let ats = keys.filter { $0.type == .ats }
+    guard !ats.isEmpty, try !isAdmin(actor.osUser) else { return }
+    let ids = ats.prefix(5).map(\.id).joined(separator: ", ") + (ats.count > 5 ? ", …" : "")
+    let which =
+      keys.count == 1
+      ? "key \(ids) is an ATS key"
+      : "\(ats.count) of the \(keys.count) matching keys \(ats.count == 1 ? "is an ATS key" : "are ATS keys") (\(ids))"
+    throw .notPermitted(
+      "only a vault administrator may \(verb) an ATS key; \(which) and \(actor.osUser) is not an administrator",
+      hint: keys.count == 1
+        ? "nothing was changed; 'ivkeys admin list' shows the administrators"
+        : "nothing was changed; leave the ATS keys out of the selection, or ask an administrator "
+          + "('ivkeys admin list')")
+  }
+
   /// Checks scopes against the catalog: each is in it, or `resource:*` for a resource in it, or `*`.
   func checkScopes(_ scopes: [String], option: String) throws(IVKeysError) {
     guard !scopes.isEmpty else { throw .usage("a key needs at least one scope", hint: "use --scope or --preset") }

@@ -109,9 +109,12 @@ extension Vault {
   /// `expired` (a `key.expired` entry), in one transaction. A second sweep finds nothing until
   /// time does more. With `dryRun` nothing is written.
   public func sweep(dryRun: Bool = false) throws(IVKeysError) -> [SweptKey] {
-    // Only active and rotating keys change with time; suspended keys stay suspended (verify
+    // Only active and rotating keys change with time, and suspended keys rotated while
+    // suspended (revoked when the grace ends); other suspended keys stay suspended (verify
     // refuses them as such) and revoked and expired are where time leads.
-    let query = KeyQuery([.storedStatus(in: [.active, .rotating]), .effectiveStatusDiffersFromStored])
+    let query = KeyQuery([
+      .storedStatus(in: [.active, .rotating, .suspended]), .effectiveStatusDiffersFromStored,
+    ])
     func pending() throws(IVKeysError) -> [SweptKey] {
       var found = [SweptKey]()
       try store.forEachKey(query, now: now()) { k in found.append(SweptKey(record: k, newStatus: k.status)) }
@@ -174,12 +177,14 @@ extension Vault {
   /// Applies `action` to every key `selector` matches, in one transaction with one audit entry
   /// per key, and returns the keys after the change. More than one match needs `confirmed`
   /// (`--yes`); the matches are counted inside the transaction, so what is changed is exactly
-  /// what was counted.
+  /// what was counted. A selection holding an ATS key is refused whole, before anything
+  /// changes, unless the OS user is an administrator.
   public func changeStatus(
     matching selector: KeySelector, _ action: StatusAction, reason: String?, confirmed: Bool
   ) throws(IVKeysError) -> [KeyRecord] {
     try write { () throws(IVKeysError) -> [KeyRecord] in
       let matched = try keys(matching: selector, for: action)
+      try requireAdmin(toChange: matched, action.rawValue)
       guard matched.count <= 1 || confirmed else {
         throw .usage(
           "\(matched.count) keys match; changing more than one key needs --yes",

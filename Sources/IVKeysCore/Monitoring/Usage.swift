@@ -110,7 +110,7 @@ extension Vault {
     let json: JSON
     do { json = try JSON.parse(line) } catch { return .bad("not JSON: \(error)") }
     guard let request = json["request_id"]?.stringValue, !request.isEmpty, request.utf8.count <= 200,
-      !Text.looksLikeKey(request)
+      !Text.holdsKey(request)
     else { return .bad("request_id is missing, not a string, or holds a key") }
     guard let key = json["key_id"]?.stringValue, key.utf8.count == APIKey.idLength, Base62.isBase62(key.utf8) else {
       return .bad("key_id is missing or not a key id")

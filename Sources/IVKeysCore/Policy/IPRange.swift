@@ -54,12 +54,17 @@ public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible 
     return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
+  /// Whether this is an IPv4-mapped IPv6 address, `::ffff:a.b.c.d` (RFC 4291, 2.5.5.2).
+  public var isMapped: Bool {
+    bytes.count == 16 && bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff
+  }
+
   /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as its IPv4 address; others unchanged.
-  public var unmapped: IPAddress {
-    if bytes.count == 16 && bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
-      return IPAddress(bytes: Array(bytes[12..<16]))
-    }
-    return self
+  public var unmapped: IPAddress { isMapped ? IPAddress(bytes: Array(bytes[12..<16])) : self }
+
+  /// An IPv4 address as its IPv4-mapped IPv6 address; others unchanged.
+  public var mapped: IPAddress {
+    isIPv4 ? IPAddress(bytes: [UInt8](repeating: 0, count: 10) + [0xff, 0xff] + bytes) : self
   }
 }
 
@@ -97,9 +102,19 @@ public struct IPRange: Equatable, Hashable, Sendable, CustomStringConvertible {
     return IPAddress(bytes: b)
   }
 
-  /// Whether `ip` falls in this range. IPv4-mapped IPv6 addresses match IPv4 entries.
+  /// Whether `ip` falls in this range. An IPv4 address and its IPv4-mapped IPv6 form
+  /// (`::ffff:a.b.c.d`) are one client: a mapped address matches IPv4 entries, and an IPv4
+  /// address matches entries within the mapped space, `::ffff:a.b.c.d/n` with n ≥ 96. Wider
+  /// IPv6 entries (`::/0`) stay IPv6's alone.
   public func contains(_ ip: IPAddress) -> Bool {
-    let candidate = address.isIPv4 ? ip.unmapped : ip
+    let candidate: IPAddress
+    if address.isIPv4 {
+      candidate = ip.unmapped
+    } else if ip.isIPv4 && prefix >= 96 && address.isMapped {
+      candidate = ip.mapped
+    } else {
+      candidate = ip
+    }
     let mine = address
     guard candidate.bytes.count == mine.bytes.count else { return false }
     var bits = prefix
@@ -114,6 +129,14 @@ public struct IPRange: Equatable, Hashable, Sendable, CustomStringConvertible {
       if candidate.bytes[i] & mask != mine.bytes[i] & mask { return false }
     }
     return true
+  }
+
+  /// The family whose every address this range admits: "IPv4" for `0.0.0.0/0` and
+  /// `::ffff:0.0.0.0/96`, "IPv6" for `::/0`; nil for a range that leaves some out.
+  public var admitsEveryAddressOf: String? {
+    if prefix == 0 { return address.isIPv4 ? "IPv4" : "IPv6" }
+    if prefix == 96 && address.isMapped { return "IPv4" }
+    return nil
   }
 
   /// Canonical text: `10.0.0.0/8`, `2001:db8::/32`, or a bare address.

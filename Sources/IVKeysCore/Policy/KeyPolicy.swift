@@ -4,17 +4,21 @@ public enum KeyPolicy {
 
   /// A key's status as of `now`, from what the vault records: an active key past its expiry is
   /// `expired`, a rotating key past its grace is `revoked`, whether or not `sweep` has recorded
-  /// it yet. The checks run in verify's order: revoked, suspended (and a recorded expiry) stay;
-  /// a rotation grace that ended revokes; then an expiry that passed expires.
+  /// it yet. The checks run in verify's order: revoked and a recorded expiry stay; a rotation
+  /// grace that ended revokes (a rotating key, or a suspended key that was rotated while
+  /// suspended); a suspended key stays suspended, even past its expiry; then an expiry that
+  /// passed expires.
   ///
   /// The storage engines state the same rule in their query language for filters
   /// (`SQLiteStore.effectiveStatusSQL`); `EffectiveStatusTests` runs both over the same cases.
   public static func effectiveStatus(
     stored: KeyStatus, expiresAt: Timestamp?, graceUntil: Timestamp?, now: Timestamp
   ) -> KeyStatus {
+    let graceEnded = graceUntil.map { $0 <= now } ?? false
     switch stored {
-    case .revoked, .suspended, .expired: return stored
-    case .rotating where graceUntil.map({ $0 <= now }) ?? false: return .revoked
+    case .revoked, .expired: return stored
+    case .rotating where graceEnded, .suspended where graceEnded: return .revoked
+    case .suspended: return stored
     default: return expiresAt.map { $0 <= now } ?? false ? .expired : stored
     }
   }
@@ -51,7 +55,7 @@ extension Fields {
     guard !s.isEmpty, s.unicodeScalars.count <= 200, !Text.hasControl(s) else {
       throw ValueError("an endpoint is 1 to 200 printable characters, like \"GET /v1/jobs\"")
     }
-    guard !Text.looksLikeKey(s) else {
+    guard !Text.holdsKey(s) else {
       throw ValueError("it contains an API key; log the path without its query string")
     }
     return s

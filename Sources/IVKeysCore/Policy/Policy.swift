@@ -96,10 +96,11 @@ public enum Scopes {
 
 /// Checks for the free-form values a key carries.
 public enum Fields {
-  /// Refuses text holding a whole key: names, reasons and metadata end up in the audit log,
-  /// which can never be edited, and a key must never be stored.
+  /// Refuses text holding a key in any form `Text.holdsKey` knows (whole, damaged, in another
+  /// case, without its prefix, percent-encoded): names, reasons and metadata end up in the audit
+  /// log, which can never be edited, and a key must never be stored.
   public static func refuseKeys(_ s: String) throws(ValueError) {
-    if Text.looksLikeKey(s) {
+    if Text.holdsKey(s) {
       throw ValueError("it contains an API key; refer to keys by their id, never by the key itself")
     }
   }

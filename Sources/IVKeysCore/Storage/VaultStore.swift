@@ -169,7 +169,8 @@ public protocol VaultStore: AnyObject {
   func keysWithoutCreationEntry() throws(IVKeysError) -> Int64
   /// Revoked keys without a `key.revoked` entry.
   func revokedKeysWithoutRevocationEntry() throws(IVKeysError) -> Int64
-  /// Keys still recorded as rotating after their grace ended.
+  /// Keys still recorded as rotating (or suspended, when rotated while suspended) after their
+  /// grace ended.
   func staleRotations(now: Timestamp) throws(IVKeysError) -> Int64
   /// Copies the whole vault, consistently, into a new self-contained store at `path` (which
   /// exists and is empty), and returns it.

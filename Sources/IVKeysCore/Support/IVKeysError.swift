@@ -28,7 +28,8 @@ public enum IVKeysError: Error, CustomStringConvertible, Equatable {
   public var description: String {
     switch self {
     case .invalidValue(let option, let value, let reason):
-      return "invalid value for \(option): '\(Text.escapeControl(value))': \(reason)"
+      // A value holding a key is never echoed, in whatever form the key is.
+      return "invalid value for \(option): '\(Text.holdsKey(value) ? "…" : Text.escapeControl(value))': \(reason)"
     case .usage(let m, _), .notFound(let m, _), .conflict(let m, _), .notPermitted(let m, _),
       .vault(let m, _), .secret(let m, _), .io(let m, _):
       return m

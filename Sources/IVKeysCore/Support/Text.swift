@@ -98,25 +98,23 @@ public enum Text {
   /// Whether `s` holds a whole key anywhere.
   public static func containsKey(_ s: String) -> Bool { !keyOffsets(in: s).isEmpty }
 
-  /// Whether `s` holds anything that starts like a key: `sk_live_` or `sk_test_` followed by 20
-  /// or more key characters, checksum or not. A damaged key is still a secret: anyone can
-  /// repair a changed check digit by recomputing the CRC32.
+  /// Whether `s` holds anything that starts like a key: `sk_live_` or `sk_test_` (in any case)
+  /// followed by 20 or more key characters, checksum or not. A damaged key is still a secret:
+  /// anyone can repair a changed check digit by recomputing the CRC32, and a key in another case
+  /// is a key anyone can turn back.
   public static func looksLikeKey(_ s: String) -> Bool { redactKeys(s) != s }
 
-  /// `s` with anything that starts like a key (`sk_live_` or `sk_test_` and 20 or more further
-  /// characters) cut to `sk_live_<id>_…`: no message ever carries a secret, whole or damaged.
+  /// `s` with anything that starts like a key (`sk_live_` or `sk_test_` in any case, and 20 or
+  /// more further characters) cut to `sk_live_<id>_…`: no message ever carries a secret, whole
+  /// or damaged.
   public static func redactKeys(_ s: String) -> String {
     let b = Array(s.utf8)
-    func isKeyByte(_ c: UInt8) -> Bool { Base62.value(of: c) != nil || c == UInt8(ascii: "_") }
     var out = [UInt8]()
     out.reserveCapacity(b.count)
     var i = 0
     var changed = false
     while i < b.count {
-      if i + 8 <= b.count, b[i] == UInt8(ascii: "s"), b[i + 1] == UInt8(ascii: "k"), b[i + 2] == UInt8(ascii: "_"),
-        b[i + 7] == UInt8(ascii: "_"),
-        Array(b[(i + 3)..<(i + 7)]) == Array("live".utf8) || Array(b[(i + 3)..<(i + 7)]) == Array("test".utf8)
-      {
+      if hasKeyPrefix(b, at: i) {
         var end = i + 8
         while end < b.count && isKeyByte(b[end]) { end += 1 }
         if end - i >= 28 {
@@ -131,6 +129,132 @@ public enum Text {
       i += 1
     }
     return changed ? String(decoding: out, as: UTF8.self) : s
+  }
+
+  /// A byte of a key's text: a base62 digit or `_`.
+  private static func isKeyByte(_ c: UInt8) -> Bool { Base62.value(of: c) != nil || c == UInt8(ascii: "_") }
+
+  /// Whether `sk_live_` or `sk_test_`, in any case, starts at `b[i]`.
+  private static func hasKeyPrefix(_ b: [UInt8], at i: Int) -> Bool {
+    guard i + 8 <= b.count else { return false }
+    // ASCII letters differ from their other case only in bit 0x20; `_` is not a letter, so it
+    // is compared as is.
+    func lower(_ c: UInt8) -> UInt8 { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c) ? c | 0x20 : c }
+    guard lower(b[i]) == UInt8(ascii: "s"), lower(b[i + 1]) == UInt8(ascii: "k"), b[i + 2] == UInt8(ascii: "_"),
+      b[i + 7] == UInt8(ascii: "_")
+    else { return false }
+    let env = (lower(b[i + 3]), lower(b[i + 4]), lower(b[i + 5]), lower(b[i + 6]))
+    return env == (UInt8(ascii: "l"), UInt8(ascii: "i"), UInt8(ascii: "v"), UInt8(ascii: "e"))
+      || env == (UInt8(ascii: "t"), UInt8(ascii: "e"), UInt8(ascii: "s"), UInt8(ascii: "t"))
+  }
+
+  // MARK: - The key-in-text guard
+
+  /// Whether `s` holds a key in any form the key-in-text guard refuses: anything that starts
+  /// like a key (`looksLikeKey`: the prefix in any case, then 20 or more key characters); a
+  /// key's body without its prefix, `<id>_<secret><check>` or the same 81 base62 characters
+  /// without the `_`, whose checksum holds under `sk_live_` or `sk_test_`; and either of these
+  /// percent-encoded (`sk%5Flive%5F…`), decoded as many times as it was encoded (`%255F`).
+  ///
+  /// A body whose case was changed cannot be recognized (its checksum no longer holds), but
+  /// neither can it be turned back into the key without trying 2^81 case patterns.
+  public static func holdsKey(_ s: String) -> Bool {
+    var b = Array(s.utf8)
+    while true {
+      if startsLikeKey(b) || holdsKeyBody(b) { return true }
+      // Each decoding is shorter than what it decoded, so this ends.
+      guard let decoded = percentDecoded(b) else { return false }
+      b = decoded
+    }
+  }
+
+  /// Whether a key's prefix, in any case, is followed by 20 or more key characters in `b`.
+  private static func startsLikeKey(_ b: [UInt8]) -> Bool {
+    var i = 0
+    while i + 28 <= b.count {
+      if hasKeyPrefix(b, at: i) {
+        var end = i + 8
+        while end < b.count && end < i + 28 && isKeyByte(b[end]) { end += 1 }
+        if end - i >= 28 { return true }
+      }
+      i += 1
+    }
+    return false
+  }
+
+  /// Whether `b` holds a key's body without its prefix: 32 id characters, an optional `_`, 43
+  /// secret and 6 check characters, with a valid checksum as a `live` or `test` key.
+  private static func holdsKeyBody(_ b: [UInt8]) -> Bool {
+    let idLength = APIKey.idLength
+    let restLength = APIKey.secretLength + APIKey.checkLength
+    let shortest = idLength + restLength
+    guard b.count >= shortest else { return false }
+    var candidate = [UInt8](repeating: UInt8(ascii: "_"), count: APIKey.length)
+    func isKey(_ id: ArraySlice<UInt8>, _ rest: ArraySlice<UInt8>) -> Bool {
+      candidate.replaceSubrange(8..<(8 + idLength), with: id)
+      candidate.replaceSubrange((9 + idLength)..<APIKey.length, with: rest)
+      for env in ["sk_live", "sk_test"] {
+        candidate.replaceSubrange(0..<7, with: env.utf8)
+        let ok = candidate.withUnsafeBufferPointer { p -> Bool in
+          if case .success = APIKey.parse(bytes: p) { return true }
+          return false
+        }
+        if ok { return true }
+      }
+      return false
+    }
+    // Only runs of key characters long enough for a body are tried, so ordinary text costs one
+    // pass over its bytes.
+    var start = 0
+    while start < b.count {
+      guard isKeyByte(b[start]) else {
+        start += 1
+        continue
+      }
+      var end = start
+      while end < b.count && isKeyByte(b[end]) { end += 1 }
+      if end - start >= shortest {
+        for i in start...(end - shortest) {
+          let id = b[i..<(i + idLength)]
+          if isKey(id, b[(i + idLength)..<(i + shortest)]) { return true }
+          if i + shortest < end, b[i + idLength] == UInt8(ascii: "_"),
+            isKey(id, b[(i + idLength + 1)..<(i + shortest + 1)])
+          {
+            return true
+          }
+        }
+      }
+      start = end
+    }
+    return false
+  }
+
+  /// `b` with every `%XX` (two hex digits, either case) decoded; nil when it has none.
+  private static func percentDecoded(_ b: [UInt8]) -> [UInt8]? {
+    func hex(_ c: UInt8) -> UInt8? {
+      switch c {
+      case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+      case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+      case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+      default: return nil
+      }
+    }
+    guard b.contains(UInt8(ascii: "%")) else { return nil }
+    var out = [UInt8]()
+    out.reserveCapacity(b.count)
+    var i = 0
+    var changed = false
+    while i < b.count {
+      if b[i] == UInt8(ascii: "%"), i + 2 < b.count, let h = hex(b[i + 1]), let l = hex(b[i + 2]) {
+        out.append(h << 4 | l)
+        i += 3
+        changed = true
+      } else {
+        out.append(b[i])
+        i += 1
+      }
+    }
+    return changed ? out : nil
   }
 
   /// Whether a string has any control character at all.

@@ -19,7 +19,15 @@ public struct Actor: Sendable, Equatable {
   }
 
   /// The user running this process, from `geteuid()`, `$SUDO_USER` and `$IVKEYS_ACTOR`.
-  public static func current(environment: [String: String]) -> Actor {
+  ///
+  /// The actor goes into every audit entry, which can never be edited: a variable holding a key
+  /// in any form (`Text.holdsKey`) is refused, never recorded, masked or cut.
+  public static func current(environment: [String: String]) throws(IVKeysError) -> Actor {
+    for name in ["IVKEYS_ACTOR", "SUDO_USER"] where environment[name].map(Text.holdsKey) ?? false {
+      throw .usage(
+        "$\(name) contains an API key; the actor is recorded in the audit log, which can never be edited",
+        hint: "set \(name) to a name (or unset it), and rotate the key it held")
+    }
     let uid = geteuid()
     var name = "uid \(uid)"
     if let n = passwdFileName(uid) {

@@ -230,7 +230,9 @@ public final class Verifier {
     switch found.effectiveStatus(now: now) {
     case .revoked:
       d.code = .revoked
-      d.message = found.status == .rotating ? "the key was rotated and its grace period ended" : "the key is revoked"
+      d.message =
+        found.status != .revoked && found.graceUntil != nil
+        ? "the key was rotated and its grace period ended" : "the key is revoked"
     case .suspended:
       d.code = .suspended
       d.message = "the key is suspended"

@@ -37,7 +37,10 @@ extension SQLiteStore {
 
   func staleRotations(now: Timestamp) throws(IVKeysError) -> Int64 {
     try db.scalarInt(
-      "SELECT count(*) FROM keys WHERE status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?",
+      """
+      SELECT count(*) FROM keys
+      WHERE status IN ('rotating', 'suspended') AND grace_until IS NOT NULL AND grace_until <= ?
+      """,
       [.int(now)]) ?? 0
   }
 

@@ -2,11 +2,12 @@
 extension SQLiteStore {
   /// A key's effective status as of `?1`, in SQL, so `list --status` filters on what `show`
   /// prints. It states `KeyPolicy.effectiveStatus` (a test runs both over the same cases): the
-  /// checks run in verify's order: revoked, suspended, a rotation grace that ended (revoked),
-  /// then expiry.
+  /// checks run in verify's order: revoked and expired stay, a rotation grace that ended
+  /// (rotating, or suspended and rotated) revokes, suspended stays, then expiry.
   static let effectiveStatusSQL = """
-    CASE WHEN status IN ('revoked', 'suspended', 'expired') THEN status
-    WHEN status = 'rotating' AND grace_until IS NOT NULL AND grace_until <= ?1 THEN 'revoked'
+    CASE WHEN status IN ('revoked', 'expired') THEN status
+    WHEN status IN ('rotating', 'suspended') AND grace_until IS NOT NULL AND grace_until <= ?1 THEN 'revoked'
+    WHEN status = 'suspended' THEN status
     WHEN expires_at IS NOT NULL AND expires_at <= ?1 THEN 'expired'
     ELSE status END
     """
