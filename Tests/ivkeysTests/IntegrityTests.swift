@@ -177,7 +177,8 @@ struct IntegrityTests {
         if flip.status == 0 {
           // Put the value back (under its possibly flipped id) for the next column.
           let condition = column == "id" ? "id = CAST(X'\(hex)' AS TEXT)" : "id = '\(key.id)'"
-          _ = s.exec("/usr/bin/sqlite3", [s.vault, "UPDATE keys SET \(column) = \(saved ?? "NULL") WHERE \(condition)"])
+          _ = s.exec(
+            "/usr/bin/sqlite3", [s.vault, "UPDATE keys SET \(column) = \(saved ?? "NULL") WHERE \(condition)"])
         }
       }
     }
