@@ -73,7 +73,7 @@ public enum Doctor {
         stale == 0
           ? "no key is still recorded as rotating after its grace ended"
           : "\(stale) \(stale == 1 ? "key's" : "keys'") rotation grace ended, still recorded as rotating "
-            + "(verify already refuses them)",
+            + "or suspended (verify already refuses them)",
         hint: "'ivkeys sweep' records them as revoked (run it from cron)")
     }
     return c.checks
