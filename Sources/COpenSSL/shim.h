@@ -57,6 +57,15 @@ static inline void ivkeys_hmac_sha256(const ivkeys_hmac_sha256_key *k, const uns
   OPENSSL_cleanse(&c, sizeof c);
 }
 
+/// SHA-256 of `message`, through SHA256_Init/Update/Final for the same reason as above: the
+/// one-shot SHA256() goes through EVP (measured: 5.3 million instructions on first use).
+static inline void ivkeys_sha256(const unsigned char *message, size_t length, unsigned char out[32]) {
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, message, length);
+  SHA256_Final(out, &c);
+}
+
 /// Fills `buffer` with `length` bytes from the kernel's CSPRNG, getrandom(2) (Linux 3.17, glibc
 /// 2.25), which blocks only until the pool is first initialised. 1 on success, 0 on failure.
 /// Not OpenSSL's RAND_bytes: its first call fetches and instantiates a DRBG through the provider

@@ -72,13 +72,14 @@ enum VerifyCommand {
   }
 
   static func checkCatalog(_ scope: String, _ vault: Vault, option: String) throws(IVKeysError) {
-    let catalog = try vault.scopeCatalog().map(\.name)
-    guard catalog.contains(scope) else {
-      let hint =
-        Text.suggestion(for: scope, among: catalog).map { "did you mean '\($0)'?" }
-        ?? "'ivkeys scopes list' shows the catalog"
-      throw .invalidValue(option: option, value: scope, reason: "not in the scope catalog; \(hint)")
-    }
+    // One row and its seal, not the whole catalog (a seal check a row); the catalog is read only
+    // to suggest a name.
+    if try vault.scopeIsInCatalog(scope) { return }
+    let catalog = try vault.scopeCatalog().filter { !$0.damaged }.map(\.name)
+    let hint =
+      Text.suggestion(for: scope, among: catalog).map { "did you mean '\($0)'?" }
+      ?? "'ivkeys scopes list' shows the catalog"
+    throw .invalidValue(option: option, value: scope, reason: "not in the scope catalog; \(hint)")
   }
 
   /// The presented key: `--key-file`, else `$IVKEYS_KEY`, else standard input. A set but empty

@@ -62,7 +62,7 @@ extension Vault {
   /// The audit chain key of each secret version the file holds.
   func chainKeys() -> [Int: HMACKey] {
     var keys = [Int: HMACKey]()
-    for (n, v) in secretFile?.versions ?? [:] { keys[n] = v.auditKey }
+    for v in secretFile?.versions ?? [] { keys[v.number] = v.auditKey }
     return keys
   }
 

@@ -37,11 +37,11 @@ public enum Crypto {
     return string.withUTF8 { hmacSHA256(key: key, message: $0) }
   }
 
-  /// SHA-256 of `bytes`: 32 bytes. Keyless: for fingerprints of public data (the schema, a
+  /// SHA-256 of `bytes`: 32 bytes (`ivkeys_sha256` in shim.h: not EVP). Keyless: for fingerprints of public data (the schema, a
   /// retired secret version's audit entries), never for anything an attacker must not forge alone.
   public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-      _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, out.baseAddress) }
+      bytes.withUnsafeBufferPointer { ivkeys_sha256($0.baseAddress, $0.count, out.baseAddress) }
       count = 32
     }
   }

@@ -45,15 +45,16 @@ struct SealMessage {
     case .real(let d):
       bytes.append(2)
       appendBigEndian(d.bitPattern)
-    case .text(let s):
-      bytes.append(3)
-      appendBigEndian(UInt64(s.utf8.count))
-      bytes.append(contentsOf: s.utf8)
-    case .blob(let b):
-      bytes.append(4)
-      appendBigEndian(UInt64(b.count))
-      bytes.append(contentsOf: b)
+    case .text(var s): s.withUTF8 { appendBytes(tag: 3, UnsafeRawBufferPointer($0)) }
+    case .blob(let b): b.withUnsafeBytes { appendBytes(tag: 4, $0) }
     }
+  }
+
+  /// A text (tag 3) or blob (tag 4) value from its bytes: tag, length, bytes.
+  mutating func appendBytes(tag: UInt8, _ value: UnsafeRawBufferPointer) {
+    bytes.append(tag)
+    appendBigEndian(UInt64(value.count))
+    bytes.append(contentsOf: value)
   }
 
   mutating func text(_ s: String?) { append(s.map { .text($0) } ?? .null) }

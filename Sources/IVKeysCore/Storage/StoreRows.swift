@@ -149,3 +149,17 @@ public struct SecretVersionRow: Sendable {
   /// The row does not match its seal.
   public var damaged: Bool
 }
+
+/// A named setting of the vault's metadata as stored, with its seal.
+public struct SettingRow: Sendable {
+  public var name: String
+  public var value: String
+  public var seal: [UInt8]?
+}
+
+/// The settings every opening of a sealed vault checks, read at once.
+public struct OpeningSettings: Sendable {
+  public var secretFingerprint: SettingRow?
+  public var secretVersion: SettingRow?
+  public var schemaFingerprint: SettingRow?
+}

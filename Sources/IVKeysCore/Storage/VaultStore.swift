@@ -42,8 +42,17 @@ public protocol VaultStore: AnyObject {
   /// Seals rows as they are written and checks those a decision reads (`RowSeal.swift`); set by
   /// the vault from its secret, nil without it.
   var sealer: RowSealer? { get set }
-  /// Refuses a schema whose fingerprint is not the sealed one (`tampered`).
+  /// Refuses a schema whose fingerprint is not the sealed one (`tampered`), comparing the whole
+  /// schema (`doctor`).
   func checkSchemaSeal() throws(IVKeysError)
+  /// The cheap check of an opening: `recorded` (already checked against its seal) against the
+  /// engine's schema change counter, and the whole schema only when that moved.
+  func checkSchemaSeal(recorded: String) throws(IVKeysError)
+  /// The settings an opening checks (secret fingerprint and version, schema fingerprint), in one
+  /// read; only for a vault whose rows are sealed.
+  func openingSettings() throws(IVKeysError) -> OpeningSettings
+  /// Whether a setting read by `openingSettings` matches its seal.
+  func settingIntact(_ row: SettingRow) -> Bool
   /// Each object added, dropped or changed against the schema this binary's migrations make.
   func schemaDifferences() throws(IVKeysError) -> [String]
   /// Every sealed row that does not match its seal, at most `limit`.

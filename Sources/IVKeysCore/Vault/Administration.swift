@@ -57,6 +57,11 @@ extension Vault {
 
   // MARK: - Scope catalog
 
+  /// Whether the catalog holds `name` (one row, its seal checked: `tampered` if it does not match).
+  public func scopeIsInCatalog(_ name: String) throws(IVKeysError) -> Bool {
+    try store.scopeExists(name)
+  }
+
   /// The catalog, by name.
   public func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
     try store.scopeCatalog()

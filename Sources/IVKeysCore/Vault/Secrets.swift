@@ -99,7 +99,7 @@ extension Vault {
         let fresh = SecretVersion(number: number, bytes: bytes)
         // The file keeps every version the vault has not retired (and drops one a killed
         // rotation left behind), then the new one.
-        let kept = file.versions.values.filter { v in
+        let kept = file.versions.filter { v in
           recorded.contains { $0.version == v.number && $0.retiredAt == nil }
         }
         try SecretFile.replace(at: secretPath, with: kept + [fresh])
@@ -124,9 +124,7 @@ extension Vault {
         result = SecretRotation(
           previousVersion: old.number, version: fresh.number, fingerprint: fresh.fingerprint, keysOnOlderVersions: older
         )
-        var versions = file.versions
-        versions[fresh.number] = fresh
-        newFile = SecretFile(versions: versions)
+        newFile = file.adding(fresh)
       }
     } catch {
       // Nothing committed: the vault stays on the old version.
@@ -188,10 +186,9 @@ extension Vault {
     }
     // Only once the checkpoint is committed does the version leave the file: a process killed
     // in between leaves a retired version still in the file, which the next retire removes.
-    var kept = file.versions
-    kept[number] = nil
-    try SecretFile.replace(at: secretPath, with: Array(kept.values))
-    secretFile = SecretFile(versions: kept)
+    let kept = file.removing(number)
+    try SecretFile.replace(at: secretPath, with: kept.versions)
+    secretFile = kept
     return outcome
   }
 

@@ -80,15 +80,20 @@ public final class Vault {
       vault.notices = [Self.noSecretNotice(secretPath)]
       return vault
     }
-    let current = try checkFingerprint(store, file, path: path, secretPath: secretPath)
+    // One read of the settings an opening checks (a vault older than its seals has no seal column).
+    var settings = version >= SQLiteSchema.sealedSince ? try store.openingSettings() : nil
+    let current = try checkFingerprint(store, file, path: path, secretPath: secretPath, settings: settings)
     let vault = Vault(store: store, secretFile: file, version: current, secretPath: secretPath, actor: actor)
     if access == .inspect { return vault }
-    if version < store.currentSchemaVersion { try store.migrate(sealer: store.sealer) }
+    if version < store.currentSchemaVersion {
+      try store.migrate(sealer: store.sealer)
+      settings = try store.openingSettings()
+    }
     // A command that changes the vault, or decides from it, refuses a schema changed outside
     // ivkeys; one that only reads it (list, show, audit verify) still shows what is there.
     if access == .write {
       do {
-        try vault.checkSeals()
+        try vault.checkSeals(settings)
       } catch {
         if case .tampered = error { vault.recordTamper(error) }
         throw error
@@ -101,12 +106,16 @@ public final class Vault {
 
   /// Refuses a vault whose schema, or sealed secret version, was changed outside ivkeys (a
   /// vault older than its seals has none to check).
-  func checkSeals() throws(IVKeysError) {
-    guard try store.schemaVersion() >= SQLiteSchema.sealedSince, let secret else { return }
-    try store.checkSchemaSeal()
-    guard try store.sealedMeta("secret_version") == String(secret.number) else {
+  func checkSeals(_ settings: OpeningSettings?) throws(IVKeysError) {
+    guard let settings, let secret else { return }
+    guard let version = settings.secretVersion, version.value == String(secret.number), store.settingIntact(version)
+    else {
       throw .tampered("its secret version setting does not match its seal")
     }
+    guard let schema = settings.schemaFingerprint, store.settingIntact(schema) else {
+      throw .tampered("the schema's sealed fingerprint is missing or does not match its seal")
+    }
+    try store.checkSchemaSeal(recorded: schema.value)
   }
 
   /// What a vault read without its secret cannot tell.
@@ -130,11 +139,18 @@ public final class Vault {
 
   /// The secret version the vault is on, from the file: refused when the file lacks it or its
   /// fingerprint is not the one the vault recorded.
-  static func checkFingerprint(_ store: any VaultStore, _ file: SecretFile, path: String, secretPath: String)
-    throws(IVKeysError) -> SecretVersion
-  {
-    let recorded = try store.meta("secret_fingerprint") ?? ""
-    let number = Int(try store.meta("secret_version") ?? "1") ?? 0
+  static func checkFingerprint(
+    _ store: any VaultStore, _ file: SecretFile, path: String, secretPath: String, settings: OpeningSettings? = nil
+  ) throws(IVKeysError) -> SecretVersion {
+    let recorded: String
+    let number: Int
+    if let settings {
+      recorded = settings.secretFingerprint?.value ?? ""
+      number = Int(settings.secretVersion?.value ?? "1") ?? 0
+    } else {
+      recorded = try store.meta("secret_fingerprint") ?? ""
+      number = Int(try store.meta("secret_version") ?? "1") ?? 0
+    }
     guard let secret = file.version(number) else {
       throw .secret(
         "the secret file \(secretPath) does not hold secret version \(number), which the vault \(path) is on",

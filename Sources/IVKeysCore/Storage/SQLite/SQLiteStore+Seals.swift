@@ -15,11 +15,29 @@ extension SQLiteStore {
     }
   }
 
+  /// Appends a column's stored value to a seal message straight from SQLite's buffer, typed by
+  /// its storage class: the same bytes `sealValue` gives, without a String or an Array between.
+  static func appendSealValue(_ m: inout SealMessage, _ row: Row, _ i: Int32) {
+    switch sqlite3_column_type(row.handle, i) {
+    case SQLITE_NULL: m.append(.null)
+    case SQLITE_INTEGER: m.append(.int(row.int(i)))
+    case SQLITE_FLOAT: m.append(.real(sqlite3_column_double(row.handle, i)))
+    case SQLITE_BLOB:
+      let p = sqlite3_column_blob(row.handle, i)
+      let n = Int(sqlite3_column_bytes(row.handle, i))
+      m.appendBytes(tag: 4, UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : n))
+    default:
+      let p = sqlite3_column_text(row.handle, i)
+      let n = Int(sqlite3_column_bytes(row.handle, i))
+      m.appendBytes(tag: 3, UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : n))
+    }
+  }
+
   /// The seal message of a key's row, from the stored values; `column` says where each sealed
   /// column is in the row (`SealedKeyColumn` itself, or `KeyColumn`).
   static func keySealMessage(_ row: Row, _ column: (SealedKeyColumn) -> Int32 = { $0.rawValue }) -> SealMessage {
     var m = SealMessage(table: SealedTable.keys.rawValue, primaryKey: row.text(column(.id)))
-    for c in SealedKeyColumn.allCases where c != .id && c != .seal { m.append(sealValue(row, column(c))) }
+    for c in SealedKeyColumn.allCases where c != .id && c != .seal { appendSealValue(&m, row, column(c)) }
     return m
   }
 
@@ -134,7 +152,7 @@ extension SQLiteStore {
     if table == .keys { return keySealMessage(row) }
     let count = sqlite3_column_count(row.handle)
     var m = SealMessage(table: table.rawValue, primaryKey: row.text(0))
-    for i in 1..<(count - 1) { m.append(sealValue(row, i)) }
+    for i in 1..<(count - 1) { appendSealValue(&m, row, i) }
     return m
   }
 
@@ -195,6 +213,31 @@ extension SQLiteStore {
     }
   }
 
+  func openingSettings() throws(IVKeysError) -> OpeningSettings {
+    var settings = OpeningSettings()
+    // The whole table (a handful of rows): `name IN (…)` would build a temporary b-tree of the
+    // names on every opening.
+    try db.statement("SELECT name, value, seal FROM meta").forEachRow { row in
+      // A value stored as anything but text was not written by ivkeys: no seal can match it.
+      let isText = sqlite3_column_type(row.handle, 1) == SQLITE_TEXT
+      let setting = SettingRow(name: row.text(0), value: row.text(1), seal: isText ? row.optionalBlob(2) : nil)
+      switch setting.name {
+      case "secret_fingerprint": settings.secretFingerprint = setting
+      case "secret_version": settings.secretVersion = setting
+      case Self.schemaFingerprintName: settings.schemaFingerprint = setting
+      default: break
+      }
+    }
+    return settings
+  }
+
+  func settingIntact(_ row: SettingRow) -> Bool {
+    guard let sealer else { return false }
+    var m = SealMessage(table: SealedTable.meta.rawValue, primaryKey: row.name)
+    m.append(.text(row.value))
+    return sealer.verify(m, row.seal)
+  }
+
   /// Sets a metadata value and seals it; inside `write`.
   func setMeta(_ name: String, _ value: String) throws(IVKeysError) {
     try db.run(
@@ -232,20 +275,44 @@ extension SQLiteStore {
     return out
   }
 
-  /// Records the schema's fingerprint (sealed); at the end of every migration that changes it.
+  /// Records the schema's fingerprint (sealed) with SQLite's schema cookie, as
+  /// `<cookie> <sha256>`; at the end of every migration that changes the schema.
   func recordSchemaFingerprint() throws(IVKeysError) {
-    try setMeta(Self.schemaFingerprintName, try schemaFingerprint())
+    try setMeta(Self.schemaFingerprintName, "\(try schemaCookie()) \(try schemaFingerprint())")
   }
 
   static let schemaFingerprintName = "schema_fingerprint"
 
-  /// Refuses a schema changed outside ivkeys: its fingerprint must be the sealed one.
+  /// SQLite's schema cookie: "incremented by SQLite whenever the database schema is modified".
+  func schemaCookie() throws(IVKeysError) -> Int64 { try db.scalarInt("PRAGMA schema_version") ?? -1 }
+
+  /// Refuses a schema changed outside ivkeys, comparing every object with the sealed
+  /// fingerprint (`doctor`).
   func checkSchemaSeal() throws(IVKeysError) {
     guard let recorded = try sealedMeta(Self.schemaFingerprintName) else {
       throw .tampered("the schema's sealed fingerprint is missing")
     }
+    try compareSchema(recorded)
+  }
+
+  /// The check every opening for a write or a decision makes, cheaply: the schema cookie recorded
+  /// beside the fingerprint must be SQLite's. Any CREATE, DROP or ALTER moves the cookie; only
+  /// then is the whole schema hashed and compared (a VACUUM moves it too, with the same schema:
+  /// the new cookie is then recorded). What this does not see is a cookie set back by hand with
+  /// `PRAGMA schema_version` or `writable_schema`, which SQLite documents as corrupting: `doctor`
+  /// always compares the whole schema, and an audit INSERT that a trigger swallowed fails closed
+  /// (`appendAudit`).
+  func checkSchemaSeal(recorded: String) throws(IVKeysError) {
+    if let space = recorded.firstIndex(of: " "), Int64(recorded[..<space]) == (try schemaCookie()) { return }
+    try compareSchema(recorded)
+    if !db.isReadOnly { try? db.writeTransaction { () throws(IVKeysError) in try recordSchemaFingerprint() } }
+  }
+
+  /// The whole schema against the fingerprint part of `recorded`.
+  func compareSchema(_ recorded: String) throws(IVKeysError) {
+    let hash = recorded.split(separator: " ").last.map(String.init) ?? ""
     let current = try schemaFingerprint()
-    guard Crypto.constantTimeEqual(Array(recorded.utf8), Array(current.utf8)) else {
+    guard Crypto.constantTimeEqual(Array(hash.utf8), Array(current.utf8)) else {
       throw .tampered("its schema (a table, index, trigger or view) was added, dropped or changed")
     }
   }

@@ -1,6 +1,14 @@
 /// Usage counts, imported gateway requests and rate-limit windows.
 extension SQLiteStore {
+  /// Each statement is prepared only when it has rows to write: a single verify without an
+  /// endpoint would otherwise compile an upsert it never runs.
   func addUsage(_ usage: UsageCounts) throws(IVKeysError) {
+    if !usage.totals.isEmpty { try addTotals(usage) }
+    if !usage.endpoints.isEmpty { try addEndpoints(usage) }
+    if !usage.days.isEmpty { try addDays(usage) }
+  }
+
+  private func addTotals(_ usage: UsageCounts) throws(IVKeysError) {
     let updateTotals = try db.statement(
       """
       UPDATE keys SET request_count = request_count + ?, error_count = error_count + ?,
@@ -10,6 +18,9 @@ extension SQLiteStore {
     for (id, t) in usage.totals {
       try updateTotals.run([.int(t.requests), .int(t.errors), .optional(t.lastUsed), .text(id)])
     }
+  }
+
+  private func addEndpoints(_ usage: UsageCounts) throws(IVKeysError) {
     let addEndpoint = try db.statement(
       """
       INSERT INTO usage_endpoints (key_id, endpoint, count, errors) VALUES (?, ?, ?, ?)
@@ -18,6 +29,9 @@ extension SQLiteStore {
     for b in usage.endpoints {
       try addEndpoint.run([.text(b.keyID), .text(b.name), .int(b.count), .int(b.errors)])
     }
+  }
+
+  private func addDays(_ usage: UsageCounts) throws(IVKeysError) {
     let addDay = try db.statement(
       """
       INSERT INTO usage_daily (key_id, day, count, errors) VALUES (?, ?, ?, ?)

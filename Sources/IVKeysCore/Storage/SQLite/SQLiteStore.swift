@@ -137,6 +137,11 @@ final class SQLiteStore: VaultStore {
         .int(r.seq), .text(r.at), .text(r.event), .text(r.actor), .text(r.osUser), .optional(r.keyID),
         .optional(r.company), .optional(r.ip), .text(r.detail), .text(r.prevHash), .text(r.hash),
       ])
+    // A trigger added outside ivkeys could swallow the row (RAISE(IGNORE)): a decision whose
+    // entry was not written must not be given.
+    guard db.changes == 1 else {
+      throw .tampered("audit entry \(r.seq) was not written (a trigger on the audit table swallowed it)")
+    }
   }
 
   func auditCount() throws(IVKeysError) -> Int64 { try db.scalarInt("SELECT count(*) FROM audit") ?? 0 }
