@@ -91,6 +91,32 @@ struct IntegrityTests {
     #expect(try doctor(s).1["sealed schema"]?["ok"] as? Bool == true)
   }
 
+  /// verify compares SQLite's schema cookie with the sealed one and hashes the schema only when it
+  /// moved: a VACUUM moves it without changing the schema, and is no tampering.
+  @Test func aVacuumIsNoTampering() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    sqlite3(s, "VACUUM;")
+    #expect(verify(s, k.key, env: "live").status == 0)
+    #expect(try doctor(s).0 == 0)
+  }
+
+  /// Setting the cookie back by hand hides a change from the cheap check; a trigger that swallows
+  /// audit entries still cannot make verify allow a request without its entry, and doctor,
+  /// which compares the whole schema, names it.
+  @Test func aSchemaCookieSetBackStillFailsClosed() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let cookie = sqlite3(s, "PRAGMA schema_version;").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    sqlite3(
+      s,
+      "CREATE TRIGGER quiet BEFORE INSERT ON audit BEGIN SELECT RAISE(IGNORE); END; PRAGMA schema_version = \(cookie);")
+    let r = verify(s, k.key, env: "live")
+    #expect(r.status == 1 && r.stdout.isEmpty)
+    #expect(r.stderr.contains("was not written"), "\(r.stderr)")
+    #expect((try doctor(s).1["sealed schema"]?["message"] as? String)?.contains("trigger quiet was added") == true)
+  }
+
   @Test func aNoOpReplacementOfTheAppendOnlyTriggersFailsDoctor() throws {
     let s = try Sandbox()
     let k = try s.createKey()
