@@ -130,6 +130,8 @@ struct ChainWalk {
   var checkpoints: [Int: ChainCheckpoint] = [:]
   /// The version chaining the entries being walked: 1 until a `secret.rotated` entry.
   var version = 1
+  /// Its chain key, when the file still holds it.
+  var currentKey: HMACKey?
   /// The first entry of the current version, and the fold of its entries so far (kept when
   /// asked for, or when the version's key is gone).
   var versionStart: Int64 = 1
@@ -147,14 +149,19 @@ struct ChainWalk {
 
   init(keys: [Int: HMACKey], expectedHead: (seq: Int64?, hash: String)?) {
     self.keys = keys
+    self.currentKey = keys[1]
     self.expectedHead = expectedHead
     message.reserveCapacity(1024)
   }
 
   /// A `secret.rotated` entry starts the next version: the one its detail names.
   mutating func enterVersion(of entry: any StoredAuditEntry, seq: Int64) -> Bool {
-    let rotated = entry.withField(.event) {
-      $0.map { $0.elementsEqual(AuditEvent.secretRotated.rawValue.utf8) } ?? false
+    // Most entries are decisions: the length, then the first byte, rule them out cheaply.
+    let rotated = entry.withField(.event) { bytes -> Bool in
+      guard let bytes, bytes.count == Self.rotatedEvent.count, bytes.first == Self.rotatedEvent.first else {
+        return false
+      }
+      return bytes.elementsEqual(Self.rotatedEvent)
     }
     guard rotated else { return true }
     let detail = entry.withField(.detail) { $0.map { String(decoding: $0, as: UTF8.self) } ?? "" }
@@ -164,10 +171,13 @@ struct ChainWalk {
     }
     guard finishVersion(endingBefore: seq) else { return false }
     version = Int(next)
+    currentKey = keys[version]
     versionStart = seq
     fold = [UInt8](repeating: 0, count: 32)
     return true
   }
+
+  static let rotatedEvent = Array(AuditEvent.secretRotated.rawValue.utf8)
 
   /// At the end of a version whose key is gone, its checkpoint must cover exactly its entries.
   mutating func finishVersion(endingBefore seq: Int64) -> Bool {
@@ -221,7 +231,7 @@ struct ChainWalk {
     message.removeAll(keepingCapacity: true)
     entry.withPrevHash { stored in AuditChain.message(prevHash: stored, entry: entry, into: &message) }
     let expectedHex: [UInt8]
-    if let key = keys[version] {
+    if let key = currentKey {
       // The stored text must be exactly the lowercase hex of the MAC, as SPEC writes hashes.
       expectedHex = Array(Crypto.hex(key.mac(message)).utf8)
       guard entry.withHash({ $0.elementsEqual(expectedHex) }) else {

@@ -96,22 +96,26 @@ public enum Crypto {
 /// An HMAC-SHA256 key prepared once (RFC 2104 over libcrypto's SHA-256; see COpenSSL's shim.h
 /// for why not EVP): each message then costs two SHA-256 finalisations and no allocation.
 public final class HMACKey: @unchecked Sendable {
-  private var state = ivkeys_hmac_sha256_key()
+  /// The prepared states, written once by `init` and only read after: several threads may MAC
+  /// with one key at once (`SealCheckBatch`).
+  private let state: UnsafeMutablePointer<ivkeys_hmac_sha256_key>
 
   public init(_ key: [UInt8]) {
-    key.withUnsafeBufferPointer { ivkeys_hmac_sha256_init(&state, $0.baseAddress, $0.count) }
+    state = .allocate(capacity: 1)
+    state.initialize(to: ivkeys_hmac_sha256_key())
+    key.withUnsafeBufferPointer { ivkeys_hmac_sha256_init(state, $0.baseAddress, $0.count) }
   }
 
   deinit {
-    withUnsafeMutableBytes(of: &state) { OPENSSL_cleanse($0.baseAddress, $0.count) }
+    OPENSSL_cleanse(state, MemoryLayout<ivkeys_hmac_sha256_key>.size)
+    state.deallocate()
   }
 
   /// The 32-byte MAC of `message`.
   public func mac(_ message: UnsafeRawBufferPointer) -> [UInt8] {
     [UInt8](unsafeUninitializedCapacity: 32) { out, count in
-      withUnsafePointer(to: &state) { s in
-        ivkeys_hmac_sha256(s, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count, out.baseAddress)
-      }
+      ivkeys_hmac_sha256(
+        state, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count, out.baseAddress)
       count = 32
     }
   }

@@ -21,17 +21,17 @@ enum SealValue {
   case real(Double)
 }
 
-/// The canonical encoding of one row for its seal. Every value is written with a type tag and,
-/// for text and blobs, its length, so no two different rows encode alike.
+/// The canonical encoding of one row for its seal: the table and primary key, then each value
+/// with a type tag and, for text and blobs, its length as an unsigned LEB128 varint, so no two
+/// different rows encode alike. Compact on purpose: a seal costs one SHA-256 block per 64 bytes,
+/// and `list` and `create` seal or check one per key (a key row is about 250 bytes).
 struct SealMessage {
   private(set) var bytes: [UInt8]
 
   /// A message for the row of `table` whose primary key is `primaryKey`.
   init(table: String, primaryKey: String) {
     bytes = []
-    bytes.reserveCapacity(512)
-    bytes.append(contentsOf: "ivkeys row seal v1".utf8)
-    bytes.append(0)
+    bytes.reserveCapacity(320)
     append(.text(table))
     append(.text(primaryKey))
   }
@@ -39,12 +39,8 @@ struct SealMessage {
   mutating func append(_ value: SealValue) {
     switch value {
     case .null: bytes.append(0)
-    case .int(let v):
-      bytes.append(1)
-      appendBigEndian(UInt64(bitPattern: v))
-    case .real(let d):
-      bytes.append(2)
-      appendBigEndian(d.bitPattern)
+    case .int(let v): appendFixed(tag: 1, UInt64(bitPattern: v))
+    case .real(let d): appendFixed(tag: 2, d.bitPattern)
     case .text(var s): s.withUTF8 { appendBytes(tag: 3, UnsafeRawBufferPointer($0)) }
     case .blob(let b): b.withUnsafeBytes { appendBytes(tag: 4, $0) }
     }
@@ -53,15 +49,25 @@ struct SealMessage {
   /// A text (tag 3) or blob (tag 4) value from its bytes: tag, length, bytes.
   mutating func appendBytes(tag: UInt8, _ value: UnsafeRawBufferPointer) {
     bytes.append(tag)
-    appendBigEndian(UInt64(value.count))
-    bytes.append(contentsOf: value)
+    var n = UInt64(value.count)
+    while n >= 0x80 {
+      bytes.append(UInt8(truncatingIfNeeded: n) | 0x80)
+      n >>= 7
+    }
+    bytes.append(UInt8(n))
+    // A typed buffer: Array's contiguous fast path (a raw buffer goes element by element).
+    bytes.append(
+      contentsOf: UnsafeBufferPointer(start: value.baseAddress?.assumingMemoryBound(to: UInt8.self), count: value.count)
+    )
   }
 
   mutating func text(_ s: String?) { append(s.map { .text($0) } ?? .null) }
   mutating func int(_ v: Int64?) { append(v.map { .int($0) } ?? .null) }
 
-  private mutating func appendBigEndian(_ v: UInt64) {
-    for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+  /// A tag and 8 bytes, most significant first.
+  private mutating func appendFixed(tag: UInt8, _ v: UInt64) {
+    bytes.append(tag)
+    withUnsafeBytes(of: v.bigEndian) { bytes.append(contentsOf: $0.bindMemory(to: UInt8.self)) }
   }
 }
 

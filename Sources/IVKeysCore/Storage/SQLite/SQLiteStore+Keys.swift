@@ -196,10 +196,17 @@ extension KeyRecord {
       if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
       if status == .revoked { statusReason = "rotation grace ended" }
     }
-    if let sealer {
-      damaged = !sealer.verify(
+    if let sealer,
+      !sealer.verify(
         SQLiteStore.keySealMessage(row) { KeyColumn($0).rawValue }, row.optionalBlob(KeyColumn.seal))
-      if damaged { statusReason = "changed outside ivkeys: the row does not match its seal" }
+    {
+      markDamaged()
     }
+  }
+
+  /// Marks a record whose row does not match its seal.
+  mutating func markDamaged() {
+    damaged = true
+    statusReason = "changed outside ivkeys: the row does not match its seal"
   }
 }
