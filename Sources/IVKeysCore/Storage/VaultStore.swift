@@ -65,6 +65,8 @@ public protocol VaultStore: AnyObject {
 
   /// The versions the vault has known, oldest first, with how many keys use each.
   func secretVersions() throws(IVKeysError) -> [SecretVersionRow]
+  /// Whether any secret version was retired (a cheap read, unlike `secretVersions`).
+  func hasRetiredSecretVersion() throws(IVKeysError) -> Bool
   /// Records a new secret version; inside `write`.
   func insertSecretVersion(_ version: Int, fingerprint: String, at: Timestamp) throws(IVKeysError)
   /// Records that a version was retired; inside `write`.

@@ -371,6 +371,10 @@ extension SQLiteStore {
     return out
   }
 
+  func hasRetiredSecretVersion() throws(IVKeysError) -> Bool {
+    try db.scalarInt("SELECT 1 FROM secret_versions WHERE retired_at IS NOT NULL LIMIT 1") != nil
+  }
+
   func insertSecretVersion(_ version: Int, fingerprint: String, at: Timestamp) throws(IVKeysError) {
     try db.run(
       "INSERT INTO secret_versions (version, fingerprint, added_at) VALUES (?, ?, ?)",
