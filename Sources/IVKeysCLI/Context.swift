@@ -117,8 +117,10 @@ final class Context {
 
   /// What a command means to do with the vault.
   enum Intent {
-    /// Change it, or record in it (verify records its decisions): the secret file is required.
+    /// Change it: the secret file is required.
     case write
+    /// Decide requests and record them (`verify`): as `write`, with the cheap schema check.
+    case decide
     /// Only read it (`list`, `show`, `audit`, `audit head`, `usage ID`, `scopes list`, `admin list`): an auditor holding a copy of the vault
     /// without its secret file can read it, told what cannot be checked without the secret.
     case read
@@ -126,7 +128,12 @@ final class Context {
 
   /// Opens the vault for this command; every command opens it here.
   func openVault(_ intent: Intent = .write) throws(IVKeysError) -> Vault {
-    let access: VaultAccess = intent == .read ? .read : .write
+    let access: VaultAccess
+    switch intent {
+    case .read: access = .read
+    case .write: access = .write
+    case .decide: access = .decide
+    }
     let vault = try Vault.open(path: try vaultPath(), secretPath: try secretPath(), actor: try actor, access: access)
     for notice in vault.notices { warning(notice) }
     opened = vault

@@ -38,6 +38,39 @@ struct MigrationTests {
     }
   }
 
+  /// Rewrites the audit chain, as only someone holding the secret can, so that the vault reads as
+  /// created at schema version `version`: a vault created at a sealed version is never migrated
+  /// from an older one (`Vault.refuseRolledBackSchema`).
+  func rewriteHistoryAsCreatedAt(_ version: Int, _ v: Vault, _ db: Database) throws {
+    let key = try #require(v.secretFile?.version(1)).auditKey
+    var rows = [AuditRow]()
+    try db.statement(
+      "SELECT seq, at, event, actor, os_user, key_id, company, ip, detail, prev_hash, hash FROM audit ORDER BY seq"
+    ).forEachRow { r in
+      rows.append(
+        AuditRow(
+          seq: r.int(0), at: r.text(1), event: r.text(2), actor: r.text(3), osUser: r.text(4), keyID: r.optionalText(5),
+          company: r.optionalText(6), ip: r.optionalText(7), detail: r.text(8), prevHash: r.text(9), hash: r.text(10)))
+    }
+    rows[0].detail = rows[0].detail.replacingOccurrences(
+      of: "\"schema_version\":\(SQLiteSchema.currentVersion)", with: "\"schema_version\":\(version)")
+    try db.execute("DROP TRIGGER audit_no_update")
+    var previous = AuditChain.genesis
+    for var row in rows {
+      row.prevHash = previous
+      row.hash = AuditChain.hash(key: key, prevHash: previous.utf8, entry: row)
+      try db.run(
+        "UPDATE audit SET detail = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+        [.text(row.detail), .text(row.prevHash), .text(row.hash), .int(row.seq)])
+      previous = row.hash
+    }
+    try db.execute(
+      """
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed'); END;
+      """)
+  }
+
   /// Every key row with its rowid, in rowid order, as text.
   func keyRows(_ db: Database) throws -> [String] {
     var rows = [String]()
@@ -57,6 +90,7 @@ struct MigrationTests {
     _ = try v.changeStatus(batch.keys[2].id, .revoke, reason: "test")
     let db = try v.testDB
     try downgradeToVersion3(db)
+    try rewriteHistoryAsCreatedAt(3, v, db)
     let before = try keyRows(db)
     #expect(before.count == 5)
     #expect(before.first?.hasPrefix("10|") == true)  // rowid 1 * 7 + 3
@@ -77,7 +111,11 @@ struct MigrationTests {
     #expect(try mdb.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'keys_expires'") == 1)
     #expect(try mdb.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'keys_new'") == 0)
     #expect(try mdb.scalarText("PRAGMA integrity_check") == "ok")
-    #expect(try migrated.auditHead()?.hash == head?.hash)
+    // The history is kept, and the sealing is on it: one vault.sealed entry after the old head.
+    let old = try #require(head)
+    #expect(try migrated.verifyAudit(expectedHead: (seq: old.seq, hash: old.hash)).intact)
+    #expect(try migrated.auditHead()?.seq == old.seq + 1)
+    #expect(try migrated.store.auditHasEvent(AuditEvent.vaultSealed.rawValue))
     #expect(try migrated.verifyAudit().intact)
     // The keys still work: the migrated vault resolves them with their stored status.
     #expect(try migrated.resolve(batch.keys[0].id).status == .active)

@@ -156,3 +156,29 @@ struct VerificationTests {
     }
   }
 }
+
+/// A process that opened the vault before another one rotated the secret writes under the new
+/// version: its rows are sealed, its digests made and its audit entries chained with it.
+@Suite("secret rotation seen by an open vault")
+struct FollowRotationTests {
+  @Test func aWriteAfterAnotherProcessRotatedUsesTheNewVersion() throws {
+    let (early, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let before = try early.createKeys(KeyDraft(company: "acme", name: "a", scopes: ["jobs:read"])).keys[0]
+    let rotated = try Vault.open(
+      path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: Actor(osUser: "tester"))
+    _ = try rotated.rotateSecret()
+    // `early` still holds version 1; its next write follows the rotation.
+    let after = try early.createKeys(KeyDraft(company: "acme", name: "b", scopes: ["jobs:read"])).keys[0]
+    #expect(early.secretVersion == 2)
+    let fresh = try reopen(dir)
+    #expect(try fresh.store.brokenSeals(limit: 10).isEmpty)
+    #expect(try fresh.verifyAudit().intact)
+    for key in [before, after] {
+      let d = try Verifier(vault: fresh).decide([
+        VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)
+      ])[0]
+      #expect(d.code == .ok)
+    }
+  }
+}

@@ -117,6 +117,48 @@ struct IntegrityTests {
     #expect((try doctor(s).1["sealed schema"]?["message"] as? String)?.contains("trigger quiet was added") == true)
   }
 
+  /// Setting the schema back below the sealed version (seal columns dropped, user_version lowered)
+  /// would have the next migration seal whatever was changed meanwhile: it is refused instead.
+  @Test func aSchemaSetBackBelowItsSealsIsNeverResealed() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    #expect(s.run("revoke", k.id, "--reason", "done").status == 0)
+    sqlite3(
+      s,
+      """
+      ALTER TABLE keys DROP COLUMN seal; ALTER TABLE keys DROP COLUMN secret_version;
+      ALTER TABLE admins DROP COLUMN seal; ALTER TABLE scopes DROP COLUMN seal;
+      DELETE FROM meta WHERE name IN ('secret_version', 'schema_fingerprint'); ALTER TABLE meta DROP COLUMN seal;
+      DROP TABLE secret_versions; PRAGMA user_version = 4;
+      UPDATE keys SET status = 'active' WHERE id = '\(k.id)';
+      INSERT INTO admins (user, added_at, added_by) VALUES ('mallory', 0, 'mallory');
+      """)
+    let r = verify(s, k.key, env: "live")
+    #expect(r.status == 1 && r.stderr.contains("set back to version 4"), "\(r.stderr)")
+    #expect(s.run("create", "--company", "acme", "--name", "n", "--scope", "jobs:read").status == 1)
+    #expect(sqlite3(s, "PRAGMA user_version;").stdout.hasPrefix("4"), "nothing was migrated or sealed")
+    let (status, checks) = try doctor(s)
+    #expect(status == 3)
+    #expect((checks["sealed schema"]?["message"] as? String)?.contains("set back") == true)
+  }
+
+  /// A trigger given a name SQLite reserves (through writable_schema) is still part of the schema.
+  @Test func aTriggerWithAReservedNameIsStillSeen() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    sqlite3(
+      s,
+      """
+      PRAGMA writable_schema = ON;
+      INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql) VALUES ('trigger', 'sqlite_stat9', 'audit', 0,
+        'CREATE TRIGGER sqlite_stat9 BEFORE INSERT ON audit BEGIN SELECT RAISE(IGNORE); END');
+      """)
+    #expect(verify(s, k.key, env: "live").status == 1)
+    #expect(s.run("create", "--company", "acme", "--name", "n", "--scope", "jobs:read").status == 1)
+    #expect(
+      (try doctor(s).1["sealed schema"]?["message"] as? String)?.contains("trigger sqlite_stat9 was added") == true)
+  }
+
   @Test func aNoOpReplacementOfTheAppendOnlyTriggersFailsDoctor() throws {
     let s = try Sandbox()
     let k = try s.createKey()

@@ -17,7 +17,7 @@ enum VerifyCommand {
     let env = try environment(inv, ctx)
     let presented = try readKey(inv, ctx)
 
-    let vault = try ctx.openVault()
+    let vault = try ctx.openVault(.decide)
     try checkCatalog(scope, vault, option: "--scope")
     let request = VerifyRequest(
       presented: presented, company: company, scope: scope, ip: ip, endpoint: endpoint, env: env)
@@ -135,7 +135,7 @@ enum VerifyCommand {
   /// the same: a stream without one does not start.
   static func batch(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
     let env = try environment(inv, ctx)
-    let vault = try ctx.openVault()
+    let vault = try ctx.openVault(.decide)
     let catalog = Set(try vault.scopeCatalog().map(\.name))
     let verifier = try Verifier(vault: vault, batch: true)
     var reader = LineReader(fd: 0)

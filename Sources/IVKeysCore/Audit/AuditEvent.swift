@@ -41,6 +41,10 @@ public enum AuditEvent: String, CaseIterable, Sendable {
   /// seal) and refused to go on; detail: what it found. Written in a transaction of its own,
   /// when the vault still takes one.
   case vaultTamperDetected = "vault.tamper_detected"
+  /// A migration sealed a vault made by an older ivkeys (every row and the schema); detail: the
+  /// schema version it came from and the one it is at. A vault with this entry, or created at a
+  /// sealed version, is never sealed again from an older schema (`Vault.refuseRolledBackSchema`).
+  case vaultSealed = "vault.sealed"
   /// `secret rotate` moved the vault to a new secret version; detail: the previous and the new
   /// version and fingerprint. This entry and every later one are chained with the new version.
   case secretRotated = "secret.rotated"

@@ -69,7 +69,7 @@ extension Vault {
   /// The checkpoints `secret retire` recorded, by the version whose entries each covers. Read
   /// only when a version was retired (the read scans the log).
   func retiredCheckpoints() throws(IVKeysError) -> [Int: ChainCheckpoint] {
-    guard try store.hasRetiredSecretVersion() else { return [:] }
+    guard try store.schemaVersion() >= SQLiteSchema.sealedSince, try store.hasRetiredSecretVersion() else { return [:] }
     var out = [Int: ChainCheckpoint]()
     var filter = AuditFilter()
     filter.events = [AuditEvent.secretRetired.rawValue]

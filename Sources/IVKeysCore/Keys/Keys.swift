@@ -202,9 +202,7 @@ extension Vault {
       throw .invalidValue(option: "--count", value: String(count), reason: "must be from 1 to \(maximumKeyCount)")
     }
     let scopes = draft.scopes.uniqued()
-    try checkScopes(scopes, option: "--scope")
     let links = draft.linkedCompanies.uniqued()
-    if draft.type == .ats { try requireAdmin("create an ATS key") }
     try KeyPolicy.checkLinks(type: draft.type, links: links)
     let t = now()
     if let e = draft.expiresAt { try KeyPolicy.checkExpiryInFuture(e, now: t) }
@@ -225,6 +223,11 @@ extension Vault {
     let detail = JSON.object(detailBase).encoded
     if count > 1000 { try store.tuneForBulkInsert() }
     return try write { () throws(IVKeysError) -> CreatedBatch in
+      // The catalog and the administrators are sealed rows: read in the transaction, after the
+      // vault's state was checked (and a secret rotation by another process followed), and
+      // before anything is written, so a refusal changes nothing.
+      try checkScopes(scopes, option: "--scope")
+      if draft.type == .ats { try requireAdmin("create an ATS key") }
       var keys = [APIKey]()
       keys.reserveCapacity(count)
       var random = RandomStream()

@@ -81,7 +81,8 @@ extension Vault {
     // Keys made under an older secret version are due whatever their age: rotating them is how
     // that version can be retired.
     if let current = secret?.number {
-      var older = KeyQuery([.effectiveStatus(in: [.active]), .secretVersionBelow(current)])
+      // Every key not revoked: a suspended or rotating one also keeps the version from retiring.
+      var older = KeyQuery([.effectiveStatusIsNot(.revoked), .secretVersionBelow(current)])
       if let company { older.conditions.append(.servesCompany(company)) }
       let listed = Set(due.map(\.record.id))
       try store.forEachKey(older, now: t) { k in

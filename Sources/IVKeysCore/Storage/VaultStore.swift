@@ -45,9 +45,13 @@ public protocol VaultStore: AnyObject {
   /// Refuses a schema whose fingerprint is not the sealed one (`tampered`), comparing the whole
   /// schema (`doctor`).
   func checkSchemaSeal() throws(IVKeysError)
-  /// The cheap check of an opening: `recorded` (already checked against its seal) against the
-  /// engine's schema change counter, and the whole schema only when that moved.
-  func checkSchemaSeal(recorded: String) throws(IVKeysError)
+  /// The check of an opening: `recorded` (already checked against its seal) against the whole
+  /// schema; when not `full`, only when the engine's schema change counter moved (`verify`).
+  func checkSchemaSeal(recorded: String, full: Bool) throws(IVKeysError)
+  /// The first audit entry, as stored.
+  func firstAuditEntry() throws(IVKeysError) -> AuditRow?
+  /// Whether the log holds an entry of this event (a scan: for rare checks only).
+  func auditHasEvent(_ event: String) throws(IVKeysError) -> Bool
   /// The settings an opening checks (secret fingerprint and version, schema fingerprint), in one
   /// read; only for a vault whose rows are sealed.
   func openingSettings() throws(IVKeysError) -> OpeningSettings

@@ -105,7 +105,7 @@ extension Vault {
         "cannot write the backup \(destination): the directory \(directory) does not exist",
         hint: "create it first (mkdir -p \(directory)), or give a path in an existing directory")
     }
-    guard access(directory, W_OK) == 0 else {
+    guard Glibc.access(directory, W_OK) == 0 else {
       throw .io(
         "cannot write the backup \(destination): the directory \(directory) is not writable (\(Errno.current))",
         hint: "choose a directory you can write to")

@@ -139,7 +139,9 @@ public enum Doctor {
           : version > current
             ? "schema version \(version) is newer than this ivkeys (\(current))"
             : "schema version \(version); this ivkeys migrates it to \(current) on the next write",
-        hint: version > current ? "upgrade ivkeys" : "run any ivkeys command that writes")
+        hint: version > current
+          ? "upgrade ivkeys"
+          : "run any ivkeys command that writes, unless 'sealed schema' fails: then restore from a backup")
       return true
     } catch {
       c.add("integrity", false, error.description, hint: error.hint)
@@ -169,7 +171,16 @@ public enum Doctor {
   static func sealedSchema(_ v: Vault) throws(IVKeysError) -> HealthCheck {
     let hint =
       "drop what was added and restore what was changed, or restore the vault from a backup that 'ivkeys doctor' passes"
-    guard try v.store.schemaVersion() >= SQLiteSchema.sealedSince else {
+    let version = try v.store.schemaVersion()
+    guard version >= SQLiteSchema.sealedSince else {
+      do {
+        try v.refuseRolledBackSchema(version)
+      } catch {
+        return check(
+          "sealed schema", false, error.description,
+          hint: "do not run ivkeys on it until it is restored: a migration would seal whatever was changed; "
+            + "restore the vault from a backup that 'ivkeys doctor' passes")
+      }
       return check("sealed schema", true, "not sealed yet: the next ivkeys command that writes seals it", hint: nil)
     }
     let differences = try v.store.schemaDifferences()
@@ -191,17 +202,16 @@ public enum Doctor {
     guard try v.store.schemaVersion() >= SQLiteSchema.sealedSince else {
       return check("seals", true, "not sealed yet: the next ivkeys command that writes seals the vault", hint: nil)
     }
-    let limit = 50
-    let broken = try v.store.brokenSeals(limit: limit + 1)
+    let broken = try v.store.brokenSeals(limit: Int.max)
     if broken.isEmpty {
       return check("seals", true, "every key, administrator, scope and setting matches its seal", hint: nil)
     }
-    let names = broken.prefix(limit).map { "\($0.table) \(Text.escapeControl($0.primaryKey))" }
-    let more = broken.count > limit ? " and more" : ""
+    // Each one named: the list is what the administrator revokes or restores.
+    let names = broken.map { "\($0.table) \(Text.escapeControl($0.primaryKey))" }
     return check(
       "seals", false,
-      "\(broken.count > limit ? "more than \(limit)" : String(broken.count)) "
-        + "\(broken.count == 1 ? "row was" : "rows were") changed outside ivkeys: \(names.joined(separator: ", "))\(more)",
+      "\(broken.count) \(broken.count == 1 ? "row was" : "rows were") changed outside ivkeys: "
+        + names.joined(separator: ", "),
       hint: "verify refuses these keys; restore the vault from a backup that 'ivkeys doctor' passes, "
         + "or revoke the keys named")
   }

@@ -37,17 +37,20 @@ extension Vault {
   nonisolated(unsafe) public static var faultPoint: ((String) -> Void)?
 
   /// Follows a `secret rotate` another process committed since this vault was opened (a
-  /// long-running `verify --batch`): rereads the secret file and moves to the vault's version.
-  /// Inside `write`, so the version cannot move again meanwhile.
-  func followSecretRotation() throws(IVKeysError) {
-    guard let secret, let recorded = try store.meta("secret_version"), recorded != String(secret.number) else { return }
+  /// long-running `verify --batch`, or a write that waited for the lock): rereads the secret file
+  /// and moves to the vault's version, which must be newer than this one and hold the fingerprint
+  /// the vault records (`checkSeals` then checks the settings' seals under it). Inside `write`.
+  func followSecretRotation(_ settings: OpeningSettings) throws(IVKeysError) {
+    guard let secret, let recorded = settings.secretVersion?.value, recorded != String(secret.number) else { return }
+    guard let number = Int(recorded), number > secret.number else {
+      throw .tampered("its secret version went from \(secret.number) to \(recorded)")
+    }
     let file = try SecretFile.load(path: secretPath, forVault: path)
-    let current = try Vault.checkFingerprint(store, file, path: path, secretPath: secretPath)
+    let current = try Vault.checkFingerprint(store, file, path: path, secretPath: secretPath, settings: settings)
     secretFile = file
     self.secret = current
     store.sealer = RowSealer(key: current.sealKey, version: current.number)
     audit?.key = current.auditKey
-    try audit?.loadTail()
   }
 
   // MARK: - secret list
@@ -185,10 +188,17 @@ extension Vault {
       outcome = SecretRetirement(version: number, firstSeq: checkpoint?.firstSeq, lastSeq: checkpoint?.lastSeq)
     }
     // Only once the checkpoint is committed does the version leave the file: a process killed
-    // in between leaves a retired version still in the file, which the next retire removes.
-    let kept = file.removing(number)
-    try SecretFile.replace(at: secretPath, with: kept.versions)
-    secretFile = kept
+    // in between leaves a retired version still in the file, which the next retire removes. The
+    // file is read again and rewritten under the vault's write lock, so a `secret rotate` (which
+    // writes the file under the same lock) can neither be lost nor interleave.
+    try store.write { () throws(IVKeysError) in
+      let kept = try SecretFile.load(path: secretPath, forVault: path).removing(number)
+      guard kept.version(secret?.number ?? 0) != nil else {
+        throw .secret("the secret file \(secretPath) no longer holds the vault's version; it was not rewritten")
+      }
+      try SecretFile.replace(at: secretPath, with: kept.versions)
+      secretFile = kept
+    }
     return outcome
   }
 

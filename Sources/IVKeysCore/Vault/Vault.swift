@@ -12,6 +12,10 @@ public enum VaultAccess: Sendable {
   /// To look at it as it is (`doctor`): the secret must match; the vault is opened read-only and
   /// nothing is changed: no migration, no file mode fixed.
   case inspect
+  /// To decide requests (`verify`): as `write`, with the cheap schema check (SQLite's schema
+  /// cookie first, the whole schema only when it moved), since some gateways start one process a
+  /// request. Every other writer compares the whole schema.
+  case decide
 }
 
 /// An open vault: its store, the server secret that keys its digests and audit chain, and the
@@ -25,6 +29,14 @@ public final class Vault {
   /// Where the secret file is.
   let secretPath: String
   public let actor: Actor
+  /// How the vault was opened.
+  var openedFor: VaultAccess = .write
+  /// The store's external change counter when the vault's state was last checked (opening, or
+  /// the start of a write); nil when unknown.
+  var checkedChangeCounter: Int64?
+  /// Whether the last `write` found that another process had committed since the previous check
+  /// (its caller's caches may be stale).
+  public private(set) var sawExternalChange = false
   /// The clock. Tests may replace it; the command line never does.
   public var now: () -> Timestamp = Time.now
   /// The audit chain's writer; nil without the secret.
@@ -84,16 +96,20 @@ public final class Vault {
     var settings = version >= SQLiteSchema.sealedSince ? try store.openingSettings() : nil
     let current = try checkFingerprint(store, file, path: path, secretPath: secretPath, settings: settings)
     let vault = Vault(store: store, secretFile: file, version: current, secretPath: secretPath, actor: actor)
+    vault.openedFor = access
     if access == .inspect { return vault }
     if version < store.currentSchemaVersion {
+      if version < SQLiteSchema.sealedSince { try vault.refuseRolledBackSchema(version) }
       try store.migrate(sealer: store.sealer)
       settings = try store.openingSettings()
+      if version < SQLiteSchema.sealedSince { try vault.recordSealing(from: version) }
     }
     // A command that changes the vault, or decides from it, refuses a schema changed outside
     // ivkeys; one that only reads it (list, show, audit verify) still shows what is there.
-    if access == .write {
+    if access == .write || access == .decide {
       do {
         try vault.checkSeals(settings)
+        vault.checkedChangeCounter = try store.externalChangeCounter()
       } catch {
         if case .tampered = error { vault.recordTamper(error) }
         throw error
@@ -115,7 +131,41 @@ public final class Vault {
     guard let schema = settings.schemaFingerprint, store.settingIntact(schema) else {
       throw .tampered("the schema's sealed fingerprint is missing or does not match its seal")
     }
-    try store.checkSchemaSeal(recorded: schema.value)
+    try store.checkSchemaSeal(recorded: schema.value, full: openedFor != .decide)
+  }
+
+  /// A vault below the sealed schema version is migrated and sealed; one that was sealed before
+  /// and has been set back (columns dropped, `user_version` lowered) must not be: sealing it would
+  /// seal whatever was changed meanwhile. Its own history says which: the first entry, chained
+  /// under secret version 1, records the schema version it was created with, and a vault that
+  /// was sealed by a migration has a `vault.sealed` entry.
+  func refuseRolledBackSchema(_ version: Int) throws(IVKeysError) {
+    guard let first = try store.firstAuditEntry() else { return }
+    guard let v1 = secretFile?.version(1),
+      AuditChain.hash(key: v1.auditKey, prevHash: AuditChain.genesis.utf8, entry: first) == first.hash,
+      first.event == AuditEvent.vaultInitialized.rawValue
+    else {
+      throw .tampered("schema version \(version) with a first audit entry that does not verify")
+    }
+    let created = (try? JSON.parse(first.detail))?["schema_version"]?.int64Value ?? 0
+    let sealedBefore = try store.auditHasEvent(AuditEvent.vaultSealed.rawValue)
+    if created >= Int64(SQLiteSchema.sealedSince) || sealedBefore {
+      throw .tampered(
+        "its schema was set back to version \(version), older than its seals (it was created with version \(created))")
+    }
+  }
+
+  /// Records that a migration sealed the vault (see `refuseRolledBackSchema`).
+  func recordSealing(from version: Int) throws(IVKeysError) {
+    try write { () throws(IVKeysError) in
+      try record(
+        AuditEntry(
+          event: .vaultSealed,
+          detail: .object([
+            ("from_schema_version", .int(Int64(version))),
+            ("schema_version", .int(Int64(store.currentSchemaVersion))),
+          ])))
+    }
   }
 
   /// What a vault read without its secret cannot tell.
@@ -291,9 +341,26 @@ public final class Vault {
   public func write<T>(_ body: () throws(IVKeysError) -> T) throws(IVKeysError) -> T {
     _ = try requireSecret("changing the vault")
     return try store.write { () throws(IVKeysError) -> T in
+      try checkExternalChange()
       try audit?.loadTail()
       return try body()
     }
+  }
+
+  /// Inside a write transaction: when another process committed since the vault's state was
+  /// last checked, checks it again before anything is written, following a secret rotation
+  /// (whose new seals and chain key every later row must use) and refusing a schema changed
+  /// meanwhile. A write that waited for the lock behind `secret rotate` thus writes under the
+  /// new version, never the old.
+  func checkExternalChange() throws(IVKeysError) {
+    guard openedFor == .write || openedFor == .decide, secret != nil else { return }
+    let counter = try store.externalChangeCounter()
+    sawExternalChange = counter != checkedChangeCounter
+    guard sawExternalChange else { return }
+    let settings = try store.openingSettings()
+    try followSecretRotation(settings)
+    try checkSeals(settings)
+    checkedChangeCounter = counter
   }
 
   /// The WAL size past which a write ends with a checkpoint.
@@ -308,7 +375,10 @@ public final class Vault {
   /// Records a `vault.tamper_detected` entry in a transaction of its own, when the vault still
   /// takes one; never throws (the caller reports the tampering either way).
   func recordTamper(_ error: IVKeysError) {
-    guard secret != nil, !store.isReadOnly else { return }
+    guard let secret, !store.isReadOnly else { return }
+    // Chained under the vault's version only: after a rotation this process did not follow,
+    // an entry under the old key would break the chain.
+    guard (try? store.meta("secret_version")) == String(secret.number) else { return }
     try? store.write { () throws(IVKeysError) in
       try audit?.loadTail()
       try record(AuditEntry(event: .vaultTamperDetected, detail: .object([("found", .string(error.description))])))

@@ -16,10 +16,8 @@ public final class Verifier {
   private let batch: Bool
   /// The day of the group being decided, computed once per group.
   private var today = ""
-  /// The store's external change counter when the caches were last valid (SQLite:
-  /// `PRAGMA data_version`). Our own commits leave it alone, so keys and rate windows stay
-  /// cached across groups until another process writes.
-  private var dataVersion: Int64?
+  /// Whether the caches may describe a transaction that rolled back.
+  private var cachesStale = false
 
   /// How long a batch keeps committed usage counts before writing them: the keys, endpoints and
   /// days a stream touches are few, so writing them once a second rather than once a group saves
@@ -57,13 +55,12 @@ public final class Verifier {
     var wrotePending = false
     do {
       result = try vault.write { () throws(IVKeysError) -> [Decision] in
-        let version = try vault.store.externalChangeCounter()
-        if version != dataVersion {
+        // Another process committed since the last group (`Vault.write` has checked the vault again
+        // and followed a secret rotation), or the last group failed: nothing cached may be used.
+        if vault.sawExternalChange || cachesStale {
           keys.removeAll(keepingCapacity: true)
           windows.removeAll()
-          // Another process committed: perhaps a secret rotation, which moved every seal.
-          if dataVersion != nil { try vault.followSecretRotation() }
-          dataVersion = version
+          cachesStale = false
         }
         if batch, let due = pendingDue, due <= 0 {
           try vault.store.addUsage(pending.counts)
@@ -75,7 +72,7 @@ public final class Verifier {
       }
     } catch {
       // Whatever was cached or counted may describe a transaction that rolled back.
-      dataVersion = nil
+      cachesStale = true
       group.removeAll()
       keys.removeAll(keepingCapacity: true)
       if case .tampered = error { vault.recordTamper(error) }

@@ -85,4 +85,19 @@ extension SQLiteStore {
       }
     }
   }
+
+  func firstAuditEntry() throws(IVKeysError) -> AuditRow? {
+    try db.statement("SELECT \(AuditColumn.selectList) FROM audit ORDER BY seq LIMIT 1").first { row in
+      AuditRow(
+        seq: row.int(AuditColumn.seq), at: row.text(AuditColumn.at), event: row.text(AuditColumn.event),
+        actor: row.text(AuditColumn.actor), osUser: row.text(AuditColumn.osUser),
+        keyID: row.optionalText(AuditColumn.keyID), company: row.optionalText(AuditColumn.company),
+        ip: row.optionalText(AuditColumn.ip), detail: row.text(AuditColumn.detail),
+        prevHash: row.text(AuditColumn.prevHash), hash: row.text(AuditColumn.hash))
+    }
+  }
+
+  func auditHasEvent(_ event: String) throws(IVKeysError) -> Bool {
+    try db.scalarInt("SELECT 1 FROM audit WHERE event = ? LIMIT 1", [.text(event)]) != nil
+  }
 }

@@ -252,23 +252,26 @@ extension SQLiteStore {
   /// (type, name, table and SQL text), in name order. SQLite's statistics tables are left out:
   /// ANALYZE may make them, and they change no result.
   func schemaFingerprint() throws(IVKeysError) -> String {
-    var text = [UInt8]()
-    text.reserveCapacity(8192)
+    // The same unambiguous encoding as a seal: each field typed and length-prefixed.
+    var text = SealMessage(table: "sqlite_schema", primaryKey: "")
     for object in try schemaObjects() {
-      for part in [object.type, object.name, object.table, object.sql ?? "\u{0}"] {
-        text.append(contentsOf: part.utf8)
-        text.append(0x1f)
-      }
-      text.append(0x1e)
+      text.append(.text(object.type))
+      text.append(.text(object.name))
+      text.append(.text(object.table))
+      text.text(object.sql)
     }
-    return Crypto.hex(Crypto.sha256(text))
+    return Crypto.hex(Crypto.sha256(text.bytes))
   }
 
   /// The schema's objects, by name.
   func schemaObjects() throws(IVKeysError) -> [SchemaObject] {
     var out = [SchemaObject]()
     try db.statement(
-      "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite\\_stat%' ESCAPE '\\' ORDER BY name, type"
+      """
+      SELECT type, name, tbl_name, sql FROM sqlite_schema
+      WHERE NOT (type = 'table' AND name IN ('sqlite_stat1', 'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4'))
+      ORDER BY name, type
+      """
     ).forEachRow { row in
       out.append(SchemaObject(type: row.text(0), name: row.text(1), table: row.text(2), sql: row.optionalText(3)))
     }
@@ -302,10 +305,16 @@ extension SQLiteStore {
   /// `PRAGMA schema_version` or `writable_schema`, which SQLite documents as corrupting: `doctor`
   /// always compares the whole schema, and an audit INSERT that a trigger swallowed fails closed
   /// (`appendAudit`).
-  func checkSchemaSeal(recorded: String) throws(IVKeysError) {
-    if let space = recorded.firstIndex(of: " "), Int64(recorded[..<space]) == (try schemaCookie()) { return }
+  func checkSchemaSeal(recorded: String, full: Bool) throws(IVKeysError) {
+    if !full, let space = recorded.firstIndex(of: " "), Int64(recorded[..<space]) == (try schemaCookie()) { return }
     try compareSchema(recorded)
-    if !db.isReadOnly { try? db.writeTransaction { () throws(IVKeysError) in try recordSchemaFingerprint() } }
+    // The same schema under a moved cookie (a VACUUM): record the cookie, in one transaction that
+    // compares again (nothing may slip in between), when not inside one already.
+    guard !db.isReadOnly, sqlite3_get_autocommit(db.handle) != 0 else { return }
+    try? db.writeTransaction { () throws(IVKeysError) in
+      try compareSchema(recorded)
+      try recordSchemaFingerprint()
+    }
   }
 
   /// The whole schema against the fingerprint part of `recorded`.
