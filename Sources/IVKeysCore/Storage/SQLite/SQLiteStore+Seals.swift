@@ -263,19 +263,16 @@ extension SQLiteStore {
     return Crypto.hex(Crypto.sha256(text.bytes))
   }
 
+  static let statisticsTables: Set<String> = ["sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"]
+
   /// The schema's objects, by name.
   func schemaObjects() throws(IVKeysError) -> [SchemaObject] {
     var out = [SchemaObject]()
-    try db.statement(
-      """
-      SELECT type, name, tbl_name, sql FROM sqlite_schema
-      WHERE NOT (type = 'table' AND name IN ('sqlite_stat1', 'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4'))
-      ORDER BY name, type
-      """
-    ).forEachRow { row in
+    try db.statement("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name, type").forEachRow { row in
       out.append(SchemaObject(type: row.text(0), name: row.text(1), table: row.text(2), sql: row.optionalText(3)))
     }
-    return out
+    // ANALYZE's statistics tables (only tables of exactly these names) change no result.
+    return out.filter { !($0.type == "table" && Self.statisticsTables.contains($0.name)) }
   }
 
   /// Records the schema's fingerprint (sealed) with SQLite's schema cookie, as
