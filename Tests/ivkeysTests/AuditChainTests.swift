@@ -187,39 +187,8 @@ struct AuditChainTests {
     let csv = s.run("audit", "export", "--format", "csv", "--event", "key.*")
     #expect(csv.status == 0)
     #expect(csv.stdout.hasPrefix("seq,at,event,actor,os_user,key_id,company,ip,detail,prev_hash,hash\r\n"))
-    // Parse it back with a strict RFC 4180 reader written here.
-    var records = [[String]]()
-    var field = ""
-    var record = [String]()
-    var quoted = false
-    var chars = Array(csv.stdout.unicodeScalars)[...]
-    while let c = chars.popFirst() {
-      if quoted {
-        if c == "\"" {
-          if chars.first == "\"" {
-            field.unicodeScalars.append("\"")
-            chars.removeFirst()
-          } else {
-            quoted = false
-          }
-        } else {
-          field.unicodeScalars.append(c)
-        }
-      } else if c == "\"" {
-        quoted = true
-      } else if c == "," {
-        record.append(field)
-        field = ""
-      } else if c == "\r" && chars.first == "\n" {
-        chars.removeFirst()
-        record.append(field)
-        records.append(record)
-        record = []
-        field = ""
-      } else {
-        field.unicodeScalars.append(c)
-      }
-    }
+    // Parse it back with a strict RFC 4180 reader.
+    let records = ExportEscapingTests.parseCSV(csv.stdout)
     #expect(records.count == 2)
     #expect(records.allSatisfy { $0.count == 11 })
     let detail = try #require(try JSONSerialization.jsonObject(with: Data(records[1][8].utf8)) as? [String: Any])

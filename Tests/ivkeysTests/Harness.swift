@@ -94,6 +94,22 @@ final class Sandbox {
     return (p, out, err)
   }
 
+  /// Starts `ivkeys ARGS` with pipes for stdin and stdout, as a gateway keeps a `verify --batch`
+  /// coprocess: write a line, read its answer.
+  func startCoprocess(_ args: [String]) throws -> (process: Process, input: Pipe, output: Pipe) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Sandbox.binary)
+    p.arguments = args
+    p.environment = processEnvironment([:])
+    let input = Pipe()
+    let output = Pipe()
+    p.standardInput = input
+    p.standardOutput = output
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    return (p, input, output)
+  }
+
   /// Runs `ivkeys ARGS` to completion.
   @discardableResult
   func run(_ args: String..., env: [String: String] = [:], stdin: String? = nil) -> RunResult {

@@ -115,16 +115,7 @@ struct SecretVersionTests {
   @Test func aVerifyStreamFollowsARotationMadeByAnotherProcess() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-    p.arguments = ["verify", "--batch", "--env", "live"]
-    p.environment = s.processEnvironment([:])
-    let input = Pipe()
-    let output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    p.standardError = FileHandle.nullDevice
-    try p.run()
+    let (p, input, output) = try s.startCoprocess(["verify", "--batch", "--env", "live"])
     let line = #"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"# + "\n"
     func ask() -> [String: Any]? {
       input.fileHandleForWriting.write(Data(line.utf8))

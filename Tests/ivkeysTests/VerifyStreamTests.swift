@@ -55,15 +55,7 @@ struct VerifyStreamTests {
   func aQuietStreamWritesItsUsageWithinSecondsAndOnSIGTERM() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: Sandbox.binary)
-    p.arguments = ["verify", "--batch", "--env", "live"]
-    p.environment = s.processEnvironment([:])
-    let input = Pipe()
-    let output = Pipe()
-    p.standardInput = input
-    p.standardOutput = output
-    try p.run()
+    let (p, input, output) = try s.startCoprocess(["verify", "--batch", "--env", "live"])
     let line = Data((#"{"key":"\#(k.key)","company":"acme","scope":"jobs:read"}"# + "\n").utf8)
     // Request and answer, one at a time, as a coprocess would: each answer comes without
     // waiting for more input.
