@@ -120,6 +120,11 @@ public final class HMACKey: @unchecked Sendable {
     }
   }
 
+  /// The MAC of `message` into 32 bytes at `out`.
+  public func mac(_ message: UnsafeRawBufferPointer, into out: UnsafeMutablePointer<UInt8>) {
+    ivkeys_hmac_sha256(state, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count, out)
+  }
+
   /// The MAC of a byte array.
   public func mac(_ message: [UInt8]) -> [UInt8] { message.withUnsafeBytes { mac($0) } }
 }

@@ -1,3 +1,5 @@
+import COpenSSL
+
 /// Row seals: what makes the state a decision reads as trustworthy as the audit log's history.
 ///
 /// A sealed row carries `seal` = HMAC-SHA256 under the current secret version's seal key
@@ -34,6 +36,13 @@ struct SealMessage {
     bytes.reserveCapacity(320)
     append(.text(table))
     append(.text(primaryKey))
+  }
+
+  /// Starts the message over for another row, keeping the buffer (a listing seals a row a key).
+  mutating func restart(table: String, primaryKey: UnsafeRawBufferPointer) {
+    bytes.removeAll(keepingCapacity: true)
+    append(.text(table))
+    appendBytes(tag: 3, primaryKey)
   }
 
   mutating func append(_ value: SealValue) {
@@ -84,6 +93,15 @@ public struct RowSealer: @unchecked Sendable {
   func verify(_ message: SealMessage, _ stored: [UInt8]?) -> Bool {
     guard let stored else { return false }
     return Crypto.constantTimeEqual(seal(message), stored)
+  }
+
+  /// The same against a seal in a buffer (a column as the engine holds it), with no copy.
+  func verify(_ message: SealMessage, stored: UnsafeRawBufferPointer) -> Bool {
+    guard stored.count == 32, let base = stored.baseAddress else { return false }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+      message.bytes.withUnsafeBytes { key.mac($0, into: out.baseAddress!) }
+      return CRYPTO_memcmp(out.baseAddress, base, 32) == 0
+    }
   }
 }
 

@@ -1,3 +1,5 @@
+import CSQLite
+
 /// The `keys` table.
 extension SQLiteStore {
   /// A key's effective status as of `?1`, in SQL, so `list --status` filters on what `show`
@@ -49,7 +51,11 @@ extension SQLiteStore {
     let order = query.order == .creation ? "rowid" : "expires_at, rowid"
     let statement = try db.statement("SELECT \(KeyColumn.selectList) FROM keys\(whereSQL) ORDER BY \(order)")
     try db.readTransaction { () throws(IVKeysError) in
-      try statement.forEachRow(values) { row throws(IVKeysError) in try body(KeyRecord(row: row, sealer: sealer)) }
+      // One message buffer for the whole listing: each row's seal is checked in it.
+      var scratch = SealMessage(table: "", primaryKey: "")
+      try statement.forEachRow(values) { row throws(IVKeysError) in
+        try body(KeyRecord(row: row, sealer: sealer, scratch: &scratch))
+      }
     }
   }
 
@@ -168,6 +174,12 @@ extension KeyRecord {
   /// enum (only a hand-edited vault has one) reads as the most restrictive choice. With a
   /// sealer, a row that does not match its seal is marked `damaged`.
   init(row: Row, sealer: RowSealer?) {
+    var scratch = SealMessage(table: "", primaryKey: "")
+    self.init(row: row, sealer: sealer, scratch: &scratch)
+  }
+
+  /// The same, building the seal message in `scratch`.
+  init(row: Row, sealer: RowSealer?, scratch: inout SealMessage) {
     id = row.text(KeyColumn.id)
     env = KeyEnvironment(rawValue: row.text(KeyColumn.env)) ?? .live
     type = KeyType(rawValue: row.text(KeyColumn.type)) ?? .regular
@@ -196,11 +208,11 @@ extension KeyRecord {
       if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
       if status == .revoked { statusReason = "rotation grace ended" }
     }
-    if let sealer,
-      !sealer.verify(
-        SQLiteStore.keySealMessage(row) { KeyColumn($0).rawValue }, row.optionalBlob(KeyColumn.seal))
-    {
-      markDamaged()
+    if let sealer {
+      SQLiteStore.keySealMessage(row, into: &scratch) { KeyColumn($0).rawValue }
+      let p = sqlite3_column_blob(row.handle, KeyColumn.seal.rawValue)
+      let n = Int(sqlite3_column_bytes(row.handle, KeyColumn.seal.rawValue))
+      if !sealer.verify(scratch, stored: UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : n)) { markDamaged() }
     }
   }
 

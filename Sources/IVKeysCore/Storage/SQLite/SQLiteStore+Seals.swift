@@ -36,9 +36,17 @@ extension SQLiteStore {
   /// The seal message of a key's row, from the stored values; `column` says where each sealed
   /// column is in the row (`SealedKeyColumn` itself, or `KeyColumn`).
   static func keySealMessage(_ row: Row, _ column: (SealedKeyColumn) -> Int32 = { $0.rawValue }) -> SealMessage {
-    var m = SealMessage(table: SealedTable.keys.rawValue, primaryKey: row.text(column(.id)))
-    for c in SealedKeyColumn.allCases where c != .id && c != .seal { appendSealValue(&m, row, column(c)) }
+    var m = SealMessage(table: "", primaryKey: "")
+    keySealMessage(row, into: &m, column)
     return m
+  }
+
+  /// The same, built in `m` (its buffer kept).
+  static func keySealMessage(_ row: Row, into m: inout SealMessage, _ column: (SealedKeyColumn) -> Int32) {
+    row.withText(column(.id)) { id in
+      m.restart(table: SealedTable.keys.rawValue, primaryKey: UnsafeRawBufferPointer(id))
+    }
+    for c in SealedKeyColumn.allCases where c != .id && c != .seal { appendSealValue(&m, row, column(c)) }
   }
 
   /// The sealer, or an error: rows are written only with the secret at hand.
