@@ -71,7 +71,6 @@ struct SealMessage {
   }
 
   mutating func text(_ s: String?) { append(s.map { .text($0) } ?? .null) }
-  mutating func int(_ v: Int64?) { append(v.map { .int($0) } ?? .null) }
 
   /// A tag and 8 bytes, most significant first.
   private mutating func appendFixed(tag: UInt8, _ v: UInt64) {

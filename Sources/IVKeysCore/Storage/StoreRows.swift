@@ -155,6 +155,8 @@ public struct SettingRow: Sendable {
   public var name: String
   public var value: String
   public var seal: [UInt8]?
+  /// What the seal covers, built by the engine as it read the row (its value typed as stored).
+  var message: SealMessage
 }
 
 /// The settings every opening of a sealed vault checks, read at once.

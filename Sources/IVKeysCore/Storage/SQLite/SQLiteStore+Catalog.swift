@@ -5,10 +5,9 @@ extension SQLiteStore {
   func administrators() throws(IVKeysError) -> [Administrator] {
     let sealer = sealer
     var out = [Administrator]()
-    try db.statement("SELECT user, seal, added_at, added_by FROM admins ORDER BY user").forEachRow { row in
-      let intact = sealer.map { s in
-        s.verify(SealMessage(table: SealedTable.admins.rawValue, primaryKey: row.text(0)), row.optionalBlob(1))
-      }
+    let sql = "SELECT \(Self.sealedColumns(.admins)), added_at, added_by FROM admins ORDER BY user"
+    try db.statement(sql).forEachRow { row in
+      let intact = sealer.map { Self.rowIntact(.admins, row, $0) }
       out.append(Administrator(user: row.text(0), addedAt: row.int(2), addedBy: row.text(3), damaged: intact == false))
     }
     return out
@@ -43,10 +42,9 @@ extension SQLiteStore {
   func scopeCatalog() throws(IVKeysError) -> [ScopeEntry] {
     let sealer = sealer
     var out = [ScopeEntry]()
-    try db.statement("SELECT name, seal, description FROM scopes ORDER BY name").forEachRow { row in
-      let intact = sealer.map { s in
-        s.verify(SealMessage(table: SealedTable.scopes.rawValue, primaryKey: row.text(0)), row.optionalBlob(1))
-      }
+    let sql = "SELECT \(Self.sealedColumns(.scopes)), description FROM scopes ORDER BY name"
+    try db.statement(sql).forEachRow { row in
+      let intact = sealer.map { Self.rowIntact(.scopes, row, $0) }
       var entry = ScopeEntry(name: row.text(0), description: row.text(2))
       entry.damaged = intact == false
       out.append(entry)

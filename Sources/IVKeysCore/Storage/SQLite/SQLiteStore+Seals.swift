@@ -1,22 +1,13 @@
 import CSQLite
 
-/// Row seals and the schema's fingerprint (see `RowSeal.swift` for what a seal covers).
+/// Row seals (see `RowSeal.swift` for what a seal covers); the schema's fingerprint is in
+/// `SQLiteStore+Schema.swift`.
 extension SQLiteStore {
   // MARK: - Reading a sealed value
 
-  /// A column's value exactly as stored, typed by its storage class.
-  static func sealValue(_ row: Row, _ i: Int32) -> SealValue {
-    switch sqlite3_column_type(row.handle, i) {
-    case SQLITE_NULL: return .null
-    case SQLITE_INTEGER: return .int(row.int(i))
-    case SQLITE_FLOAT: return .real(sqlite3_column_double(row.handle, i))
-    case SQLITE_BLOB: return .blob(row.blob(i))
-    default: return .text(row.text(i))
-    }
-  }
-
   /// Appends a column's stored value to a seal message straight from SQLite's buffer, typed by
-  /// its storage class: the same bytes `sealValue` gives, without a String or an Array between.
+  /// its storage class (an integer stored as text does not read as the integer), without a
+  /// String or an Array between.
   static func appendSealValue(_ m: inout SealMessage, _ row: Row, _ i: Int32) {
     switch sqlite3_column_type(row.handle, i) {
     case SQLITE_NULL: m.append(.null)
@@ -84,25 +75,34 @@ extension SQLiteStore {
     try db.run("UPDATE keys SET seal = ? WHERE id = ?", [.blob(seal), .text(id)])
   }
 
-  /// The seal of a new key's row, from the values it is inserted with (the same message as
-  /// `sealMessage` reads back: a test checks that they agree).
+  /// The seal of a new key's row, from the values it is inserted with, without reading it back:
+  /// the columns in `SealedKeyColumn`'s order, each with the storage class its insert binds
+  /// (a test checks the row read back matches).
   static func newKeySeal(_ k: NewKeyRow, _ sealer: RowSealer) -> [UInt8] {
     var m = SealMessage(table: SealedTable.keys.rawValue, primaryKey: k.id)
-    m.text(k.env.rawValue)
-    m.text(k.type.rawValue)
-    m.text(k.company)
-    m.text(k.linkedCompaniesJSON)
-    m.append(.blob(k.digest))
-    m.text(k.scopesJSON)
-    m.text(k.allowedIPsJSON)
-    m.int(k.expiresAt)
-    m.text(k.rateLimit)
-    m.text(KeyStatus.active.rawValue)
-    m.int(nil)  // grace_until
-    m.text(k.rotatedFrom)
-    m.text(nil)  // replaced_by
-    m.int(Int64(k.secretVersion))
+    for c in SealedKeyColumn.allCases where c != .id && c != .seal { m.append(newKeyValue(c, k)) }
     return sealer.seal(m)
+  }
+
+  /// A sealed column's value in a new key's row.
+  static func newKeyValue(_ c: SealedKeyColumn, _ k: NewKeyRow) -> SealValue {
+    func text(_ s: String?) -> SealValue { s.map { .text($0) } ?? .null }
+    switch c {
+    case .id: return .text(k.id)
+    case .env: return .text(k.env.rawValue)
+    case .type: return .text(k.type.rawValue)
+    case .company: return .text(k.company)
+    case .linkedCompanies: return .text(k.linkedCompaniesJSON)
+    case .digest: return .blob(k.digest)
+    case .scopes: return .text(k.scopesJSON)
+    case .allowedIPs: return .text(k.allowedIPsJSON)
+    case .expiresAt: return k.expiresAt.map { .int($0) } ?? .null
+    case .rateLimit: return text(k.rateLimit)
+    case .status: return .text(KeyStatus.active.rawValue)
+    case .graceUntil, .replacedBy, .seal: return .null
+    case .rotatedFrom: return text(k.rotatedFrom)
+    case .secretVersion: return .int(Int64(k.secretVersion))
+    }
   }
 
   // MARK: - Administrators, scopes, meta, secret versions
@@ -133,17 +133,31 @@ extension SQLiteStore {
       [.blob(seal), .text(primaryKey)])
   }
 
-  /// The SELECT of a table's sealed columns: the primary key (as text) first, the seal last.
-  static func sealedRowSQL(_ table: SealedTable) -> String {
+  /// A table's sealed columns, the one definition of what its seal covers: the primary key (as
+  /// text) first, then `sealedValueCount` values, then the seal. A reader may select more
+  /// columns after these.
+  static func sealedColumns(_ table: SealedTable) -> String {
     switch table {
-    case .keys: return "SELECT \(SealedKeyColumn.selectList) FROM keys"
-    case .admins: return "SELECT user, seal FROM admins"
-    case .scopes: return "SELECT name, seal FROM scopes"
-    case .meta: return "SELECT name, value, seal FROM meta"
-    case .secretVersions:
-      return "SELECT CAST(version AS TEXT), fingerprint, retired_at, seal FROM secret_versions"
+    case .keys: return SealedKeyColumn.selectList
+    case .admins: return "user, seal"
+    case .scopes: return "name, seal"
+    case .meta: return "name, value, seal"
+    case .secretVersions: return "CAST(version AS TEXT), fingerprint, retired_at, seal"
     }
   }
+
+  /// How many sealed values stand between the primary key and the seal in `sealedColumns`.
+  static func sealedValueCount(_ table: SealedTable) -> Int32 {
+    switch table {
+    case .keys: return Int32(SealedKeyColumn.allCases.count - 2)
+    case .admins, .scopes: return 0
+    case .meta: return 1
+    case .secretVersions: return 2
+    }
+  }
+
+  /// The SELECT of a table's sealed columns.
+  static func sealedRowSQL(_ table: SealedTable) -> String { "SELECT \(sealedColumns(table)) FROM \(table.rawValue)" }
 
   static func primaryKeyColumn(_ table: SealedTable) -> String {
     switch table {
@@ -155,18 +169,21 @@ extension SQLiteStore {
     }
   }
 
-  /// The seal message of a row selected with `sealedRowSQL(table)`.
+  /// The seal message of a row selected starting with `sealedColumns(table)`.
   static func rowMessage(_ table: SealedTable, _ row: Row) -> SealMessage {
     if table == .keys { return keySealMessage(row) }
-    let count = sqlite3_column_count(row.handle)
     var m = SealMessage(table: table.rawValue, primaryKey: row.text(0))
-    for i in 1..<(count - 1) { appendSealValue(&m, row, i) }
+    var i: Int32 = 1
+    while i <= sealedValueCount(table) {
+      appendSealValue(&m, row, i)
+      i += 1
+    }
     return m
   }
 
+  /// Whether a row selected starting with `sealedColumns(table)` matches its seal.
   static func rowIntact(_ table: SealedTable, _ row: Row, _ sealer: RowSealer) -> Bool {
-    let count = sqlite3_column_count(row.handle)
-    return sealer.verify(rowMessage(table, row), row.optionalBlob(count - 1))
+    sealer.verify(rowMessage(table, row), row.optionalBlob(sealedValueCount(table) + 1))
   }
 
   /// Every sealed row whose seal does not match, at most `limit`.
@@ -212,7 +229,7 @@ extension SQLiteStore {
   /// A metadata value whose row matches its seal; a row that does not is `tampered`.
   func sealedMeta(_ name: String) throws(IVKeysError) -> String? {
     let sealer = try requireSealer()
-    return try db.statement("SELECT name, value, seal FROM meta WHERE name = ?").first([.text(name)]) {
+    return try db.statement(Self.sealedRowSQL(.meta) + " WHERE name = ?").first([.text(name)]) {
       row throws(IVKeysError) -> String in
       guard Self.rowIntact(.meta, row, sealer) else {
         throw .tampered("the vault's \(name) setting does not match its seal")
@@ -225,10 +242,10 @@ extension SQLiteStore {
     var settings = OpeningSettings()
     // The whole table (a handful of rows): `name IN (…)` would build a temporary b-tree of the
     // names on every opening.
-    try db.statement("SELECT name, value, seal FROM meta").forEachRow { row in
-      // A value stored as anything but text was not written by ivkeys: no seal can match it.
-      let isText = sqlite3_column_type(row.handle, 1) == SQLITE_TEXT
-      let setting = SettingRow(name: row.text(0), value: row.text(1), seal: isText ? row.optionalBlob(2) : nil)
+    try db.statement(Self.sealedRowSQL(.meta)).forEachRow { row in
+      // The seal is checked later, once the secret version (and so the seal key) is known.
+      let setting = SettingRow(
+        name: row.text(0), value: row.text(1), seal: row.optionalBlob(2), message: Self.rowMessage(.meta, row))
       switch setting.name {
       case "secret_fingerprint": settings.secretFingerprint = setting
       case "secret_version": settings.secretVersion = setting
@@ -241,9 +258,7 @@ extension SQLiteStore {
 
   func settingIntact(_ row: SettingRow) -> Bool {
     guard let sealer else { return false }
-    var m = SealMessage(table: SealedTable.meta.rawValue, primaryKey: row.name)
-    m.append(.text(row.value))
-    return sealer.verify(m, row.seal)
+    return sealer.verify(row.message, row.seal)
   }
 
   /// Sets a metadata value and seals it; inside `write`.
@@ -253,111 +268,6 @@ extension SQLiteStore {
       [.text(name), .text(value)])
     try resealRow(.meta, name)
   }
-
-  // MARK: - The schema
-
-  /// The fingerprint of the vault's schema: SHA-256 over every table, index, trigger and view
-  /// (type, name, table and SQL text), in name order. SQLite's statistics tables are left out:
-  /// ANALYZE may make them, and they change no result.
-  func schemaFingerprint() throws(IVKeysError) -> String {
-    // The same unambiguous encoding as a seal: each field typed and length-prefixed.
-    var text = SealMessage(table: "sqlite_schema", primaryKey: "")
-    for object in try schemaObjects() {
-      text.append(.text(object.type))
-      text.append(.text(object.name))
-      text.append(.text(object.table))
-      text.text(object.sql)
-    }
-    return Crypto.hex(Crypto.sha256(text.bytes))
-  }
-
-  static let statisticsTables: Set<String> = ["sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"]
-
-  /// The schema's objects, by name.
-  func schemaObjects() throws(IVKeysError) -> [SchemaObject] {
-    var out = [SchemaObject]()
-    try db.statement("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name, type").forEachRow { row in
-      out.append(SchemaObject(type: row.text(0), name: row.text(1), table: row.text(2), sql: row.optionalText(3)))
-    }
-    // ANALYZE's statistics tables (only tables of exactly these names) change no result.
-    return out.filter { !($0.type == "table" && Self.statisticsTables.contains($0.name)) }
-  }
-
-  /// Records the schema's fingerprint (sealed) with SQLite's schema cookie, as
-  /// `<cookie> <sha256>`; at the end of every migration that changes the schema.
-  func recordSchemaFingerprint() throws(IVKeysError) {
-    try setMeta(Self.schemaFingerprintName, "\(try schemaCookie()) \(try schemaFingerprint())")
-  }
-
-  static let schemaFingerprintName = "schema_fingerprint"
-
-  /// SQLite's schema cookie: "incremented by SQLite whenever the database schema is modified".
-  func schemaCookie() throws(IVKeysError) -> Int64 { try db.scalarInt("PRAGMA schema_version") ?? -1 }
-
-  /// Refuses a schema changed outside ivkeys, comparing every object with the sealed
-  /// fingerprint (`doctor`).
-  func checkSchemaSeal() throws(IVKeysError) {
-    guard let recorded = try sealedMeta(Self.schemaFingerprintName) else {
-      throw .tampered("the schema's sealed fingerprint is missing")
-    }
-    try compareSchema(recorded)
-  }
-
-  /// The check every opening for a write or a decision makes, cheaply: the schema cookie recorded
-  /// beside the fingerprint must be SQLite's. Any CREATE, DROP or ALTER moves the cookie; only
-  /// then is the whole schema hashed and compared (a VACUUM moves it too, with the same schema:
-  /// the new cookie is then recorded). What this does not see is a cookie set back by hand with
-  /// `PRAGMA schema_version` or `writable_schema`, which SQLite documents as corrupting: `doctor`
-  /// always compares the whole schema, and an audit INSERT that a trigger swallowed fails closed
-  /// (`appendAudit`).
-  func checkSchemaSeal(recorded: String, full: Bool) throws(IVKeysError) {
-    if !full, let space = recorded.firstIndex(of: " "), Int64(recorded[..<space]) == (try schemaCookie()) { return }
-    try compareSchema(recorded)
-    // The same schema under a moved cookie (a VACUUM): record the cookie, in one transaction that
-    // compares again (nothing may slip in between), when not inside one already.
-    guard !db.isReadOnly, sqlite3_get_autocommit(db.handle) != 0 else { return }
-    try? db.writeTransaction { () throws(IVKeysError) in
-      try compareSchema(recorded)
-      try recordSchemaFingerprint()
-    }
-  }
-
-  /// The whole schema against the fingerprint part of `recorded`.
-  func compareSchema(_ recorded: String) throws(IVKeysError) {
-    let hash = recorded.split(separator: " ").last.map(String.init) ?? ""
-    let current = try schemaFingerprint()
-    guard Crypto.constantTimeEqual(Array(hash.utf8), Array(current.utf8)) else {
-      throw .tampered("its schema (a table, index, trigger or view) was added, dropped or changed")
-    }
-  }
-
-  /// How the schema differs from the one this binary's migrations make: each object added,
-  /// dropped or changed. Empty when they agree.
-  func schemaDifferences() throws(IVKeysError) -> [String] {
-    let reference = try SQLiteStore(path: ":memory:", readOnly: false, fresh: false)
-    try SQLiteSchema.migrate(reference, upTo: try schemaVersion(), sealer: nil)
-    let expected = Dictionary(
-      try reference.schemaObjects().map { ("\($0.type) \($0.name)", $0) }, uniquingKeysWith: { a, _ in a })
-    let actual = Dictionary(try schemaObjects().map { ("\($0.type) \($0.name)", $0) }, uniquingKeysWith: { a, _ in a })
-    var out = [String]()
-    for (name, object) in actual.sorted(by: { $0.key < $1.key }) {
-      if let e = expected[name] {
-        if e.sql != object.sql || e.table != object.table { out.append("\(name) was changed") }
-      } else {
-        out.append("\(name) was added")
-      }
-    }
-    for name in expected.keys.sorted() where actual[name] == nil { out.append("\(name) was dropped") }
-    return out
-  }
-}
-
-/// One object of a vault's schema.
-struct SchemaObject: Equatable {
-  let type: String
-  let name: String
-  let table: String
-  let sql: String?
 }
 
 /// The secret versions a vault has known.
@@ -367,20 +277,17 @@ extension SQLiteStore {
     var out = [SecretVersionRow]()
     try db.statement(
       """
-      SELECT CAST(v.version AS TEXT), v.fingerprint, v.retired_at, v.seal, v.added_at,
+      SELECT \(Self.sealedColumns(.secretVersions)), added_at,
         (SELECT count(*) FROM keys WHERE secret_version = v.version),
         (SELECT count(*) FROM keys WHERE secret_version = v.version AND status <> 'revoked')
       FROM secret_versions v ORDER BY v.version
       """
     ).forEachRow { row in
-      var m = SealMessage(table: SealedTable.secretVersions.rawValue, primaryKey: row.text(0))
-      m.append(Self.sealValue(row, 1))
-      m.append(Self.sealValue(row, 2))
       out.append(
         SecretVersionRow(
           version: Int(row.int(0)), fingerprint: row.text(1), addedAt: row.int(4), retiredAt: row.optionalInt(2),
           keys: row.int(5), unrevokedKeys: row.int(6),
-          damaged: sealer.map { !$0.verify(m, row.optionalBlob(3)) } ?? false))
+          damaged: sealer.map { !Self.rowIntact(.secretVersions, row, $0) } ?? false))
     }
     return out
   }
