@@ -92,6 +92,8 @@ extension KeyRecord: JSONRendering {
       w.member("grace_until", time: graceUntil)
       w.member("last_used_at", time: lastUsedAt)
       w.member("request_count", requestCount)
+      w.member("error_count", errorCount)
+      w.member("last_ip", lastIP)
       w.member("damaged", damaged)
       if let plaintextKey { w.member("key", plaintextKey) }
       extra?(&w)

@@ -37,6 +37,11 @@ public enum AuditEvent: String, CaseIterable, Sendable {
   case adminRemoved = "admin.removed"
   /// `scopes add` added a scope to the catalog; detail: the scope and its description.
   case scopeAdded = "scope.added"
+  /// A vault setting changed: an alert rule's parameter (`alerts set`) or a company's working
+  /// hours (`alerts hours`); detail: the setting's name, its value before and after.
+  case settingsChanged = "settings.changed"
+  /// `alerts ack` closed an alert; detail: the alert's id, rule and window.
+  case alertAcknowledged = "alert.acknowledged"
   /// A command found the vault changed outside ivkeys (a row or the schema no longer matches its
   /// seal) and refused to go on; detail: what it found. Written in a transaction of its own,
   /// when the vault still takes one.

@@ -42,6 +42,10 @@ public struct KeyRecord: Sendable {
   public var graceUntil: Timestamp?
   public var lastUsedAt: Timestamp?
   public var requestCount: Int64
+  /// Requests refused (or, imported, answered with a status of 400 or more).
+  public var errorCount: Int64 = 0
+  /// The source address of the last use, when one was recorded.
+  public var lastIP: String?
   /// The secret version whose digest key made the key's digest.
   public var secretVersion: Int = 1
   /// The row does not match its seal: it was changed outside ivkeys, and nothing it says can be

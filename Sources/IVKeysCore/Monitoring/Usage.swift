@@ -57,8 +57,8 @@ extension Vault {
       topEndpoints: endpoints, daily: daily)
   }
 
-  /// Imports gateway log lines: JSON objects with `request_id`, `key_id`, `endpoint`, `status`
-  /// and `at`. A status of 400 or more counts as an error. Each request_id counts once, however
+  /// Imports gateway log lines: JSON objects with `request_id`, `key_id`, `endpoint`, `status`,
+  /// `at` and, optionally, `ip` (the client's address). A status of 400 or more counts as an error. Each request_id counts once, however
   /// often it is imported; lines are committed in chunks of `chunk`, so an interrupted import
   /// can simply be run again.
   public func importUsage(
@@ -94,6 +94,8 @@ extension Vault {
     let endpoint: String
     let status: Int64
     let at: Timestamp
+    /// The client's address, when the line gives one (`IPAddress.monitoringText`).
+    let ip: String?
   }
 
   /// What one log line is.
@@ -126,7 +128,14 @@ extension Vault {
     }
     // A time in the future would pin the key's last use there for good.
     guard at <= now + 86400 else { return .bad("at is in the future") }
-    return .request(ImportedRequest(request: request, key: key, endpoint: endpoint, status: status, at: at))
+    var ip: String?
+    if let value = json["ip"], value != .null {
+      guard let text = value.stringValue, let address = try? IPAddress.parse(text) else {
+        return .bad("ip is not an IPv4 or IPv6 address")
+      }
+      ip = address.monitoringText
+    }
+    return .request(ImportedRequest(request: request, key: key, endpoint: endpoint, status: status, at: at, ip: ip))
   }
 
   /// Counts the requests not imported before, in one transaction.
@@ -152,7 +161,10 @@ extension Vault {
           continue
         }
         result.imported += 1
-        counter.count(p.key, error: p.status >= 400, endpoint: p.endpoint, day: Time.day(p.at), at: p.at)
+        // An error is any status from 400; a denial, the gateway refusing the request itself.
+        counter.count(
+          p.key, error: p.status >= 400, endpoint: p.endpoint, at: p.at, ip: p.ip,
+          denied: p.status == 401 || p.status == 403 || p.status == 429)
       }
       try store.addUsage(counter.counts)
     }

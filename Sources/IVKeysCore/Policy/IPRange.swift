@@ -62,6 +62,10 @@ public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible 
   /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as its IPv4 address; others unchanged.
   public var unmapped: IPAddress { isMapped ? IPAddress(bytes: Array(bytes[12..<16])) : self }
 
+  /// The text usage and alerts record an address under: an IPv4-mapped IPv6 address as its IPv4
+  /// address (the same client, however the gateway wrote it), others canonical.
+  public var monitoringText: String { unmapped.description }
+
   /// An IPv4 address as its IPv4-mapped IPv6 address; others unchanged.
   public var mapped: IPAddress {
     isIPv4 ? IPAddress(bytes: [UInt8](repeating: 0, count: 10) + [0xff, 0xff] + bytes) : self

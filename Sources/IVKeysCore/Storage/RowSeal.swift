@@ -108,6 +108,7 @@ public struct RowSealer: @unchecked Sendable {
 enum SealedTable: String, CaseIterable {
   case keys, admins, scopes, meta
   case secretVersions = "secret_versions"
+  case workingHours = "working_hours"
 }
 
 /// A sealed row that does not match its seal: what `doctor` names.

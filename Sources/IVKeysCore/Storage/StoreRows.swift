@@ -92,15 +92,18 @@ public struct StoredAuthKey: Sendable {
   public var sealIntact: Bool
 }
 
-/// Usage counts to add: totals per key, and per key and endpoint or day.
+/// Usage counts to add: totals per key, per key and endpoint, per key and clock hour, and per
+/// key, hour and source address.
 public struct UsageCounts: Sendable {
   public struct Total: Sendable {
     public var requests: Int64 = 0
     public var errors: Int64 = 0
     public var lastUsed: Timestamp?
+    /// The source address of the last use (the request at `lastUsed`), when one was given.
+    public var lastIP: String?
   }
 
-  /// One key's count under a name (an endpoint, or a day `YYYY-MM-DD`).
+  /// One key's count under a name (an endpoint).
   public struct Bucket: Sendable {
     public var keyID: String
     public var name: String
@@ -108,9 +111,33 @@ public struct UsageCounts: Sendable {
     public var errors: Int64
   }
 
+  /// One key's requests in one clock hour (`hour`: seconds since the epoch / 3600, UTC).
+  public struct Hour: Sendable, Equatable {
+    public var keyID: String
+    public var hour: Int64
+    public var requests: Int64
+    public var errors: Int64
+  }
+
+  /// One key's requests from one source address in one clock hour.
+  public struct Address: Sendable, Equatable {
+    public var keyID: String
+    public var hour: Int64
+    /// Canonical text (`IPAddress.monitoringText`).
+    public var ip: String
+    public var firstSeen: Timestamp
+    public var lastSeen: Timestamp
+    public var requests: Int64
+    /// Requests refused for any reason (401, 403, 429).
+    public var denied: Int64
+    /// Requests refused because the address is not in the key's allowlist (`ip_not_allowed`).
+    public var refused: Int64
+  }
+
   public var totals: [String: Total] = [:]
   public var endpoints: [Bucket] = []
-  public var days: [Bucket] = []
+  public var hours: [Hour] = []
+  public var addresses: [Address] = []
 }
 
 /// A key's fixed rate-limit window: when it started and the requests counted in it.
@@ -164,4 +191,57 @@ public struct OpeningSettings: Sendable {
   public var secretFingerprint: SettingRow?
   public var secretVersion: SettingRow?
   public var schemaFingerprint: SettingRow?
+}
+
+/// One key's traffic from one source address, over the days kept (`usage ID`).
+public struct AddressSummary: Sendable {
+  public var ip: String
+  public var firstSeen: Timestamp
+  public var lastSeen: Timestamp
+  public var requests: Int64
+  public var denied: Int64
+}
+
+/// Working hours as stored, for a key (`key:<id>`) or a company (`company:<id>`).
+public struct WorkingHoursRow: Sendable {
+  public var subject: String
+  /// The hours as `WorkingHours` writes them (`Mon-Fri 08:00-18:00`).
+  public var hours: String
+  /// A zoneinfo name (`Europe/Berlin`).
+  public var zone: String
+  public var setAt: Timestamp
+  public var setBy: String
+  /// Whether the row matches its seal.
+  public var intact: Bool
+}
+
+/// What the vault records of one alert: its acknowledgement and its e-mail notice.
+public struct AlertStateRow: Sendable {
+  public var id: String
+  public var rule: String
+  public var keyID: String
+  public var windowStart: Timestamp
+  public var acknowledgedAt: Timestamp?
+  public var acknowledgedBy: String?
+  public var recipient: String?
+  public var messageID: String?
+  public var claimedAt: Timestamp?
+  public var notifiedAt: Timestamp?
+
+  public init(id: String, rule: String, keyID: String, windowStart: Timestamp) {
+    self.id = id
+    self.rule = rule
+    self.keyID = keyID
+    self.windowStart = windowStart
+  }
+}
+
+/// What `sweep` pruned: rows older than the monitoring retention.
+public struct PrunedUsage: Sendable, Equatable {
+  public var hours: Int = 0
+  public var addresses: Int = 0
+  public var days: Int = 0
+  public var alerts: Int = 0
+  public var total: Int { hours + addresses + days + alerts }
+  public init() {}
 }

@@ -138,6 +138,46 @@ public protocol VaultStore: AnyObject {
   /// Saves a key's rate window; inside `write`.
   func saveRateWindow(keyID: String, _ window: RateWindow) throws(IVKeysError)
 
+  // MARK: - Monitoring
+
+  /// Calls `body` for each hourly bucket from hour `fromHour` on, key by key (id order), each
+  /// key's hours in order; one key's only when `keyID` is given.
+  func forEachHourlyBucket(
+    fromHour: Int64, keyID: String?, _ body: (UsageCounts.Hour) throws(IVKeysError) -> Void) throws(IVKeysError)
+  /// The same for the per-address buckets, each key's by hour, then address.
+  func forEachAddressBucket(
+    fromHour: Int64, keyID: String?, _ body: (UsageCounts.Address) throws(IVKeysError) -> Void) throws(IVKeysError)
+  /// The last hour before `hour` in which this address was seen for the key (nil: not in the days kept).
+  func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64?
+  /// The first hour with a request recorded for the key, in the days kept.
+  func firstTrafficHour(keyID: String) throws(IVKeysError) -> Int64?
+  /// A key's source addresses over the days kept, most recently seen first, at most `limit`.
+  func addressSummary(keyID: String, limit: Int) throws(IVKeysError) -> [AddressSummary]
+  /// Deletes buckets, old daily counts and alert states from before hour `hour`; inside `write`.
+  func pruneUsage(beforeHour hour: Int64) throws(IVKeysError) -> PrunedUsage
+  /// The working hours set for `subject` (`key:<id>`, `company:<id>`), with whether their seal holds.
+  func workingHours(subject: String) throws(IVKeysError) -> WorkingHoursRow?
+  /// Every working-hours row, by subject.
+  func allWorkingHours() throws(IVKeysError) -> [WorkingHoursRow]
+  /// Sets (sealed) working hours; a row that no longer matches its seal is `tampered`. Inside `write`.
+  func setWorkingHours(subject: String, hours: String, zone: String, at: Timestamp, by: String) throws(IVKeysError)
+  /// Removes working hours; inside `write`.
+  func deleteWorkingHours(subject: String) throws(IVKeysError)
+  /// The recorded states of alerts whose window starts at or after `windowFrom`, by id.
+  func alertStates(windowFrom: Timestamp) throws(IVKeysError) -> [String: AlertStateRow]
+  /// One alert's recorded state.
+  func alertState(id: String) throws(IVKeysError) -> AlertStateRow?
+  /// Records an acknowledgement; false when the alert was acknowledged before. Inside `write`.
+  func acknowledgeAlert(_ state: AlertStateRow, at: Timestamp, by: String) throws(IVKeysError) -> Bool
+  /// Claims an alert's e-mail notice unless it was sent, or claimed after `staleBefore`.
+  func claimAlertNotice(
+    _ state: AlertStateRow, recipient: String, messageID: String, at: Timestamp, staleBefore: Timestamp
+  ) throws(IVKeysError) -> Bool
+  /// Gives back a claim whose message was not sent.
+  func releaseAlertNotice(id: String, messageID: String) throws(IVKeysError)
+  /// Records that a claimed notice was handed to the mail system.
+  func markAlertNoticeSent(id: String, messageID: String, at: Timestamp) throws(IVKeysError)
+
   // MARK: - Administrators and scopes
 
   func administrators() throws(IVKeysError) -> [Administrator]

@@ -14,8 +14,6 @@ public final class Verifier {
   private var pending = UsageCounter()
   private var pendingSince: Int64 = 0
   private let batch: Bool
-  /// The day of the group being decided, computed once per group.
-  private var today = ""
   /// Whether the caches may describe a transaction that rolled back.
   private var cachesStale = false
 
@@ -63,11 +61,13 @@ public final class Verifier {
           cachesStale = false
         }
         if batch, let due = pendingDue, due <= 0 {
-          try vault.store.addUsage(pending.counts)
+          try vault.store.addUsage(pending.totalCounts)
           wrotePending = true
         }
         let decisions = try decideAll(items)
-        if !batch { try vault.store.addUsage(group.counts) }
+        // The hourly and per-address buckets the alert rules read are written with the decisions
+        // (and their audit entries); a stream holds only the totals back.
+        try vault.store.addUsage(batch ? group.bucketCounts : group.counts)
         return decisions
       }
     } catch {
@@ -83,7 +83,7 @@ public final class Verifier {
     if wrotePending { pending.removeAll() }
     if batch {
       if pending.isEmpty { pendingSince = Verifier.monotonicMilliseconds() }
-      pending.merge(group)
+      pending.mergeTotals(group)
     }
     group.removeAll()
     return result
@@ -98,7 +98,7 @@ public final class Verifier {
   /// Writes usage still held in memory (batch mode): when due on a quiet stream, and at its end.
   public func finish() throws(IVKeysError) {
     guard !pending.isEmpty else { return }
-    try vault.write { () throws(IVKeysError) in try vault.store.addUsage(pending.counts) }
+    try vault.write { () throws(IVKeysError) in try vault.store.addUsage(pending.totalCounts) }
     pending.removeAll()
   }
 
@@ -112,7 +112,6 @@ public final class Verifier {
   private func decideAll(_ items: [Item]) throws(IVKeysError) -> [Decision] {
     do {
       let now = vault.now()
-      today = Time.day(now)
       var out = [Decision]()
       out.reserveCapacity(items.count)
       for item in items {
@@ -139,7 +138,9 @@ public final class Verifier {
     switch try authenticate(r.presented, &d, &reason) {
     case let found?:
       try check(found, r, now: now, &d, &reason)
-      group.count(found.id, error: !d.allowed, endpoint: r.endpoint, day: today, at: now)
+      group.count(
+        found.id, error: !d.allowed, endpoint: r.endpoint, at: now, ip: r.ip?.monitoringText,
+        refusedAddress: d.code == .ipNotAllowed)
     case nil:
       break
     }

@@ -25,7 +25,7 @@ extension Row {
 enum KeyColumn: Int32, Columns {
   case id, env, type, company, linkedCompanies, name, scopes, allowedIPs, expiresAt, rateLimit, metadata, tags
   case contact, status, statusReason, createdAt, createdBy, rotatedFrom, replacedBy, graceUntil, lastUsedAt
-  case requestCount, digest, secretVersion, seal, effectiveStatus
+  case requestCount, errorCount, lastIP, digest, secretVersion, seal, effectiveStatus
 
   var sql: String {
     switch self {
@@ -51,6 +51,8 @@ enum KeyColumn: Int32, Columns {
     case .graceUntil: return "grace_until"
     case .lastUsedAt: return "last_used_at"
     case .requestCount: return "request_count"
+    case .errorCount: return "error_count"
+    case .lastIP: return "last_ip"
     case .digest: return "digest"
     case .secretVersion: return "secret_version"
     case .seal: return "seal"

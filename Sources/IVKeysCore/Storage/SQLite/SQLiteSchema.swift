@@ -193,6 +193,55 @@ enum SQLiteSchema {
       FROM meta WHERE name = 'secret_fingerprint';
     INSERT INTO meta (name, value) VALUES ('secret_version', '1');
     """,
+    // 6: monitoring (SPEC "Monitoring"). Requests and errors per key and clock hour (UTC; `hour`
+    // is seconds since the epoch / 3600), and per key, hour and source address: what the alert
+    // rules read, kept 90 days (`sweep` prunes). Hourly rows replace `usage_daily`, which keeps
+    // the days counted before this version until they age out; a day's count is the sum of both.
+    // `usage_ips_by_ip` answers "when was this address last seen for this key before hour H"
+    // with one seek. Working hours (sealed: they decide which alerts fire), per key or per
+    // company. Alert states: acknowledgements and e-mail notices, one row per alert id.
+    """
+    CREATE TABLE usage_hourly (
+      key_id TEXT NOT NULL,
+      hour INTEGER NOT NULL,
+      requests INTEGER NOT NULL DEFAULT 0,
+      errors INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (key_id, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE usage_ips (
+      key_id TEXT NOT NULL,
+      hour INTEGER NOT NULL,
+      ip TEXT NOT NULL,
+      first_seen INTEGER NOT NULL,
+      last_seen INTEGER NOT NULL,
+      requests INTEGER NOT NULL DEFAULT 0,
+      denied INTEGER NOT NULL DEFAULT 0,
+      refused INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (key_id, hour, ip)
+    ) WITHOUT ROWID;
+    CREATE INDEX usage_ips_by_ip ON usage_ips (key_id, ip, hour);
+    ALTER TABLE keys ADD COLUMN last_ip TEXT;
+    CREATE TABLE working_hours (
+      subject TEXT PRIMARY KEY,
+      hours TEXT NOT NULL,
+      tz TEXT NOT NULL,
+      set_at INTEGER NOT NULL,
+      set_by TEXT NOT NULL,
+      seal BLOB
+    ) WITHOUT ROWID;
+    CREATE TABLE alert_states (
+      id TEXT PRIMARY KEY,
+      rule TEXT NOT NULL,
+      key_id TEXT NOT NULL,
+      window_start INTEGER NOT NULL,
+      acknowledged_at INTEGER,
+      acknowledged_by TEXT,
+      recipient TEXT,
+      message_id TEXT,
+      claimed_at INTEGER,
+      notified_at INTEGER
+    ) WITHOUT ROWID;
+    """,
   ]
 
   /// The first version whose rows are sealed.

@@ -202,6 +202,8 @@ extension KeyRecord {
     graceUntil = row.optionalInt(KeyColumn.graceUntil)
     lastUsedAt = row.optionalInt(KeyColumn.lastUsedAt)
     requestCount = row.int(KeyColumn.requestCount)
+    errorCount = row.int(KeyColumn.errorCount)
+    lastIP = row.optionalText(KeyColumn.lastIP)
     secretVersion = Int(clamping: row.int(KeyColumn.secretVersion))
     status = KeyStatus(rawValue: row.text(KeyColumn.effectiveStatus)) ?? storedStatus
     if status != storedStatus {

@@ -143,6 +143,7 @@ extension SQLiteStore {
     case .scopes: return "name, seal"
     case .meta: return "name, value, seal"
     case .secretVersions: return "CAST(version AS TEXT), fingerprint, retired_at, seal"
+    case .workingHours: return "subject, hours, tz, seal"
     }
   }
 
@@ -152,7 +153,7 @@ extension SQLiteStore {
     case .keys: return Int32(SealedKeyColumn.allCases.count - 2)
     case .admins, .scopes: return 0
     case .meta: return 1
-    case .secretVersions: return 2
+    case .secretVersions, .workingHours: return 2
     }
   }
 
@@ -166,6 +167,7 @@ extension SQLiteStore {
     case .scopes: return "name"
     case .meta: return "name"
     case .secretVersions: return "version"
+    case .workingHours: return "subject"
     }
   }
 

@@ -5,18 +5,21 @@ extension SQLiteStore {
   func addUsage(_ usage: UsageCounts) throws(IVKeysError) {
     if !usage.totals.isEmpty { try addTotals(usage) }
     if !usage.endpoints.isEmpty { try addEndpoints(usage) }
-    if !usage.days.isEmpty { try addDays(usage) }
+    if !usage.hours.isEmpty { try addHours(usage) }
+    if !usage.addresses.isEmpty { try addAddresses(usage) }
   }
 
   private func addTotals(_ usage: UsageCounts) throws(IVKeysError) {
     let updateTotals = try db.statement(
       """
       UPDATE keys SET request_count = request_count + ?, error_count = error_count + ?,
+        last_ip = CASE WHEN ?3 IS NOT NULL AND (last_used_at IS NULL OR last_used_at <= ?3) THEN coalesce(?5, last_ip)
+          ELSE last_ip END,
         last_used_at = CASE WHEN ?3 IS NOT NULL AND (last_used_at IS NULL OR last_used_at < ?3) THEN ?3 ELSE last_used_at END
       WHERE id = ?4
       """)
     for (id, t) in usage.totals {
-      try updateTotals.run([.int(t.requests), .int(t.errors), .optional(t.lastUsed), .text(id)])
+      try updateTotals.run([.int(t.requests), .int(t.errors), .optional(t.lastUsed), .text(id), .optional(t.lastIP)])
     }
   }
 
@@ -31,14 +34,31 @@ extension SQLiteStore {
     }
   }
 
-  private func addDays(_ usage: UsageCounts) throws(IVKeysError) {
-    let addDay = try db.statement(
+  private func addHours(_ usage: UsageCounts) throws(IVKeysError) {
+    let addHour = try db.statement(
       """
-      INSERT INTO usage_daily (key_id, day, count, errors) VALUES (?, ?, ?, ?)
-      ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
+      INSERT INTO usage_hourly (key_id, hour, requests, errors) VALUES (?, ?, ?, ?)
+      ON CONFLICT (key_id, hour) DO UPDATE SET requests = requests + excluded.requests, errors = errors + excluded.errors
       """)
-    for b in usage.days {
-      try addDay.run([.text(b.keyID), .text(b.name), .int(b.count), .int(b.errors)])
+    for h in usage.hours {
+      try addHour.run([.text(h.keyID), .int(h.hour), .int(h.requests), .int(h.errors)])
+    }
+  }
+
+  private func addAddresses(_ usage: UsageCounts) throws(IVKeysError) {
+    let addAddress = try db.statement(
+      """
+      INSERT INTO usage_ips (key_id, hour, ip, first_seen, last_seen, requests, denied, refused)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key_id, hour, ip) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen),
+        last_seen = max(last_seen, excluded.last_seen), requests = requests + excluded.requests,
+        denied = denied + excluded.denied, refused = refused + excluded.refused
+      """)
+    for a in usage.addresses {
+      try addAddress.run([
+        .text(a.keyID), .int(a.hour), .text(a.ip), .int(a.firstSeen), .int(a.lastSeen), .int(a.requests),
+        .int(a.denied), .int(a.refused),
+      ])
     }
   }
 
@@ -58,12 +78,23 @@ extension SQLiteStore {
     return out
   }
 
+  /// Days before monitoring's hourly rows (schema 6) are in `usage_daily`; later ones are the
+  /// sum of their hours. A request is in one or the other, never both.
   func dailyUsage(keyID: String, since firstDay: String) throws(IVKeysError) -> [UsageReport.Bucket] {
     var out = [UsageReport.Bucket]()
-    try db.statement("SELECT day, count, errors FROM usage_daily WHERE key_id = ? AND day >= ? ORDER BY day")
-      .forEachRow([.text(keyID), .text(firstDay)]) { row in
-        out.append(.init(name: row.text(0), count: row.int(1), errors: row.int(2)))
-      }
+    let firstHour = (try? Time.parseDate(firstDay)).map { $0 / 3600 } ?? 0
+    try db.statement(
+      """
+      SELECT day, sum(count), sum(errors) FROM (
+        SELECT day, count, errors FROM usage_daily WHERE key_id = ?1 AND day >= ?2
+        UNION ALL
+        SELECT strftime('%Y-%m-%d', hour * 3600, 'unixepoch'), requests, errors FROM usage_hourly
+        WHERE key_id = ?1 AND hour >= ?3)
+      GROUP BY day ORDER BY day
+      """
+    ).forEachRow([.text(keyID), .text(firstDay), .int(firstHour)]) { row in
+      out.append(.init(name: row.text(0), count: row.int(1), errors: row.int(2)))
+    }
     return out
   }
 
