@@ -33,6 +33,10 @@ struct MigrationTests {
         DELETE FROM meta WHERE name IN ('secret_version', 'schema_fingerprint');
         ALTER TABLE meta DROP COLUMN seal;
         DROP TABLE secret_versions;
+        DROP TABLE usage_hourly;
+        DROP TABLE usage_ips;
+        DROP TABLE working_hours;
+        DROP TABLE alert_states;
         PRAGMA user_version = 3;
         """)
     }
@@ -100,7 +104,7 @@ struct MigrationTests {
     let migrated = try reopen(dir)
     let mdb = try migrated.testDB
     #expect(try mdb.scalarInt("PRAGMA user_version") == Int64(SQLiteSchema.currentVersion))
-    #expect(SQLiteSchema.currentVersion == 5)
+    #expect(SQLiteSchema.currentVersion == 6)
     // Migration 5 sealed every row of the old vault, in the same transaction.
     #expect(try migrated.store.brokenSeals(limit: 10).isEmpty)
     try migrated.store.checkSchemaSeal()

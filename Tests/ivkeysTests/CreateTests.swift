@@ -35,7 +35,8 @@ struct CreateTests {
     let fields = [
       "id", "env", "type", "company", "linked_companies", "name", "scopes", "allowed_ips", "expires_at",
       "rate_limit", "metadata", "tags", "contact", "status", "status_reason", "created_at", "created_by",
-      "rotated_from", "replaced_by", "grace_until", "last_used_at", "request_count", "damaged", "key",
+      "rotated_from", "replaced_by", "grace_until", "last_used_at", "request_count", "error_count", "last_ip",
+      "damaged", "key",
     ]
     #expect(Set(obj.keys) == Set(fields))
 

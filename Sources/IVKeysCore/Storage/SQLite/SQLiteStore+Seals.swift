@@ -208,7 +208,8 @@ extension SQLiteStore {
   /// have no seals yet, as when migration 5 first seals a vault). Throws `tampered` at the first
   /// row that does not match: resealing must never seal a change made outside ivkeys.
   func resealAll(from previous: RowSealer?, to sealer: RowSealer) throws(IVKeysError) {
-    for table in SealedTable.allCases {
+    // Migration 5 seals the tables that exist then; a later migration's tables start empty.
+    for table in SealedTable.allCases where try tableExists(table.rawValue) {
       var rows = [(String, [UInt8])]()
       try db.statement(Self.sealedRowSQL(table)).forEachRow { row throws(IVKeysError) in
         if let previous, !Self.rowIntact(table, row, previous) {
@@ -224,6 +225,10 @@ extension SQLiteStore {
         try update.run([.blob(seal), pk])
       }
     }
+  }
+
+  func tableExists(_ name: String) throws(IVKeysError) -> Bool {
+    try db.scalarInt("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", [.text(name)]) != nil
   }
 
   // MARK: - Meta
