@@ -34,7 +34,6 @@ struct MigrationTests {
         ALTER TABLE meta DROP COLUMN seal;
         DROP TABLE secret_versions;
         DROP TABLE usage_hourly;
-        DROP TABLE usage_ips;
         DROP TABLE working_hours;
         DROP TABLE alert_states;
         PRAGMA user_version = 3;

@@ -158,7 +158,7 @@ struct UsageBucketTests {
     try store.write { () throws(IVKeysError) in
       try store.db.execute(
         """
-        DROP TABLE usage_hourly; DROP TABLE usage_ips; DROP TABLE working_hours; DROP TABLE alert_states;
+        DROP TABLE usage_hourly; DROP TABLE working_hours; DROP TABLE alert_states;
         ALTER TABLE keys DROP COLUMN last_ip;
         PRAGMA user_version = 5;
         """)

@@ -1,6 +1,9 @@
-/// Usage counted in memory before it is written: per key, its totals and its endpoints; per key
-/// and clock hour, and per key, hour and source address, the buckets the alert rules read.
-/// `verify` counts decisions into one; `usage import` counts log lines.
+/// Usage counted in memory before it is written: per key, its totals and its endpoints; per key,
+/// clock hour and client address, the buckets the alert rules read. `verify` counts decisions
+/// into one; `usage import` counts log lines.
+///
+/// Every map is keyed by `String`: a single `verify` process pays for each new generic type it
+/// instantiates (the runtime looks its conformances up), so no key type of our own is hashed.
 struct UsageCounter {
   /// One key's totals.
   struct KeyUsage {
@@ -24,38 +27,33 @@ struct UsageCounter {
     }
   }
 
-  struct HourKey: Hashable {
-    var key: String
-    var hour: Int64
-  }
-
-  struct AddressKey: Hashable {
+  /// One key's requests from one address ("" for none) in one hour.
+  struct Bucket {
     var key: String
     var hour: Int64
     var ip: String
-  }
-
-  struct AddressUsage {
     var first: Timestamp
     var last: Timestamp
     var requests: Int64 = 0
+    var errors: Int64 = 0
     var denied: Int64 = 0
     var refused: Int64 = 0
   }
 
   private(set) var byKey: [String: KeyUsage] = [:]
-  /// The hourly and per-address buckets: written with the decisions that made them.
-  private(set) var hours: [HourKey: (requests: Int64, errors: Int64)] = [:]
-  private(set) var addresses: [AddressKey: AddressUsage] = [:]
+  /// The buckets, written with the decisions that made them; `index` finds one by key, hour and
+  /// address once there are more than a few (a single `verify` has one).
+  private(set) var buckets: [Bucket] = []
+  private var index: [String: Int] = [:]
 
-  var isEmpty: Bool { byKey.isEmpty && hours.isEmpty && addresses.isEmpty }
+  var isEmpty: Bool { byKey.isEmpty && buckets.isEmpty }
 
   /// The clock hour a time falls in: seconds since the epoch / 3600, rounded down.
   static func hour(_ t: Timestamp) -> Int64 { t >= 0 ? t / 3600 : (t - 3599) / 3600 }
 
-  /// Counts one request: an error (refused) or not, at an endpoint and from an address (when
-  /// known), at a time. A request that is not an error is the key's last use. `refusedAddress`:
-  /// refused because the address is not in the key's allowlist.
+  /// Counts one request: an error or not, at an endpoint and from an address (when known), at a
+  /// time. A request that is not an error is the key's last use. `denied` (default: `error`):
+  /// refused; `refusedAddress`: refused because the address is not in the key's allowlist.
   mutating func count(
     _ id: String, error: Bool, endpoint: String?, at: Timestamp, ip: String? = nil, denied: Bool? = nil,
     refusedAddress: Bool = false
@@ -73,19 +71,29 @@ struct UsageCounter {
       u.endpoints[endpoint, default: (0, 0)].errors += e
     }
     byKey[id] = u
-    let hour = Self.hour(at)
-    hours[HourKey(key: id, hour: hour), default: (0, 0)].requests += 1
-    hours[HourKey(key: id, hour: hour), default: (0, 0)].errors += e
-    if let ip {
-      let k = AddressKey(key: id, hour: hour, ip: ip)
-      var a = addresses[k] ?? AddressUsage(first: at, last: at)
-      a.first = min(a.first, at)
-      a.last = max(a.last, at)
-      a.requests += 1
-      if denied ?? error { a.denied += 1 }
-      if refusedAddress { a.refused += 1 }
-      addresses[k] = a
+
+    let i = bucketIndex(id, Self.hour(at), ip ?? "", at)
+    buckets[i].first = min(buckets[i].first, at)
+    buckets[i].last = max(buckets[i].last, at)
+    buckets[i].requests += 1
+    buckets[i].errors += e
+    if denied ?? error { buckets[i].denied += 1 }
+    if refusedAddress { buckets[i].refused += 1 }
+  }
+
+  /// The position of the bucket of a key, hour and address, added when new.
+  private mutating func bucketIndex(_ key: String, _ hour: Int64, _ ip: String, _ at: Timestamp) -> Int {
+    if buckets.count <= 8 {
+      if let i = buckets.firstIndex(where: { $0.hour == hour && $0.key == key && $0.ip == ip }) { return i }
+    } else {
+      if index.isEmpty {
+        for (i, b) in buckets.enumerated() { index["\(b.key) \(b.hour) \(b.ip)"] = i }
+      }
+      if let i = index["\(key) \(hour) \(ip)"] { return i }
+      index["\(key) \(hour) \(ip)"] = buckets.count
     }
+    buckets.append(Bucket(key: key, hour: hour, ip: ip, first: at, last: at))
+    return buckets.count - 1
   }
 
   /// Adds another counter's totals and endpoints (its buckets are written by their own group).
@@ -99,8 +107,8 @@ struct UsageCounter {
   }
 
   mutating func removeBuckets() {
-    hours.removeAll(keepingCapacity: true)
-    addresses.removeAll(keepingCapacity: true)
+    buckets.removeAll(keepingCapacity: true)
+    index.removeAll(keepingCapacity: true)
   }
 
   /// Everything counted, as the store adds it.
@@ -117,17 +125,13 @@ struct UsageCounter {
     return out
   }
 
-  /// The hourly and per-address buckets only.
+  /// The buckets only.
   var bucketCounts: UsageCounts {
     var out = UsageCounts()
-    out.hours.reserveCapacity(hours.count)
-    for (k, v) in hours { out.hours.append(.init(keyID: k.key, hour: k.hour, requests: v.requests, errors: v.errors)) }
-    out.addresses.reserveCapacity(addresses.count)
-    for (k, a) in addresses {
-      out.addresses.append(
-        .init(
-          keyID: k.key, hour: k.hour, ip: k.ip, firstSeen: a.first, lastSeen: a.last, requests: a.requests,
-          denied: a.denied, refused: a.refused))
+    out.buckets = buckets.map { b in
+      UsageCounts.Address(
+        keyID: b.key, hour: b.hour, ip: b.ip, firstSeen: b.first, lastSeen: b.last, requests: b.requests,
+        errors: b.errors, denied: b.denied, refused: b.refused)
     }
     return out
   }

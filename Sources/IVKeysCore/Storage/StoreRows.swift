@@ -92,8 +92,8 @@ public struct StoredAuthKey: Sendable {
   public var sealIntact: Bool
 }
 
-/// Usage counts to add: totals per key, per key and endpoint, per key and clock hour, and per
-/// key, hour and source address.
+/// Usage counts to add: totals per key, per key and endpoint, and per key, clock hour and client
+/// address (the buckets).
 public struct UsageCounts: Sendable {
   public struct Total: Sendable {
     public var requests: Int64 = 0
@@ -119,15 +119,18 @@ public struct UsageCounts: Sendable {
     public var errors: Int64
   }
 
-  /// One key's requests from one source address in one clock hour.
+  /// One key's requests from one client address in one clock hour; the address is "" for the
+  /// requests that gave none.
   public struct Address: Sendable, Equatable {
     public var keyID: String
     public var hour: Int64
-    /// Canonical text (`IPAddress.monitoringText`).
+    /// Canonical text (`IPAddress.monitoringText`), or "".
     public var ip: String
     public var firstSeen: Timestamp
     public var lastSeen: Timestamp
     public var requests: Int64
+    /// Requests that failed: refused, or imported with a status of 400 or more.
+    public var errors: Int64 = 0
     /// Requests refused for any reason (401, 403, 429).
     public var denied: Int64
     /// Requests refused because the address is not in the key's allowlist (`ip_not_allowed`).
@@ -136,8 +139,8 @@ public struct UsageCounts: Sendable {
 
   public var totals: [String: Total] = [:]
   public var endpoints: [Bucket] = []
-  public var hours: [Hour] = []
-  public var addresses: [Address] = []
+  /// Per key, hour and address ("" for none): a key's hour is the sum of its rows.
+  public var buckets: [Address] = []
 }
 
 /// A key's fixed rate-limit window: when it started and the requests counted in it.
@@ -238,10 +241,12 @@ public struct AlertStateRow: Sendable {
 
 /// What `sweep` pruned: rows older than the monitoring retention.
 public struct PrunedUsage: Sendable, Equatable {
+  /// Hourly rows (one per key, hour and address).
   public var hours: Int = 0
-  public var addresses: Int = 0
+  /// Daily rows from before schema 6.
   public var days: Int = 0
+  /// Alert states of alerts that old.
   public var alerts: Int = 0
-  public var total: Int { hours + addresses + days + alerts }
+  public var total: Int { hours + days + alerts }
   public init() {}
 }

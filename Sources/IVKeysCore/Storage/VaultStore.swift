@@ -144,7 +144,8 @@ public protocol VaultStore: AnyObject {
   /// key's hours in order; one key's only when `keyID` is given.
   func forEachHourlyBucket(
     fromHour: Int64, keyID: String?, _ body: (UsageCounts.Hour) throws(IVKeysError) -> Void) throws(IVKeysError)
-  /// The same for the per-address buckets, each key's by hour, then address.
+  /// The same for the per-address buckets (requests that gave an address), each key's by hour,
+  /// then address.
   func forEachAddressBucket(
     fromHour: Int64, keyID: String?, _ body: (UsageCounts.Address) throws(IVKeysError) -> Void) throws(IVKeysError)
   /// The last hour before `hour` in which this address was seen for the key (nil: not in the days kept).

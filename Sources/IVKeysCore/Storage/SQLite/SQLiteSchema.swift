@@ -193,33 +193,29 @@ enum SQLiteSchema {
       FROM meta WHERE name = 'secret_fingerprint';
     INSERT INTO meta (name, value) VALUES ('secret_version', '1');
     """,
-    // 6: monitoring (SPEC "Monitoring"). Requests and errors per key and clock hour (UTC; `hour`
-    // is seconds since the epoch / 3600), and per key, hour and source address: what the alert
-    // rules read, kept 90 days (`sweep` prunes). Hourly rows replace `usage_daily`, which keeps
-    // the days counted before this version until they age out; a day's count is the sum of both.
-    // `usage_ips_by_ip` answers "when was this address last seen for this key before hour H"
-    // with one seek. Working hours (sealed: they decide which alerts fire), per key or per
+    // 6: monitoring (SPEC "Monitoring"). Requests per key, clock hour (UTC; `hour` is seconds since
+    // the epoch / 3600) and client address (`ip`, '' for requests that gave none): what the alert
+    // rules read, kept 90 days (`sweep` prunes). A key's hour is the sum of its addresses' rows.
+    // One table, not one per view: a single `verify` writes one row, and every table costs each
+    // process that opens the vault a parse of its schema. These rows replace `usage_daily`, which
+    // keeps the days counted before this version until they age out; a day's count is the sum of
+    // both. `usage_hourly_by_ip` answers "when was this address last seen for this key before hour
+    // H" with one seek. Working hours (sealed: they decide which alerts fire), per key or per
     // company. Alert states: acknowledgements and e-mail notices, one row per alert id.
     """
     CREATE TABLE usage_hourly (
       key_id TEXT NOT NULL,
       hour INTEGER NOT NULL,
-      requests INTEGER NOT NULL DEFAULT 0,
-      errors INTEGER NOT NULL DEFAULT 0,
-      PRIMARY KEY (key_id, hour)
-    ) WITHOUT ROWID;
-    CREATE TABLE usage_ips (
-      key_id TEXT NOT NULL,
-      hour INTEGER NOT NULL,
       ip TEXT NOT NULL,
+      requests INTEGER NOT NULL,
+      errors INTEGER NOT NULL,
+      denied INTEGER NOT NULL,
+      refused INTEGER NOT NULL,
       first_seen INTEGER NOT NULL,
       last_seen INTEGER NOT NULL,
-      requests INTEGER NOT NULL DEFAULT 0,
-      denied INTEGER NOT NULL DEFAULT 0,
-      refused INTEGER NOT NULL DEFAULT 0,
       PRIMARY KEY (key_id, hour, ip)
     ) WITHOUT ROWID;
-    CREATE INDEX usage_ips_by_ip ON usage_ips (key_id, ip, hour);
+    CREATE INDEX usage_hourly_by_ip ON usage_hourly (key_id, ip, hour);
     ALTER TABLE keys ADD COLUMN last_ip TEXT;
     CREATE TABLE working_hours (
       subject TEXT PRIMARY KEY,

@@ -4,17 +4,21 @@ extension SQLiteStore {
   // MARK: - Buckets
 
   /// Keys are read in id order and each key's buckets by its primary key, so a window costs a
-  /// seek per key rather than a pass over every bucket kept.
+  /// seek per key rather than a pass over every bucket kept; a key's hour is the sum of its
+  /// addresses' rows (adjacent in the primary key, so the sum needs no sorting).
   func forEachHourlyBucket(
     fromHour: Int64, keyID: String?, _ body: (UsageCounts.Hour) throws(IVKeysError) -> Void
   ) throws(IVKeysError) {
     let sql =
       keyID == nil
       ? """
-      SELECT h.key_id, h.hour, h.requests, h.errors FROM keys k CROSS JOIN usage_hourly h
-      ON h.key_id = k.id AND h.hour >= ?1 ORDER BY k.id, h.hour
+      SELECT h.key_id, h.hour, sum(h.requests), sum(h.errors) FROM keys k CROSS JOIN usage_hourly h
+      ON h.key_id = k.id AND h.hour >= ?1 GROUP BY k.id, h.hour ORDER BY k.id, h.hour
       """
-      : "SELECT key_id, hour, requests, errors FROM usage_hourly WHERE key_id = ?2 AND hour >= ?1 ORDER BY hour"
+      : """
+      SELECT key_id, hour, sum(requests), sum(errors) FROM usage_hourly WHERE key_id = ?2 AND hour >= ?1
+      GROUP BY hour ORDER BY hour
+      """
     try db.statement(sql).forEachRow([.int(fromHour), .optional(keyID)]) { row throws(IVKeysError) in
       try body(UsageCounts.Hour(keyID: row.text(0), hour: row.int(1), requests: row.int(2), errors: row.int(3)))
     }
@@ -23,24 +27,24 @@ extension SQLiteStore {
   func forEachAddressBucket(
     fromHour: Int64, keyID: String?, _ body: (UsageCounts.Address) throws(IVKeysError) -> Void
   ) throws(IVKeysError) {
-    let columns = "a.key_id, a.hour, a.ip, a.first_seen, a.last_seen, a.requests, a.denied, a.refused"
+    let columns = "a.key_id, a.hour, a.ip, a.first_seen, a.last_seen, a.requests, a.errors, a.denied, a.refused"
     let sql =
       keyID == nil
       ? """
-      SELECT \(columns) FROM keys k CROSS JOIN usage_ips a
-      ON a.key_id = k.id AND a.hour >= ?1 ORDER BY k.id, a.hour, a.ip
+      SELECT \(columns) FROM keys k CROSS JOIN usage_hourly a
+      ON a.key_id = k.id AND a.hour >= ?1 AND a.ip <> '' ORDER BY k.id, a.hour, a.ip
       """
-      : "SELECT \(columns) FROM usage_ips a WHERE a.key_id = ?2 AND a.hour >= ?1 ORDER BY a.hour, a.ip"
+      : "SELECT \(columns) FROM usage_hourly a WHERE a.key_id = ?2 AND a.hour >= ?1 AND a.ip <> '' ORDER BY a.hour, a.ip"
     try db.statement(sql).forEachRow([.int(fromHour), .optional(keyID)]) { row throws(IVKeysError) in
       try body(
         UsageCounts.Address(
           keyID: row.text(0), hour: row.int(1), ip: row.text(2), firstSeen: row.int(3), lastSeen: row.int(4),
-          requests: row.int(5), denied: row.int(6), refused: row.int(7)))
+          requests: row.int(5), errors: row.int(6), denied: row.int(7), refused: row.int(8)))
     }
   }
 
   func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64? {
-    try db.statement("SELECT max(hour) FROM usage_ips WHERE key_id = ? AND ip = ? AND hour < ?")
+    try db.statement("SELECT max(hour) FROM usage_hourly WHERE key_id = ? AND ip = ? AND hour < ?")
       .first([.text(keyID), .text(ip), .int(hour)]) { $0.optionalInt(0) } ?? nil
   }
 
@@ -54,8 +58,8 @@ extension SQLiteStore {
     var out = [AddressSummary]()
     try db.statement(
       """
-      SELECT ip, min(first_seen), max(last_seen), sum(requests), sum(denied) FROM usage_ips WHERE key_id = ?
-      GROUP BY ip ORDER BY max(last_seen) DESC, ip LIMIT ?
+      SELECT ip, min(first_seen), max(last_seen), sum(requests), sum(denied) FROM usage_hourly
+      WHERE key_id = ? AND ip <> '' GROUP BY ip ORDER BY max(last_seen) DESC, ip LIMIT ?
       """
     ).forEachRow([.text(keyID), .int(Int64(limit))]) { row in
       out.append(
@@ -69,8 +73,6 @@ extension SQLiteStore {
     var pruned = PrunedUsage()
     try db.run("DELETE FROM usage_hourly WHERE hour < ?", [.int(hour)])
     pruned.hours = db.changes
-    try db.run("DELETE FROM usage_ips WHERE hour < ?", [.int(hour)])
-    pruned.addresses = db.changes
     try db.run(
       "DELETE FROM usage_daily WHERE day < strftime('%Y-%m-%d', ? * 3600, 'unixepoch')", [.int(hour)])
     pruned.days = db.changes
