@@ -2,8 +2,8 @@
 /// clock hour and client address, the buckets the alert rules read. `verify` counts decisions
 /// into one; `usage import` counts log lines.
 ///
-/// Every map is keyed by `String`: a single `verify` process pays for each new generic type it
-/// instantiates (the runtime looks its conformances up), so no key type of our own is hashed.
+/// A single `verify` process pays for each new generic type it instantiates (the runtime looks
+/// its conformances up), so its path hashes only `String` keys.
 struct UsageCounter {
   /// One key's totals.
   struct KeyUsage {
@@ -40,11 +40,19 @@ struct UsageCounter {
     var refused: Int64 = 0
   }
 
+  /// What finds a bucket once there are many.
+  struct BucketKey: Hashable {
+    var key: String
+    var hour: Int64
+    var ip: String
+  }
+
   private(set) var byKey: [String: KeyUsage] = [:]
   /// The buckets, written with the decisions that made them; `index` finds one by key, hour and
-  /// address once there are more than a few (a single `verify` has one).
+  /// address once there are more than a few (a single `verify` has one, and never instantiates
+  /// the index's type: each new hashed type costs a process a conformance scan).
   private(set) var buckets: [Bucket] = []
-  private var index: [String: Int] = [:]
+  private var index: [BucketKey: Int] = [:]
 
   var isEmpty: Bool { byKey.isEmpty && buckets.isEmpty }
 
@@ -87,10 +95,11 @@ struct UsageCounter {
       if let i = buckets.firstIndex(where: { $0.hour == hour && $0.key == key && $0.ip == ip }) { return i }
     } else {
       if index.isEmpty {
-        for (i, b) in buckets.enumerated() { index["\(b.key) \(b.hour) \(b.ip)"] = i }
+        for (i, b) in buckets.enumerated() { index[BucketKey(key: b.key, hour: b.hour, ip: b.ip)] = i }
       }
-      if let i = index["\(key) \(hour) \(ip)"] { return i }
-      index["\(key) \(hour) \(ip)"] = buckets.count
+      let k = BucketKey(key: key, hour: hour, ip: ip)
+      if let i = index[k] { return i }
+      index[k] = buckets.count
     }
     buckets.append(Bucket(key: key, hour: hour, ip: ip, first: at, last: at))
     return buckets.count - 1
@@ -99,6 +108,20 @@ struct UsageCounter {
   /// Adds another counter's totals and endpoints (its buckets are written by their own group).
   mutating func mergeTotals(_ other: UsageCounter) {
     for (id, u) in other.byKey { byKey[id, default: KeyUsage()].merge(u) }
+  }
+
+  /// Adds another counter's counts, buckets included.
+  mutating func merge(_ other: UsageCounter) {
+    mergeTotals(other)
+    for b in other.buckets {
+      let i = bucketIndex(b.key, b.hour, b.ip, b.first)
+      buckets[i].first = min(buckets[i].first, b.first)
+      buckets[i].last = max(buckets[i].last, b.last)
+      buckets[i].requests += b.requests
+      buckets[i].errors += b.errors
+      buckets[i].denied += b.denied
+      buckets[i].refused += b.refused
+    }
   }
 
   mutating func removeAll() {

@@ -199,8 +199,10 @@ enum SQLiteSchema {
     // One table, not one per view: a single `verify` writes one row, and every table costs each
     // process that opens the vault a parse of its schema. These rows replace `usage_daily`, which
     // keeps the days counted before this version until they age out; a day's count is the sum of
-    // both. `usage_hourly_by_ip` answers "when was this address last seen for this key before hour
-    // H" with one seek. Working hours (sealed: they decide which alerts fire), per key or per
+    // both. No second index: a stream of decisions inserts a row for each new key, hour and
+    // address, and an index would double that work; "when was this address last seen for this
+    // key" reads the key's hours backwards and stops at the first, one row away for a familiar
+    // address. Working hours (sealed: they decide which alerts fire), per key or per
     // company. Alert states: acknowledgements and e-mail notices, one row per alert id.
     """
     CREATE TABLE usage_hourly (
@@ -215,7 +217,6 @@ enum SQLiteSchema {
       last_seen INTEGER NOT NULL,
       PRIMARY KEY (key_id, hour, ip)
     ) WITHOUT ROWID;
-    CREATE INDEX usage_hourly_by_ip ON usage_hourly (key_id, ip, hour);
     ALTER TABLE keys ADD COLUMN last_ip TEXT;
     CREATE TABLE working_hours (
       subject TEXT PRIMARY KEY,

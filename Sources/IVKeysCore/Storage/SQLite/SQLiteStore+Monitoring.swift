@@ -44,8 +44,12 @@ extension SQLiteStore {
   }
 
   func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64? {
-    try db.statement("SELECT max(hour) FROM usage_hourly WHERE key_id = ? AND ip = ? AND hour < ?")
-      .first([.text(keyID), .text(ip), .int(hour)]) { $0.optionalInt(0) } ?? nil
+    // The key's hours backwards from `hour`: a familiar address is found in the first rows, a new
+    // one costs a pass over the key's days kept.
+    try db.statement(
+      "SELECT hour FROM usage_hourly WHERE key_id = ? AND hour < ? AND ip = ? ORDER BY hour DESC LIMIT 1"
+    )
+    .first([.text(keyID), .int(hour), .text(ip)]) { $0.int(0) }
   }
 
   func firstTrafficHour(keyID: String) throws(IVKeysError) -> Int64? {
