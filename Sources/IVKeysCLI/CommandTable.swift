@@ -21,6 +21,7 @@ let commandTable: [CommandSpec] = [
       OptionSpec(.type, "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
       SharedOptions.linkCompany, SharedOptions.expires, SharedOptions.expiresIn, SharedOptions.allowIP,
       SharedOptions.rateLimit, SharedOptions.meta, SharedOptions.tag, SharedOptions.contact,
+      SharedOptions.workingHours, SharedOptions.tz,
       OptionSpec(.count, "N", "create N keys with these settings in one transaction (default 1)"),
     ],
     conflicts: [(.scope, .preset), (.expires, .expiresIn)],
@@ -66,10 +67,15 @@ let commandTable: [CommandSpec] = [
       SharedOptions.contact,
       SharedOptions.linkCompany,
       OptionSpec(.unlinkCompany, "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
+      SharedOptions.workingHours,
+      OptionSpec(
+        .tz, "ZONE",
+        "the time zone of the working hours (default: the key's current one, else UTC); alone, moves them to ZONE"),
+      OptionSpec(.noWorkingHours, "remove the key's own working hours (its company's then apply)"),
     ],
     conflicts: [
       (.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
-      (.rateLimit, .noRateLimit),
+      (.rateLimit, .noRateLimit), (.workingHours, .noWorkingHours), (.tz, .noWorkingHours),
     ],
     run: UpdateCommand.run),
   CommandSpec(

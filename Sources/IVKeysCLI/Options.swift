@@ -38,6 +38,7 @@ extension OptionName {
   static let noColor = OptionName("no-color")
   static let noExpiry = OptionName("no-expiry")
   static let noRateLimit = OptionName("no-rate-limit")
+  static let noWorkingHours = OptionName("no-working-hours")
   static let preset = OptionName("preset")
   static let quiet = OptionName("quiet")
   static let rateLimit = OptionName("rate-limit")
@@ -48,17 +49,21 @@ extension OptionName {
   static let secretFile = OptionName("secret-file")
   static let sendmail = OptionName("sendmail")
   static let since = OptionName("since")
+  static let sort = OptionName("sort")
   static let status = OptionName("status")
   static let tag = OptionName("tag")
   static let top = OptionName("top")
   static let type = OptionName("type")
+  static let tz = OptionName("tz")
   static let unlinkCompany = OptionName("unlink-company")
   static let unsetMeta = OptionName("unset-meta")
   static let untag = OptionName("untag")
+  static let unusedFor = OptionName("unused-for")
   static let until = OptionName("until")
   static let vault = OptionName("vault")
   static let version = OptionName("version")
   static let within = OptionName("within")
+  static let workingHours = OptionName("working-hours")
   static let yes = OptionName("yes")
 }
 
@@ -91,6 +96,11 @@ enum SharedOptions {
   static let contact = OptionSpec(.contact, "EMAIL", "who to tell about expiry")
   static let linkCompany = OptionSpec(
     .linkCompany, "ID", repeatable: true, "link an ATS key to a company (administrators only)")
+  static let workingHours = OptionSpec(
+    .workingHours, "HOURS",
+    "when the key is expected to be used, e.g. \"Mon-Fri 08:00-18:00\" (requests outside raise after_hours alerts)")
+  static let tz = OptionSpec(
+    .tz, "ZONE", "the time zone of --working-hours: a zoneinfo name such as Europe/Berlin (default UTC)")
   /// Which keys a bulk suspend, resume or revoke changes, instead of an ID.
   static let selectors: [OptionSpec] = [
     OptionSpec(.company, "ID", "every key owned by this company"),

@@ -13,6 +13,8 @@ public struct KeyDraft: Sendable {
   public var metadata: [(String, String)] = []
   public var tags: [String] = []
   public var contact: String?
+  /// The key's own working hours, for `after_hours` alerts; nil: its company's, if any.
+  public var workSchedule: WorkSchedule?
 
   public init(company: String, name: String, scopes: [String]) {
     self.company = company
@@ -214,12 +216,13 @@ extension Vault {
       ips: JSON.strings(draft.allowedIPs.uniqued().map(\.description)).encoded,
       metadata: JSON.dictionary(metadata).encoded,
       tags: JSON.strings(draft.tags.uniqued()).encoded)
-    let detailBase: [(String, JSON)] = [
+    var detailBase: [(String, JSON)] = [
       ("env", .string(draft.env.rawValue)), ("type", .string(draft.type.rawValue)),
       ("name", .string(draft.name)), ("scopes", .strings(scopes)),
       ("linked_companies", .strings(links)),
       ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
     ]
+    if let s = draft.workSchedule { detailBase.append(("working_hours", Self.scheduleJSON(s))) }
     let detail = JSON.object(detailBase).encoded
     if count > 1000 { try store.tuneForBulkInsert() }
     return try write { () throws(IVKeysError) -> CreatedBatch in
@@ -240,6 +243,7 @@ extension Vault {
         row.id = key.id
         row.digest = digest(key)
         try store.insertKey(row)
+        if let s = draft.workSchedule { try storeWorkSchedule(.key(row.id), s) }
         entry.keyID = row.id
         try record(entry, at: t)
         keys.append(key)
