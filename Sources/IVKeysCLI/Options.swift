@@ -3,6 +3,7 @@ import IVKeysCore
 /// The long names of the options: commands read options through these, and the table declares
 /// options with them, so a misspelt name does not compile. A new option's name is added here.
 extension OptionName {
+  static let action = OptionName("action")
   static let actor = OptionName("actor")
   static let addScope = OptionName("add-scope")
   static let allowIP = OptionName("allow-ip")
@@ -26,6 +27,7 @@ extension OptionName {
   static let from = OptionName("from")
   static let grace = OptionName("grace")
   static let help = OptionName("help")
+  static let idle = OptionName("idle")
   static let includeExpired = OptionName("include-expired")
   static let ip = OptionName("ip")
   static let json = OptionName("json")

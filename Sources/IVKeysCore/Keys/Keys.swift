@@ -53,6 +53,10 @@ public struct KeyFilter: Sendable {
   public var scope: String?
   public var type: KeyType?
   public var expiringWithin: Int64?
+  /// Keys whose last use (their creation, when never used) is more than this many seconds ago.
+  public var unusedFor: Int64?
+  /// The order; nil: creation order.
+  public var sort: KeySort?
   public init() {}
 }
 
@@ -115,9 +119,10 @@ extension Vault {
     return found[0]
   }
 
-  /// Calls `body` for each key matching `filter`, oldest first, streaming from the store.
+  /// Calls `body` for each key matching `filter`, oldest first (or in the filter's order),
+  /// streaming from the store.
   public func listKeys(_ filter: KeyFilter, _ body: (KeyRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
-    var query = KeyQuery()
+    var query = KeyQuery(order: filter.sort.map { .sorted($0) } ?? .creation)
     if let c = filter.company { query.conditions.append(.servesCompany(c)) }
     if let s = filter.status { query.conditions.append(.effectiveStatus(in: [s])) }
     if let e = filter.env { query.conditions.append(.env(e)) }
@@ -129,6 +134,9 @@ extension Vault {
       query.conditions += [
         .expiresAfter(t), .expiresBy(t + w), .effectiveStatus(in: [.active, .suspended, .rotating]),
       ]
+    }
+    if let d = filter.unusedFor {
+      query.conditions.append(.lastActivityBefore(now().subtractingReportingOverflow(d).partialValue))
     }
     try store.forEachKey(query, now: now(), body)
   }
