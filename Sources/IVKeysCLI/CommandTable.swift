@@ -21,6 +21,7 @@ let commandTable: [CommandSpec] = [
       OptionSpec(.type, "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
       SharedOptions.linkCompany, SharedOptions.expires, SharedOptions.expiresIn, SharedOptions.allowIP,
       SharedOptions.rateLimit, SharedOptions.meta, SharedOptions.tag, SharedOptions.contact,
+      SharedOptions.workingHours, SharedOptions.tz,
       OptionSpec(.count, "N", "create N keys with these settings in one transaction (default 1)"),
     ],
     conflicts: [(.scope, .preset), (.expires, .expiresIn)],
@@ -40,7 +41,15 @@ let commandTable: [CommandSpec] = [
       OptionSpec(.scope, "SCOPE", "keys granting this scope (exactly or by wildcard)"),
       OptionSpec(.type, "regular|ats", "keys of this type"),
       OptionSpec(.expiringWithin, "DUR", "keys whose expiry falls within DUR from now"),
+      OptionSpec(.unusedFor, "DUR", "keys last used (or, never used, created) more than DUR ago"),
+      OptionSpec(.sort, "FIELD", "order by FIELD (-FIELD: descending); ties in creation order"),
     ],
+    discussion: """
+      Keys are listed in creation order unless --sort names a field: id, name, company, env, type,
+      status, created_at, expires_at, last_used_at, request_count or error_count (also created,
+      expires, last_used, requests, errors). Ascending, keys never used come first by last_used_at
+      and keys without an expiry last by expires_at; -FIELD reverses the order.
+      """,
     run: ListCommand.run),
   CommandSpec(
     "show", "show everything about one key, never its secret", arguments: [.keyID()], synopsis: "",
@@ -66,10 +75,15 @@ let commandTable: [CommandSpec] = [
       SharedOptions.contact,
       SharedOptions.linkCompany,
       OptionSpec(.unlinkCompany, "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
+      SharedOptions.workingHours,
+      OptionSpec(
+        .tz, "ZONE",
+        "the time zone of the working hours (default: the key's current one, else UTC); alone, moves them to ZONE"),
+      OptionSpec(.noWorkingHours, "remove the key's own working hours (its company's then apply)"),
     ],
     conflicts: [
       (.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
-      (.rateLimit, .noRateLimit),
+      (.rateLimit, .noRateLimit), (.workingHours, .noWorkingHours), (.tz, .noWorkingHours),
     ],
     run: UpdateCommand.run),
   CommandSpec(
@@ -130,10 +144,10 @@ let commandTable: [CommandSpec] = [
   CommandSpec(
     "usage", "a key's usage: last used, requests, error rate, top endpoints",
     arguments: [.keyID(presence: .orOptions)], synopsis: "[--top N] | import FILE|-",
-    options: [OptionSpec(.top, "N", "how many endpoints to show (default 5)")],
+    options: [OptionSpec(.top, "N", "how many endpoints and source addresses to show (default 5)")],
     subcommands: [
       CommandSpec(
-        "import", "count requests from gateway logs (JSON lines; each request_id once)",
+        "import", "count requests from gateway logs (JSON lines with an optional ip; each request_id once)",
         arguments: [ArgumentSpec("FILE|-", "a log file, or - for stdin", completion: .files)],
         synopsis: "", run: UsageCommand.importLogs)
     ],
@@ -180,10 +194,39 @@ let commandTable: [CommandSpec] = [
     run: NotifyCommand.run),
   CommandSpec(
     "sweep", "record what time has done: ended rotation graces become revoked, passed expiries expired",
-    synopsis: "[--dry-run]",
-    options: [OptionSpec(.dryRun, "list what would be recorded, and record nothing")],
-    discussion: "Running it again changes nothing until time does more. Safe to run from cron at any interval.",
+    synopsis: "[--idle DUR --action suspend|revoke] [--dry-run]",
+    options: [
+      OptionSpec(.idle, "DUR", "also put keys unused for more than DUR out of use (with --action)"),
+      OptionSpec(
+        .action, "suspend|revoke", "what --idle does: suspend active keys, or revoke active and suspended ones"),
+      OptionSpec(.dryRun, "list what would be recorded, and record nothing"),
+    ],
+    discussion: """
+      Running it again changes nothing until time does more. Safe to run from cron at any interval.
+      With --idle and --action, keys whose last use (or creation, when never used) is more than DUR
+      ago are suspended or revoked, with the reason 'unused for DUR'; ATS keys are left alone, with
+      a warning, unless the OS user is an administrator. Each sweep (not --dry-run) also deletes
+      monitoring data (hourly and per-address counts, alert states) older than 90 days.
+      """,
     run: MaintenanceCommand.sweep),
+  CommandSpec(
+    "report", "the credential report: one row per key with its age, use, errors and rotation due date",
+    synopsis: "[--format table|json|csv] [--company ID] [--env E] [--status STATUS]",
+    options: [
+      OptionSpec(.format, "table|json|csv", "table (default), json (also --json) or csv with a header row"),
+      OptionSpec(.company, "ID", "keys serving this company (own or linked)"),
+      OptionSpec(.env, "live|test", "keys of this environment"),
+      OptionSpec(.status, "STATUS", "active, suspended, rotating, revoked or expired"),
+    ],
+    discussion: """
+      Columns: id, company, env, type, status, created_at, age_days, expires_at, last_used_at,
+      last_ip, requests, errors, error_rate, rotation_due_at, idle_days, secret_version. Ages are
+      whole days; idle_days counts from the last use, or from creation when never used; error_rate
+      is errors over requests (null or empty without requests); rotation_due_at is creation plus
+      the rotation policy's period (90 days with write or wildcard scopes, 180 read-only), null for
+      revoked and expired keys. Rows stream in creation order.
+      """,
+    run: ReportCommand.run),
   CommandSpec(
     "scan", "find API keys in files or stdin (valid checksum only); never prints the secret",
     arguments: [ArgumentSpec("PATH", "a file or directory, or - for stdin", completion: .files, repeating: true)],

@@ -3,6 +3,7 @@ import IVKeysCore
 /// The long names of the options: commands read options through these, and the table declares
 /// options with them, so a misspelt name does not compile. A new option's name is added here.
 extension OptionName {
+  static let action = OptionName("action")
   static let actor = OptionName("actor")
   static let addScope = OptionName("add-scope")
   static let allowIP = OptionName("allow-ip")
@@ -26,6 +27,7 @@ extension OptionName {
   static let from = OptionName("from")
   static let grace = OptionName("grace")
   static let help = OptionName("help")
+  static let idle = OptionName("idle")
   static let includeExpired = OptionName("include-expired")
   static let ip = OptionName("ip")
   static let json = OptionName("json")
@@ -38,6 +40,7 @@ extension OptionName {
   static let noColor = OptionName("no-color")
   static let noExpiry = OptionName("no-expiry")
   static let noRateLimit = OptionName("no-rate-limit")
+  static let noWorkingHours = OptionName("no-working-hours")
   static let preset = OptionName("preset")
   static let quiet = OptionName("quiet")
   static let rateLimit = OptionName("rate-limit")
@@ -48,17 +51,21 @@ extension OptionName {
   static let secretFile = OptionName("secret-file")
   static let sendmail = OptionName("sendmail")
   static let since = OptionName("since")
+  static let sort = OptionName("sort")
   static let status = OptionName("status")
   static let tag = OptionName("tag")
   static let top = OptionName("top")
   static let type = OptionName("type")
+  static let tz = OptionName("tz")
   static let unlinkCompany = OptionName("unlink-company")
   static let unsetMeta = OptionName("unset-meta")
   static let untag = OptionName("untag")
+  static let unusedFor = OptionName("unused-for")
   static let until = OptionName("until")
   static let vault = OptionName("vault")
   static let version = OptionName("version")
   static let within = OptionName("within")
+  static let workingHours = OptionName("working-hours")
   static let yes = OptionName("yes")
 }
 
@@ -91,6 +98,11 @@ enum SharedOptions {
   static let contact = OptionSpec(.contact, "EMAIL", "who to tell about expiry")
   static let linkCompany = OptionSpec(
     .linkCompany, "ID", repeatable: true, "link an ATS key to a company (administrators only)")
+  static let workingHours = OptionSpec(
+    .workingHours, "HOURS",
+    "when the key is expected to be used, e.g. \"Mon-Fri 08:00-18:00\" (requests outside raise after_hours alerts)")
+  static let tz = OptionSpec(
+    .tz, "ZONE", "the time zone of --working-hours: a zoneinfo name such as Europe/Berlin (default UTC)")
   /// Which keys a bulk suspend, resume or revoke changes, instead of an ID.
   static let selectors: [OptionSpec] = [
     OptionSpec(.company, "ID", "every key owned by this company"),

@@ -81,15 +81,15 @@ struct MaintenanceTests {
     let old = try key(v)
     _ = try v.rotateKey(old.id, grace: 3600)
     let short = try key(v, expiresIn: 7200)
-    #expect(try v.sweep().isEmpty)
+    #expect(try v.sweep().swept.isEmpty)
     clock += 3600
-    #expect(try v.sweep().map(\.record.id) == [old.id], "the grace ends at grace_until itself")
-    #expect(try v.sweep().isEmpty)
+    #expect(try v.sweep().swept.map(\.record.id) == [old.id], "the grace ends at grace_until itself")
+    #expect(try v.sweep().swept.isEmpty)
     clock += 3600
-    let swept = try v.sweep()
+    let swept = try v.sweep().swept
     #expect(swept.map(\.record.id) == [short.id] && swept[0].newStatus == .expired)
     #expect(try v.resolve(short.id).storedStatus == .expired)
-    #expect(try v.sweep(dryRun: true).isEmpty)
+    #expect(try v.sweep(dryRun: true).swept.isEmpty)
   }
 
   @Test func rotationIsDueAfterTheScopesPeriod() throws {

@@ -62,7 +62,7 @@ struct RotationTests {
     // Time passes: the effective status says revoked before sweep records it.
     v.now = { t0 + 3599 }
     #expect(try v.resolve(made.id).status == .suspended)
-    #expect(try v.sweep(dryRun: true).isEmpty)
+    #expect(try v.sweep(dryRun: true).swept.isEmpty)
     v.now = { t0 + 3600 }
     #expect(try v.resolve(made.id).status == .revoked)
     var revoked = KeyFilter()
@@ -70,11 +70,11 @@ struct RotationTests {
     var listed = [String]()
     try v.listKeys(revoked) { listed.append($0.id) }
     #expect(listed == [made.id], "list --status revoked agrees")
-    let swept = try v.sweep()
+    let swept = try v.sweep().swept
     #expect(swept.map(\.record.id) == [made.id])
     #expect(swept.first?.newStatus == .revoked && swept.first?.previousStatus == .suspended)
     #expect(try v.resolve(made.id).storedStatus == .revoked)
-    #expect(try v.sweep().isEmpty)
+    #expect(try v.sweep().swept.isEmpty)
   }
 
   @Test func aKeyRotatedWhileSuspendedResumesAsRotating() throws {

@@ -31,6 +31,7 @@ enum CreateCommand {
     draft.metadata = try KeyOptions.metadata(inv)
     draft.tags = try inv.parseList(.tag, Fields.tag)
     draft.contact = try inv.parse(.contact, Fields.email)
+    draft.workSchedule = try KeyOptions.workSchedule(inv)
     let count =
       try inv.parse(.count) { (s) throws(ValueError) -> Int in
         guard let n = Int(s), n >= 1, n <= maximumKeyCount, s.first != "+" else {

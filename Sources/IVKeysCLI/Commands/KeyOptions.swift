@@ -68,4 +68,28 @@ enum KeyOptions {
   static func companies(_ inv: Invocation, _ name: OptionName) throws(IVKeysError) -> [String] {
     try inv.parseList(name, Fields.company)
   }
+
+  /// `--working-hours` and `--tz` of `create`: nil when neither is given; the zone is UTC unless
+  /// named. A zone alone is a usage error: it has no hours to apply to.
+  static func workSchedule(_ inv: Invocation) throws(IVKeysError) -> WorkSchedule? {
+    let zone = try inv.parse(.tz, ZoneClock.validate)
+    guard let hours = try inv.parse(.workingHours, WorkingHours.parse) else {
+      guard zone == nil else {
+        throw .usage(
+          "--tz is the time zone of --working-hours, which is missing",
+          hint: "give both: --working-hours \"Mon-Fri 08:00-18:00\" --tz \(zone ?? "UTC")")
+      }
+      return nil
+    }
+    return WorkSchedule(hours: hours, zone: zone ?? defaultWorkingHoursZone)
+  }
+
+  /// `--working-hours`, `--tz` and `--no-working-hours` of `update`.
+  static func workingHoursChange(_ inv: Invocation) throws(IVKeysError) -> WorkingHoursChange {
+    let zone = try inv.parse(.tz, ZoneClock.validate)
+    if inv.flag(.noWorkingHours) { return .clear }
+    if let hours = try inv.parse(.workingHours, WorkingHours.parse) { return .set(hours, zone: zone) }
+    if let zone { return .rezone(zone) }
+    return .unchanged
+  }
 }

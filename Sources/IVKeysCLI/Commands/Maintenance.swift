@@ -93,8 +93,10 @@ enum MaintenanceCommand {
 
   static let sweep: RunFunction = { inv, ctx throws(IVKeysError) in
     let dryRun = inv.flag(.dryRun)
+    let idle = try idlePolicy(inv)
     let vault = try ctx.openVault()
-    let swept = try vault.sweep(dryRun: dryRun)
+    let result = try vault.sweep(dryRun: dryRun, idle: idle)
+    let swept = result.swept
     switch ctx.format {
     case .quiet: for s in swept { ctx.stdout.line(s.record.id) }
     case .json:
@@ -112,12 +114,71 @@ enum MaintenanceCommand {
           width: ctx.tableWidth)
       }
     }
-    let revoked = swept.filter { $0.newStatus == .revoked }.count
-    let summary =
-      swept.isEmpty
-      ? "nothing to sweep"
-      : "\(dryRun ? "would record" : "recorded") \(revoked) revoked (rotation grace ended) and \(swept.count - revoked) expired"
-    ctx.note(summary + (dryRun && !swept.isEmpty ? " (dry run: nothing changed)" : ""))
+    warnOfSkipped(result, idle, ctx)
+    ctx.note(summary(swept, dryRun: dryRun))
+    if result.pruned.total > 0 {
+      let p = result.pruned
+      ctx.note(
+        "pruned \(plural(p.total, "monitoring row")) older than \(monitoringRetentionHours / 24) days "
+          + "(\(p.hours) hourly, \(p.days) daily, \(p.alerts) alert states)")
+    }
     return 0
+  }
+
+  /// `--idle DUR --action suspend|revoke`, given together or not at all.
+  static func idlePolicy(_ inv: Invocation) throws(IVKeysError) -> IdlePolicy? {
+    let duration = try inv.parse(.idle, ListCommand.positiveDuration)
+    let action = try inv.parse(.action) { (s) throws(ValueError) -> IdlePolicy.Action in
+      guard let a = IdlePolicy.Action(rawValue: s) else { throw ValueError("expected suspend or revoke") }
+      return a
+    }
+    switch (duration, action) {
+    case (nil, nil): return nil
+    case (let d?, let a?): return IdlePolicy(idleFor: d, text: inv.value(.idle) ?? "", action: a)
+    case (nil, _?):
+      throw .usage(
+        "--action says what to do with idle keys and needs --idle DUR", hint: "for example --idle 365d --action revoke")
+    case (_?, nil):
+      throw .usage("--idle needs --action suspend or --action revoke", hint: "for example --idle 365d --action revoke")
+    }
+  }
+
+  /// Warns of idle keys the sweep left alone: ATS keys (only an administrator changes one; sweep
+  /// runs from cron) and keys whose row does not match its seal.
+  static func warnOfSkipped(_ result: SweepResult, _ idle: IdlePolicy?, _ ctx: Context) {
+    func ids(_ keys: [KeyRecord]) -> String {
+      keys.prefix(10).map(\.id).joined(separator: ", ") + (keys.count > 10 ? ", …" : "")
+    }
+    if let idle, !result.skippedATS.isEmpty {
+      ctx.warning(
+        "left \(plural(result.skippedATS.count, "idle ATS key")) alone (\(ids(result.skippedATS))): "
+          + "only a vault administrator may \(idle.action.rawValue) an ATS key")
+      ctx.hint("run the sweep as an administrator ('ivkeys admin list'), or deal with them one by one")
+    }
+    if let idle, !result.skippedDamaged.isEmpty {
+      ctx.warning(
+        "left \(plural(result.skippedDamaged.count, "idle key")) alone (\(ids(result.skippedDamaged))): "
+          + "\(result.skippedDamaged.count == 1 ? "its row does" : "their rows do") not match "
+          + "\(result.skippedDamaged.count == 1 ? "its" : "their") seal, so only revoking "
+          + "can change \(result.skippedDamaged.count == 1 ? "it" : "them") (--action revoke, not \(idle.action.rawValue))"
+      )
+    }
+  }
+
+  /// The one-line summary of a sweep.
+  static func summary(_ swept: [SweptKey], dryRun: Bool) -> String {
+    guard !swept.isEmpty else { return "nothing to sweep" }
+    let timed = swept.filter { $0.idle == nil }
+    let revoked = timed.filter { $0.newStatus == .revoked }.count
+    var parts = [String]()
+    if !timed.isEmpty {
+      parts.append("\(revoked) revoked (rotation grace ended) and \(timed.count - revoked) expired")
+    }
+    let idle = swept.filter { $0.idle != nil }
+    if let first = idle.first?.idle {
+      parts.append("\(idle.count) \(idle[0].newStatus.rawValue) (\(first.reason))")
+    }
+    return "\(dryRun ? "would record" : "recorded") \(parts.joined(separator: "; "))"
+      + (dryRun ? " (dry run: nothing changed)" : "")
   }
 }

@@ -6,8 +6,26 @@ enum ShowCommand {
     let reference = inv.arguments[0]
     warnIfWholeKey(reference, ctx)
     let vault = try ctx.openVault(.read)
-    KeyRendering.print([try vault.resolve(reference)], ctx, single: true)
+    try show(try vault.resolve(reference), vault, ctx)
     return 0
+  }
+
+  /// Prints one key as `show` does: the key and the working hours that apply to it.
+  static func show(_ k: KeyRecord, _ vault: Vault, _ ctx: Context) throws(IVKeysError) {
+    let hours = ctx.format == .quiet ? nil : try vault.workingHours(of: k)
+    if let hours, hours.damaged {
+      ctx.warning(
+        "the working hours set on \(hours.source == .key ? "key \(k.id)" : "company \(k.company)") "
+          + "do not match their seal: they were changed outside ivkeys")
+    }
+    switch ctx.format {
+    case .quiet: ctx.stdout.line(k.id)
+    case .json:
+      var w = JSONWriter()
+      k.writeJSON(to: &w, plaintextKey: nil) { w in KeyRendering.writeWorkingHours(hours, to: &w) }
+      ctx.stdout.line(w.string)
+    case .table: ctx.stdout.line(KeyRendering.detail(k, color: ctx.useColor, workingHours: hours))
+    }
   }
 
   /// A whole key on the command line is only used for its id, but it is now in `ps` and the

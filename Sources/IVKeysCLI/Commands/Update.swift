@@ -23,6 +23,7 @@ enum UpdateCommand {
     changes.contact = try inv.parse(.contact, Fields.email)
     changes.linkCompanies = try KeyOptions.companies(inv, .linkCompany)
     changes.unlinkCompanies = try KeyOptions.companies(inv, .unlinkCompany)
+    changes.workingHours = try KeyOptions.workingHoursChange(inv)
     let own = Set(inv.values.keys).subtracting(globalOptions.map(\.name))
     guard !own.isEmpty else {
       throw .usage(
@@ -35,7 +36,7 @@ enum UpdateCommand {
       ctx.note("key \(result.record.id) already has these settings; nothing changed")
     }
     if !result.changed.isEmpty && ctx.format == .table { ctx.note("updated \(result.changed.joined(separator: ", "))") }
-    KeyRendering.print([result.record], ctx, single: true)
+    try ShowCommand.show(result.record, vault, ctx)
     KeyOptions.warnOfOpenRanges(changes.allowIPs, ctx)
     return 0
   }

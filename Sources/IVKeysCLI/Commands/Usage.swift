@@ -31,6 +31,7 @@ enum UsageCommand {
       ctx.stdout.line(
         "last 30 d:  \(sparkline(r.daily.map(\.count)))  (\(r.daily.first?.name ?? "") to \(r.daily.last?.name ?? ""), peak \(peak)/day)"
       )
+      printHours(r, ctx)
       if r.topEndpoints.isEmpty {
         ctx.stdout.line("endpoints:  none recorded")
       } else {
@@ -44,8 +45,35 @@ enum UsageCommand {
             ]
           }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
       }
+      printAddresses(r, ctx)
     }
     return 0
+  }
+
+  /// The last 24 hours as a sparkline, oldest first.
+  static func printHours(_ r: UsageReport, _ ctx: Context) {
+    let counts = r.hourly.map(\.requests)
+    let first = r.hourly.first.map { Time.rfc3339($0.hour * 3600) } ?? ""
+    let last = r.hourly.last.map { Time.rfc3339($0.hour * 3600) } ?? ""
+    ctx.stdout.line(
+      "last 24 h:  \(sparkline(counts))  (\(first) to \(last), peak \(counts.max() ?? 0)/hour)")
+  }
+
+  /// The source addresses, most recently seen first.
+  static func printAddresses(_ r: UsageReport, _ ctx: Context) {
+    guard !r.addresses.isEmpty else {
+      ctx.stdout.line("addresses:  none recorded")
+      return
+    }
+    ctx.stdout.line("")
+    Table.print(
+      ["ADDRESS", "FIRST SEEN", "LAST SEEN", "REQUESTS", "DENIED"],
+      r.addresses.map {
+        [
+          Cell($0.ip), Cell(Time.rfc3339($0.firstSeen)), Cell(Time.rfc3339($0.lastSeen)), Cell(String($0.requests)),
+          Cell(String($0.denied)),
+        ]
+      }, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
   }
 
   static func percent(_ f: Double) -> String {
@@ -53,7 +81,7 @@ enum UsageCommand {
     return "\(tenths / 10).\(tenths % 10)%"
   }
 
-  /// `▁▂▃▄▅▆▇█` scaled to the largest value; a day without requests is the lowest bar.
+  /// `▁▂▃▄▅▆▇█` scaled to the largest value; a day (or hour) without requests is the lowest bar.
   static func sparkline(_ values: [Int64]) -> String {
     let bars = Array("▁▂▃▄▅▆▇█")
     let peak = values.max() ?? 0

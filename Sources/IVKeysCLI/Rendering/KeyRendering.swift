@@ -20,8 +20,9 @@ enum KeyRendering {
     return w.string
   }
 
-  /// The `show` view: one field a line.
-  static func detail(_ k: KeyRecord, color: Bool) -> String {
+  /// The `show` view: one field a line; with the working hours that apply to the key when
+  /// `show` looked them up.
+  static func detail(_ k: KeyRecord, color: Bool, workingHours: KeyWorkingHours?? = nil) -> String {
     func list(_ l: [String], empty: String = "(none)") -> String { l.isEmpty ? empty : l.joined(separator: ", ") }
     var fields: [(String, String)] = [
       ("id", k.id), ("name", k.name), ("company", k.company), ("env", k.env.rawValue), ("type", k.type.rawValue),
@@ -37,8 +38,9 @@ enum KeyRendering {
       ("metadata", k.metadata.isEmpty ? "(none)" : k.metadata.map { "\($0)=\($1)" }.joined(separator: ", ")),
       ("tags", list(k.tags)),
       ("contact", k.contact ?? "(none)"),
-      ("created", "\(Time.rfc3339(k.createdAt)) by \(k.createdBy)"),
     ]
+    if let hours = workingHours { fields.append(("working hours", describe(hours, company: k.company))) }
+    fields.append(("created", "\(Time.rfc3339(k.createdAt)) by \(k.createdBy)"))
     if let r = k.rotatedFrom { fields.append(("rotated from", r)) }
     if let r = k.replacedBy { fields.append(("replaced by", r)) }
     if let g = k.graceUntil { fields.append(("grace until", Time.rfc3339(g))) }
@@ -48,6 +50,29 @@ enum KeyRendering {
       let v = name == "status" ? value : Text.escapeControl(value)
       return name + ":" + String(repeating: " ", count: width - name.count - 1) + v
     }.joined(separator: "\n")
+  }
+
+  /// Working hours as the `show` view writes them: `Mon-Fri 08:00-18:00 (Europe/Berlin)`, saying
+  /// when they are the company's; `none`.
+  static func describe(_ hours: KeyWorkingHours?, company: String) -> String {
+    guard let h = hours else { return "none" }
+    let source = h.source == .company ? ", from company \(company)" : ""
+    return "\(h.hours) (\(h.zone)\(source))" + (h.damaged ? " [changed outside ivkeys]" : "")
+  }
+
+  /// `show --json`'s `working_hours`: `{"hours", "tz", "source"}`, or null.
+  static func writeWorkingHours(_ hours: KeyWorkingHours?, to w: inout JSONWriter) {
+    guard let h = hours else {
+      w.member("working_hours", JSON.null)
+      return
+    }
+    w.member(
+      "working_hours",
+      object: { w in
+        w.member("hours", h.hours)
+        w.member("tz", h.zone)
+        w.member("source", h.source.rawValue)
+      })
   }
 
   /// Prints keys that are all in memory, in the chosen format.

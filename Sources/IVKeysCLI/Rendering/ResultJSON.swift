@@ -238,6 +238,22 @@ extension UsageReport: JSONRendering {
       w.member("last_used_at", time: lastUsedAt)
       w.member("top_endpoints", array: topEndpoints) { w, b in Self.write(b, as: "endpoint", to: &w) }
       w.member("daily", array: daily) { w, b in Self.write(b, as: "date", to: &w) }
+      w.member("hourly", array: hourly) { w, h in
+        w.object { w in
+          w.member("hour", time: h.hour * 3600)
+          w.member("requests", h.requests)
+          w.member("errors", h.errors)
+        }
+      }
+      w.member("ips", array: addresses) { w, a in
+        w.object { w in
+          w.member("ip", a.ip)
+          w.member("first_seen", time: a.firstSeen)
+          w.member("last_seen", time: a.lastSeen)
+          w.member("requests", a.requests)
+          w.member("denied", a.denied)
+        }
+      }
     }
   }
 
@@ -258,89 +274,6 @@ extension ImportResult: JSONRendering {
       w.member("duplicates", duplicates)
       w.member("unknown_keys", unknownKeys)
       w.member("bad_lines", bad)
-    }
-  }
-}
-
-// MARK: - Reports for cron and CI
-
-/// A key `expiring` lists, with the time it has left.
-struct ExpiringKey: JSONRendering {
-  let record: KeyRecord
-  let secondsLeft: Int64
-
-  func writeJSON(to w: inout JSONWriter) {
-    record.writeJSON(to: &w, plaintextKey: nil) { w in w.member("seconds_left", secondsLeft) }
-  }
-}
-
-extension RotationDue: JSONRendering {
-  func writeJSON(to w: inout JSONWriter) {
-    record.writeJSON(to: &w, plaintextKey: nil) { w in
-      w.member("high_privilege", Scopes.isHighPrivilege(record.scopes))
-      w.member("rotation_period_days", period / 86400)
-      w.member("rotation_due_at", time: dueAt)
-      w.member("overdue_seconds", overdue)
-      w.member("reason", reason ?? "older than the rotation policy")
-    }
-  }
-}
-
-extension SweptKey: JSONRendering {
-  /// Why the sweep recorded the change, with the time it happened.
-  var reason: String {
-    newStatus == .revoked
-      ? "\(rotationGraceEndedReason) at \(record.graceUntil.map(Time.rfc3339) ?? "?")"
-      : "expired at \(record.expiresAt.map(Time.rfc3339) ?? "?")"
-  }
-
-  func writeJSON(to w: inout JSONWriter) {
-    w.object { w in
-      w.member("key_id", record.id)
-      w.member("company", record.company)
-      w.member("name", record.name)
-      w.member("previous_status", previousStatus.rawValue)
-      w.member("status", newStatus.rawValue)
-      w.member("reason", reason)
-    }
-  }
-}
-
-/// What `notify` did about one key: sent, failed, would send, …
-struct NotifyResult: JSONRendering {
-  let record: KeyRecord
-  let outcome: NotifyCommand.Outcome
-  let notice: ExpiryNotice?
-  /// With `--dry-run` the message itself is shown.
-  let dryRun: Bool
-
-  func writeJSON(to w: inout JSONWriter) {
-    w.object { w in
-      w.member("key_id", record.id)
-      w.member("company", record.company)
-      w.member("to", notice?.recipient ?? record.contact)
-      w.member("expires_at", time: record.expiresAt)
-      w.member("result", outcome.rawValue)
-      w.member("message_id", notice?.messageID)
-      if dryRun { w.member("message", notice?.message) }
-    }
-  }
-}
-
-/// A key `scan` found, with its status in the vault when there is one.
-struct ScanFinding: JSONRendering {
-  let finding: LeakScanner.Finding
-  let status: String?
-
-  func writeJSON(to w: inout JSONWriter) {
-    w.object { w in
-      w.member("file", finding.file)
-      w.member("line", finding.line)
-      w.member("column", finding.column)
-      w.member("key_id", finding.keyID)
-      w.member("env", finding.env.rawValue)
-      w.member("status", status)
-      w.member("masked", finding.masked)
     }
   }
 }

@@ -11,7 +11,8 @@ extension Vault {
     public let previousReason: String?
   }
 
-  /// Replaces an active or suspended key with a new, active one carrying every setting. An
+  /// Replaces an active or suspended key with a new, active one carrying every setting (its own
+  /// working hours included). An
   /// active old key stays valid as `rotating` until `grace` seconds pass; a suspended one stays
   /// suspended and is revoked when the grace ends (a leaked key can be suspended first and
   /// replaced after); a grace of 0 revokes it at once. Only an administrator rotates an ATS key.
@@ -54,6 +55,7 @@ extension Vault {
         metadata: old.metadataJSON, tags: old.tagsJSON)
       let key = try APIKey.generate(env: old.env)
       let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: old.id)
+      let hours = try copyWorkSchedule(from: old.id, to: key.id)
       let graceUntil = t + grace
       if grace == 0 {
         try store.markReplaced(
@@ -68,14 +70,13 @@ extension Vault {
           id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .rotating,
           reason: "rotated; valid until \(Time.rfc3339(graceUntil))")
       }
-      try record(
-        AuditEntry(
-          event: .keyCreated, keyID: key.id, company: old.company,
-          detail: .object([
-            ("env", .string(old.env.rawValue)), ("type", .string(old.type.rawValue)), ("name", .string(old.name)),
-            ("scopes", .strings(scopes)), ("linked_companies", .strings(links)),
-            ("expires_at", .optional(old.expiresAt.map(Time.rfc3339))), ("rotated_from", .string(old.id)),
-          ])), at: t)
+      var created: [(String, JSON)] = [
+        ("env", .string(old.env.rawValue)), ("type", .string(old.type.rawValue)), ("name", .string(old.name)),
+        ("scopes", .strings(scopes)), ("linked_companies", .strings(links)),
+        ("expires_at", .optional(old.expiresAt.map(Time.rfc3339))), ("rotated_from", .string(old.id)),
+      ]
+      if let hours { created.append(("working_hours", Self.scheduleJSON(hours))) }
+      try record(AuditEntry(event: .keyCreated, keyID: key.id, company: old.company, detail: .object(created)), at: t)
       try record(
         AuditEntry(
           event: .keyRotated, keyID: old.id, company: old.company,

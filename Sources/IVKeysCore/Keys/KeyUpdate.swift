@@ -22,6 +22,7 @@ public struct KeyChanges: Sendable {
   public var contact: String?
   public var linkCompanies: [String] = []
   public var unlinkCompanies: [String] = []
+  public var workingHours: WorkingHoursChange = .unchanged
   public init() {}
 }
 
@@ -35,7 +36,8 @@ extension Vault {
   // MARK: - Update
 
   /// Applies `changes` to a key in one transaction, with a `key.scopes_changed` entry when its
-  /// scopes change and one `key.config_changed` entry with before and after for everything else.
+  /// scopes change and one `key.config_changed` entry with before and after for everything else
+  /// (its own working hours included).
   /// Only an administrator changes an ATS key, in any field.
   public func updateKey(_ reference: String, _ changes: KeyChanges) throws(IVKeysError) -> UpdateResult {
     try write { () throws(IVKeysError) -> UpdateResult in
@@ -63,13 +65,24 @@ extension Vault {
       new.contact = changes.contact ?? old.contact
       reviveIfExpiryMoved(old, &new)
 
-      let config = try configChanges(old, new)
+      var config = try configChanges(old, new)
+      let hoursBefore = try workSchedule(.key(old.id))
+      let hoursAfter = try changedSchedule(old, hoursBefore, changes.workingHours)
+      if hoursAfter != hoursBefore {
+        config.append(
+          (
+            "working_hours",
+            .object([("before", Self.scheduleJSON(hoursBefore)), ("after", Self.scheduleJSON(hoursAfter))])
+          )
+        )
+      }
       let scopesChanged = try old.strictScopes() != scopes
       var changed = config.map(\.0)
       if scopesChanged { changed.insert("scopes", at: 0) }
       guard !changed.isEmpty else { return UpdateResult(record: old, changed: []) }
 
       try store.updateKey(new)
+      if hoursAfter != hoursBefore { try storeWorkSchedule(.key(old.id), hoursAfter) }
       if scopesChanged {
         try record(
           AuditEntry(

@@ -13,6 +13,8 @@ public struct KeyDraft: Sendable {
   public var metadata: [(String, String)] = []
   public var tags: [String] = []
   public var contact: String?
+  /// The key's own working hours, for `after_hours` alerts; nil: its company's, if any.
+  public var workSchedule: WorkSchedule?
 
   public init(company: String, name: String, scopes: [String]) {
     self.company = company
@@ -51,6 +53,10 @@ public struct KeyFilter: Sendable {
   public var scope: String?
   public var type: KeyType?
   public var expiringWithin: Int64?
+  /// Keys whose last use (their creation, when never used) is more than this many seconds ago.
+  public var unusedFor: Int64?
+  /// The order; nil: creation order.
+  public var sort: KeySort?
   public init() {}
 }
 
@@ -113,9 +119,10 @@ extension Vault {
     return found[0]
   }
 
-  /// Calls `body` for each key matching `filter`, oldest first, streaming from the store.
+  /// Calls `body` for each key matching `filter`, oldest first (or in the filter's order),
+  /// streaming from the store.
   public func listKeys(_ filter: KeyFilter, _ body: (KeyRecord) throws(IVKeysError) -> Void) throws(IVKeysError) {
-    var query = KeyQuery()
+    var query = KeyQuery(order: filter.sort.map { .sorted($0) } ?? .creation)
     if let c = filter.company { query.conditions.append(.servesCompany(c)) }
     if let s = filter.status { query.conditions.append(.effectiveStatus(in: [s])) }
     if let e = filter.env { query.conditions.append(.env(e)) }
@@ -127,6 +134,9 @@ extension Vault {
       query.conditions += [
         .expiresAfter(t), .expiresBy(t + w), .effectiveStatus(in: [.active, .suspended, .rotating]),
       ]
+    }
+    if let d = filter.unusedFor {
+      query.conditions.append(.lastActivityBefore(now().subtractingReportingOverflow(d).partialValue))
     }
     try store.forEachKey(query, now: now(), body)
   }
@@ -214,12 +224,13 @@ extension Vault {
       ips: JSON.strings(draft.allowedIPs.uniqued().map(\.description)).encoded,
       metadata: JSON.dictionary(metadata).encoded,
       tags: JSON.strings(draft.tags.uniqued()).encoded)
-    let detailBase: [(String, JSON)] = [
+    var detailBase: [(String, JSON)] = [
       ("env", .string(draft.env.rawValue)), ("type", .string(draft.type.rawValue)),
       ("name", .string(draft.name)), ("scopes", .strings(scopes)),
       ("linked_companies", .strings(links)),
       ("expires_at", .optional(draft.expiresAt.map(Time.rfc3339))),
     ]
+    if let s = draft.workSchedule { detailBase.append(("working_hours", Self.scheduleJSON(s))) }
     let detail = JSON.object(detailBase).encoded
     if count > 1000 { try store.tuneForBulkInsert() }
     return try write { () throws(IVKeysError) -> CreatedBatch in
@@ -240,6 +251,7 @@ extension Vault {
         row.id = key.id
         row.digest = digest(key)
         try store.insertKey(row)
+        if let s = draft.workSchedule { try storeWorkSchedule(.key(row.id), s) }
         entry.keyID = row.id
         try record(entry, at: t)
         keys.append(key)

@@ -14,14 +14,22 @@ public struct RotationDue: Sendable {
   public var dueAt: Timestamp { record.createdAt.addingReportingOverflow(period).partialValue }
 }
 
-/// One thing `sweep` records: a key whose status time has changed.
+/// One thing `sweep` records: a key whose status time has changed, or an idle key put out of use.
 public struct SweptKey: Sendable {
   /// The key as it was before the sweep recorded the change.
   public let record: KeyRecord
-  /// `revoked` (its rotation grace ended) or `expired` (its expiry passed).
+  /// `revoked` (its rotation grace ended), `expired` (its expiry passed), or, for an idle key,
+  /// the idle policy's `suspended` or `revoked`.
   public let newStatus: KeyStatus
+  /// Set when the key was swept for being idle (`sweep --idle`).
+  public var idle: IdleCause?
   /// The status the vault held before.
   public var previousStatus: KeyStatus { record.storedStatus }
+
+  public init(record: KeyRecord, newStatus: KeyStatus) {
+    self.record = record
+    self.newStatus = newStatus
+  }
 }
 
 /// Which keys a bulk suspend, resume or revoke changes; each part given must match.
@@ -70,10 +78,7 @@ extension Vault {
     if let company { query.conditions.append(.servesCompany(company)) }
     var due = [RotationDue]()
     try store.forEachKey(query, now: t) { k in
-      // Scopes that cannot be read get the shorter period: an unreadable value must not
-      // postpone a warning.
-      let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
-      let period = scopes.map(Scopes.rotationPeriod) ?? shortest
+      let period = Self.rotationPeriod(of: k)
       let overdue = t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period)
         .partialValue
       if overdue + within >= 0 { due.append(RotationDue(record: k, period: period, overdue: overdue)) }
@@ -86,8 +91,7 @@ extension Vault {
       if let company { older.conditions.append(.servesCompany(company)) }
       let listed = Set(due.map(\.record.id))
       try store.forEachKey(older, now: t) { k in
-        let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
-        let period = scopes.map(Scopes.rotationPeriod) ?? shortest
+        let period = Self.rotationPeriod(of: k)
         let overdue = max(
           0, t.subtractingReportingOverflow(k.createdAt).partialValue.subtractingReportingOverflow(period).partialValue)
         let reason = "secret version \(k.secretVersion) is being retired"
@@ -107,24 +111,33 @@ extension Vault {
 
   /// Records what time has done: each key whose rotation grace ended becomes `revoked` (reason
   /// "rotation grace ended", a `key.revoked` entry) and each key whose expiry passed becomes
-  /// `expired` (a `key.expired` entry), in one transaction. A second sweep finds nothing until
-  /// time does more. With `dryRun` nothing is written.
-  public func sweep(dryRun: Bool = false) throws(IVKeysError) -> [SweptKey] {
+  /// `expired` (a `key.expired` entry); with `idle`, idle keys are then suspended or revoked
+  /// (`IdleSweep.swift`); and monitoring data older than the retention is pruned. All in one
+  /// transaction. A second sweep finds nothing until time does more. With `dryRun` nothing is
+  /// written and nothing pruned.
+  public func sweep(dryRun: Bool = false, idle: IdlePolicy? = nil) throws(IVKeysError) -> SweepResult {
     // Only active and rotating keys change with time, and suspended keys rotated while
     // suspended (revoked when the grace ends); other suspended keys stay suspended (verify
     // refuses them as such) and revoked and expired are where time leads.
     let query = KeyQuery([
       .storedStatus(in: [.active, .rotating, .suspended]), .effectiveStatusDiffersFromStored,
     ])
-    func pending() throws(IVKeysError) -> [SweptKey] {
-      var found = [SweptKey]()
-      try store.forEachKey(query, now: now()) { k in found.append(SweptKey(record: k, newStatus: k.status)) }
+    func pending() throws(IVKeysError) -> SweepResult {
+      var found = SweepResult()
+      try store.forEachKey(query, now: now()) { k in found.swept.append(SweptKey(record: k, newStatus: k.status)) }
+      // Time's changes are applied first, so an idle key is one whose status time left alone:
+      // the two lists never share a key (an idle key's effective status is its stored one).
+      if let idle { try findIdleKeys(idle, into: &found) }
       return found
     }
     if dryRun { return try pending() }
-    return try write { () throws(IVKeysError) -> [SweptKey] in
-      let swept = try pending()
-      for s in swept {
+    return try write { () throws(IVKeysError) -> SweepResult in
+      var result = try pending()
+      for s in result.swept {
+        if let cause = s.idle {
+          try applyIdle(s, cause)
+          continue
+        }
         let k = s.record
         switch s.newStatus {
         case .revoked:
@@ -150,7 +163,8 @@ extension Vault {
           continue
         }
       }
-      return swept
+      result.pruned = try pruneMonitoring()
+      return result
     }
   }
 

@@ -16,6 +16,10 @@ public struct UsageReport: Sendable {
   public let topEndpoints: [Bucket]
   /// The last 30 days, oldest first, days without requests included.
   public let daily: [Bucket]
+  /// The last 24 clock hours (UTC), the current one last, hours without requests included.
+  public var hourly: [UsageCounts.Hour] = []
+  /// The source addresses seen over the days kept, most recently seen first.
+  public var addresses: [AddressSummary] = []
 
   /// Errors over requests, 0 when there were none.
   public var errorRate: Double { requestCount == 0 ? 0 : Double(errorCount) / Double(requestCount) }
@@ -36,7 +40,8 @@ public struct ImportResult: Sendable {
 }
 
 extension Vault {
-  /// The usage of one key: totals, the top `top` endpoints and the last 30 days.
+  /// The usage of one key: totals, the top `top` endpoints, the last 30 days, the last 24 hours
+  /// and the `top` most recently seen source addresses.
   public func usage(_ reference: String, top: Int) throws(IVKeysError) -> UsageReport {
     let k = try resolve(reference)
     let totals = try store.usageTotals(keyID: k.id)
@@ -51,10 +56,25 @@ extension Vault {
       let c = counts[day] ?? (0, 0)
       return .init(name: day, count: c.0, errors: c.1)
     }
-    return UsageReport(
+    var report = UsageReport(
       keyID: k.id, name: k.name, requestCount: totals?.requests ?? 0, errorCount: totals?.errors ?? 0,
       lastUsedAt: totals?.lastUsed ?? nil,
       topEndpoints: endpoints, daily: daily)
+    report.hourly = try hourlyUsage(k.id, hours: 24)
+    report.addresses = try store.addressSummary(keyID: k.id, limit: top)
+    return report
+  }
+
+  /// A key's last `hours` clock hours, the current one last, hours without requests included.
+  func hourlyUsage(_ id: String, hours: Int64) throws(IVKeysError) -> [UsageCounts.Hour] {
+    let last = now() / 3600
+    let first = last - hours + 1
+    var out = (first...last).map { UsageCounts.Hour(keyID: id, hour: $0, requests: 0, errors: 0) }
+    try store.forEachHourlyBucket(fromHour: first, keyID: id) { b in
+      guard b.hour <= last else { return }
+      out[Int(b.hour - first)] = b
+    }
+    return out
   }
 
   /// Imports gateway log lines: JSON objects with `request_id`, `key_id`, `endpoint`, `status`,

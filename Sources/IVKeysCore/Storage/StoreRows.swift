@@ -54,6 +54,8 @@ public struct KeyQuery: Sendable {
     case createdBy(Timestamp)
     /// Its digest was made under a secret version below this one.
     case secretVersionBelow(Int)
+    /// Its last use (its creation, when never used) was before this time.
+    case lastActivityBefore(Timestamp)
   }
 
   /// The order keys come in.
@@ -62,6 +64,8 @@ public struct KeyQuery: Sendable {
     case creation
     /// Soonest expiry first, then creation order.
     case expiry
+    /// By one field (`KeySort`), then creation order.
+    case sorted(KeySort)
   }
 
   public var conditions: [Condition]

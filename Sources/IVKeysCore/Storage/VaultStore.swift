@@ -152,6 +152,8 @@ public protocol VaultStore: AnyObject {
   func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64?
   /// The first hour with a request recorded for the key, in the days kept.
   func firstTrafficHour(keyID: String) throws(IVKeysError) -> Int64?
+  /// Each key's owning company, by id (as stored: no seal is checked; for naming, not deciding).
+  func keyCompanies() throws(IVKeysError) -> [String: String]
   /// A key's source addresses over the days kept, most recently seen first, at most `limit`.
   func addressSummary(keyID: String, limit: Int) throws(IVKeysError) -> [AddressSummary]
   /// Deletes buckets, old daily counts and alert states from before hour `hour`; inside `write`.

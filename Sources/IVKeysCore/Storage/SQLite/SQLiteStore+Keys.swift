@@ -48,7 +48,7 @@ extension SQLiteStore {
     var values: [SQLValue] = [.int(now)]
     let clauses = query.conditions.map { Self.clause($0, &values) }
     let whereSQL = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-    let order = query.order == .creation ? "rowid" : "expires_at, rowid"
+    let order = Self.orderSQL(query.order)
     let statement = try db.statement("SELECT \(KeyColumn.selectList) FROM keys\(whereSQL) ORDER BY \(order)")
     try db.readTransaction { () throws(IVKeysError) in
       // One message buffer for the whole listing: each row's seal is checked in it.
@@ -88,6 +88,35 @@ extension SQLiteStore {
     case .expiresBy(let t): return "expires_at IS NOT NULL AND expires_at <= \(param(.int(t)))"
     case .createdBy(let t): return "created_at <= \(param(.int(t)))"
     case .secretVersionBelow(let v): return "secret_version < \(param(.int(Int64(v))))"
+    case .lastActivityBefore(let t): return "coalesce(last_used_at, created_at) < \(param(.int(t)))"
+    }
+  }
+
+  /// The ORDER BY list of an order; ties always go in creation order (`rowid`). The sorter holds
+  /// what it sorts on disk past its cache, so a sorted listing still streams. SQLite puts NULL
+  /// first ascending and last descending: never-used keys lead `last_used_at` as they should,
+  /// and `expires_at` sorts keys without an expiry as the latest.
+  static func orderSQL(_ order: KeyQuery.Order) -> String {
+    switch order {
+    case .creation: return "rowid"
+    case .expiry: return "expires_at, rowid"
+    case .sorted(let sort):
+      let direction = sort.descending ? " DESC" : ""
+      let terms: [String]
+      switch sort.field {
+      case .id: terms = ["id"]
+      case .name: terms = ["name"]
+      case .company: terms = ["company"]
+      case .env: terms = ["env"]
+      case .type: terms = ["type"]
+      case .status: terms = ["(\(effectiveStatusSQL))"]
+      case .createdAt: terms = ["created_at"]
+      case .expiresAt: terms = ["expires_at IS NULL", "expires_at"]
+      case .lastUsedAt: terms = ["last_used_at"]
+      case .requestCount: terms = ["request_count"]
+      case .errorCount: terms = ["error_count"]
+      }
+      return terms.map { $0 + direction }.joined(separator: ", ") + ", rowid"
     }
   }
 

@@ -19,8 +19,11 @@ extension SQLiteStore {
       SELECT key_id, hour, sum(requests), sum(errors) FROM usage_hourly WHERE key_id = ?2 AND hour >= ?1
       GROUP BY hour ORDER BY hour
       """
-    try db.statement(sql).forEachRow([.int(fromHour), .optional(keyID)]) { row throws(IVKeysError) in
-      try body(UsageCounts.Hour(keyID: row.text(0), hour: row.int(1), requests: row.int(2), errors: row.int(3)))
+    // A key's id is read once for its run of rows, not once a row.
+    var key = ""
+    try db.statement(sql).forEachRow(Self.bucketValues(fromHour, keyID)) { row throws(IVKeysError) in
+      Self.reuse(&key, row, 0)
+      try body(UsageCounts.Hour(keyID: key, hour: row.int(1), requests: row.int(2), errors: row.int(3)))
     }
   }
 
@@ -35,12 +38,26 @@ extension SQLiteStore {
       ON a.key_id = k.id AND a.hour >= ?1 AND a.ip <> '' ORDER BY k.id, a.hour, a.ip
       """
       : "SELECT \(columns) FROM usage_hourly a WHERE a.key_id = ?2 AND a.hour >= ?1 AND a.ip <> '' ORDER BY a.hour, a.ip"
-    try db.statement(sql).forEachRow([.int(fromHour), .optional(keyID)]) { row throws(IVKeysError) in
+    var key = ""
+    try db.statement(sql).forEachRow(Self.bucketValues(fromHour, keyID)) { row throws(IVKeysError) in
+      Self.reuse(&key, row, 0)
       try body(
         UsageCounts.Address(
-          keyID: row.text(0), hour: row.int(1), ip: row.text(2), firstSeen: row.int(3), lastSeen: row.int(4),
+          keyID: key, hour: row.int(1), ip: row.text(2), firstSeen: row.int(3), lastSeen: row.int(4),
           requests: row.int(5), errors: row.int(6), denied: row.int(7), refused: row.int(8)))
     }
+  }
+
+  /// The parameters of a bucket stream: `?1` the first hour, `?2` the key when there is one.
+  private static func bucketValues(_ fromHour: Int64, _ keyID: String?) -> [SQLValue] {
+    keyID.map { [.int(fromHour), .text($0)] } ?? [.int(fromHour)]
+  }
+
+  /// Sets `text` to the row's column unless it already holds it, so a run of rows of one key
+  /// shares one string.
+  private static func reuse(_ text: inout String, _ row: Row, _ column: Int32) {
+    let same = row.withText(column) { bytes in text.utf8.elementsEqual(bytes) }
+    if !same { text = row.text(column) }
   }
 
   func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64? {
@@ -56,6 +73,12 @@ extension SQLiteStore {
     try db.statement("SELECT min(hour) FROM usage_hourly WHERE key_id = ?").first([.text(keyID)]) {
       $0.optionalInt(0)
     } ?? nil
+  }
+
+  func keyCompanies() throws(IVKeysError) -> [String: String] {
+    var out = [String: String]()
+    try db.statement("SELECT id, company FROM keys").forEachRow { row in out[row.text(0)] = row.text(1) }
+    return out
   }
 
   func addressSummary(keyID: String, limit: Int) throws(IVKeysError) -> [AddressSummary] {
@@ -89,18 +112,22 @@ extension SQLiteStore {
 
   func workingHours(subject: String) throws(IVKeysError) -> WorkingHoursRow? {
     let sealer = sealer
-    return try db.statement(Self.sealedRowSQL(.workingHours) + ", set_at, set_by WHERE subject = ?")
+    return try db.statement(Self.workingHoursSQL + " WHERE subject = ?")
       .first([.text(subject)]) { row in Self.workingHoursRow(row, sealer) }
   }
 
   func allWorkingHours() throws(IVKeysError) -> [WorkingHoursRow] {
     let sealer = sealer
     var out = [WorkingHoursRow]()
-    try db.statement(Self.sealedRowSQL(.workingHours) + ", set_at, set_by ORDER BY subject").forEachRow { row in
+    try db.statement(Self.workingHoursSQL + " ORDER BY subject").forEachRow { row in
       out.append(Self.workingHoursRow(row, sealer))
     }
     return out
   }
+
+  /// The sealed columns, then when and by whom they were set.
+  private static let workingHoursSQL =
+    "SELECT \(sealedColumns(.workingHours)), set_at, set_by FROM \(SealedTable.workingHours.rawValue)"
 
   private static func workingHoursRow(_ row: Row, _ sealer: RowSealer?) -> WorkingHoursRow {
     WorkingHoursRow(
