@@ -22,30 +22,13 @@ public struct ExpiryNotice: Sendable {
     let host = Self.hostName(host)
     messageID = "<ivkeys.\(record.id).\(expires).\(now)@\(host)>"
     let left = expires > now ? "in \(Time.describe(seconds: expires - now))" : "now"
-    let name = Text.escapeControl(record.name)
-    let linked = record.linkedCompanies
     var lines = [
-      "From: ivkeys <\(sender)>",
-      "To: \(recipient)",
-      "Subject: InstaView API key \(record.id) expires on \(Time.day(expires))",
-      "Date: \(Self.rfc5322Date(now))",
-      "Message-ID: \(messageID)",
-      "MIME-Version: 1.0",
-      "Content-Type: text/plain; charset=utf-8",
-      "Content-Transfer-Encoding: 8bit",
-      "Auto-Submitted: auto-generated",
-      "",
       "An InstaView API key you are the contact for expires \(left), at \(Time.rfc3339(expires)).",
       "After that every request made with it is refused (401 expired).",
       "",
-      "  Key id:   \(record.id)",
-      "  Name:     \(name)",
-      "  Company:  \(record.company)",
     ]
-    if !linked.isEmpty { lines.append("  Serves:   \(linked.joined(separator: ", "))") }
+    lines += Self.keyLines(record)
     lines += [
-      "  Env:      \(record.env.rawValue)",
-      "  Scopes:   \(record.scopes.joined(separator: " "))",
       "  Expires:  \(Time.rfc3339(expires))",
       "",
       "To replace it with a new key carrying the same settings, an administrator runs",
@@ -56,9 +39,51 @@ public struct ExpiryNotice: Sendable {
       "",
       "  ivkeys update \(record.id) --expires-in 90d",
       "",
-      "This message does not contain the key, and no one will ever ask you to send it by e-mail.",
+      Self.noKeyLine,
     ]
-    message = lines.joined(separator: "\n") + "\n"
+    message = Self.compose(
+      from: sender, to: recipient, subject: "InstaView API key \(record.id) expires on \(Time.day(expires))",
+      now: now, messageID: messageID, body: lines)
+  }
+
+  /// The last line of every notice.
+  static let noKeyLine = "This message does not contain the key, and no one will ever ask you to send it by e-mail."
+
+  /// What a notice says about a key: id, name (escaped), company, linked companies, env, scopes.
+  static func keyLines(_ record: KeyRecord) -> [String] {
+    var lines = [
+      "  Key id:   \(record.id)",
+      "  Name:     \(Text.escapeControl(record.name))",
+      "  Company:  \(record.company)",
+    ]
+    let linked = record.linkedCompanies
+    if !linked.isEmpty { lines.append("  Serves:   \(linked.joined(separator: ", "))") }
+    lines += [
+      "  Env:      \(record.env.rawValue)",
+      "  Scopes:   \(record.scopes.joined(separator: " "))",
+    ]
+    return lines
+  }
+
+  /// A whole message: the headers, a blank line and the body, lines ending in LF as `sendmail`
+  /// expects on stdin. The subject must hold only values that cannot break out of the header
+  /// (ids, dates, rule names); free text goes in the body, escaped.
+  static func compose(
+    from sender: String, to recipient: String, subject: String, now: Timestamp, messageID: String, body: [String]
+  ) -> String {
+    let headers = [
+      "From: ivkeys <\(sender)>",
+      "To: \(recipient)",
+      "Subject: \(subject)",
+      "Date: \(rfc5322Date(now))",
+      "Message-ID: \(messageID)",
+      "MIME-Version: 1.0",
+      "Content-Type: text/plain; charset=utf-8",
+      "Content-Transfer-Encoding: 8bit",
+      "Auto-Submitted: auto-generated",
+      "",
+    ]
+    return (headers + body).joined(separator: "\n") + "\n"
   }
 
   /// A host name safe for a header: letters, digits, `-` and `.`, else `localhost`.
