@@ -180,11 +180,8 @@ let commandTable: [CommandSpec] = [
     "notify", "e-mail the contact of each key expiring soon, once per key and expiry",
     synopsis: "[--within DUR] [--sendmail CMD] [--from ADDR] [--dry-run]",
     options: [
-      OptionSpec(.within, "DUR", "the window from now (default 7d)"),
-      OptionSpec(.sendmail, "CMD", "the command each message is piped to (default '/usr/sbin/sendmail -t -i')"),
-      OptionSpec(.from, "ADDR", "the sender address (default the OS user at this host)"),
-      OptionSpec(.dryRun, "print the messages, send nothing and record nothing"),
-    ],
+      OptionSpec(.within, "DUR", "the window from now (default 7d)")
+    ] + SharedOptions.mail,
     discussion: """
       Each message names the key's id, name, company and expiry and the command that rotates it;
       never the key. A message sent is recorded (notification.sent) and not sent again for the
@@ -225,11 +222,8 @@ let commandTable: [CommandSpec] = [
         "notify", "e-mail each open alert to its key's contact, once per alert",
         synopsis: "[--since DUR] [--sendmail CMD] [--from ADDR] [--dry-run]",
         options: [
-          OptionSpec(.since, "DUR", "the alerts of the hours from DUR ago on (default 24h)"),
-          OptionSpec(.sendmail, "CMD", "the command each message is piped to (default '/usr/sbin/sendmail -t -i')"),
-          OptionSpec(.from, "ADDR", "the sender address (default the OS user at this host)"),
-          OptionSpec(.dryRun, "print the messages, send nothing and record nothing"),
-        ],
+          OptionSpec(.since, "DUR", "the alerts of the hours from DUR ago on (default 24h)")
+        ] + SharedOptions.mail,
         discussion: """
           Each message names the key's id, name and company, the rule, the hour, what was observed
           against what threshold, and the commands that acknowledge the alert and show the key's

@@ -3,9 +3,17 @@ import IVKeysCore
 /// A message `notify` or `alerts notify` sends at most once: claimed in the vault, handed to the
 /// mail command, then recorded as sent.
 protocol DeliverableNotice {
+  /// What a notice is about: a key, an alert.
+  associatedtype Subject
+  var subject: Subject { get }
+  /// The id `-q` prints for a subject.
+  static func id(_ subject: Subject) -> String
+  /// The `--json` members that name a subject and its recipient (the notice's, else the contact).
+  static func writeSubject(_ subject: Subject, _ notice: Self?, to w: inout JSONWriter)
   /// How messages name it: `the notice for key ID`.
   var label: String { get }
   var recipient: String { get }
+  var messageID: String { get }
   /// The whole message, headers and body.
   var message: String { get }
   /// Claims it; false when it was sent already or another run is sending it.
@@ -87,6 +95,97 @@ struct NoticeSending<Notice: DeliverableNotice> {
   }
 }
 
+/// A plan's notices, and the subjects it sends none for: what `planNotifications` and
+/// `planAlertNotices` return.
+protocol NoticePlan<Notice> {
+  associatedtype Notice: DeliverableNotice
+  var notices: [Notice] { get }
+  /// Told before.
+  var alreadySent: [Notice.Subject] { get }
+  /// Claimed by another run.
+  var inProgress: [Notice.Subject] { get }
+  /// No usable contact.
+  var noContact: [Notice.Subject] { get }
+}
+
+extension NotificationPlan: NoticePlan {}
+extension AlertNoticePlan: NoticePlan {}
+
+/// How a notify command words what it did.
+struct NoticeWording<Subject> {
+  /// The command, for hints: `ivkeys notify`.
+  let command: String
+  /// The line printed for a message sent.
+  let sent: (Subject, String) -> String
+  /// The note for `n` subjects told before.
+  let alreadySent: (Int) -> String
+  /// The warning for a subject without a contact (nil: none for it).
+  let noContact: (Subject) -> String?
+  /// The note when there was nothing at all to send.
+  let nothing: String
+}
+
+extension MailSettings {
+  /// Sends a plan (or, with `--dry-run`, prints it), prints what became of each subject, and
+  /// returns the exit status: 1 when a message could not be sent or recorded.
+  func deliver<N: DeliverableNotice>(
+    _ plan: some NoticePlan<N>, wording: NoticeWording<N.Subject>, vault: Vault, _ ctx: Context
+  ) -> Int32 {
+    var sending = NoticeSending<N>(rerun: wording.command)
+    if dryRun {
+      sending.results = plan.notices.map { ($0, .wouldSend) }
+    } else {
+      sending.send(plan.notices, command: command, vault: vault, ctx)
+    }
+    let inProgress = plan.inProgress + sending.claimedElsewhere.map(\.subject)
+    let results: [(subject: N.Subject, outcome: DeliveryOutcome, notice: N?)] =
+      sending.results.map { ($0.notice.subject, $0.outcome, $0.notice) }
+      + plan.alreadySent.map { ($0, .alreadySent, nil) } + inProgress.map { ($0, .inProgress, nil) }
+      + plan.noContact.map { ($0, .noContact, nil) }
+    switch ctx.format {
+    case .quiet:
+      for r in results where r.outcome == .sent || r.outcome == .wouldSend { ctx.stdout.line(N.id(r.subject)) }
+    case .json:
+      ctx.stdout.line(
+        results.map { NoticeResult<N>(subject: $0.subject, outcome: $0.outcome, notice: $0.notice, dryRun: dryRun) }
+          .json)
+    case .table:
+      if dryRun {
+        for (i, notice) in plan.notices.enumerated() {
+          if i > 0 { ctx.stdout.line("") }
+          ctx.stdout.write(notice.message)  // free text in it is already escaped
+        }
+      } else {
+        for r in results where r.outcome == .sent {
+          ctx.stdout.line(wording.sent(r.subject, r.notice?.recipient ?? ""))
+        }
+      }
+    }
+    printNotes(plan, inProgress: inProgress.count, wording: wording, ctx)
+    return sending.failures > 0 ? 1 : 0
+  }
+
+  /// What was not sent and why, on stderr.
+  private func printNotes<N: DeliverableNotice>(
+    _ plan: some NoticePlan<N>, inProgress n: Int, wording: NoticeWording<N.Subject>, _ ctx: Context
+  ) {
+    if !plan.alreadySent.isEmpty { ctx.note(wording.alreadySent(plan.alreadySent.count)) }
+    if n > 0 {
+      ctx.note(
+        "\(n) notice\(n == 1 ? " is" : "s are") being sent by another '\(wording.command)' (or it stopped while "
+          + "sending: a claim lapses after \(Vault.notificationClaimSeconds / 60) minutes and the notice is sent then)")
+    }
+    for s in plan.noContact { if let w = wording.noContact(s) { ctx.warning(w) } }
+    if !plan.noContact.isEmpty { ctx.hint("set one with 'ivkeys update ID --contact EMAIL'") }
+    if dryRun && !plan.notices.isEmpty {
+      ctx.note("dry run: \(plural(plan.notices.count, "message")) not sent, nothing recorded")
+    }
+    if plan.notices.isEmpty && plan.alreadySent.isEmpty && plan.inProgress.isEmpty && plan.noContact.isEmpty {
+      ctx.note(wording.nothing)
+    }
+  }
+}
+
 /// What `notify` and `alerts notify` share: the mail command and the sender.
 struct MailSettings {
   static let defaultSendmail = "/usr/sbin/sendmail -t -i"
@@ -120,6 +219,14 @@ struct MailSettings {
 }
 
 extension ExpiryNotice: DeliverableNotice {
+  var subject: KeyRecord { record }
+  static func id(_ subject: KeyRecord) -> String { subject.id }
+  static func writeSubject(_ k: KeyRecord, _ notice: ExpiryNotice?, to w: inout JSONWriter) {
+    w.member("key_id", k.id)
+    w.member("company", k.company)
+    w.member("to", notice?.recipient ?? k.contact)
+    w.member("expires_at", time: k.expiresAt)
+  }
   var label: String { "the notice for key \(record.id)" }
   func claim(in vault: Vault) throws(IVKeysError) -> Bool { try vault.claimNotification(self) }
   func release(in vault: Vault) throws(IVKeysError) { try vault.releaseNotification(self) }
@@ -127,6 +234,14 @@ extension ExpiryNotice: DeliverableNotice {
 }
 
 extension AlertNotice: DeliverableNotice {
+  var subject: Alert { alert }
+  static func id(_ subject: Alert) -> String { subject.id }
+  static func writeSubject(_ a: Alert, _ notice: AlertNotice?, to w: inout JSONWriter) {
+    w.member("alert", a.id)
+    w.member("key_id", a.keyID)
+    w.member("company", a.company)
+    w.member("to", notice?.recipient)
+  }
   var label: String { "the notice of alert \(alert.id)" }
   func claim(in vault: Vault) throws(IVKeysError) -> Bool { try vault.claimAlertNotice(self) }
   func release(in vault: Vault) throws(IVKeysError) { try vault.releaseAlertNotice(self) }

@@ -106,6 +106,12 @@ enum SharedOptions {
     "when the key is expected to be used, e.g. \"Mon-Fri 08:00-18:00\" (requests outside raise after_hours alerts)")
   static let tz = OptionSpec(
     .tz, "ZONE", "the time zone of --working-hours: a zoneinfo name such as Europe/Berlin (default UTC)")
+  /// How `notify` and `alerts notify` send their messages.
+  static let mail: [OptionSpec] = [
+    OptionSpec(.sendmail, "CMD", "the command each message is piped to (default '\(MailSettings.defaultSendmail)')"),
+    OptionSpec(.from, "ADDR", "the sender address (default the OS user at this host)"),
+    OptionSpec(.dryRun, "print the messages, send nothing and record nothing"),
+  ]
   /// Which keys a bulk suspend, resume or revoke changes, instead of an ID.
   static let selectors: [OptionSpec] = [
     OptionSpec(.company, "ID", "every key owned by this company"),

@@ -42,27 +42,6 @@ struct AlertRulesJSON: JSONRendering {
   }
 }
 
-/// One alert of `alerts notify` and what became of its notice.
-struct AlertNoticeResult: JSONRendering {
-  let alert: Alert
-  let outcome: DeliveryOutcome
-  let notice: AlertNotice?
-  /// With `--dry-run` the message itself is shown.
-  var dryRun = false
-
-  func writeJSON(to w: inout JSONWriter) {
-    w.object { w in
-      w.member("alert", alert.id)
-      w.member("key_id", alert.keyID)
-      w.member("company", alert.company)
-      w.member("to", notice?.recipient)
-      w.member("result", outcome.rawValue)
-      w.member("message_id", notice?.messageID)
-      if dryRun { w.member("message", notice?.message) }
-    }
-  }
-}
-
 extension WorkingHoursSetting: JSONRendering {
   func writeJSON(to w: inout JSONWriter) {
     w.object { w in

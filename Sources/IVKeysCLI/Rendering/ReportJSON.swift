@@ -77,20 +77,17 @@ extension CredentialReportRow: JSONRendering {
   }
 }
 
-/// What `notify` did about one key: sent, failed, would send, …
-struct NotifyResult: JSONRendering {
-  let record: KeyRecord
-  let outcome: NotifyCommand.Outcome
-  let notice: ExpiryNotice?
+/// What `notify` or `alerts notify` did about one key or alert: sent, failed, would send, …
+struct NoticeResult<Notice: DeliverableNotice>: JSONRendering {
+  let subject: Notice.Subject
+  let outcome: DeliveryOutcome
+  let notice: Notice?
   /// With `--dry-run` the message itself is shown.
   let dryRun: Bool
 
   func writeJSON(to w: inout JSONWriter) {
     w.object { w in
-      w.member("key_id", record.id)
-      w.member("company", record.company)
-      w.member("to", notice?.recipient ?? record.contact)
-      w.member("expires_at", time: record.expiresAt)
+      Notice.writeSubject(subject, notice, to: &w)
       w.member("result", outcome.rawValue)
       w.member("message_id", notice?.messageID)
       if dryRun { w.member("message", notice?.message) }
