@@ -126,6 +126,17 @@ struct NoticeWording<Subject> {
 }
 
 extension MailSettings {
+  /// Runs a notify command: its mail options (checked before the vault is opened), the plan
+  /// `plan` makes, and its delivery.
+  static func run<P: NoticePlan>(
+    _ inv: Invocation, _ ctx: Context, wording: NoticeWording<P.Notice.Subject>,
+    plan: (Vault, MailSettings) throws(IVKeysError) -> P
+  ) throws(IVKeysError) -> Int32 {
+    let mail = try MailSettings(inv, ctx)
+    let vault = try ctx.openVault()
+    return mail.deliver(try plan(vault, mail), wording: wording, vault: vault, ctx)
+  }
+
   /// Sends a plan (or, with `--dry-run`, prints it), prints what became of each subject, and
   /// returns the exit status: 1 when a message could not be sent or recorded.
   func deliver<N: DeliverableNotice>(

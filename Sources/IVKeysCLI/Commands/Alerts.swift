@@ -9,11 +9,23 @@ enum AlertsCommand {
     query.company = try inv.parse(.company, Fields.company)
     let vault = try ctx.openVault(.read)
     if let key = inv.value(.key) { query.keyID = try vault.resolve(key).id }
-    let all = try vault.alerts(query)
-    let shown = inv.flag(.all) ? all : all.filter(\.isOpen)
+    var shown = try vault.alerts(query)
+    if !inv.flag(.all) { shown.removeAll { !$0.isOpen } }
+    var times = AlertHourTexts(shown.first?.hour ?? 0)
     switch ctx.format {
-    case .quiet: for a in shown { ctx.stdout.line(a.id) }
-    case .json: ctx.stdout.line(shown.json)
+    case .quiet:
+      for a in shown {
+        times = times.of(a.hour)
+        ctx.stdout.line(times.id(a))
+      }
+    case .json:
+      // Element by element: a day of after_hours alerts over many keys is a lot of text.
+      var stream = JSONArrayStream(ctx.stdout)
+      for a in shown {
+        times = times.of(a.hour)
+        stream.append { w in a.writeJSON(to: &w, times: times) }
+      }
+      stream.close()
     case .table:
       if shown.isEmpty {
         ctx.note("no \(inv.flag(.all) ? "" : "open ")alert in the last \(Time.describe(seconds: query.since))")

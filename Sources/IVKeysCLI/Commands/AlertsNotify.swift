@@ -4,12 +4,16 @@ import IVKeysCore
 enum AlertsNotifyCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
     let since = try AlertsCommand.since(inv)
-    let mail = try MailSettings(inv, ctx)
-    let vault = try ctx.openVault()
-    let plan = try vault.planAlertNotices(since: since, from: mail.sender, host: mail.host)
-    // One warning per key, however many of its alerts are open.
+    return try MailSettings.run(inv, ctx, wording: wording(since)) { vault, mail throws(IVKeysError) in
+      try vault.planAlertNotices(since: since, from: mail.sender, host: mail.host)
+    }
+  }
+
+  /// How `alerts notify` says what it did: a key without a contact is warned about once, however
+  /// many of its alerts are open.
+  static func wording(_ since: Int64) -> NoticeWording<Alert> {
     var warned = Set<String>()
-    let wording = NoticeWording<Alert>(
+    return NoticeWording(
       command: "ivkeys alerts notify",
       sent: { a, to in "sent  \(a.id)  to \(to)" },
       alreadySent: { n in "\(n) alert\(n == 1 ? " was" : "s were") notified before" },
@@ -17,6 +21,5 @@ enum AlertsNotifyCommand {
         warned.insert(a.keyID).inserted ? "key \(a.keyID) has open alerts (\(a.id)) and no contact to notify" : nil
       },
       nothing: "no open alert in the last \(Time.describe(seconds: since))")
-    return mail.deliver(plan, wording: wording, vault: vault, ctx)
   }
 }

@@ -3,14 +3,27 @@ import IVKeysCore
 // The JSON of `alerts` and its subcommands (see ResultJSON.swift for the rules).
 
 extension Alert: JSONRendering {
-  func writeJSON(to w: inout JSONWriter) {
+  func writeJSON(to w: inout JSONWriter) { writeJSON(to: &w, times: AlertHourTexts(hour)) }
+
+  /// The alert, with its hour's texts made by the caller, once for every alert of the hour.
+  func writeJSON(to w: inout JSONWriter, times t: AlertHourTexts) {
     w.object { w in
-      w.member("id", id)
+      // The id's characters (rule names, base62, digits, '-', 'T', ':') need no escaping.
+      w.key("id")
+      w.raw("\"")
+      w.rawText(rule.rawValue)
+      w.raw(":")
+      w.rawText(keyID)
+      w.raw(":")
+      w.rawText(t.hour)
+      w.raw("\"")
       w.member("rule", rule.rawValue)
       w.member("key_id", keyID)
       w.member("company", company)
-      w.member("window_start", time: windowStart)
-      w.member("window_end", time: windowEnd)
+      w.key("window_start")
+      w.rawText(t.start)
+      w.key("window_end")
+      w.rawText(t.end)
       w.member("observed", observed)
       w.member("threshold", threshold)
       w.member("message", message)
@@ -21,6 +34,30 @@ extension Alert: JSONRendering {
       if rule == .newIP { w.member("ips", strings: ips) }
     }
   }
+}
+
+/// The texts of one clock hour that each of its alerts prints: `YYYY-MM-DDTHH` for the id, and
+/// its start and end as quoted RFC 3339 times. Alerts come by hour, so a listing makes them once
+/// an hour rather than three times an alert.
+struct AlertHourTexts {
+  let value: Int64
+  let hour: String
+  let start: String
+  let end: String
+
+  init(_ hour: Int64) {
+    value = hour
+    let start = Time.rfc3339(hour * 3600)
+    self.hour = String(start.prefix(13))
+    self.start = "\"\(start)\""
+    end = "\"\(Time.rfc3339(hour * 3600 + 3600))\""
+  }
+
+  /// These texts for `hour`: these, or new ones.
+  func of(_ hour: Int64) -> AlertHourTexts { hour == value ? self : AlertHourTexts(hour) }
+
+  /// An alert's id.
+  func id(_ a: Alert) -> String { "\(a.rule.rawValue):\(a.keyID):\(hour)" }
 }
 
 /// `alerts rules --json`: an object of rules, each an object of its parameters.

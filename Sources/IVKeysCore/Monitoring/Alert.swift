@@ -1,6 +1,7 @@
 /// One alert: one rule that fired for one key in one clock hour (UTC).
 public struct Alert: Sendable {
-  /// Stable: `rule:key:YYYY-MM-DDTHH` (the hour's start, UTC), as `alerts ack` takes it.
+  /// Stable: `rule:key:YYYY-MM-DDTHH` (the hour's start, UTC), as `alerts ack` takes it. Made
+  /// when asked for: most alerts are only sorted and printed once.
   public var id: String { AlertID(rule: rule, keyID: keyID, hour: hour).description }
   public let rule: AlertRule
   public let keyID: String
@@ -14,7 +15,15 @@ public struct Alert: Sendable {
   /// What `observed` is compared with.
   public let threshold: Double
   /// One line saying why it fired.
-  public let message: String
+  public var message: String {
+    guard countsRequests else { return text }
+    let n = Int64(observed)
+    return "\(n) request\(n == 1 ? "" : "s") " + text
+  }
+  /// The message, or with `countsRequests` what follows the number of requests in it: one
+  /// text shared by every after_hours alert of a schedule.
+  private let text: String
+  private let countsRequests: Bool
   /// new_ip: the addresses, in the order they were seen.
   public let ips: [String]
   public internal(set) var acknowledgedAt: Timestamp?
@@ -32,31 +41,32 @@ public struct Alert: Sendable {
 
   init(
     rule: AlertRule, keyID: String, hour: Int64, observed: Double, threshold: Double, message: String,
-    ips: [String] = []
+    ips: [String] = [], countsRequests: Bool = false
   ) {
     self.rule = rule
     self.keyID = keyID
     self.hour = hour
     self.observed = observed
     self.threshold = threshold
-    self.message = message
+    text = message
     self.ips = ips
+    self.countsRequests = countsRequests
   }
 
   /// The state row that records this alert's acknowledgement or notice.
   var stateRow: AlertStateRow { AlertStateRow(id: id, rule: rule.rawValue, keyID: keyID, windowStart: windowStart) }
-
-  /// The order `alerts` lists them in: by hour, then rule (as `AlertRule` lists them), then key.
-  static func listOrder(_ a: Alert, _ b: Alert) -> Bool {
-    if a.hour != b.hour { return a.hour < b.hour }
-    if a.rule != b.rule { return a.rule.order < b.rule.order }
-    return a.keyID < b.keyID
-  }
 }
 
 extension AlertRule {
   /// Its place in `allCases`.
-  var order: Int { AlertRule.allCases.firstIndex(of: self) ?? 0 }
+  var order: Int {
+    switch self {
+    case .volume: return 0
+    case .newIP: return 1
+    case .errorRate: return 2
+    case .afterHours: return 3
+    }
+  }
 
   /// What the rule means, for `alerts rules` and notices.
   public var meaning: String {
@@ -81,10 +91,30 @@ public struct AlertID: Sendable, Equatable, CustomStringConvertible {
     self.hour = hour
   }
 
-  public var description: String { "\(rule.rawValue):\(keyID):\(Self.hourText(hour))" }
+  /// Written byte by byte: `alerts` may print 100,000 of them.
+  public var description: String {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(64)
+    bytes.append(contentsOf: rule.rawValue.utf8)
+    bytes.append(UInt8(ascii: ":"))
+    bytes.append(contentsOf: keyID.utf8)
+    bytes.append(UInt8(ascii: ":"))
+    Self.appendHour(hour, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
 
   /// `YYYY-MM-DDTHH` of the hour's start, UTC.
-  static func hourText(_ hour: Int64) -> String { String(Time.rfc3339(hour * 3600).prefix(13)) }
+  static func hourText(_ hour: Int64) -> String {
+    var bytes = [UInt8]()
+    appendHour(hour, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends `YYYY-MM-DDTHH`: the RFC 3339 time of the hour's start, less `:MM:SSZ`.
+  static func appendHour(_ hour: Int64, to bytes: inout [UInt8]) {
+    Time.appendRFC3339(hour * 3600, to: &bytes)
+    bytes.removeLast(7)
+  }
 
   /// Parses an id as `alerts` prints it.
   public static func parse(_ text: String) throws(ValueError) -> AlertID {
