@@ -130,6 +130,15 @@ struct AlertTests {
     let found = try alerts(v, .afterHours)
     #expect(found.map { $0.hour - day } == [0, 4, 5])
     #expect(found.first?.message.contains("Sun 03:00-06:00 (Europe/Berlin)") == true)
+    // A key's own working hours win over its company's.
+    let always = try WorkingHours.parse("Mon-Sun 00:00-24:00")
+    try v.setCompanyWorkSchedule("acme", WorkSchedule(hours: always, zone: "UTC"))
+    #expect(try alerts(v, .afterHours).isEmpty)
+    try v.write { () throws(IVKeysError) in
+      try v.storeWorkSchedule(.key(key.id), WorkSchedule(hours: hours, zone: "Europe/Berlin"))
+    }
+    #expect(try alerts(v, .afterHours).map { $0.hour - day } == [0, 4, 5])
+    try v.write { () throws(IVKeysError) in try v.storeWorkSchedule(.key(key.id), nil) }
     // Another company's hours do not apply.
     try v.setCompanyWorkSchedule("acme", nil)
     try v.setCompanyWorkSchedule("other", WorkSchedule(hours: hours, zone: "UTC"))
