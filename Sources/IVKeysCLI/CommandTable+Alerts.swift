@@ -68,9 +68,9 @@ extension CommandSpec {
     ],
     discussion: """
       Each alert covers one clock hour (UTC) of one key; its id is RULE:KEY_ID:YYYY-MM-DDTHH.
-      The rules: volume (an hour's requests above FACTOR x the key's median hourly requests over
-      the previous days with traffic, and at least MIN_REQUESTS; a key with no traffic in those
-      days raises none), new_ip (an address not seen for the key in the previous days, for a key
+      The rules: volume (an hour's requests above FACTOR x the key's median requests in the hours
+      with traffic of the previous days, and at least MIN_REQUESTS; a key with no traffic in
+      those days raises none), new_ip (an address not seen for the key in the previous days, for a key
       with enough history; and every address its allowlist refused), error_rate (a share of an
       hour's requests refused or failed, with enough requests), after_hours (requests in an hour
       wholly outside the working hours of the key or its company; only keys with working hours).
