@@ -46,7 +46,18 @@ public struct IPAddress: Equatable, Hashable, Sendable, CustomStringConvertible 
 
   /// Canonical text: dotted quad, or RFC 5952 IPv6 via `inet_ntop`.
   public var description: String {
-    if isIPv4 { return bytes.map(String.init).joined(separator: ".") }
+    if isIPv4 {
+      // Dotted quad written digit by digit: this runs for every decision with an address.
+      var text = [UInt8]()
+      text.reserveCapacity(15)
+      for (i, b) in bytes.enumerated() {
+        if i > 0 { text.append(UInt8(ascii: ".")) }
+        if b >= 100 { text.append(48 + b / 100) }
+        if b >= 10 { text.append(48 + b / 10 % 10) }
+        text.append(48 + b % 10)
+      }
+      return String(decoding: text, as: UTF8.self)
+    }
     var addr = in6_addr()
     withUnsafeMutableBytes(of: &addr) { $0.copyBytes(from: bytes) }
     var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

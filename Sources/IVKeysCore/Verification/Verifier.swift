@@ -138,12 +138,16 @@ public final class Verifier {
 
   private func decideOne(_ r: VerifyRequest, now: Timestamp) throws(IVKeysError) -> Decision {
     var d = Decision(code: .ok, message: "allowed", keyID: nil, company: r.company, requiredScope: r.scope)
+    // The address as the audit entry writes it, and as usage counts it (an IPv4-mapped address
+    // as its IPv4 client): the same text unless mapped, made once.
+    let ipText = r.ip?.description
+    let ipCounted = r.ip.map { $0.isMapped ? $0.monitoringText : ipText ?? "" }
     var reason: String?
     switch try authenticate(r.presented, &d, &reason) {
     case let found?:
       try check(found, r, now: now, &d, &reason)
       group.count(
-        found.id, error: !d.allowed, endpoint: r.endpoint, at: now, ip: r.ip?.monitoringText,
+        found.id, error: !d.allowed, endpoint: r.endpoint, at: now, ip: ipCounted,
         refusedAddress: d.code == .ipNotAllowed)
     case nil:
       break
@@ -156,7 +160,7 @@ public final class Verifier {
     try vault.record(
       AuditEntry(
         event: d.allowed ? .authSucceeded : .authFailed, keyID: d.keyID, company: r.company,
-        ip: r.ip?.description, detail: .object(detail)), at: now)
+        ip: ipText, detail: .object(detail)), at: now)
     return d
   }
 

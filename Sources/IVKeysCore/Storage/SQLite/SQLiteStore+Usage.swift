@@ -17,8 +17,7 @@ extension SQLiteStore {
         last_used_at = CASE WHEN ?3 IS NOT NULL AND (last_used_at IS NULL OR last_used_at < ?3) THEN ?3 ELSE last_used_at END
       WHERE id = ?4
       """)
-    // In id order, as the id index holds them: consecutive updates find their pages next door.
-    for (id, t) in usage.totals.sorted(by: { $0.key < $1.key }) {
+    for (id, t) in usage.totals {
       try updateTotals.run([.int(t.requests), .int(t.errors), .optional(t.lastUsed), .text(id), .optional(t.lastIP)])
     }
   }
@@ -29,7 +28,7 @@ extension SQLiteStore {
       INSERT INTO usage_endpoints (key_id, endpoint, count, errors) VALUES (?, ?, ?, ?)
       ON CONFLICT (key_id, endpoint) DO UPDATE SET count = count + excluded.count, errors = errors + excluded.errors
       """)
-    for b in usage.endpoints.sorted(by: { $0.keyID != $1.keyID ? $0.keyID < $1.keyID : $0.name < $1.name }) {
+    for b in usage.endpoints {
       try addEndpoint.run([.text(b.keyID), .text(b.name), .int(b.count), .int(b.errors)])
     }
   }
@@ -67,11 +66,7 @@ extension SQLiteStore {
         errors = errors + excluded.errors, denied = denied + excluded.denied, refused = refused + excluded.refused,
         first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen)
       """)
-    // In primary-key order: consecutive rows land on the same or the next page of the b-tree.
-    let sorted = usage.buckets.sorted { a, b in
-      a.keyID != b.keyID ? a.keyID < b.keyID : a.hour != b.hour ? a.hour < b.hour : a.ip < b.ip
-    }
-    for b in sorted { try add.run(Self.bucketValues(b)) }
+    for b in usage.buckets { try add.run(Self.bucketValues(b)) }
   }
 
   private static func bucketValues(_ b: UsageCounts.Address) -> [SQLValue] {
