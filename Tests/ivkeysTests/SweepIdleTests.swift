@@ -52,7 +52,8 @@ struct SweepIdleTests {
     #expect(detail["reason"] as? String == "unused for 30d")
     #expect(detail["previous_status"] as? String == "active")
     let since = try Time.parseDate(try #require(detail["idle_since"] as? String))
-    #expect(abs(since - (Time.now() - 100 * 86400)) < 60)
+    // The imported line was at setup's clock minus 100 days; a busy machine may take minutes since.
+    #expect(abs(since - (Time.now() - 100 * 86400)) < 900)
     let neverSince = try #require(audit.last?["detail"] as? [String: Any])["idle_since"] as? String
     let neverCreated = try s.count("SELECT created_at FROM keys WHERE id = '\(never)'")
     #expect(neverSince == Time.rfc3339(neverCreated))

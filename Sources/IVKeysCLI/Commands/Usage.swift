@@ -77,7 +77,8 @@ enum UsageCommand {
   }
 
   static func percent(_ f: Double) -> String {
-    let tenths = Int((f * 1000).rounded())
+    // Counters changed by hand can make any ratio: clamped, never a trap.
+    let tenths = Int((f.isFinite ? min(max(f, -1e12), 1e12) * 1000 : 0).rounded())
     return "\(tenths / 10).\(tenths % 10)%"
   }
 

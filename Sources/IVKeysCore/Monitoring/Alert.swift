@@ -53,6 +53,17 @@ public struct Alert: Sendable {
     self.countsRequests = countsRequests
   }
 
+  /// An alert known only from its recorded state: it was e-mailed, and its hour's figures have
+  /// moved below the rule since (the hour was still in progress).
+  init(recorded s: AlertStateRow, id: AlertID) {
+    self.init(
+      rule: id.rule, keyID: id.keyID, hour: id.hour, observed: 0, threshold: 0,
+      message: "no longer above the rule's threshold; it was e-mailed at \(Time.rfc3339(s.notifiedAt ?? 0))")
+    acknowledgedAt = s.acknowledgedAt
+    acknowledgedBy = s.acknowledgedBy
+    notifiedAt = s.notifiedAt
+  }
+
   /// The state row that records this alert's acknowledgement or notice.
   var stateRow: AlertStateRow { AlertStateRow(id: id, rule: rule.rawValue, keyID: keyID, windowStart: windowStart) }
 }

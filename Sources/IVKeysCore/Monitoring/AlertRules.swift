@@ -33,7 +33,10 @@ public struct AlertParameter: Sendable {
       integer
       ? "a whole number from \(Int(minimum) + (minimumIncluded ? 0 : 1)) to \(Int(maximum))"
       : "a number \(minimumIncluded ? "from" : "above") \(AlertParameter.format(minimum)) \(minimumIncluded ? "to" : "up to") \(AlertParameter.format(maximum))"
-    let trimmed = text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") }
+    // Digits and a point, or the exponent form `format` writes for small values (`1e-05`).
+    let trimmed = text.utf8.allSatisfy {
+      ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "-")
+    }
     guard trimmed, !text.isEmpty, let v = Double(text), v.isFinite else { throw ValueError("expected \(range)") }
     guard !integer || v == v.rounded(.towardZero) else { throw ValueError("expected \(range)") }
     guard minimumIncluded ? v >= minimum : v > minimum, v <= maximum else { throw ValueError("expected \(range)") }
@@ -137,7 +140,9 @@ extension Vault {
     }
     return try write { () throws(IVKeysError) -> Double in
       try requireAdmin("change alert rules")
-      let before = try alertRules()[p.qualifiedName]
+      // Only this parameter is read: one stored value that cannot be read must not stop its repair.
+      let stored = try store.sealedMeta(p.settingName)
+      let before = stored.flatMap { try? p.parse($0) } ?? p.defaultValue
       guard before != value else { return before }
       try store.setMeta(p.settingName, AlertParameter.format(value))
       try record(

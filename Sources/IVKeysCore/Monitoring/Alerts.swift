@@ -40,7 +40,7 @@ extension Vault {
     var schedules = [String: WorkSchedule]()
     var evaluator = AlertEvaluator(
       rules: rules, enabled: hours.isEmpty ? query.rules.subtracting([.afterHours]) : query.rules,
-      firstHour: firstHour, lastHour: query.hour ?? .max,
+      firstHour: firstHour, lastHour: min(query.hour ?? .max, Self.floorHour(t)),
       schedule: { id throws(IVKeysError) -> WorkSchedule? in
         // Each setting is checked and parsed once, however many keys follow it.
         func parsed(_ subject: String) throws(IVKeysError) -> WorkSchedule? {
@@ -144,7 +144,13 @@ extension Vault {
     do { id = try AlertID.parse(text) } catch { throw error.for("ID", text) }
     var query = AlertQuery(keyID: id.keyID, rules: [id.rule])
     query.hour = id.hour
-    guard let alert = try alerts(query).first(where: { $0.id == id.description }) else {
+    // An alert of the hour in progress can go as its figures move (an error rate falls back
+    // under its threshold); one that was e-mailed can still be acknowledged, as the mail says.
+    let recorded = try store.alertState(id: id.description)
+    guard
+      let alert = try alerts(query).first(where: { $0.id == id.description })
+        ?? recorded.flatMap({ s in s.notifiedAt == nil ? nil : Alert(recorded: s, id: id) })
+    else {
       throw .notFound(
         "no such alert: \(id)", hint: "'ivkeys alerts --all --since DUR' lists the alerts of the hours DUR covers")
     }

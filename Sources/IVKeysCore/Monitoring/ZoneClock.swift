@@ -86,13 +86,25 @@ public struct ZoneClock {
     return (Int(parts.tm_wday), Int(parts.tm_hour) * 60 + Int(parts.tm_min), Int(parts.tm_gmtoff))
   }
 
-  /// Runs `body` with `TZ` naming the zone's file, then puts `TZ` back.
+  /// Serializes conversions: `TZ` is one per process.
+  private nonisolated(unsafe) static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+    let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    pthread_mutex_init(m, nil)
+    return m
+  }()
+
+  /// Runs `body` with `TZ` naming the zone's file, then puts `TZ` back. An unset `TZ` comes back
+  /// as `:/etc/localtime`, which the C library reads the same way: the variable is added to the
+  /// environment once and only replaced afterwards, never removed, so the environment's array is
+  /// not reallocated under another thread reading it.
   private static func inZone(_ zone: String, _ body: () -> Void) {
-    let previous = getenv("TZ").map { String(cString: $0) }
+    pthread_mutex_lock(lock)
+    defer { pthread_mutex_unlock(lock) }
+    let previous = getenv("TZ").map { String(cString: $0) } ?? ":/etc/localtime"
     setenv("TZ", ":" + directory + "/" + zone, 1)
     tzset()
     body()
-    if let previous { setenv("TZ", previous, 1) } else { unsetenv("TZ") }
+    setenv("TZ", previous, 1)
     tzset()
   }
 }

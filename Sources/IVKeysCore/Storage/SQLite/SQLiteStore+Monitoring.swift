@@ -24,15 +24,22 @@ extension SQLiteStore {
     try db.statement(sql).forEachRow(Self.bucketValues(fromHour, keyID)) { row throws(IVKeysError) in
       let hour = row.int(1)
       let sameKey = Self.reuse(&key, row, 0)
-      if sameKey, pending?.hour == hour {
-        pending?.requests += row.int(2)
-        pending?.errors += row.int(3)
+      if sameKey, var p = pending, p.hour == hour {
+        // Saturating: a row changed by hand may hold anything.
+        p.requests = Self.saturatingSum(p.requests, row.int(2))
+        p.errors = Self.saturatingSum(p.errors, row.int(3))
+        pending = p
         return
       }
       if let done = pending { try body(done) }
       pending = UsageCounts.Hour(keyID: key, hour: hour, requests: row.int(2), errors: row.int(3))
     }
     if let done = pending { try body(done) }
+  }
+
+  static func saturatingSum(_ a: Int64, _ b: Int64) -> Int64 {
+    let (s, o) = a.addingReportingOverflow(b)
+    return o ? (b < 0 ? .min : .max) : s
   }
 
   func forEachAddressBucket(
