@@ -132,7 +132,11 @@ struct UsageBucketTests {
     #expect(a.map(\.ip) == ["203.0.113.7", "2001:db8::1"])
     #expect(a.map(\.requests) == [3, 1])
     #expect(a.map(\.denied) == [1, 1], "a 500 is an error, not a denial")
-    #expect(try v.store.lastAddressHour(keyID: key.id, ip: "203.0.113.7", before: now / 3600) == day / 3600)
+    #expect(
+      try v.store.lastAddressHour(keyID: key.id, ip: "203.0.113.7", before: now / 3600, notBefore: 0) == day / 3600)
+    #expect(
+      try v.store.lastAddressHour(keyID: key.id, ip: "203.0.113.7", before: now / 3600, notBefore: day / 3600 + 1)
+        == nil, "not looked for before notBefore")
     #expect(try v.store.firstTrafficHour(keyID: key.id) == day / 3600)
   }
 

@@ -37,6 +37,7 @@ extension Vault {
     if companySchedules && owners == nil { owners = try store.keyCompanies() }
     let store = store
     let knownOwners = owners
+    let lookbackHours = rules.newIPLookbackDays * 24
     var schedules = [String: WorkSchedule]()
     var evaluator = AlertEvaluator(
       rules: rules, enabled: hours.isEmpty ? query.rules.subtracting([.afterHours]) : query.rules,
@@ -55,7 +56,9 @@ extension Vault {
         return try parsed("company:\(company)")
       },
       firstTrafficHour: { id throws(IVKeysError) in try store.firstTrafficHour(keyID: id) },
-      lastAddressHour: { id, ip, hour throws(IVKeysError) in try store.lastAddressHour(keyID: id, ip: ip, before: hour)
+      lastAddressHour: { id, ip, hour throws(IVKeysError) in
+        // Sightings older than the lookback make an address new all the same: not read.
+        try store.lastAddressHour(keyID: id, ip: ip, before: hour, notBefore: hour - lookbackHours)
       })
     try evaluate(&evaluator, keys: keys)
     var alerts = evaluator.alerts

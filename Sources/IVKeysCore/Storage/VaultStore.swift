@@ -149,7 +149,8 @@ public protocol VaultStore: AnyObject {
   func forEachAddressBucket(
     fromHour: Int64, keyID: String?, _ body: (UsageCounts.Address) throws(IVKeysError) -> Void) throws(IVKeysError)
   /// The last hour before `hour` in which this address was seen for the key (nil: not in the days kept).
-  func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64?
+  /// (Only hours from `notBefore` on are looked at: nil also when it was seen only earlier.)
+  func lastAddressHour(keyID: String, ip: String, before hour: Int64, notBefore: Int64) throws(IVKeysError) -> Int64?
   /// The first hour with a request recorded for the key, in the days kept.
   func firstTrafficHour(keyID: String) throws(IVKeysError) -> Int64?
   /// Each key's owning company, by id (as stored: no seal is checked; for naming, not deciding).

@@ -83,13 +83,15 @@ extension SQLiteStore {
     return same
   }
 
-  func lastAddressHour(keyID: String, ip: String, before hour: Int64) throws(IVKeysError) -> Int64? {
-    // The key's hours backwards from `hour`: a familiar address is found in the first rows, a new
-    // one costs a pass over the key's days kept.
+  func lastAddressHour(keyID: String, ip: String, before hour: Int64, notBefore: Int64) throws(IVKeysError)
+    -> Int64?
+  {
+    // The key's hours backwards from `hour`, no further than `notBefore`: a familiar address is
+    // found in the first rows, a new one costs a pass over the key's lookback days.
     try db.statement(
-      "SELECT hour FROM usage_hourly WHERE key_id = ? AND hour < ? AND ip = ? ORDER BY hour DESC LIMIT 1"
+      "SELECT hour FROM usage_hourly WHERE key_id = ? AND hour < ? AND hour >= ? AND ip = ? ORDER BY hour DESC LIMIT 1"
     )
-    .first([.text(keyID), .int(hour), .text(ip)]) { $0.int(0) }
+    .first([.text(keyID), .int(hour), .int(notBefore), .text(ip)]) { $0.int(0) }
   }
 
   func firstTrafficHour(keyID: String) throws(IVKeysError) -> Int64? {
