@@ -60,6 +60,29 @@ struct UsageCounter {
       return buckets.count - 1
     }
 
+    /// Counts one request of this key (see `UsageCounter.count`).
+    mutating func count(error: Bool, endpoint: String?, at: Timestamp, ip: String?, denied: Bool, refusedAddress: Bool)
+    {
+      let e: Int64 = error ? 1 : 0
+      requests += 1
+      errors += e
+      if !error, at >= (lastUsed ?? at) {
+        lastUsed = at
+        lastIP = ip ?? lastIP
+      }
+      if let endpoint {
+        endpoints[endpoint, default: (0, 0)].count += 1
+        endpoints[endpoint, default: (0, 0)].errors += e
+      }
+      let i = bucket(UsageCounter.hour(at), ip ?? "", at: at)
+      buckets[i].first = min(buckets[i].first, at)
+      buckets[i].last = max(buckets[i].last, at)
+      buckets[i].requests += 1
+      buckets[i].errors += e
+      if denied { buckets[i].denied += 1 }
+      if refusedAddress { buckets[i].refused += 1 }
+    }
+
     mutating func merge(_ o: KeyUsage) {
       requests += o.requests
       errors += o.errors
@@ -89,28 +112,18 @@ struct UsageCounter {
     _ id: String, error: Bool, endpoint: String?, at: Timestamp, ip: String? = nil, denied: Bool? = nil,
     refusedAddress: Bool = false
   ) {
-    let e: Int64 = error ? 1 : 0
-    var u = byKey.removeValue(forKey: id) ?? KeyUsage()
-    u.requests += 1
-    u.errors += e
-    if !error, at >= (u.lastUsed ?? at) {
-      u.lastUsed = at
-      u.lastIP = ip ?? u.lastIP
-    }
-    if let endpoint {
-      u.endpoints[endpoint, default: (0, 0)].count += 1
-      u.endpoints[endpoint, default: (0, 0)].errors += e
-    }
-    let i = u.bucket(Self.hour(at), ip ?? "", at: at)
-    u.buckets[i].add(
-      Bucket(
-        hour: 0, ip: "", first: at, last: at, requests: 1, errors: e, denied: (denied ?? error) ? 1 : 0,
-        refused: refusedAddress ? 1 : 0))
-    byKey[id] = u
+    // Changed in place: one lookup of the key, no copy of its entry.
+    byKey[id, default: KeyUsage()].count(
+      error: error, endpoint: endpoint, at: at, ip: ip, denied: denied ?? error, refusedAddress: refusedAddress)
   }
 
   /// Adds another counter's counts.
   mutating func merge(_ other: UsageCounter) {
+    // The first group after a write: taken whole.
+    guard !byKey.isEmpty else {
+      byKey = other.byKey
+      return
+    }
     for (id, u) in other.byKey { byKey[id, default: KeyUsage()].merge(u) }
   }
 
