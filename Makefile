@@ -22,7 +22,7 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 # Debian packages each target needs; missing ones are installed with apt-get.
 BUILD_DEPS = libsqlite3-dev libssl-dev
-TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish
+TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv
 BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3
 
 # The release binary: the one `make install` ships and the one `make bench` measures, built with
@@ -82,10 +82,17 @@ release: deps-build
 # The toolchain's swift-format, with the repository's .swift-format.
 LINT_PATHS = Package.swift Sources Tests Fuzz
 
-test: deps-test lint
+test: deps-test lint $(CURDIR)/.build/detect-secrets-venv/bin/detect-secrets
 	@echo "mandoc -Tlint man/ivkeys.1"; out=$$(mandoc -Tlint man/ivkeys.1 2>&1); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 	$(SWIFT) build --build-tests
+	@sh scripts/check-ecosystem.sh "$$($(SWIFT) build --show-bin-path)/ivkeys" $(DS_VENV)/bin/detect-secrets
 	$(SWIFT) test --skip-build
+
+# detect-secrets from PyPI, for checking contrib/detect_secrets_ivkeys.py with the real tool.
+DS_VENV = $(CURDIR)/.build/detect-secrets-venv
+$(DS_VENV)/bin/detect-secrets:
+	python3 -m venv $(DS_VENV)
+	$(DS_VENV)/bin/pip install -q detect-secrets
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
