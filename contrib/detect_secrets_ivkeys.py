@@ -1,11 +1,13 @@
-"""A detect-secrets plugin for InstaView API keys (ivkeys).
+"""A detect-secrets plugin for InstaView API keys (ivkeys), and a filter.
 
-    detect-secrets scan --plugin contrib/detect_secrets_ivkeys.py
+    detect-secrets scan --plugin contrib/detect_secrets_ivkeys.py \
+        --filter contrib/detect_secrets_ivkeys.py::is_ivkeys_key_seen_by_another_plugin
 
 A key is 90 characters, sk_<live|test>_<32 base62 id>_<43 base62 secret><6 base62 check>;
 the check is CRC32 (IEEE) of everything before it, written in base62 (0-9, A-Z, a-z), most
 significant digit first, zero-padded to 6. Only strings whose check is right are reported, so a
-Stripe key (same sk_live_ prefix) is not reported as ours, nor ours as Stripe's.
+Stripe key (same sk_live_ prefix) is not reported as ours; with the filter, one of our keys is
+no longer reported by another plugin (detect-secrets' Stripe detector matches our live keys).
 """
 
 import re
@@ -42,3 +44,11 @@ class IVKeysDetector(RegexBasedDetector):
         for match in KEY.findall(string):
             if is_ivkeys_key(match):
                 yield match
+
+
+def is_ivkeys_key_seen_by_another_plugin(secret, plugin, line):
+    """A detect-secrets filter: true (leave it out) when a plugin other than ours reports a
+    secret that lies inside one of our keys with a valid check on that line."""
+    if getattr(plugin, "secret_type", None) == IVKeysDetector.secret_type:
+        return False
+    return any(secret in key for key in KEY.findall(line) if is_ivkeys_key(key))
