@@ -160,4 +160,40 @@ struct LeakCommandTests {
     let bad = f.s.run("leak", f.repo, "--action", "delete")
     #expect(bad.status == 2 && bad.stderr.contains("expected suspend, rotate or revoke"))
   }
+
+  @Test func anATSKeyNeedsAnAdministratorAndNothingChangesWithout() throws {
+    let f = try Fixture()
+    let ats = try f.s.createKey(["--type", "ats", "--link-company", "acme"], company: "lever")
+    try "K=\(ats.key)\n".write(toFile: f.repo + "/ats.env", atomically: true, encoding: .utf8)
+    let me = try #require(f.s.run("admin", "list", "-q").lines.first)
+    #expect(f.s.run("admin", "add", "alice").status == 0 && f.s.run("admin", "remove", me).status == 0)
+    let audit = f.s.auditCount
+    let r = f.leak("--action", "suspend", "--yes")
+    #expect(r.status == 1 && r.stderr.contains("only a vault administrator may suspend an ATS key"), "\(r.stderr)")
+    #expect(f.s.auditCount == audit && NotifyTests.messages(f.s).isEmpty)
+    #expect(try f.status(ats.id) == "active" && f.status(f.a.id) == "active")
+  }
+
+  @Test func aMessageThatCannotBeSentIsExitOneAndNotSentAgain() throws {
+    let f = try Fixture()
+    let failing = try NotifyTests.fakeSendmail(f.s, failing: true)
+    let r = f.s.run("leak", f.repo, "--action", "revoke", "--yes", "--sendmail", failing)
+    #expect(r.status == 1 && r.stderr.contains("was not sent") && r.stderr.contains("tell ops@example.com yourself"))
+    #expect(try f.status(f.a.id) == "revoked")  // the action stands
+    let again = f.leak("--action", "revoke", "--yes")
+    #expect(again.status == 3 && NotifyTests.messages(f.s).isEmpty)
+    #expect(!(try f.s.events()).contains("notification.sent"))
+  }
+
+  @Test func aRevokeRacingTheLeakIsNeitherAnErrorNorDoubled() throws {
+    let f = try Fixture()
+    let revokes = [f.a.id, f.b.id].map { id in try? f.s.start(["revoke", id, "--reason", "racing"]).0 }
+    let leak = try f.s.start(["leak", f.repo, "--action", "revoke", "--yes", "--sendmail", f.sendmail]).0
+    for p in revokes { p?.waitUntilExit() }
+    leak.waitUntilExit()
+    #expect(leak.terminationStatus == 3)
+    #expect(revokes.allSatisfy { $0?.terminationStatus == 0 })
+    #expect(try f.s.events().filter { $0 == "key.revoked" }.count == 2)
+    #expect(try f.status(f.a.id) == "revoked" && f.status(f.b.id) == "revoked")
+  }
 }

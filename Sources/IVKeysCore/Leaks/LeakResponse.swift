@@ -109,6 +109,7 @@ extension Vault {
     _ keys: [LeakResponse.LeakedKey], action: LeakResponse.Action?, reason: String, apply: Bool, confirmed: Bool
   ) throws(IVKeysError) -> [LeakResponse.Result] {
     let held = try store.effectiveStatuses(of: Set(keys.map(\.keyID)), now: now())
+    let recordedBefore = try leakRecorded(among: Set(held.keys))
     var decided = [(LeakResponse.LeakedKey, KeyRecord?, LeakResponse.Decision)]()
     for leaked in keys {
       guard held[leaked.keyID] != nil else {
@@ -116,7 +117,7 @@ extension Vault {
         continue
       }
       let k = try resolve(leaked.keyID)
-      decided.append((leaked, k, LeakResponse.decide(k, action: action, recordedBefore: try leakRecorded(k.id))))
+      decided.append((leaked, k, LeakResponse.decide(k, action: action, recordedBefore: recordedBefore.contains(k.id))))
     }
     var acting = [KeyRecord]()
     for case (_, let k?, .record(let a?, _)) in decided { acting.append(k) }
@@ -177,14 +178,15 @@ extension Vault {
     return rotation
   }
 
-  /// Whether a `key.leaked` entry exists for the key.
-  func leakRecorded(_ id: String) throws(IVKeysError) -> Bool {
+  /// Which of `ids` have a `key.leaked` entry. One pass over the log's `key.leaked` entries
+  /// whatever the number of keys: the audit table has no index on key ids (see docs/audit.md),
+  /// so a query per key would read the whole log once per key.
+  func leakRecorded(among ids: Set<String>) throws(IVKeysError) -> Set<String> {
+    guard !ids.isEmpty else { return [] }
     var filter = AuditFilter()
-    filter.keyID = id
     filter.events = [AuditEvent.keyLeaked.rawValue]
-    filter.limit = 1
-    var found = false
-    try store.auditEntries(filter) { _ in found = true }
+    var found = Set<String>()
+    try store.auditEntries(filter) { e in if let id = e.keyID, ids.contains(id) { found.insert(id) } }
     return found
   }
 }
