@@ -1,7 +1,8 @@
 # ivkeys: build, test, demo, bench and install.
 #
 #   make demo     build and walk through the main job in a throwaway vault
-#   make test     formatting lint, man page lint, unit and end-to-end tests
+#   make test     formatting lint, man page lint, unit and end-to-end tests, the detect-secrets
+#                 plugin (real detect-secrets from PyPI) and the pre-commit hook's command
 #   make format   rewrite the sources in the house format (.swift-format)
 #   make bench    the performance targets of SPEC.md, measured
 #   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers and the scanner
@@ -22,8 +23,12 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 # Debian packages each target needs; missing ones are installed with apt-get.
 BUILD_DEPS = libsqlite3-dev libssl-dev
-TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish
+TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv
 BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3
+# detect-secrets from PyPI, pinned, in a venv: `make test` checks contrib/detect_secrets_ivkeys.py
+# with the real tool (scripts/check-ecosystem.sh).
+DETECT_SECRETS = detect-secrets==1.5.0
+DS_VENV        = $(CURDIR)/.build/detect-secrets-venv
 
 # The release binary: the one `make install` ships and the one `make bench` measures, built with
 # these flags only. A `verify` is one process per request, so its start-up counts:
@@ -82,10 +87,16 @@ release: deps-build
 # The toolchain's swift-format, with the repository's .swift-format.
 LINT_PATHS = Package.swift Sources Tests Fuzz
 
-test: deps-test lint
+test: deps-test lint $(DS_VENV)/bin/detect-secrets
 	@echo "mandoc -Tlint man/ivkeys.1"; out=$$(mandoc -Tlint man/ivkeys.1 2>&1); if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 	$(SWIFT) build --build-tests
+	@sh scripts/check-ecosystem.sh "$$($(SWIFT) build --show-bin-path)/ivkeys" $(DS_VENV)/bin/detect-secrets
 	$(SWIFT) test --skip-build
+
+# python3-venv comes with deps-test, before this runs.
+$(DS_VENV)/bin/detect-secrets:
+	python3 -m venv $(DS_VENV)
+	$(DS_VENV)/bin/pip install -q '$(DETECT_SECRETS)'
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)

@@ -241,6 +241,29 @@ let commandTable: [CommandSpec] = [
       """,
     run: ScanCommand.run),
   CommandSpec(
+    "leak", "scan like 'scan', then record, act on and report every found key that still works",
+    arguments: [ArgumentSpec("PATH", "a file or directory, or - for stdin", completion: .files, repeating: true)],
+    synopsis: "| - [--action suspend|rotate|revoke] [--reason TEXT] [--dry-run] [--yes]",
+    options: [
+      OptionSpec(.action, "suspend|rotate|revoke", "what to do with each found key (default: report only)"),
+      OptionSpec(.reason, "TEXT", "the reason recorded (default '\(LeakCommand.defaultReason)')"),
+      SharedOptions.mail[0], SharedOptions.mail[1],
+      OptionSpec(.dryRun, "say what would be done, and change, record and send nothing"),
+      OptionSpec(.yes, "confirm an action on more than one key"),
+    ],
+    discussion: """
+      Scans its inputs as 'scan' does. Each key found that the vault holds and that still works
+      (not revoked or expired) gets a key.leaked audit entry with every file:line, the action if
+      one is given (suspend or revoke with the reason; rotate replaces it with no grace and prints
+      the new key once), and an e-mail to its contact (never the key). Without --action the key is
+      left working but the leak is still recorded and the contact told. All changes are decided
+      in one transaction; more than one key to act on needs --yes. A key already answered by an
+      earlier leak is left alone, so running it twice does nothing new. Exit status: 3 when any
+      key was found, 0 when none, 1 when something could not be read or a message not sent, 2 for
+      usage.
+      """,
+    run: LeakCommand.run),
+  CommandSpec(
     "completion", "print a shell completion script",
     arguments: [
       ArgumentSpec("bash|zsh|fish", "the shell", completion: .words(Completion.Shell.allCases.map(\.rawValue)))

@@ -24,6 +24,10 @@ public enum AuditEvent: String, CaseIterable, Sendable {
   case keyRotationUndone = "key.rotation_undone"
   /// `sweep` recorded that a key's expiry passed; detail: the expiry and the previous status.
   case keyExpired = "key.expired"
+  /// `leak` found the key in files or a stream and the key still worked; detail: `locations`
+  /// (each `file:line`), `action` (`suspend`, `rotate`, `revoke` or null when only reported),
+  /// `reason`, `previous_status`, and `replaced_by` when rotated. Never the key.
+  case keyLeaked = "key.leaked"
   /// `verify` allowed a request; detail: the code, scope, endpoint and env; never the key.
   case authSucceeded = "auth.succeeded"
   /// `verify` refused a request; detail: the decision code, scope, endpoint, env, why (which the

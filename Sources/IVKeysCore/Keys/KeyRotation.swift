@@ -19,84 +19,87 @@ extension Vault {
   /// As in `createKeys`, the new key is returned once the transaction has committed; a caller
   /// that cannot deliver it calls `undoRotation`.
   public func rotateKey(_ reference: String, grace: Int64) throws(IVKeysError) -> Rotation {
-    try write { () throws(IVKeysError) -> Rotation in
-      let old = try resolve(reference)
-      try requireAdmin(toChange: [old], "rotate")
-      guard old.status == .active || (old.status == .suspended && old.replacedBy == nil) else {
-        let why =
-          old.replacedBy != nil
-          ? "it was already rotated (replaced by \(old.replacedBy ?? "?"))" : "it is \(old.status.rawValue)"
-        throw .conflict("key \(old.id) cannot be rotated: \(why)")
-      }
-      let t = now()
-      // A suspended key keeps its expiry while suspended; its replacement would inherit a
-      // passed one and be expired at birth.
-      if let e = old.expiresAt, e <= t {
-        throw .conflict(
-          "key \(old.id) cannot be rotated: it expired at \(Time.rfc3339(e)), and its replacement would too",
-          hint: "move its expiry first: 'ivkeys update \(old.id) --expires-in DUR'")
-      }
-      // Every setting is read strictly: one that cannot be read fails the rotation rather than
-      // being dropped from the new key (a lost rate limit or allowlist would widen access).
-      let scopes = try old.strictScopes()
-      let links = try old.strictLinkedCompanies()
-      _ = try old.strictAllowedIPs()
-      var draft = KeyDraft(company: old.company, name: old.name, scopes: scopes)
-      draft.env = old.env
-      draft.type = old.type
-      draft.linkedCompanies = links
-      draft.expiresAt = old.expiresAt
-      draft.contact = old.contact
-      draft.metadata = try old.strictMetadata()
-      draft.tags = try old.strictTags()
-      draft.rateLimit = try old.strictRateLimit()
-      let fields = KeyFields(
-        scopes: old.scopesJSON, links: old.linkedCompaniesJSON, ips: old.allowedIPsJSON,
-        metadata: old.metadataJSON, tags: old.tagsJSON)
-      let key = try APIKey.generate(env: old.env)
-      let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: old.id)
-      let hours = try copyWorkSchedule(from: old.id, to: key.id)
-      let graceUntil = t + grace
-      if grace == 0 {
-        try store.markReplaced(
-          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .revoked,
-          reason: "rotated with no grace period")
-      } else if old.status == .suspended {
-        try store.markReplaced(
-          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .suspended,
-          reason: "\(old.statusReason ?? "suspended"); rotated, revoked at \(Time.rfc3339(graceUntil))")
-      } else {
-        try store.markReplaced(
-          id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .rotating,
-          reason: "rotated; valid until \(Time.rfc3339(graceUntil))")
-      }
-      var created: [(String, JSON)] = [
-        ("env", .string(old.env.rawValue)), ("type", .string(old.type.rawValue)), ("name", .string(old.name)),
-        ("scopes", .strings(scopes)), ("linked_companies", .strings(links)),
-        ("expires_at", .optional(old.expiresAt.map(Time.rfc3339))), ("rotated_from", .string(old.id)),
-      ]
-      if let hours { created.append(("working_hours", Self.scheduleJSON(hours))) }
-      try record(AuditEntry(event: .keyCreated, keyID: key.id, company: old.company, detail: .object(created)), at: t)
+    try write { () throws(IVKeysError) -> Rotation in try rotate(try resolve(reference), grace: grace) }
+  }
+
+  /// `rotateKey`'s work on the resolved key `old`; inside `write` (`leak --action rotate` rotates
+  /// in the transaction that decides the leak).
+  func rotate(_ old: KeyRecord, grace: Int64) throws(IVKeysError) -> Rotation {
+    try requireAdmin(toChange: [old], "rotate")
+    guard old.status == .active || (old.status == .suspended && old.replacedBy == nil) else {
+      let why =
+        old.replacedBy != nil
+        ? "it was already rotated (replaced by \(old.replacedBy ?? "?"))" : "it is \(old.status.rawValue)"
+      throw .conflict("key \(old.id) cannot be rotated: \(why)")
+    }
+    let t = now()
+    // A suspended key keeps its expiry while suspended; its replacement would inherit a
+    // passed one and be expired at birth.
+    if let e = old.expiresAt, e <= t {
+      throw .conflict(
+        "key \(old.id) cannot be rotated: it expired at \(Time.rfc3339(e)), and its replacement would too",
+        hint: "move its expiry first: 'ivkeys update \(old.id) --expires-in DUR'")
+    }
+    // Every setting is read strictly: one that cannot be read fails the rotation rather than
+    // being dropped from the new key (a lost rate limit or allowlist would widen access).
+    let scopes = try old.strictScopes()
+    let links = try old.strictLinkedCompanies()
+    _ = try old.strictAllowedIPs()
+    var draft = KeyDraft(company: old.company, name: old.name, scopes: scopes)
+    draft.env = old.env
+    draft.type = old.type
+    draft.linkedCompanies = links
+    draft.expiresAt = old.expiresAt
+    draft.contact = old.contact
+    draft.metadata = try old.strictMetadata()
+    draft.tags = try old.strictTags()
+    draft.rateLimit = try old.strictRateLimit()
+    let fields = KeyFields(
+      scopes: old.scopesJSON, links: old.linkedCompaniesJSON, ips: old.allowedIPsJSON,
+      metadata: old.metadataJSON, tags: old.tagsJSON)
+    let key = try APIKey.generate(env: old.env)
+    let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: old.id)
+    let hours = try copyWorkSchedule(from: old.id, to: key.id)
+    let graceUntil = t + grace
+    if grace == 0 {
+      try store.markReplaced(
+        id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .revoked,
+        reason: "rotated with no grace period")
+    } else if old.status == .suspended {
+      try store.markReplaced(
+        id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .suspended,
+        reason: "\(old.statusReason ?? "suspended"); rotated, revoked at \(Time.rfc3339(graceUntil))")
+    } else {
+      try store.markReplaced(
+        id: old.id, replacedBy: key.id, graceUntil: graceUntil, status: .rotating,
+        reason: "rotated; valid until \(Time.rfc3339(graceUntil))")
+    }
+    var created: [(String, JSON)] = [
+      ("env", .string(old.env.rawValue)), ("type", .string(old.type.rawValue)), ("name", .string(old.name)),
+      ("scopes", .strings(scopes)), ("linked_companies", .strings(links)),
+      ("expires_at", .optional(old.expiresAt.map(Time.rfc3339))), ("rotated_from", .string(old.id)),
+    ]
+    if let hours { created.append(("working_hours", Self.scheduleJSON(hours))) }
+    try record(AuditEntry(event: .keyCreated, keyID: key.id, company: old.company, detail: .object(created)), at: t)
+    try record(
+      AuditEntry(
+        event: .keyRotated, keyID: old.id, company: old.company,
+        detail: .object([
+          ("replaced_by", .string(key.id)), ("grace_seconds", .int(grace)),
+          ("grace_until", .string(Time.rfc3339(graceUntil))), ("previous_status", .string(old.status.rawValue)),
+        ])), at: t)
+    if grace == 0 {
       try record(
         AuditEntry(
-          event: .keyRotated, keyID: old.id, company: old.company,
+          event: .keyRevoked, keyID: old.id, company: old.company,
           detail: .object([
-            ("replaced_by", .string(key.id)), ("grace_seconds", .int(grace)),
-            ("grace_until", .string(Time.rfc3339(graceUntil))), ("previous_status", .string(old.status.rawValue)),
+            ("reason", .string("rotated with no grace period")),
+            ("previous_status", .string(old.status.rawValue)),
           ])), at: t)
-      if grace == 0 {
-        try record(
-          AuditEntry(
-            event: .keyRevoked, keyID: old.id, company: old.company,
-            detail: .object([
-              ("reason", .string("rotated with no grace period")),
-              ("previous_status", .string(old.status.rawValue)),
-            ])), at: t)
-      }
-      return Rotation(
-        new: CreatedKey(key: key, record: made), old: try resolve(old.id), previousStatus: old.storedStatus,
-        previousReason: old.statusReason)
     }
+    return Rotation(
+      new: CreatedKey(key: key, record: made), old: try resolve(old.id), previousStatus: old.storedStatus,
+      previousReason: old.statusReason)
   }
 
   // MARK: - Suspend, resume, revoke

@@ -1,0 +1,41 @@
+#!/bin/sh
+# make test: the detect-secrets plugin with the real detect-secrets (from PyPI, in a venv under
+# .build), and the pre-commit hook's command. Usage: check-ecosystem.sh IVKEYS DETECT_SECRETS
+set -eu
+bin=$1 ds=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export IVKEYS_VAULT="$tmp/v/vault.db" IVKEYS_SECRET_FILE="$tmp/c/secret"
+"$bin" init >/dev/null 2>&1
+live=$("$bin" create --company acme --name l --scope jobs:read -q 2>/dev/null)
+test=$("$bin" create --company acme --name t --env test --scope jobs:read -q 2>/dev/null)
+last=$(printf %s "$live" | cut -c90); repl=0; [ "$last" = 0 ] && repl=1
+wrong=$(printf %s "$live" | cut -c1-89)$repl
+mkdir "$tmp/d"
+echo "a=$live" > "$tmp/d/live.txt"; echo "b=$test" > "$tmp/d/test.txt"; echo "c=$wrong" > "$tmp/d/wrong.txt"
+echo "s=sk_live_4eC39HqLyjWDarjtT1zdp7dc" > "$tmp/d/stripe.txt"  # Stripe's documented test key
+plugin="$root/contrib/detect_secrets_ivkeys.py"
+# What each file is reported as: ours (with a valid check) as ours only, anything else not as ours.
+found=$(cd "$tmp/d" && "$ds" scan --all-files --plugin "$plugin" \
+  --filter "$plugin::is_ivkeys_key_seen_by_another_plugin" . |
+  python3 -c 'import json,sys; r=json.load(sys.stdin)["results"]; print(";".join(f+"="+",".join(sorted({x["type"] for x in r[f]})) for f in sorted(r)))')
+want="live.txt=InstaView API Key;stripe.txt=Stripe Access Key;test.txt=InstaView API Key;wrong.txt=Stripe Access Key"
+if [ "$found" != "$want" ]; then
+  echo "detect-secrets plugin: expected '$want', got '$found'" >&2; exit 1
+fi
+echo "detect-secrets plugin: live and test keys reported as ours only; a wrong checksum and a Stripe key not as ours"
+# The hook's entry, as pre-commit runs it: entry + the staged file names.
+# Read as the framework reads it (YAML; PyYAML comes with detect-secrets).
+entry=$("$(dirname "$ds")/python" -c '
+import sys, yaml
+hooks = yaml.safe_load(open(sys.argv[1]))
+h = [h for h in hooks if h["id"] == "ivkeys-scan"][0]
+assert h["language"] == "system" and h["pass_filenames"] is True, h
+print(h["entry"])' "$root/.pre-commit-hooks.yaml")
+[ "$entry" = "ivkeys scan" ] || { echo "pre-commit hook: unexpected entry '$entry'" >&2; exit 1; }
+set +e
+PATH="$(dirname "$bin"):$PATH" $entry "$tmp/d/live.txt" "$tmp/d/wrong.txt" >/dev/null 2>&1; rc=$?
+PATH="$(dirname "$bin"):$PATH" $entry "$tmp/d/wrong.txt" >/dev/null 2>&1; clean=$?
+set -e
+[ $rc -eq 3 ] && [ $clean -eq 0 ] || { echo "pre-commit hook: exit $rc/$clean, expected 3/0" >&2; exit 1; }
+echo "pre-commit hook: '$entry FILE...' stops a staged key (exit 3), passes clean files"
