@@ -59,7 +59,7 @@ let package = Package(
     ),
     .testTarget(
       name: "IVKeysCoreTests",
-      dependencies: ["IVKeysCore"]
+      dependencies: ["IVKeysCore", "IVKeysTestSupport"]
     ),
     .testTarget(
       name: "ivkeysTests",

@@ -21,29 +21,85 @@ public enum ScannerCheck {
     guard small == run(chunk: LeakScanner.defaultChunkSize, diff: false) else {
       return "chunk size changed the findings"
     }
-    // The slow, plain way: try every `sk_`, counting lines and columns byte by byte.
+    // The slow, plain way: try every `sk_`, counting lines and columns byte by byte; where no
+    // whole key starts, try every single edit of a damaged one (`bruteForceRepair`).
     var expected = [LeakScanner.Finding]()
     var line = 1
     var lineStart = 0
+    var next = 0
     for i in text.indices {
       if text[i] == UInt8(ascii: "\n") {
         line += 1
         lineStart = i + 1
-      } else if text[i] == UInt8(ascii: "s"), i + APIKey.length <= text.count,
+        continue
+      }
+      guard i >= next, text[i] == UInt8(ascii: "s") else { continue }
+      if i + APIKey.length <= text.count,
         case .success(let key) = text[i..<(i + APIKey.length)].withUnsafeBufferPointer({ APIKey.parse(bytes: $0) })
       {
         expected.append(
           LeakScanner.Finding(file: "t", line: line, column: i - lineStart + 1, keyID: key.id, env: key.env))
+        next = i + APIKey.length
+      } else if let (key, length) = bruteForceRepair(text, at: i) {
+        expected.append(
+          LeakScanner.Finding(
+            file: "t", line: line, column: i - lineStart + 1, keyID: key.id, env: key.env, form: .damaged))
+        next = i + length
       }
     }
     guard small == expected else { return "found \(small), expected \(expected)" }
     // As a diff: no crash, and every id found is one that occurs in the input.
     for f in run(chunk: 2 * APIKey.length, diff: true) {
+      if f.form == .damaged {
+        // A damaged key's id is the repaired one: some run in the input must repair to it.
+        guard text.indices.contains(where: { bruteForceRepair(text, at: $0)?.0.id == f.keyID }) else {
+          return "diff finding with an id no run in the input repairs to: \(f)"
+        }
+        continue
+      }
       let id = Array(f.keyID.utf8)
       guard text.count >= id.count,
         (0...(text.count - id.count)).contains(where: { text[$0..<($0 + id.count)].elementsEqual(id) })
       else { return "diff finding with an id not in the input: \(f)" }
     }
     return nil
+  }
+
+  /// The damaged key at `text[i...]` found the slow way: the run of base62 digits and `_` after
+  /// an intact `sk_live_` or `sk_test_`, if it is 89 to 91 long, with every possible single
+  /// substitution, insertion and deletion after the prefix parsed; a key when exactly one
+  /// distinct key comes out.
+  public static func bruteForceRepair(_ text: [UInt8], at i: Int) -> (APIKey, Int)? {
+    let prefixes = [Array("sk_live_".utf8), Array("sk_test_".utf8)]
+    guard prefixes.contains(where: { text[i...].starts(with: $0) }) else { return nil }
+    let keyByte = { (c: UInt8) in Base62.value(of: c) != nil || c == UInt8(ascii: "_") }
+    var end = i + 8
+    while end < text.count && keyByte(text[end]) { end += 1 }
+    let run = Array(text[i..<end])
+    guard (89...91).contains(run.count) else { return nil }
+    let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_".utf8)
+    var keys = Set<String>()
+    func consider(_ c: [UInt8]) {
+      if case .success(let k) = APIKey.parse(String(decoding: c, as: UTF8.self)) { keys.insert(k.string) }
+    }
+    for p in 8...run.count {
+      if p < run.count {
+        var d = run
+        d.remove(at: p)
+        consider(d)
+      }
+      for a in alphabet {
+        var ins = run
+        ins.insert(a, at: p)
+        consider(ins)
+        if p < run.count {
+          var sub = run
+          sub[p] = a
+          consider(sub)
+        }
+      }
+    }
+    guard keys.count == 1, let only = keys.first, case .success(let key) = APIKey.parse(only) else { return nil }
+    return (key, run.count)
   }
 }

@@ -85,8 +85,8 @@ extension LeakScanner {
           let content = min(s + d.parents, e)
           let file = d.path ?? "-"
           let line = d.newLine
-          _ = findKeys(from: content, to: e) { at, id, env in
-            findings.append(Finding(file: file, line: line, column: at - content + 1, keyID: id, env: env))
+          _ = findKeys(from: content, to: e, final: true) { at, id, env, form in
+            findings.append(Finding(file: file, line: line, column: at - content + 1, keyID: id, env: env, form: form))
           }
         }
         if inNew {

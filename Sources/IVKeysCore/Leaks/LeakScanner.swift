@@ -26,17 +26,29 @@ public final class LeakScanner {
     /// The key's public id.
     public let keyID: String
     public let env: KeyEnvironment
+    /// How the key was written: whole, or damaged (then `keyID` is the repaired key's).
+    public let form: Form
 
-    public init(file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment) {
+    public init(file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment, form: Form = .exact) {
       self.file = file
       self.line = line
       self.column = column
       self.keyID = keyID
       self.env = env
+      self.form = form
     }
 
     /// The key with its secret and check digits hidden: `sk_live_<id>_…`.
     public var masked: String { "sk_\(env.rawValue)_\(keyID)_…" }
+  }
+
+  /// How a found key was written.
+  public enum Form: String, Sendable {
+    /// The key itself, checksum and all.
+    case exact
+    /// One character substituted, inserted or deleted, with one repair that passes the checksum
+    /// (see `KeyRepair`).
+    case damaged
   }
 
   /// What the scan has read so far.
@@ -260,9 +272,10 @@ public final class LeakScanner {
     }
 
     while true {
-      let next = findKeys(from: from, to: input.end) { at, id, env in
+      let next = findKeys(from: from, to: input.end, final: input.eof) { at, id, env, form in
         countLines(upTo: at)
-        findings.append(Finding(file: name, line: line, column: base + at - lineStart + 1, keyID: id, env: env))
+        findings.append(
+          Finding(file: name, line: line, column: base + at - lineStart + 1, keyID: id, env: env, form: form))
       }
       if input.eof { return }
       let keep = min(input.end, next)
@@ -275,28 +288,40 @@ public final class LeakScanner {
     }
   }
 
-  /// Calls `found` for each key that starts in `buffer[from..<to]` and ends by `to`, in order.
-  /// Returns the first position not yet examined as a key start: a key may still start there
-  /// and end after `to`.
+  /// Calls `found` for each key that starts in `buffer[from..<to]` and ends by `to`, in order,
+  /// whole or damaged (`KeyRepair`). Returns the first position not yet examined as a key start:
+  /// a key may still start there and end after `to`. `final` says that the text ends at `to`;
+  /// otherwise a start is examined only when 92 bytes follow it, enough to see where a damaged
+  /// key of up to 91 characters ends.
   ///
   /// Eight positions a step: three overlapping 8-byte loads compared bytewise give a mask of
   /// the positions where `sk_` starts, and every one of them is tried before the next load (code
   /// is full of `task_`, `mask_`, `disk_`). A quick look at the two `_` a key has at fixed
   /// places rules most of them out before `APIKey.parse` decides.
-  func findKeys(from: Int, to end: Int, _ found: (Int, String, KeyEnvironment) -> Void) -> Int {
-    let lastStart = end - APIKey.length
+  func findKeys(
+    from: Int, to end: Int, final: Bool, _ found: (Int, String, KeyEnvironment, Form) -> Void
+  ) -> Int {
+    let lastStart = final ? end - (APIKey.length - 1) : end - (APIKey.length + 2)
     guard from <= lastStart else { return max(from, lastStart + 1) }
     let b = UnsafePointer(buffer)
     let raw = UnsafeRawPointer(b)
     var next = from  // the first position a key may start at (past the last key found)
 
     @inline(__always) func tryKey(_ q: Int) {
-      guard q >= next, b[q + 7] == UInt8(ascii: "_"), b[q + 40] == UInt8(ascii: "_") else { return }
-      let candidate = UnsafeBufferPointer(start: b + q, count: APIKey.length)
-      guard case .success(let key) = APIKey.parse(bytes: candidate) else { return }
-      let id = String(decoding: UnsafeBufferPointer(start: b + q + 8, count: APIKey.idLength), as: UTF8.self)
-      found(q, id, key.env)
-      next = q + APIKey.length
+      guard q >= next, b[q + 7] == UInt8(ascii: "_") else { return }
+      if q + APIKey.length <= end && b[q + 40] == UInt8(ascii: "_") {
+        let candidate = UnsafeBufferPointer(start: b + q, count: APIKey.length)
+        if case .success(let key) = APIKey.parse(bytes: candidate) {
+          let id = String(decoding: UnsafeBufferPointer(start: b + q + 8, count: APIKey.idLength), as: UTF8.self)
+          found(q, id, key.env, .exact)
+          next = q + APIKey.length
+          return
+        }
+      }
+      if let (key, length) = KeyRepair.find(b + q, available: end - q) {
+        found(q, key.id, key.env, .damaged)
+        next = q + length
+      }
     }
 
     // Whole words while every lane is a possible start (k + 7 <= lastStart) and the loads stay
