@@ -21,35 +21,47 @@ public enum ScannerCheck {
     guard small == run(chunk: LeakScanner.defaultChunkSize, diff: false) else {
       return "chunk size changed the findings"
     }
-    // The slow, plain way: try every `sk_`, counting lines and columns byte by byte; where no
-    // whole key starts, try every single edit of a damaged one (`bruteForceRepair`).
-    var expected = [LeakScanner.Finding]()
-    var line = 1
-    var lineStart = 0
+    // The slow, plain way: try every `sk_`; where no whole key starts, try every single edit of
+    // a damaged one (`bruteForceRepair`); decode base64 from every position
+    // (`bruteForceBase64`); then count lines and columns byte by byte.
+    var found = [(at: Int, key: APIKey, form: LeakScanner.Form)]()
     var next = 0
-    for i in text.indices {
-      if text[i] == UInt8(ascii: "\n") {
-        line += 1
-        lineStart = i + 1
-        continue
-      }
-      guard i >= next, text[i] == UInt8(ascii: "s") else { continue }
+    for i in text.indices where i >= next && text[i] == UInt8(ascii: "s") {
       if i + APIKey.length <= text.count,
         case .success(let key) = text[i..<(i + APIKey.length)].withUnsafeBufferPointer({ APIKey.parse(bytes: $0) })
       {
-        expected.append(
-          LeakScanner.Finding(file: "t", line: line, column: i - lineStart + 1, keyID: key.id, env: key.env))
+        found.append((i, key, .exact))
         next = i + APIKey.length
       } else if let (key, length) = bruteForceRepair(text, at: i) {
-        expected.append(
-          LeakScanner.Finding(
-            file: "t", line: line, column: i - lineStart + 1, keyID: key.id, env: key.env, form: .damaged))
+        found.append((i, key, .damaged))
         next = i + length
       }
+    }
+    found += bruteForceBase64(text).map { ($0.at, $0.key, .base64) }
+    found.sort { $0.at < $1.at }
+    var expected = [LeakScanner.Finding]()
+    var line = 1
+    var lineStart = 0
+    var counted = 0
+    for f in found {
+      for i in counted..<f.at where text[i] == UInt8(ascii: "\n") {
+        line += 1
+        lineStart = i + 1
+      }
+      counted = f.at
+      expected.append(
+        LeakScanner.Finding(
+          file: "t", line: line, column: f.at - lineStart + 1, keyID: f.key.id, env: f.key.env, form: f.form))
     }
     guard small == expected else { return "found \(small), expected \(expected)" }
     // As a diff: no crash, and every id found is one that occurs in the input.
     for f in run(chunk: 2 * APIKey.length, diff: true) {
+      if f.form == .base64 {
+        guard bruteForceBase64(text).contains(where: { $0.key.id == f.keyID }) else {
+          return "diff finding with an id not in the input's base64: \(f)"
+        }
+        continue
+      }
       if f.form == .damaged {
         // A damaged key's id is the repaired one: some run in the input must repair to it.
         guard text.indices.contains(where: { bruteForceRepair(text, at: $0)?.0.id == f.keyID }) else {
@@ -101,5 +113,33 @@ public enum ScannerCheck {
     }
     guard keys.count == 1, let only = keys.first, case .success(let key) = APIKey.parse(only) else { return nil }
     return (key, run.count)
+  }
+
+  /// Keys in base64 found the slow way: from every position, up to 124 characters of either
+  /// alphabet decoded (padding ends it), and a key tried at byte 0, 1 and 2 of what comes out;
+  /// each reported where the first character decided by the key alone is (0, 2 or 3 characters
+  /// after the group start at alignment 0, 1, 2).
+  public static func bruteForceBase64(_ text: [UInt8]) -> [(at: Int, key: APIKey)] {
+    let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    let urlSafe = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    var value = [Int?](repeating: nil, count: 256)
+    for (v, c) in standard.enumerated() { value[Int(c)] = v }
+    for (v, c) in urlSafe.enumerated() { value[Int(c)] = v }
+    var out = [(at: Int, key: APIKey)]()
+    for start in text.indices where value[Int(text[start])] != nil {
+      var bits = [Bool]()
+      for c in text[start..<min(text.count, start + 124)] {
+        guard let v = value[Int(c)] else { break }
+        for k in stride(from: 5, through: 0, by: -1) { bits.append(v >> k & 1 == 1) }
+      }
+      let bytes = stride(from: 0, to: bits.count - 7, by: 8).map { i in
+        bits[i..<(i + 8)].reduce(UInt8(0)) { $0 << 1 | ($1 ? 1 : 0) }
+      }
+      for a in 0..<3 where bytes.count >= a + APIKey.length {
+        let candidate = String(decoding: bytes[a..<(a + APIKey.length)], as: UTF8.self)
+        if case .success(let key) = APIKey.parse(candidate) { out.append((start + [0, 2, 3][a], key)) }
+      }
+    }
+    return out
   }
 }

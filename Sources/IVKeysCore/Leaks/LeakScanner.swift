@@ -49,6 +49,9 @@ public final class LeakScanner {
     /// One character substituted, inserted or deleted, with one repair that passes the checksum
     /// (see `KeyRepair`).
     case damaged
+    /// Encoded in base64, standard or URL-safe (a Kubernetes Secret's `data:`); the location is
+    /// that of the first base64 character only the key decides.
+    case base64
   }
 
   /// What the scan has read so far.
@@ -271,21 +274,47 @@ public final class LeakScanner {
       counted = base + upTo
     }
 
+    var from64 = 0  // the same for keys in base64, which need a longer window
     while true {
-      let next = findKeys(from: from, to: input.end, final: input.eof) { at, id, env, form in
-        countLines(upTo: at)
+      let (hits, next, next64) = findAllKeys(from: from, from64: from64, to: input.end, final: input.eof)
+      for hit in hits {
+        countLines(upTo: hit.at)
         findings.append(
-          Finding(file: name, line: line, column: base + at - lineStart + 1, keyID: id, env: env, form: form))
+          Finding(
+            file: name, line: line, column: base + hit.at - lineStart + 1, keyID: hit.id, env: hit.env, form: hit.form))
       }
       if input.eof { return }
-      let keep = min(input.end, next)
+      // A base64 key's group starts up to 3 characters before its prefix text.
+      let keep = max(0, min(input.end, next, next64 - 3))
       countLines(upTo: keep)
       buffer.update(from: buffer + keep, count: input.end - keep)
       base += keep
       input.end -= keep
-      from = 0
+      from = next - keep
+      from64 = next64 - keep
       fill(&input, source)
     }
+  }
+
+  /// A key found at a position of the buffer.
+  struct Hit {
+    let at: Int
+    let id: String
+    let env: KeyEnvironment
+    let form: Form
+  }
+
+  /// The keys in `buffer[..<to]`, whole, damaged or in base64, in the order of their positions,
+  /// and where `findKeys` and `findBase64Keys` would go on.
+  func findAllKeys(from: Int, from64: Int, to end: Int, final: Bool) -> (hits: [Hit], next: Int, next64: Int) {
+    var hits = [Hit]()
+    let next = findKeys(from: from, to: end, final: final) { hits.append(Hit(at: $0, id: $1, env: $2, form: $3)) }
+    let count = hits.count
+    let next64 = findBase64Keys(from: from64, to: end, final: final) {
+      hits.append(Hit(at: $0, id: $1, env: $2, form: $3))
+    }
+    if hits.count > count && count > 0 { hits.sort { $0.at < $1.at } }
+    return (hits, next, next64)
   }
 
   /// Calls `found` for each key that starts in `buffer[from..<to]` and ends by `to`, in order,
