@@ -5,13 +5,13 @@ import IVKeysCore
 /// same lines and columns, whatever the chunk size.
 public enum ScannerCheck {
   /// A description of the first property `text` breaks, or nil.
-  public static func problem(in text: [UInt8]) -> String? {
+  public static func problem(in input: [UInt8]) -> String? {
     func run(chunk: Int, diff: Bool) -> [LeakScanner.Finding] {
       let scanner = LeakScanner(chunkSize: chunk)
       var offset = 0
       _ = scanner.scan(name: "t", detectDiff: diff, skipBinary: false) { p, count in
-        let n = min(count, text.count - offset)
-        for i in 0..<n { p[i] = text[offset + i] }
+        let n = min(count, input.count - offset)
+        for i in 0..<n { p[i] = input[offset + i] }
         offset += n
         return n
       }
@@ -21,6 +21,8 @@ public enum ScannerCheck {
     guard small == run(chunk: LeakScanner.defaultChunkSize, diff: false) else {
       return "chunk size changed the findings"
     }
+    // Text with a UTF-16 byte order mark is expected to be read as Swift decodes it.
+    let text = decodedUTF16(input) ?? input
     // The slow, plain way: try every `sk_`; where no whole key starts, try every single edit of
     // a damaged one (`bruteForceRepair`); decode base64 from every position
     // (`bruteForceBase64`); then count lines and columns byte by byte.
@@ -141,5 +143,17 @@ public enum ScannerCheck {
       }
     }
     return out
+  }
+
+  /// `bytes` after a UTF-16 byte order mark, decoded by Swift's own decoder into UTF-8 (an odd
+  /// last byte dropped); nil without a mark.
+  public static func decodedUTF16(_ bytes: [UInt8]) -> [UInt8]? {
+    guard bytes.count >= 2, bytes[0] ^ bytes[1] == 0x01, bytes[0] & 0xfe == 0xfe else { return nil }
+    let bigEndian = bytes[0] == 0xfe
+    let units = stride(from: 2, to: bytes.count - 1, by: 2).map { i -> UInt16 in
+      let (high, low) = bigEndian ? (bytes[i], bytes[i + 1]) : (bytes[i + 1], bytes[i])
+      return UInt16(high) << 8 | UInt16(low)
+    }
+    return Array(String(decoding: units, as: UTF16.self).utf8)
   }
 }

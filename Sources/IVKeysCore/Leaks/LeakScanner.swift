@@ -4,15 +4,17 @@ import Glibc
 /// and unified diffs (`git diff --cached | ivkeys scan -`), for `ivkeys scan`.
 ///
 /// A key is reported when the 90 bytes at an `sk_` are a whole key by `APIKey.parse`: the
-/// format and the CRC32 check digits. So a Stripe secret key (`sk_live_` and about 99 letters
-/// and digits, no `_` after the id) and a key-shaped string with a wrong checksum are not
-/// reported. A finding carries the key's id and environment, never its secret.
+/// format and the CRC32 check digits (form `exact`). So a Stripe secret key (`sk_live_` and about
+/// 99 letters and digits, no `_` after the id) and a key-shaped string with a wrong checksum are
+/// not reported. Also reported: a key with one character substituted, inserted or deleted that
+/// one edit alone repairs (`damaged`, see `KeyRepair`), and a key encoded in base64 (`base64`).
+/// A finding carries the key's id and environment, never its secret.
 ///
-/// Text is scanned as raw bytes, never decoded: the search for `sk_` looks at 8 bytes a step
-/// (SWAR), input is read in large chunks of which the last 89 bytes are carried into the next
-/// (a key can straddle two chunks), and lines are counted only up to where a key is found or
-/// where a chunk is dropped: a file that fits in one chunk and holds no key is never split into
-/// lines.
+/// Text is scanned as raw bytes (UTF-16 with a byte order mark is decoded to UTF-8 first): the
+/// search for `sk_` looks at 8 bytes a step (SWAR), input is read in large chunks of which the
+/// last bytes a key may still be in (up to 127, for base64) are carried into the next, and lines
+/// are counted only up to where a key is found or where a chunk is dropped: a file that fits in
+/// one chunk and holds no key is never split into lines.
 public final class LeakScanner {
   /// One key found.
   public struct Finding: Equatable, Sendable {
@@ -156,6 +158,16 @@ public final class LeakScanner {
   public func scan(name: String, detectDiff: Bool, skipBinary: Bool, source: Source) -> Outcome {
     var input = Input()
     fill(&input, source)
+    if let bigEndian = Self.utf16ByteOrder(buffer, input.end) {
+      // Read again, decoded to UTF-8 (the bytes counted are those of the UTF-8 text).
+      let first = Array(UnsafeBufferPointer(start: buffer, count: input.end))
+      statistics.bytes -= Int64(input.end)
+      return withoutActuallyEscaping(source) { source in
+        let utf16 = UTF16Transcoder(
+          bigEndian: bigEndian, first: first, eof: input.eof, error: input.error, source: source)
+        return scan(name: name, detectDiff: detectDiff, skipBinary: skipBinary, source: utf16.read)
+      }
+    }
     if skipBinary, memchr(buffer, 0, min(input.end, Self.binaryProbeLength)) != nil {
       statistics.bytes -= Int64(input.end)
       statistics.binaryFiles += 1
@@ -294,84 +306,6 @@ public final class LeakScanner {
       from64 = next64 - keep
       fill(&input, source)
     }
-  }
-
-  /// A key found at a position of the buffer.
-  struct Hit {
-    let at: Int
-    let id: String
-    let env: KeyEnvironment
-    let form: Form
-  }
-
-  /// The keys in `buffer[..<to]`, whole, damaged or in base64, in the order of their positions,
-  /// and where `findKeys` and `findBase64Keys` would go on.
-  func findAllKeys(from: Int, from64: Int, to end: Int, final: Bool) -> (hits: [Hit], next: Int, next64: Int) {
-    var hits = [Hit]()
-    let next = findKeys(from: from, to: end, final: final) { hits.append(Hit(at: $0, id: $1, env: $2, form: $3)) }
-    let count = hits.count
-    let next64 = findBase64Keys(from: from64, to: end, final: final) {
-      hits.append(Hit(at: $0, id: $1, env: $2, form: $3))
-    }
-    if hits.count > count && count > 0 { hits.sort { $0.at < $1.at } }
-    return (hits, next, next64)
-  }
-
-  /// Calls `found` for each key that starts in `buffer[from..<to]` and ends by `to`, in order,
-  /// whole or damaged (`KeyRepair`). Returns the first position not yet examined as a key start:
-  /// a key may still start there and end after `to`. `final` says that the text ends at `to`;
-  /// otherwise a start is examined only when 92 bytes follow it, enough to see where a damaged
-  /// key of up to 91 characters ends.
-  ///
-  /// Eight positions a step: three overlapping 8-byte loads compared bytewise give a mask of
-  /// the positions where `sk_` starts, and every one of them is tried before the next load (code
-  /// is full of `task_`, `mask_`, `disk_`). A quick look at the two `_` a key has at fixed
-  /// places rules most of them out before `APIKey.parse` decides.
-  func findKeys(
-    from: Int, to end: Int, final: Bool, _ found: (Int, String, KeyEnvironment, Form) -> Void
-  ) -> Int {
-    let lastStart = final ? end - (APIKey.length - 1) : end - (APIKey.length + 2)
-    guard from <= lastStart else { return max(from, lastStart + 1) }
-    let b = UnsafePointer(buffer)
-    let raw = UnsafeRawPointer(b)
-    var next = from  // the first position a key may start at (past the last key found)
-
-    @inline(__always) func tryKey(_ q: Int) {
-      guard q >= next, b[q + 7] == UInt8(ascii: "_") else { return }
-      if q + APIKey.length <= end && b[q + 40] == UInt8(ascii: "_") {
-        let candidate = UnsafeBufferPointer(start: b + q, count: APIKey.length)
-        if case .success(let key) = APIKey.parse(bytes: candidate) {
-          let id = String(decoding: UnsafeBufferPointer(start: b + q + 8, count: APIKey.idLength), as: UTF8.self)
-          found(q, id, key.env, .exact)
-          next = q + APIKey.length
-          return
-        }
-      }
-      if let (key, length) = KeyRepair.find(b + q, available: end - q) {
-        found(q, key.id, key.env, .damaged)
-        next = q + length
-      }
-    }
-
-    // Whole words while every lane is a possible start (k + 7 <= lastStart) and the loads stay
-    // inside the buffer; the rest one position at a time.
-    var k = from
-    while k + 7 <= lastStart {
-      var m =
-        Self.matches(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self), UInt8(ascii: "s"))
-        & Self.matches(raw.loadUnaligned(fromByteOffset: k + 1, as: UInt64.self), UInt8(ascii: "k"))
-        & Self.matches(raw.loadUnaligned(fromByteOffset: k + 2, as: UInt64.self), UInt8(ascii: "_"))
-      while m != 0 {
-        tryKey(k + m.trailingZeroBitCount / 8)
-        m &= m - 1
-      }
-      k += 8
-    }
-    while k <= lastStart {
-      if b[k] == UInt8(ascii: "s") && b[k + 1] == UInt8(ascii: "k") && b[k + 2] == UInt8(ascii: "_") { tryKey(k) }
-      k += 1
-    }
-    return max(next, lastStart + 1)
   }
 
   /// The high bit of each byte of `word` (taken in memory order) that equals `c`.
