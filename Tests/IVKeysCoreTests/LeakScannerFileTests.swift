@@ -9,7 +9,7 @@ private func newKey(_ env: KeyEnvironment = .live) throws -> APIKey { try APIKey
 /// The scanner over files and directory trees: walk order, skipped names, unreadable files.
 @Suite("leak scanner: files and directories")
 struct LeakScannerFileTests {
-  @Test func walksInNameOrderSkippingGitBinaryAndDirectoryLinks() throws {
+  @Test func walksInNameOrderSkippingGitAndDirectoryLinksReadingBinaryFiles() throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("leakscan-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: root) }
     let fm = FileManager.default
@@ -35,11 +35,13 @@ struct LeakScannerFileTests {
     scanner.onWarning = { warnings.append($0) }
     scanner.scan(path: root.path + "/")
     let files = scanner.findings.map { String($0.file.dropFirst(root.path.count + 1)) }
-    // Byte order: "a" < "a.txt" < "b.txt" < "c-link.txt" < "outside"; .git and image.bin are
-    // skipped, a/linkdir is not followed, the file link is read under its own name.
-    #expect(files == ["a/z.txt", "a.txt", "b.txt", "c-link.txt", "outside/o.txt"])
-    #expect(scanner.statistics.binaryFiles == 1)
-    #expect(scanner.statistics.files == 5)
+    // Byte order: "a" < "a.txt" < "b.txt" < "c-link.txt" < "image.bin" < "outside"; .git is
+    // skipped, a/linkdir is not followed, the file link is read under its own name, the binary
+    // file is read like text.
+    #expect(files == ["a/z.txt", "a.txt", "b.txt", "c-link.txt", "image.bin", "outside/o.txt"])
+    #expect(scanner.findings.map(\.column) == [3, 3, 3, 3, 4, 3])
+    #expect(scanner.statistics.binaryFiles == 0)
+    #expect(scanner.statistics.files == 6)
     #expect(warnings.isEmpty)
   }
 

@@ -72,10 +72,12 @@ struct ScanTests {
       r.lines.first?.split(separator: " ", omittingEmptySubsequences: true) == [
         "LOCATION", "KEY", "ID", "ENV", "STATUS", "FORM", "KEY",
       ])
-    // Sorted by path; the bad checksum, the Stripe key, .git and the binary file are not reported.
+    // Sorted by path; the bad checksum, the Stripe key and .git are not reported; the binary file
+    // is read as the hook reads a stream.
     #expect(
       Self.rows(r) == [
         ["\(f.repo)/app/config.py:3:12", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"],
+        ["\(f.repo)/logo.png:1:5", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"],
         ["\(f.repo)/old.env:2:5", f.revoked.id, "test", "revoked", "exact", "sk_test_\(f.revoked.id)_…"],
       ])
     // The columns line up under the header.
@@ -85,8 +87,9 @@ struct ScanTests {
       let s = Array(line.utf16)
       #expect(s.count > statusColumn && s[statusColumn - 1] == 0x20 && s[statusColumn] != 0x20, "\(line)")
     }
-    #expect(r.stderr.contains("ivkeys: scanned 4 files"))
-    #expect(r.stderr.contains("found 2 keys; 1 binary file skipped"))
+    #expect(r.stderr.contains("ivkeys: scanned 5 files"))
+    #expect(r.stderr.contains("found 3 keys"))
+    #expect(!r.stderr.contains("binary"))
     Self.expectNoSecret(r, [f.live.key, f.revoked.key])
   }
 
@@ -300,12 +303,15 @@ struct ScanTests {
     let noVault = ["IVKEYS_VAULT": "", "IVKEYS_SECRET_FILE": "", "HOME": home]
     let r = f.s.run("scan", f.repo, env: noVault)
     #expect(r.status == 3, "\(r.stderr)")
-    #expect(Self.rows(r).map { $0[3] } == ["-", "-"])
-    #expect(Self.rows(r).map { $0[0] } == ["\(f.repo)/app/config.py:3:12", "\(f.repo)/old.env:2:5"])
+    #expect(Self.rows(r).map { $0[3] } == ["-", "-", "-"])
+    #expect(
+      Self.rows(r).map { $0[0] } == [
+        "\(f.repo)/app/config.py:3:12", "\(f.repo)/logo.png:1:5", "\(f.repo)/old.env:2:5",
+      ])
     let j = f.s.run("scan", "--json", f.repo, env: noVault)
     #expect(j.status == 3)
     let list = try #require(try j.json() as? [[String: Any]])
-    #expect(list.count == 2)
+    #expect(list.count == 3)
     #expect(list.allSatisfy { $0["status"] is NSNull })
     // Nothing was created at the default location.
     #expect(!FileManager.default.fileExists(atPath: home + "/.local/share/ivkeys"))

@@ -62,7 +62,8 @@ public final class LeakScanner {
     public var files = 0
     /// Bytes of text read.
     public var bytes: Int64 = 0
-    /// Files skipped as binary.
+    /// Input skipped as binary (only when a caller of `scan(name:…)` asks; files and streams
+    /// are scanned binary or not).
     public var binaryFiles = 0
     /// Files and directories that could not be read.
     public var unreadable = 0
@@ -94,7 +95,7 @@ public final class LeakScanner {
   public internal(set) var statistics = Statistics()
   /// Told about each file or directory that cannot be read (the scan goes on).
   public var onWarning: (String) -> Void = { _ in }
-  /// Told about a file named on the command line that is skipped as binary.
+  /// Told about anything worth a note on stderr (the scan goes on).
   public var onNote: (String) -> Void = { _ in }
   /// Called after each chunk read, for a progress line.
   public var onProgress: ((Statistics) -> Void)?
@@ -116,7 +117,7 @@ public final class LeakScanner {
   // MARK: - Paths and streams
 
   /// Scans what `path` names: a directory is walked (see `DirectoryWalker`), a regular file is
-  /// read unless binary, a pipe (`<(git diff)`) is read like standard input. Anything that
+  /// read (binary or not), a pipe (`<(git diff)`) is read like standard input. Anything that
   /// cannot be read is reported through `onWarning` and skipped.
   public func scan(path: String) { scan(path: Array(path.utf8)) }
 
@@ -129,10 +130,10 @@ public final class LeakScanner {
     switch st.st_mode & S_IFMT {
     case S_IFDIR:
       walker.walk(
-        bytes, file: { scanFile($0, named: false) },
+        bytes, file: { scanFile($0) },
         failure: { p, e in cannotRead(String(decoding: p, as: UTF8.self), e) })
     case S_IFREG:
-      scanFile(bytes, named: true)
+      scanFile(bytes)
     case S_IFIFO:
       let (fd, e) = DirectoryWalker.withCString(bytes) { (open($0, O_RDONLY | O_CLOEXEC), errno) }
       guard fd >= 0 else { return cannotRead(path, e) }
@@ -182,9 +183,10 @@ public final class LeakScanner {
     return input.error.map { .failed($0) } ?? .scanned
   }
 
-  /// Reads a regular file found by the walk or named by the user (`named`: then a skipped
-  /// binary file is mentioned).
-  func scanFile(_ path: [UInt8], named: Bool) {
+  /// Reads a regular file found by the walk or named by the user. A binary file (a NUL byte
+  /// early on) is scanned too, as the hook's stream is: a key is ASCII inside it, and its line
+  /// and column count the file's bytes as they do in text.
+  func scanFile(_ path: [UInt8]) {
     let display = String(decoding: path, as: UTF8.self)
     // O_NONBLOCK: a file swapped for a FIFO since it was listed must not hang the scan.
     let (fd, e) = DirectoryWalker.withCString(path) { (open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK), errno) }
@@ -194,12 +196,8 @@ public final class LeakScanner {
     guard fstat(fd, &st) == 0 else { return cannotRead(display, errno) }
     // Swapped for something else since it was listed: not a file to read.
     guard st.st_mode & S_IFMT == S_IFREG else { return }
-    switch scan(name: display, detectDiff: false, skipBinary: true, source: Self.reader(fd)) {
-    case .scanned: break
-    case .binary:
-      guard named else { break }
-      onNote("skipped '\(Text.escapeControl(display))': a binary file (a NUL byte in its first 8000 bytes)")
-    case .failed(let e): cannotRead(display, e)
+    if case .failed(let e) = scan(name: display, detectDiff: false, skipBinary: false, source: Self.reader(fd)) {
+      cannotRead(display, e)
     }
   }
 
