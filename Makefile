@@ -5,7 +5,7 @@
 #                 plugin (real detect-secrets from PyPI) and the pre-commit hook's command
 #   make format   rewrite the sources in the house format (.swift-format)
 #   make bench    the performance targets of SPEC.md, measured
-#   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers and the scanner
+#   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers, the scanner and its decoders
 #                 (FUZZ_SECONDS each, default 60)
 #   make install  release binary (static Swift runtime, SQLite, libcrypto and libstdc++), man page
 #                 and bash, zsh and fish completions under $(DESTDIR)$(PREFIX)

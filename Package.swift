@@ -7,7 +7,7 @@ import PackageDescription
 let fuzzTargets: [Target] =
   Context.environment["IVKEYS_FUZZ"] == nil
   ? []
-  : ["Arguments", "IPRange", "KeyFormat", "Scanner", "TimeParsing"].map { name in
+  : ["Arguments", "IPRange", "KeyFormat", "Scanner", "ScannerForms", "TimeParsing"].map { name in
     .executableTarget(
       name: "fuzz-\(name)",
       dependencies: ["IVKeysCLI", "IVKeysCore", "IVKeysTestSupport"],
@@ -59,7 +59,7 @@ let package = Package(
     ),
     .testTarget(
       name: "IVKeysCoreTests",
-      dependencies: ["IVKeysCore"]
+      dependencies: ["IVKeysCore", "IVKeysTestSupport"]
     ),
     .testTarget(
       name: "ivkeysTests",

@@ -8,7 +8,7 @@
 set -eu
 seconds=${FUZZ_SECONDS:-60}
 scratch=.build-fuzz
-targets="KeyFormat IPRange TimeParsing Scanner Arguments"
+targets="KeyFormat IPRange TimeParsing Scanner ScannerForms Arguments"
 mkdir -p "$scratch"
 echo "building the fuzz targets"
 build() {
@@ -38,6 +38,12 @@ for t in $targets; do
   if [ "$t" = Scanner ] && [ -n "${key:-}" ]; then
     printf 'a\nAPI_KEY="%s" # and %s\n' "$key" "$key" >"$corpus/keys"
     printf 'diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-old=%s\n+new=%s\n same\n' "$key" "$key" >"$corpus/diff"
+  fi
+  if [ "$t" = ScannerForms ] && [ -n "${key:-}" ]; then
+    # Mode byte, then the text: plain with the key and the key missing its last character,
+    # and the key alone (to be written as base64 or UTF-16).
+    printf '0k=%s\nd=%s\n' "$key" "${key%?}" >"$corpus/plain"
+    for m in 1 2 3 4; do printf '%sKEY=%s\n' "$m" "$key" >"$corpus/key-$m"; done
   fi
   echo "fuzzing $t for $seconds s"
   "$bin/fuzz-$t" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \

@@ -77,6 +77,31 @@ struct FuzzRegressionTests {
     }
   }
 
+  @Test func scannerForms() throws {
+    var inputs = Self.inputs("ScannerForms")
+    #expect(!inputs.isEmpty)
+    let key = try APIKey.generate(env: .live)
+    inputs += [Data("0k=\(key.string)\nd=\(key.string.dropLast())\n".utf8)]
+    inputs += (1...4).map { m in Data("\(m)KEY=\(key.string)\n".utf8) }
+    for data in inputs {
+      #expect(ScannerFormsCheck.problem(in: Array(data)) == nil)
+    }
+    // The generated inputs do reach the decoders: each holds the key in its form.
+    for m in 1...4 {
+      let text = ScannerFormsCheck.text(Array("\(m)KEY=\(key.string)\n".utf8))
+      let scanner = LeakScanner()
+      var offset = 0
+      _ = scanner.scan(name: "t", detectDiff: false, skipBinary: false) { p, count in
+        let n = min(count, text.count - offset)
+        for i in 0..<n { p[i] = text[offset + i] }
+        offset += n
+        return n
+      }
+      #expect(scanner.findings.map(\.keyID) == [key.id], "mode \(m)")
+      #expect(scanner.findings.map(\.form) == [m <= 2 ? .base64 : .exact], "mode \(m)")
+    }
+  }
+
   @Test func arguments() {
     let inputs = Self.inputs("Arguments")
     #expect(!inputs.isEmpty)

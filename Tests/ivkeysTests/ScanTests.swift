@@ -38,9 +38,9 @@ struct ScanTests {
     static let stripe =
       "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"
 
-    /// The key with its last check digit changed.
+    /// The key with its last two check digits changed: two edits away, so not even a damaged key.
     static func badChecksum(_ key: String) -> String {
-      String(key.dropLast()) + (key.hasSuffix("0") ? "1" : "0")
+      String(key.dropLast(2)) + (key.hasSuffix("0") ? "11" : "00")
     }
   }
 
@@ -70,13 +70,15 @@ struct ScanTests {
     #expect(r.status == 3, "\(r.stderr)")
     #expect(
       r.lines.first?.split(separator: " ", omittingEmptySubsequences: true) == [
-        "LOCATION", "KEY", "ID", "ENV", "STATUS", "KEY",
+        "LOCATION", "KEY", "ID", "ENV", "STATUS", "FORM", "KEY",
       ])
-    // Sorted by path; the bad checksum, the Stripe key, .git and the binary file are not reported.
+    // Sorted by path; the bad checksum, the Stripe key and .git are not reported; the binary file
+    // is read as the hook reads a stream.
     #expect(
       Self.rows(r) == [
-        ["\(f.repo)/app/config.py:3:12", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
-        ["\(f.repo)/old.env:2:5", f.revoked.id, "test", "revoked", "sk_test_\(f.revoked.id)_…"],
+        ["\(f.repo)/app/config.py:3:12", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"],
+        ["\(f.repo)/logo.png:1:5", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"],
+        ["\(f.repo)/old.env:2:5", f.revoked.id, "test", "revoked", "exact", "sk_test_\(f.revoked.id)_…"],
       ])
     // The columns line up under the header.
     let header = try #require(r.lines.first)
@@ -85,8 +87,9 @@ struct ScanTests {
       let s = Array(line.utf16)
       #expect(s.count > statusColumn && s[statusColumn - 1] == 0x20 && s[statusColumn] != 0x20, "\(line)")
     }
-    #expect(r.stderr.contains("ivkeys: scanned 4 files"))
-    #expect(r.stderr.contains("found 2 keys; 1 binary file skipped"))
+    #expect(r.stderr.contains("ivkeys: scanned 5 files"))
+    #expect(r.stderr.contains("found 3 keys"))
+    #expect(!r.stderr.contains("binary"))
     Self.expectNoSecret(r, [f.live.key, f.revoked.key])
   }
 
@@ -98,13 +101,14 @@ struct ScanTests {
     #expect(list.count == 2)
     #expect(
       list.map { Set($0.keys) }
-        == Array(repeating: ["file", "line", "column", "key_id", "env", "status", "masked"], count: 2))
+        == Array(repeating: ["file", "line", "column", "key_id", "env", "status", "form", "masked"], count: 2))
     #expect(list[0]["file"] as? String == f.repo + "/app/config.py")
     #expect(list[0]["line"] as? Int == 3)
     #expect(list[0]["column"] as? Int == 12)
     #expect(list[0]["key_id"] as? String == f.live.id)
     #expect(list[0]["env"] as? String == "live")
     #expect(list[0]["status"] as? String == "active")
+    #expect(list[0]["form"] as? String == "exact")
     #expect(list[0]["masked"] as? String == "sk_live_\(f.live.id)_…")
     #expect(list[1]["file"] as? String == f.repo + "/old.env")
     #expect(list[1]["status"] as? String == "revoked")
@@ -161,11 +165,33 @@ struct ScanTests {
     Self.expectNoSecret(r, [stranger, suspended.key, rotated.key, expired.key])
   }
 
+  @Test func aDamagedKeyIsReportedWithTheRepairedIDAndStatus() throws {
+    let f = try Fixture()
+    var chars = Array(f.live.key)
+    chars[60] = chars[60] == "a" ? "b" : "a"
+    let typo = String(chars)
+    let deleted = String(f.revoked.key.prefix(30) + f.revoked.key.dropFirst(31))
+    try f.write("notes.md", "pasted: \(typo)\nand `\(deleted)`\n")
+    let r = f.s.run("scan", f.repo + "/notes.md")
+    #expect(r.status == 3, "\(r.stderr)")
+    #expect(
+      Self.rows(r) == [
+        ["\(f.repo)/notes.md:1:9", f.live.id, "live", "active", "damaged", "sk_live_\(f.live.id)_…"],
+        ["\(f.repo)/notes.md:2:6", f.revoked.id, "test", "revoked", "damaged", "sk_test_\(f.revoked.id)_…"],
+      ])
+    let j = f.s.run("scan", "--json", f.repo + "/notes.md")
+    let list = try #require(try j.json() as? [[String: Any]])
+    #expect(list.map { $0["form"] as? String } == ["damaged", "damaged"])
+    #expect(list.map { $0["key_id"] as? String } == [f.live.id, f.revoked.id])
+    Self.expectNoSecret(r, [f.live.key, f.revoked.key, typo, deleted])
+    Self.expectNoSecret(j, [f.live.key, f.revoked.key, typo, deleted])
+  }
+
   @Test func standardInputIsFileDash() throws {
     let f = try Fixture()
     let r = f.s.run("scan", "-", stdin: "line one\n  token: '\(f.live.key)'\n")
     #expect(r.status == 3)
-    #expect(Self.rows(r) == [["-:2:11", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"]])
+    #expect(Self.rows(r) == [["-:2:11", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"]])
     Self.expectNoSecret(r, [f.live.key])
     let clean = f.s.run("scan", "-", stdin: "nothing here \(Fixture.stripe)\n")
     #expect(clean.status == 0)
@@ -230,8 +256,8 @@ struct ScanTests {
     #expect(r.status == 3, "\(r.stderr)")
     #expect(
       Self.rows(r) == [
-        ["leak.txt:3:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
-        ["prod.env:1:5", f.live.id, "live", "active", "sk_live_\(f.live.id)_…"],
+        ["leak.txt:3:5", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"],
+        ["prod.env:1:5", f.live.id, "live", "active", "exact", "sk_live_\(f.live.id)_…"],
       ])
   }
 
@@ -277,12 +303,15 @@ struct ScanTests {
     let noVault = ["IVKEYS_VAULT": "", "IVKEYS_SECRET_FILE": "", "HOME": home]
     let r = f.s.run("scan", f.repo, env: noVault)
     #expect(r.status == 3, "\(r.stderr)")
-    #expect(Self.rows(r).map { $0[3] } == ["-", "-"])
-    #expect(Self.rows(r).map { $0[0] } == ["\(f.repo)/app/config.py:3:12", "\(f.repo)/old.env:2:5"])
+    #expect(Self.rows(r).map { $0[3] } == ["-", "-", "-"])
+    #expect(
+      Self.rows(r).map { $0[0] } == [
+        "\(f.repo)/app/config.py:3:12", "\(f.repo)/logo.png:1:5", "\(f.repo)/old.env:2:5",
+      ])
     let j = f.s.run("scan", "--json", f.repo, env: noVault)
     #expect(j.status == 3)
     let list = try #require(try j.json() as? [[String: Any]])
-    #expect(list.count == 2)
+    #expect(list.count == 3)
     #expect(list.allSatisfy { $0["status"] is NSNull })
     // Nothing was created at the default location.
     #expect(!FileManager.default.fileExists(atPath: home + "/.local/share/ivkeys"))

@@ -18,7 +18,9 @@ enum ScanCommand {
     // A file whose name holds a key would print the secret: names are shown with keys cut
     // short, as every message is.
     let findings = scanner.findings.map { f in
-      LeakScanner.Finding(file: Text.redactKeys(f.file), line: f.line, column: f.column, keyID: f.keyID, env: f.env)
+      LeakScanner.Finding(
+        file: Text.redactKeys(f.file), line: f.line, column: f.column, keyID: f.keyID, env: f.env,
+        form: f.form)
     }
     let statuses = try lookup?.statuses(of: findings.map(\.keyID))
     /// The status column: nil without a vault, `unknown` for an id the vault does not hold.
@@ -84,7 +86,7 @@ enum ScanCommand {
       let s = status(f)
       return [
         Cell("\(f.file):\(f.line):\(f.column)"), Cell(f.keyID), Cell(f.env.rawValue),
-        Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.masked),
+        Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.form.rawValue), Cell(f.masked),
       ]
     }
     if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth) }
@@ -98,7 +100,7 @@ enum ScanCommand {
   }
 
   /// The table's header row.
-  static let headers = ["LOCATION", "KEY ID", "ENV", "STATUS", "KEY"]
+  static let headers = ["LOCATION", "KEY ID", "ENV", "STATUS", "FORM", "KEY"]
 
   /// Whether a status still lets a key authenticate, now or after a `resume` (or is unknown).
   static func stillValid(_ status: String) -> Bool { !["revoked", "expired"].contains(status) }

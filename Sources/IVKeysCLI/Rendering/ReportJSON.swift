@@ -108,6 +108,7 @@ struct ScanFinding: JSONRendering {
       w.member("key_id", finding.keyID)
       w.member("env", finding.env.rawValue)
       w.member("status", status)
+      w.member("form", finding.form.rawValue)
       w.member("masked", finding.masked)
     }
   }

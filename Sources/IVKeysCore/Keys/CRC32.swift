@@ -1,6 +1,6 @@
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as zlib's `crc32()` computes it.
 public enum CRC32 {
-  private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+  static let table: [UInt32] = (0..<256).map { n -> UInt32 in
     var c = UInt32(n)
     for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
     return c

@@ -85,8 +85,10 @@ extension LeakScanner {
           let content = min(s + d.parents, e)
           let file = d.path ?? "-"
           let line = d.newLine
-          _ = findKeys(from: content, to: e) { at, id, env in
-            findings.append(Finding(file: file, line: line, column: at - content + 1, keyID: id, env: env))
+          for hit in findAllKeys(from: content, from64: content, to: e, final: true).hits {
+            findings.append(
+              Finding(file: file, line: line, column: hit.at - content + 1, keyID: hit.id, env: hit.env, form: hit.form)
+            )
           }
         }
         if inNew {

@@ -4,15 +4,17 @@ import Glibc
 /// and unified diffs (`git diff --cached | ivkeys scan -`), for `ivkeys scan`.
 ///
 /// A key is reported when the 90 bytes at an `sk_` are a whole key by `APIKey.parse`: the
-/// format and the CRC32 check digits. So a Stripe secret key (`sk_live_` and about 99 letters
-/// and digits, no `_` after the id) and a key-shaped string with a wrong checksum are not
-/// reported. A finding carries the key's id and environment, never its secret.
+/// format and the CRC32 check digits (form `exact`). So a Stripe secret key (`sk_live_` and about
+/// 99 letters and digits, no `_` after the id) and a key-shaped string with a wrong checksum are
+/// not reported. Also reported: a key with one character substituted, inserted or deleted that
+/// one edit alone repairs (`damaged`, see `KeyRepair`), and a key encoded in base64 (`base64`).
+/// A finding carries the key's id and environment, never its secret.
 ///
-/// Text is scanned as raw bytes, never decoded: the search for `sk_` looks at 8 bytes a step
-/// (SWAR), input is read in large chunks of which the last 89 bytes are carried into the next
-/// (a key can straddle two chunks), and lines are counted only up to where a key is found or
-/// where a chunk is dropped: a file that fits in one chunk and holds no key is never split into
-/// lines.
+/// Text is scanned as raw bytes (UTF-16 with a byte order mark is decoded to UTF-8 first): the
+/// search for `sk_` looks at 8 bytes a step (SWAR), input is read in large chunks of which the
+/// last bytes a key may still be in (up to 127, for base64) are carried into the next, and lines
+/// are counted only up to where a key is found or where a chunk is dropped: a file that fits in
+/// one chunk and holds no key is never split into lines.
 public final class LeakScanner {
   /// One key found.
   public struct Finding: Equatable, Sendable {
@@ -26,17 +28,32 @@ public final class LeakScanner {
     /// The key's public id.
     public let keyID: String
     public let env: KeyEnvironment
+    /// How the key was written: whole, or damaged (then `keyID` is the repaired key's).
+    public let form: Form
 
-    public init(file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment) {
+    public init(file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment, form: Form = .exact) {
       self.file = file
       self.line = line
       self.column = column
       self.keyID = keyID
       self.env = env
+      self.form = form
     }
 
     /// The key with its secret and check digits hidden: `sk_live_<id>_…`.
     public var masked: String { "sk_\(env.rawValue)_\(keyID)_…" }
+  }
+
+  /// How a found key was written.
+  public enum Form: String, Sendable {
+    /// The key itself, checksum and all.
+    case exact
+    /// One character substituted, inserted or deleted, with one repair that passes the checksum
+    /// (see `KeyRepair`).
+    case damaged
+    /// Encoded in base64, standard or URL-safe (a Kubernetes Secret's `data:`); the location is
+    /// that of the first base64 character only the key decides.
+    case base64
   }
 
   /// What the scan has read so far.
@@ -45,7 +62,8 @@ public final class LeakScanner {
     public var files = 0
     /// Bytes of text read.
     public var bytes: Int64 = 0
-    /// Files skipped as binary.
+    /// Input skipped as binary (only when a caller of `scan(name:…)` asks; files and streams
+    /// are scanned binary or not).
     public var binaryFiles = 0
     /// Files and directories that could not be read.
     public var unreadable = 0
@@ -77,7 +95,7 @@ public final class LeakScanner {
   public internal(set) var statistics = Statistics()
   /// Told about each file or directory that cannot be read (the scan goes on).
   public var onWarning: (String) -> Void = { _ in }
-  /// Told about a file named on the command line that is skipped as binary.
+  /// Told about anything worth a note on stderr (the scan goes on).
   public var onNote: (String) -> Void = { _ in }
   /// Called after each chunk read, for a progress line.
   public var onProgress: ((Statistics) -> Void)?
@@ -99,7 +117,7 @@ public final class LeakScanner {
   // MARK: - Paths and streams
 
   /// Scans what `path` names: a directory is walked (see `DirectoryWalker`), a regular file is
-  /// read unless binary, a pipe (`<(git diff)`) is read like standard input. Anything that
+  /// read (binary or not), a pipe (`<(git diff)`) is read like standard input. Anything that
   /// cannot be read is reported through `onWarning` and skipped.
   public func scan(path: String) { scan(path: Array(path.utf8)) }
 
@@ -112,10 +130,10 @@ public final class LeakScanner {
     switch st.st_mode & S_IFMT {
     case S_IFDIR:
       walker.walk(
-        bytes, file: { scanFile($0, named: false) },
+        bytes, file: { scanFile($0) },
         failure: { p, e in cannotRead(String(decoding: p, as: UTF8.self), e) })
     case S_IFREG:
-      scanFile(bytes, named: true)
+      scanFile(bytes)
     case S_IFIFO:
       let (fd, e) = DirectoryWalker.withCString(bytes) { (open($0, O_RDONLY | O_CLOEXEC), errno) }
       guard fd >= 0 else { return cannotRead(path, e) }
@@ -141,6 +159,16 @@ public final class LeakScanner {
   public func scan(name: String, detectDiff: Bool, skipBinary: Bool, source: Source) -> Outcome {
     var input = Input()
     fill(&input, source)
+    if let bigEndian = Self.utf16ByteOrder(buffer, input.end) {
+      // Read again, decoded to UTF-8 (the bytes counted are those of the UTF-8 text).
+      let first = Array(UnsafeBufferPointer(start: buffer, count: input.end))
+      statistics.bytes -= Int64(input.end)
+      return withoutActuallyEscaping(source) { source in
+        let utf16 = UTF16Transcoder(
+          bigEndian: bigEndian, first: first, eof: input.eof, error: input.error, source: source)
+        return scan(name: name, detectDiff: detectDiff, skipBinary: skipBinary, source: utf16.read)
+      }
+    }
     if skipBinary, memchr(buffer, 0, min(input.end, Self.binaryProbeLength)) != nil {
       statistics.bytes -= Int64(input.end)
       statistics.binaryFiles += 1
@@ -155,9 +183,10 @@ public final class LeakScanner {
     return input.error.map { .failed($0) } ?? .scanned
   }
 
-  /// Reads a regular file found by the walk or named by the user (`named`: then a skipped
-  /// binary file is mentioned).
-  func scanFile(_ path: [UInt8], named: Bool) {
+  /// Reads a regular file found by the walk or named by the user. A binary file (a NUL byte
+  /// early on) is scanned too, as the hook's stream is: a key is ASCII inside it, and its line
+  /// and column count the file's bytes as they do in text.
+  func scanFile(_ path: [UInt8]) {
     let display = String(decoding: path, as: UTF8.self)
     // O_NONBLOCK: a file swapped for a FIFO since it was listed must not hang the scan.
     let (fd, e) = DirectoryWalker.withCString(path) { (open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK), errno) }
@@ -167,12 +196,8 @@ public final class LeakScanner {
     guard fstat(fd, &st) == 0 else { return cannotRead(display, errno) }
     // Swapped for something else since it was listed: not a file to read.
     guard st.st_mode & S_IFMT == S_IFREG else { return }
-    switch scan(name: display, detectDiff: false, skipBinary: true, source: Self.reader(fd)) {
-    case .scanned: break
-    case .binary:
-      guard named else { break }
-      onNote("skipped '\(Text.escapeControl(display))': a binary file (a NUL byte in its first 8000 bytes)")
-    case .failed(let e): cannotRead(display, e)
+    if case .failed(let e) = scan(name: display, detectDiff: false, skipBinary: false, source: Self.reader(fd)) {
+      cannotRead(display, e)
     }
   }
 
@@ -259,65 +284,26 @@ public final class LeakScanner {
       counted = base + upTo
     }
 
+    var from64 = 0  // the same for keys in base64, which need a longer window
     while true {
-      let next = findKeys(from: from, to: input.end) { at, id, env in
-        countLines(upTo: at)
-        findings.append(Finding(file: name, line: line, column: base + at - lineStart + 1, keyID: id, env: env))
+      let (hits, next, next64) = findAllKeys(from: from, from64: from64, to: input.end, final: input.eof)
+      for hit in hits {
+        countLines(upTo: hit.at)
+        findings.append(
+          Finding(
+            file: name, line: line, column: base + hit.at - lineStart + 1, keyID: hit.id, env: hit.env, form: hit.form))
       }
       if input.eof { return }
-      let keep = min(input.end, next)
+      // A base64 key's group starts up to 3 characters before its prefix text.
+      let keep = max(0, min(input.end, next, next64 - 3))
       countLines(upTo: keep)
       buffer.update(from: buffer + keep, count: input.end - keep)
       base += keep
       input.end -= keep
-      from = 0
+      from = next - keep
+      from64 = next64 - keep
       fill(&input, source)
     }
-  }
-
-  /// Calls `found` for each key that starts in `buffer[from..<to]` and ends by `to`, in order.
-  /// Returns the first position not yet examined as a key start: a key may still start there
-  /// and end after `to`.
-  ///
-  /// Eight positions a step: three overlapping 8-byte loads compared bytewise give a mask of
-  /// the positions where `sk_` starts, and every one of them is tried before the next load (code
-  /// is full of `task_`, `mask_`, `disk_`). A quick look at the two `_` a key has at fixed
-  /// places rules most of them out before `APIKey.parse` decides.
-  func findKeys(from: Int, to end: Int, _ found: (Int, String, KeyEnvironment) -> Void) -> Int {
-    let lastStart = end - APIKey.length
-    guard from <= lastStart else { return max(from, lastStart + 1) }
-    let b = UnsafePointer(buffer)
-    let raw = UnsafeRawPointer(b)
-    var next = from  // the first position a key may start at (past the last key found)
-
-    @inline(__always) func tryKey(_ q: Int) {
-      guard q >= next, b[q + 7] == UInt8(ascii: "_"), b[q + 40] == UInt8(ascii: "_") else { return }
-      let candidate = UnsafeBufferPointer(start: b + q, count: APIKey.length)
-      guard case .success(let key) = APIKey.parse(bytes: candidate) else { return }
-      let id = String(decoding: UnsafeBufferPointer(start: b + q + 8, count: APIKey.idLength), as: UTF8.self)
-      found(q, id, key.env)
-      next = q + APIKey.length
-    }
-
-    // Whole words while every lane is a possible start (k + 7 <= lastStart) and the loads stay
-    // inside the buffer; the rest one position at a time.
-    var k = from
-    while k + 7 <= lastStart {
-      var m =
-        Self.matches(raw.loadUnaligned(fromByteOffset: k, as: UInt64.self), UInt8(ascii: "s"))
-        & Self.matches(raw.loadUnaligned(fromByteOffset: k + 1, as: UInt64.self), UInt8(ascii: "k"))
-        & Self.matches(raw.loadUnaligned(fromByteOffset: k + 2, as: UInt64.self), UInt8(ascii: "_"))
-      while m != 0 {
-        tryKey(k + m.trailingZeroBitCount / 8)
-        m &= m - 1
-      }
-      k += 8
-    }
-    while k <= lastStart {
-      if b[k] == UInt8(ascii: "s") && b[k + 1] == UInt8(ascii: "k") && b[k + 2] == UInt8(ascii: "_") { tryKey(k) }
-      k += 1
-    }
-    return max(next, lastStart + 1)
   }
 
   /// The high bit of each byte of `word` (taken in memory order) that equals `c`.
