@@ -120,7 +120,7 @@ extension Vault {
       decided.append((leaked, k, LeakResponse.decide(k, action: action, recordedBefore: recordedBefore.contains(k.id))))
     }
     var acting = [KeyRecord]()
-    for case (_, let k?, .record(let a?, _)) in decided { acting.append(k) }
+    for case (_, let k?, .record(.some, _)) in decided { acting.append(k) }
     if let action, apply {
       try requireAdmin(toChange: acting, action.rawValue)
       guard acting.count <= 1 || confirmed else {
