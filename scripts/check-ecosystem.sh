@@ -33,9 +33,15 @@ h = [h for h in hooks if h["id"] == "ivkeys-scan"][0]
 assert h["language"] == "system" and h["pass_filenames"] is True, h
 print(h["entry"])' "$root/.pre-commit-hooks.yaml")
 [ "$entry" = "ivkeys scan" ] || { echo "pre-commit hook: unexpected entry '$entry'" >&2; exit 1; }
+# A clean file: no key, and a key-shaped string two edits from one (one edit is a damaged key,
+# which scan reports: it is still a secret).
+two=$(printf %s "$live" | cut -c1-88)$(printf %s "$live" | cut -c90)$(printf %s "$live" | cut -c89)
+[ "$two" != "$live" ] || two=$(printf %s "$live" | cut -c1-88)zz
+mkdir "$tmp/h"
+echo "c=$two" > "$tmp/h/clean.txt"
 set +e
-PATH="$(dirname "$bin"):$PATH" $entry "$tmp/d/live.txt" "$tmp/d/wrong.txt" >/dev/null 2>&1; rc=$?
-PATH="$(dirname "$bin"):$PATH" $entry "$tmp/d/wrong.txt" >/dev/null 2>&1; clean=$?
+PATH="$(dirname "$bin"):$PATH" $entry "$tmp/d/live.txt" "$tmp/h/clean.txt" >/dev/null 2>&1; rc=$?
+PATH="$(dirname "$bin"):$PATH" $entry "$tmp/h/clean.txt" >/dev/null 2>&1; clean=$?
 set -e
 [ $rc -eq 3 ] && [ $clean -eq 0 ] || { echo "pre-commit hook: exit $rc/$clean, expected 3/0" >&2; exit 1; }
 echo "pre-commit hook: '$entry FILE...' stops a staged key (exit 3), passes clean files"
