@@ -269,14 +269,20 @@ fi
 
 # A gateway's stream: 100,000 requests spread over 1,000 keys and 20 endpoints.
 awk 'NR % 100 == 1' "$dir/keys" | head -n 1000 >"$dir/hot"
-awk -v n=100000 'BEGIN { srand(7) }
-  { keys[NR - 1] = $0; company[NR - 1] = "c" (int((NR - 1) / 100) + 1) }
-  END {
-    for (i = 0; i < n; i++) {
-      k = int(rand() * NR)
-      printf "{\"key\":\"%s\",\"company\":\"%s\",\"scope\":\"candidates:read\",\"ip\":\"10.0.%d.%d\",\"endpoint\":\"GET /v1/candidates/%d\"}\n", keys[k], company[k], i % 200, i % 250, i % 20
-    }
-  }' "$dir/hot" >"$dir/batch"
+# stream ADDRESSES: the requests as JSON lines. ADDRESSES 1000: request i comes from one of 1,000
+# addresses whatever its key; 3: each key is called from 3 addresses of its own.
+stream() {
+  awk -v n=100000 -v per_key="$1" 'BEGIN { srand(7) }
+    { keys[NR - 1] = $0; company[NR - 1] = "c" (int((NR - 1) / 100) + 1) }
+    END {
+      for (i = 0; i < n; i++) {
+        k = int(rand() * NR)
+        if (per_key == 3) { a = k % 200; b = (k * 7 + i % 3) % 250 } else { a = i % 200; b = i % 250 }
+        printf "{\"key\":\"%s\",\"company\":\"%s\",\"scope\":\"candidates:read\",\"ip\":\"10.0.%d.%d\",\"endpoint\":\"GET /v1/candidates/%d\"}\n", keys[k], company[k], a, b, i % 20
+      }
+    }' "$dir/hot"
+}
+stream 1000 >"$dir/batch"
 runs=""
 for i in 1 2 3; do
   runs="$runs$(measure "$IVKEYS" verify --batch --env live <"$dir/batch" | cut -d' ' -f1)
@@ -288,14 +294,7 @@ echo "verify --batch 100000 lines: median $b s  ->  $(awk -v t="$b" 'BEGIN { pri
 # The same stream with each key called from 3 addresses, as behind a gateway: the stream above
 # makes nearly every decision a new key and address pair (1,000 addresses over 1,000 keys), and
 # each new pair is a row of the hourly usage table.
-awk -v n=100000 'BEGIN { srand(7) }
-  { keys[NR - 1] = $0; company[NR - 1] = "c" (int((NR - 1) / 100) + 1) }
-  END {
-    for (i = 0; i < n; i++) {
-      k = int(rand() * NR)
-      printf "{\"key\":\"%s\",\"company\":\"%s\",\"scope\":\"candidates:read\",\"ip\":\"10.0.%d.%d\",\"endpoint\":\"GET /v1/candidates/%d\"}\n", keys[k], company[k], k % 200, (k * 7 + i % 3) % 250, i % 20
-    }
-  }' "$dir/hot" >"$dir/batch3"
+stream 3 >"$dir/batch3"
 runs=""
 for i in 1 2 3; do
   runs="$runs$(measure "$IVKEYS" verify --batch --env live <"$dir/batch3" | cut -d' ' -f1)

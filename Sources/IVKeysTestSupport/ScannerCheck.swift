@@ -4,19 +4,24 @@ import IVKeysCore
 /// replays the fuzz seeds: it finds exactly the keys a slow byte-by-byte search finds, at the
 /// same lines and columns, whatever the chunk size.
 public enum ScannerCheck {
+  /// The findings of a scan of `input`, read in `chunk`-byte pieces.
+  public static func findings(
+    in input: [UInt8], chunk: Int = LeakScanner.defaultChunkSize, diff: Bool = false
+  ) -> [LeakScanner.Finding] {
+    let scanner = LeakScanner(chunkSize: chunk)
+    var offset = 0
+    _ = scanner.scan(name: "t", detectDiff: diff, skipBinary: false) { p, count in
+      let n = min(count, input.count - offset)
+      for i in 0..<n { p[i] = input[offset + i] }
+      offset += n
+      return n
+    }
+    return scanner.findings
+  }
+
   /// A description of the first property `text` breaks, or nil.
   public static func problem(in input: [UInt8]) -> String? {
-    func run(chunk: Int, diff: Bool) -> [LeakScanner.Finding] {
-      let scanner = LeakScanner(chunkSize: chunk)
-      var offset = 0
-      _ = scanner.scan(name: "t", detectDiff: diff, skipBinary: false) { p, count in
-        let n = min(count, input.count - offset)
-        for i in 0..<n { p[i] = input[offset + i] }
-        offset += n
-        return n
-      }
-      return scanner.findings
-    }
+    func run(chunk: Int, diff: Bool) -> [LeakScanner.Finding] { findings(in: input, chunk: chunk, diff: diff) }
     let small = run(chunk: 2 * APIKey.length, diff: false)
     guard small == run(chunk: LeakScanner.defaultChunkSize, diff: false) else {
       return "chunk size changed the findings"

@@ -6,15 +6,7 @@ import Testing
 
 /// Findings of a scan of `text` through `chunkSize`-byte chunks.
 private func scan(_ text: [UInt8], chunkSize: Int = LeakScanner.defaultChunkSize) -> [LeakScanner.Finding] {
-  let scanner = LeakScanner(chunkSize: chunkSize)
-  var offset = 0
-  _ = scanner.scan(name: "t", detectDiff: false, skipBinary: false) { p, count in
-    let n = min(count, text.count - offset)
-    for i in 0..<n { p[i] = text[offset + i] }
-    offset += n
-    return n
-  }
-  return scanner.findings
+  ScannerCheck.findings(in: text, chunk: chunkSize)
 }
 
 private func scan(_ text: String) -> [LeakScanner.Finding] { scan(Array(text.utf8)) }

@@ -39,8 +39,12 @@ struct ScanTests {
       "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"
 
     /// The key with its last two check digits changed: two edits away, so not even a damaged key.
+    /// The key with both of its last two check digits changed: two edits from the key, so not a
+    /// damaged key either (one changed digit would be repaired and reported).
     static func badChecksum(_ key: String) -> String {
-      String(key.dropLast(2)) + (key.hasSuffix("0") ? "11" : "00")
+      let tail = Array(key.suffix(2))
+      func other(_ c: Character) -> Character { c == "0" ? "1" : "0" }
+      return String(key.dropLast(2)) + String(other(tail[0])) + String(other(tail[1]))
     }
   }
 
