@@ -6,6 +6,7 @@
 #   verify --batch, 100,000 lines                target >= 50,000 decisions/s, usage and audit recorded
 #   audit verify over 1,000,000 entries          target <= 3 s; audit export --format jsonl throughput
 #   scan over a generated tree of about 200 MB   target >= 200 MB/s of text
+#   scan of one large stream, file and stdin     target >= 1 x ripgrep (rg -c, the key regex), side by side
 #   alerts over 10,000 keys x 30 days of hourly buckets   target <= 1 s
 # And in instructions (callgrind, whole process from the loader on; unlike wall time, stable on a
 # shared machine), when valgrind and sqlite3 are installed:
@@ -93,7 +94,58 @@ bench_scan() {
   t=$(printf '%s' "$runs" | median)
   rate=$(awk -v b="$bytes" -v t="$t" 'BEGIN { printf "%d", b / t / 1e6 }')
   echo "scan of $files files, $(awk -v b="$bytes" 'BEGIN { printf "%d", b / 1e6 }') MB: median $t s  ->  $rate MB/s, $found of 5 planted keys found (target >= 200 MB/s)"
+  # The same text as one stream, for bench_stream.
+  find "$tree" -type f -print0 | sort -z | xargs -0 cat >"$dir/stream-generated"
   rm -rf "$tree"
+}
+
+# One large stream, scanned by ivkeys and counted by ripgrep (`rg -c` with the key's regex) side
+# by side, each from the file and from standard input (a shell redirection), median of 5 whole
+# runs. Two inputs: 300 MB of real source text from this machine (60 MB of C headers, Python and
+# Swift sources, five times, each followed by one of the 5 keys), and the
+# generated tree of bench_scan as one file (words with "sk_" every 36 bytes, which slow the
+# regex engine down).
+bench_stream() {
+  regex='sk_(live|test)_[0-9A-Za-z]{32}_[0-9A-Za-z]{49}'
+  if ! command -v rg >/dev/null 2>&1; then
+    echo "one stream: ripgrep (rg) is not installed; make bench installs it"
+    return
+  fi
+  src="$dir/stream-source"
+  find /usr/include /usr/lib/python3* /opt/swift -type f \( -name '*.h' -o -name '*.py' -o -name '*.swift' \
+    -o -name '*.swiftinterface' \) -print0 2>/dev/null | sort -z | xargs -0 cat 2>/dev/null | head -c 60000000 >"$src.part" || true
+  if [ "$(wc -c <"$src.part")" -lt 1000000 ]; then cp "$dir/stream-generated" "$src.part"; fi
+  : >"$src"
+  while read -r key; do
+    cat "$src.part" >>"$src"
+    printf 'API_KEY = "%s"\n' "$key" >>"$src"
+  done <"$dir/scan-keys"
+  rm -f "$src.part"
+  for input in "$src" "$dir/stream-generated"; do
+    case $input in *source) what="source text" ;; *) what="generated code (dense sk_ words)" ;; esac
+    bytes=$(wc -c <"$input")
+    found=$("$IVKEYS" scan -q "$input" | wc -l)
+    printf '#!/bin/sh\n"%s" scan -q "%s" >/dev/null\n:\n' "$IVKEYS" "$input" >"$dir/s-file"
+    printf '#!/bin/sh\n"%s" scan -q - <"%s" >/dev/null\n:\n' "$IVKEYS" "$input" >"$dir/s-stdin"
+    printf '#!/bin/sh\nrg -c "%s" "%s" >/dev/null\n:\n' "$regex" "$input" >"$dir/r-file"
+    printf '#!/bin/sh\nrg -c "%s" <"%s" >/dev/null\n:\n' "$regex" "$input" >"$dir/r-stdin"
+    chmod +x "$dir/s-file" "$dir/s-stdin" "$dir/r-file" "$dir/r-stdin"
+    cat "$input" >/dev/null # in the page cache for every run
+    echo "one stream of $(awk -v b="$bytes" 'BEGIN { printf "%d", b / 1e6 }') MB, $what; $found keys found by ivkeys:"
+    for from in file stdin; do
+      runs=""
+      for i in 1 2 3 4 5; do runs="$runs$(measure "$dir/s-$from" | cut -d' ' -f1)
+"; done
+      ts=$(printf '%s' "$runs" | median)
+      runs=""
+      for i in 1 2 3 4 5; do runs="$runs$(measure "$dir/r-$from" | cut -d' ' -f1)
+"; done
+      tr=$(printf '%s' "$runs" | median)
+      awk -v b="$bytes" -v s="$ts" -v r="$tr" -v f="$from" 'BEGIN {
+        printf "  from %-5s  ivkeys scan %6.3f s %6d MB/s   rg -c %6.3f s %6d MB/s   ivkeys/rg %.2f x (target >= 1)\n",
+          f, s, b / s / 1e6, r, b / r / 1e6, r / s }'
+    done
+  done
 }
 
 # The instructions a whole process executes, start-up included (valgrind's callgrind; stdin and
@@ -107,6 +159,7 @@ have_callgrind() { command -v valgrind >/dev/null 2>&1 && command -v sqlite3 >/d
 echo "ivkeys bench ($(nproc) cores)"
 if [ "$only" = scan ]; then
   bench_scan
+  bench_stream
   exit 0
 fi
 runs=""
@@ -326,3 +379,4 @@ bytes=$("$IVKEYS" audit export --format jsonl | wc -c)
 echo "audit export --format jsonl: median $e s  ->  $(awk -v n="$entries" -v t="$e" 'BEGIN { printf "%d", n / t }') entries/s, $(awk -v b="$bytes" -v t="$e" 'BEGIN { printf "%.0f", b / t / 1e6 }') MB/s"
 
 bench_scan
+bench_stream

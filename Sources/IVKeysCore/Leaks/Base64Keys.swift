@@ -13,56 +13,25 @@ extension LeakScanner {
   /// Enough characters from a group start for a key at any alignment: 31 groups of 4.
   static let base64Window = 124
 
-  /// Calls `found` for each key encoded in base64 whose prefix text starts in `buffer[from..<to]`
-  /// (the first character the key alone decides), in order. Returns the first position not yet
-  /// examined; unless `final`, a position is examined only when `base64Window` characters follow.
-  ///
-  /// Only candidate windows are decoded: eight positions a step, three overlapping loads find
-  /// where `c2t`, `NrX` or `za1` starts (the first characters of the prefix at each alignment),
-  /// and only there is the whole prefix compared and at most 124 characters decoded.
-  func findBase64Keys(
-    from: Int, to end: Int, final: Bool, _ found: (Int, String, KeyEnvironment, Form) -> Void
-  ) -> Int {
-    let lastStart = final ? end - 10 : end - Self.base64Window
-    guard from <= lastStart else { return max(from, lastStart + 1) }
+  /// The length of each text in `base64Prefixes`.
+  static let base64PrefixLength = 10
+
+  /// The key encoded in base64 whose prefix text (the first character the key alone decides)
+  /// starts at `p`, if one does; its group starts at most 3 characters before, and at most
+  /// `base64Window` characters from there, up to `end`, are decoded.
+  func tryBase64Key(at p: Int, end: Int) -> (String, KeyEnvironment)? {
     let b = UnsafePointer(buffer)
-    let raw = UnsafeRawPointer(b)
-
-    func tryAt(_ p: Int) {
-      for (text, lead, alignment) in Self.base64Prefixes where p >= lead && p + text.count <= end {
-        guard (0..<text.count).allSatisfy({ b[p + $0] == text[$0] }) else { continue }
-        let group = p - lead
-        var bytes = [UInt8]()
-        Self.decodeBase64(b + group, count: min(Self.base64Window, end - group), into: &bytes)
-        guard bytes.count >= alignment + APIKey.length else { return }
-        let key = bytes[alignment..<(alignment + APIKey.length)].withUnsafeBufferPointer { APIKey.parse(bytes: $0) }
-        if case .success(let k) = key { found(p, k.id, k.env, .base64) }
-        return
-      }
+    for (text, lead, alignment) in Self.base64Prefixes where p >= lead && p + text.count <= end {
+      guard (0..<text.count).allSatisfy({ b[p + $0] == text[$0] }) else { continue }
+      let group = p - lead
+      var bytes = [UInt8]()
+      Self.decodeBase64(b + group, count: min(Self.base64Window, end - group), into: &bytes)
+      guard bytes.count >= alignment + APIKey.length else { return nil }
+      let key = bytes[alignment..<(alignment + APIKey.length)].withUnsafeBufferPointer { APIKey.parse(bytes: $0) }
+      if case .success(let k) = key { return (k.id, k.env) }
+      return nil
     }
-
-    var k = from
-    while k + 7 <= lastStart {
-      let w0 = raw.loadUnaligned(fromByteOffset: k, as: UInt64.self)
-      let w1 = raw.loadUnaligned(fromByteOffset: k + 1, as: UInt64.self)
-      let w2 = raw.loadUnaligned(fromByteOffset: k + 2, as: UInt64.self)
-      var m =
-        (Self.matches(w0, UInt8(ascii: "c")) & Self.matches(w1, UInt8(ascii: "2")) & Self.matches(w2, UInt8(ascii: "t")))
-        | (Self.matches(w0, UInt8(ascii: "N")) & Self.matches(w1, UInt8(ascii: "r"))
-          & Self.matches(w2, UInt8(ascii: "X")))
-        | (Self.matches(w0, UInt8(ascii: "z")) & Self.matches(w1, UInt8(ascii: "a"))
-          & Self.matches(w2, UInt8(ascii: "1")))
-      while m != 0 {
-        tryAt(k + m.trailingZeroBitCount / 8)
-        m &= m - 1
-      }
-      k += 8
-    }
-    while k <= lastStart {
-      tryAt(k)
-      k += 1
-    }
-    return lastStart + 1
+    return nil
   }
 
   /// The value of a base64 character in either alphabet, or nil (`=` and anything else).
