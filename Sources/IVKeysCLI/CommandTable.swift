@@ -226,17 +226,31 @@ let commandTable: [CommandSpec] = [
       """,
     run: ReportCommand.run),
   CommandSpec(
-    "scan", "find API keys in files or stdin (valid checksum only); never prints the secret",
-    arguments: [ArgumentSpec("PATH", "a file or directory, or - for stdin", completion: .files, repeating: true)],
-    synopsis: "| -",
+    "scan", "find API keys in files, stdin or git history (valid checksum only); never prints the secret",
+    arguments: [
+      ArgumentSpec(
+        "PATH", "a file or directory, or - for stdin; with --git, a RANGE", completion: .files, repeating: true,
+        presence: .orOptions)
+    ],
+    synopsis: "| - | --git [RANGE]",
+    options: [
+      OptionSpec(.git, "scan the commits of RANGE (default: every branch and tag) and name each finding's commit")
+    ],
     discussion: """
-      Walks directories in name order, skipping .git, symbolic links to directories, special files
-      and binary files (a NUL byte in the first 8000 bytes), or reads stdin ('-'). Each key with a
-      valid checksum is printed as file:line:column (column in bytes), its id, env, its status in
-      the vault when one is available, and the key masked; never the secret. Stdin that is a
-      unified diff counts only added lines, under the new path and line number. Without a vault at
-      the default place there are no statuses. Exit status: 3 when any key was found, 0 when none,
-      1 when none was found but something could not be read, 2 for a path that does not exist.
+      Walks directories in name order, skipping .git, symbolic links to directories and special
+      files, or reads stdin ('-'). Binary files are scanned too. Found: keys with a valid checksum
+      (form exact), keys with one character substituted, inserted or deleted that exactly one
+      edit repairs (damaged, reported under the repaired key's id), keys in base64 or URL-safe
+      base64 (base64), in UTF-8 or in UTF-16 with a byte order mark. Each is printed as
+      file:line:column (column in bytes), its id, env, its status in the vault when one is
+      available, its form and the key masked; never the secret. Stdin that is a unified diff
+      counts only added lines, under the new path and line number. --git runs 'git log -p' in the
+      current directory over RANGE (as git log takes it: main..feature, v1.2.0..HEAD; default
+      --all) and finds each key in the commit that added it (JSON adds "commit"; the table a
+      COMMIT column); in a merge only lines new to every parent count. Without a vault at the
+      default place there are no statuses. Exit status: 3 when any key was found, 0 when none, 1
+      when none was found but something could not be read (or git failed), 2 for a path that
+      does not exist, a bad RANGE or a directory outside a git repository.
       Pre-commit hook: git diff --cached --text --no-color --no-ext-diff --no-textconv --src-prefix=a/ --dst-prefix=b/ | ivkeys scan -
       """,
     run: ScanCommand.run),

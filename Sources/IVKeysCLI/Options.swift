@@ -27,6 +27,7 @@ extension OptionName {
   static let force = OptionName("force")
   static let format = OptionName("format")
   static let from = OptionName("from")
+  static let git = OptionName("git")
   static let grace = OptionName("grace")
   static let help = OptionName("help")
   static let idle = OptionName("idle")

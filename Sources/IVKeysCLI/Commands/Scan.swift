@@ -11,17 +11,27 @@ import IVKeysCore
 /// error. The vault is opened read-only and needs no secret.
 enum ScanCommand {
   static let run: RunFunction = { inv, ctx throws(IVKeysError) in
-    let paths = rawPaths(inv.arguments)
-    try checkPaths(paths)
+    let history = inv.flag(.git)
+    let range = try history ? gitRange(inv.arguments) : nil
+    let paths = history ? [] : rawPaths(inv.arguments)
+    if !history {
+      guard !paths.isEmpty else {
+        throw .usage("'ivkeys scan' needs PATH... or --git", hint: "usage: \(Help.usageLine(path: "scan"))")
+      }
+      try checkPaths(paths)
+    }
     let lookup = try statusLookup(inv, ctx)
-    let scanner = try scan(paths, ctx)
+    var historyFailure: IVKeysError?
+    let scanner = try history ? scanHistory(range: range, ctx, failure: &historyFailure) : scan(paths, ctx)
     // A file whose name holds a key would print the secret: names are shown with keys cut
     // short, as every message is.
     let findings = scanner.findings.map { f in
       LeakScanner.Finding(
         file: Text.redactKeys(f.file), line: f.line, column: f.column, keyID: f.keyID, env: f.env,
-        form: f.form)
+        form: f.form, commit: f.commit)
     }
+    // git failed before any key was found: its error alone, no empty report.
+    if let historyFailure, findings.isEmpty { throw historyFailure }
     let statuses = try lookup?.statuses(of: findings.map(\.keyID))
     /// The status column: nil without a vault, `unknown` for an id the vault does not hold.
     let status = { (f: LeakScanner.Finding) -> String? in
@@ -36,8 +46,12 @@ enum ScanCommand {
       var seen = Set<String>()
       for f in findings where seen.insert(f.keyID).inserted { ctx.stdout.line(f.keyID) }
     case .table:
-      let text = summary(scanner.statistics, found: findings.count, vault: lookup != nil)
-      printTable(findings, status: status, summary: text, ctx)
+      let text = summary(scanner.statistics, found: findings.count, vault: lookup != nil, history: history)
+      printTable(findings, status: status, summary: text, history: history, ctx)
+    }
+    if let historyFailure {
+      // Keys found still decide the exit status; the history not read to its end is said.
+      ctx.warning("the history was not read to its end: \(historyFailure.description)")
     }
     if !findings.isEmpty { return 3 }
     // A gate must not pass on what it could not read.
@@ -78,24 +92,73 @@ enum ScanCommand {
     return scanner
   }
 
-  /// The findings as a table, and a hint when any key still works.
+  /// `--git [RANGE]`: at most one argument, the range, which must not look like an option.
+  static func gitRange(_ arguments: [String]) throws(IVKeysError) -> String? {
+    guard arguments.count <= 1 else {
+      throw .usage(
+        "--git takes at most one RANGE, not paths",
+        hint: "as in: ivkeys scan --git origin/main..HEAD (scan a checkout with 'ivkeys scan PATH')")
+    }
+    guard let range = arguments.first else { return nil }
+    guard !range.isEmpty, !range.hasPrefix("-") else {
+      throw .usage(
+        "'\(Text.escapeControl(range))' is not a commit range", hint: "as in: ivkeys scan --git v1.2.0..HEAD")
+    }
+    return range
+  }
+
+  /// Scans the history `git log` gives for `range` (every ref without one), with progress on
+  /// stderr. A git that fails is returned in `failure`, with what was found before it.
+  static func scanHistory(
+    range: String?, _ ctx: Context, failure: inout IVKeysError?
+  ) throws(IVKeysError) -> LeakScanner {
+    let scanner = LeakScanner()
+    let progress = Progress(ctx)
+    scanner.onNote = { message in
+      progress.clear()
+      ctx.note(message)
+    }
+    if ctx.stderr.isTerminal && ctx.env("TERM") != "dumb" { scanner.onProgress = { progress.update($0) } }
+    var readError: Int32?
+    let outcome = try GitHistory.run(range: range) { fd in
+      if case .failed(let e) = scanner.scanHistory(fd: fd) { readError = e }
+    }
+    progress.clear()
+    if let readError {
+      failure = .io("cannot read git's output: \(Errno.describe(readError))")
+    } else if outcome.status != 0 {
+      failure = GitHistory.failure(outcome, range: range)
+    }
+    return scanner
+  }
+
+  /// The findings as a table (with a COMMIT column, abbreviated, in a scan of history), and a
+  /// hint when any key still works.
   static func printTable(
-    _ findings: [LeakScanner.Finding], status: (LeakScanner.Finding) -> String?, summary: String, _ ctx: Context
+    _ findings: [LeakScanner.Finding], status: (LeakScanner.Finding) -> String?, summary: String,
+    history: Bool = false, _ ctx: Context
   ) {
     let rows = findings.map { f -> [Cell] in
       let s = status(f)
-      return [
+      let row = [
         Cell("\(f.file):\(f.line):\(f.column)"), Cell(f.keyID), Cell(f.env.rawValue),
         Cell(s ?? "-", s.flatMap(KeyStatus.init(rawValue:)).map(Color.of)), Cell(f.form.rawValue), Cell(f.masked),
       ]
+      return history ? [Cell(String((f.commit ?? "-").prefix(12)))] + row : row
     }
-    if !rows.isEmpty { Table.print(headers, rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth) }
+    if !rows.isEmpty {
+      Table.print(
+        history ? ["COMMIT"] + headers : headers, rows, to: ctx.stdout, color: ctx.useColor, width: ctx.tableWidth)
+    }
     ctx.stdout.flush()
     ctx.note(summary)
     if findings.contains(where: { status($0).map(stillValid) ?? true }) {
       ctx.hint(
-        "a key that reached a file or a commit is leaked: replace it at once ('ivkeys rotate ID --grace 0') "
-          + "and remove it from the file")
+        history
+          ? "a key in a commit is leaked even once the file is fixed or the history rewritten: replace it at "
+            + "once ('ivkeys rotate ID --grace 0', or 'ivkeys leak')"
+          : "a key that reached a file or a commit is leaked: replace it at once ('ivkeys rotate ID --grace 0') "
+            + "and remove it from the file")
     }
   }
 
@@ -164,9 +227,13 @@ enum ScanCommand {
     return try LeakScanner.StatusLookup(vaultPath: path)
   }
 
-  /// `scanned 12 files (3.4 MB), found 2 keys; 1 binary file skipped`, for stderr.
-  static func summary(_ s: LeakScanner.Statistics, found: Int, vault: Bool) -> String {
-    var text = "scanned \(plural(s.files, "file")) (\(size(s.bytes))), "
+  /// `scanned 12 files (3.4 MB), found 2 keys; 1 binary file skipped`, for stderr; in a scan of
+  /// history, `scanned 152 commits (3.4 MB of diffs), …`.
+  static func summary(_ s: LeakScanner.Statistics, found: Int, vault: Bool, history: Bool = false) -> String {
+    var text =
+      history
+      ? "scanned \(plural(s.commits, "commit")) (\(size(s.bytes)) of diffs), "
+      : "scanned \(plural(s.files, "file")) (\(size(s.bytes))), "
     text += found == 0 ? "found no keys" : "found \(plural(found, "key"))"
     if s.binaryFiles > 0 { text += "; \(plural(s.binaryFiles, "binary file")) skipped" }
     if s.unreadable > 0 { text += "; \(s.unreadable) could not be read" }

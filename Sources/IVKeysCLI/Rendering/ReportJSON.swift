@@ -110,6 +110,7 @@ struct ScanFinding: JSONRendering {
       w.member("status", status)
       w.member("form", finding.form.rawValue)
       w.member("masked", finding.masked)
+      if let commit = finding.commit { w.member("commit", commit) }
     }
   }
 }

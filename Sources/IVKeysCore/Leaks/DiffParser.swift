@@ -34,6 +34,8 @@ extension LeakScanner {
     /// Lines of the hunk not yet read, in the new file and in each parent.
     var newLeft = 0
     var oldLeft: [Int] = []
+    /// In a scan of history: the commit being read, from its `commit ` line.
+    var commit: String?
   }
 
   /// Reads a diff line by line: hunk lengths from each `@@` header tell which lines belong to
@@ -69,17 +71,19 @@ extension LeakScanner {
       // "\ No newline at end of file" belongs to neither side.
       if e > s && buffer[s] == UInt8(ascii: "\\") { return }
       var inNew = true
-      var added = false
+      var plus = 0
       var valid = true
       for i in 0..<d.parents {
         // Some tools strip the trailing space of an empty context line: missing columns are spaces.
         switch s + i < e ? buffer[s + i] : UInt8(ascii: " ") {
         case UInt8(ascii: " "): break
-        case UInt8(ascii: "+"): added = true
+        case UInt8(ascii: "+"): plus += 1
         case UInt8(ascii: "-"): inNew = false
         default: valid = false
         }
       }
+      // In history, a merge's line is new only when it is new to every parent.
+      let added = history ? plus == d.parents : plus > 0
       if valid {
         if inNew && added {
           let content = min(s + d.parents, e)
@@ -87,8 +91,9 @@ extension LeakScanner {
           let line = d.newLine
           for hit in findAllKeys(from: content, from64: content, to: e, final: true).hits {
             findings.append(
-              Finding(file: file, line: line, column: hit.at - content + 1, keyID: hit.id, env: hit.env, form: hit.form)
-            )
+              Finding(
+                file: file, line: line, column: hit.at - content + 1, keyID: hit.id, env: hit.env, form: hit.form,
+                commit: d.commit))
           }
         }
         if inNew {
@@ -116,7 +121,12 @@ extension LeakScanner {
       for i in 0..<n where line[i] != prefix.utf8Start[i] { return false }
       return true
     }
-    if starts("diff --git ") || starts("diff --cc ") || starts("diff --combined ") {
+    if history && starts("commit ") {
+      d.commit = String(decoding: line[7...].prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+      d.path = nil
+      d.git = false
+      statistics.commits += 1
+    } else if starts("diff --git ") || starts("diff --cc ") || starts("diff --combined ") {
       d.git = true
       d.path = nil
     } else if starts("diff ") {

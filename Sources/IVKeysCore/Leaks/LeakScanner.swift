@@ -31,8 +31,14 @@ public final class LeakScanner {
     public let env: KeyEnvironment
     /// How the key was written: whole, or damaged (then `keyID` is the repaired key's).
     public let form: Form
+    /// The commit whose change added the line, in a scan of history (`scanHistory`); nil otherwise.
+    public let commit: String?
 
-    public init(file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment, form: Form = .exact) {
+    public init(
+      file: String, line: Int, column: Int, keyID: String, env: KeyEnvironment, form: Form = .exact,
+      commit: String? = nil
+    ) {
+      self.commit = commit
       self.file = file
       self.line = line
       self.column = column
@@ -68,6 +74,8 @@ public final class LeakScanner {
     public var binaryFiles = 0
     /// Files and directories that could not be read.
     public var unreadable = 0
+    /// Commits read, in a scan of history.
+    public var commits = 0
 
     public init() {}
   }
@@ -103,6 +111,8 @@ public final class LeakScanner {
   public var onProgress: ((Statistics) -> Void)?
   /// The directory walk (which names it skips).
   public var walker = DirectoryWalker()
+  /// Set while `scanHistory` reads: the input is `git log -p` output.
+  var history = false
 
   var buffer: UnsafeMutablePointer<UInt8>
   var capacity: Int
@@ -156,6 +166,16 @@ public final class LeakScanner {
     scan(name: name, detectDiff: true, skipBinary: false, source: Self.reader(fd))
   }
 
+  /// Scans the output of `git log -p --format='commit %H'` (see `GitHistory` in the command
+  /// layer): each commit's diff as `scanStream` reads a diff, only added lines counting, and
+  /// each finding naming its commit. In a merge's combined diff, only lines new to every
+  /// parent count: the others came from a parent's commits, where they were found.
+  public func scanHistory(fd: Int32, name: String = "-") -> Outcome {
+    history = true
+    defer { history = false }
+    return scan(name: name, detectDiff: true, skipBinary: false, source: Self.reader(fd))
+  }
+
   /// Scans the bytes `source` gives. `detectDiff` reads a unified diff as one (see
   /// `scanStream`); `skipBinary` skips input with a NUL byte in its first 8000 bytes.
   public func scan(name: String, detectDiff: Bool, skipBinary: Bool, source: Source) -> Outcome {
@@ -176,7 +196,7 @@ public final class LeakScanner {
       statistics.binaryFiles += 1
       return .binary
     }
-    if detectDiff && Self.looksLikeDiff(UnsafeBufferPointer(start: buffer, count: input.end)) {
+    if history || detectDiff && Self.looksLikeDiff(UnsafeBufferPointer(start: buffer, count: input.end)) {
       scanDiff(&input, source)
     } else {
       scanText(name: name, &input, source)
