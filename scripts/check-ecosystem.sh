@@ -45,3 +45,21 @@ PATH="$(dirname "$bin"):$PATH" $entry "$tmp/h/clean.txt" >/dev/null 2>&1; clean=
 set -e
 [ $rc -eq 3 ] && [ $clean -eq 0 ] || { echo "pre-commit hook: exit $rc/$clean, expected 3/0" >&2; exit 1; }
 echo "pre-commit hook: '$entry FILE...' stops a staged key (exit 3), passes clean files"
+# The gitleaks rule in docs/ci-and-leaks.md. gitleaks itself is in neither Debian nor PyPI, so its
+# rule is checked as gitleaks reads it: the TOML parsed, the regex (RE2 syntax, which Python's re
+# reads the same for this pattern) matching each real key whole and not the Stripe key, and the
+# keywords (gitleaks' prefilter) in every key.
+"$(dirname "$ds")/python" - "$root/docs/ci-and-leaks.md" "$live" "$test" <<'PY'
+import re, sys, tomllib
+doc, keys = open(sys.argv[1]).read(), sys.argv[2:]
+block = re.search(r"```toml\n(.*?)```", doc, re.S).group(1)
+rule = [r for r in tomllib.loads(block)["rules"] if r["id"] == "instaview-api-key"][0]
+pattern = re.compile(rule["regex"])
+for key in keys:
+    m = pattern.search("API_KEY=" + key + "\n")
+    assert m and m.group(0) == key, ("rule misses a key", m)
+    assert any(k in key.lower() for k in rule["keywords"]), "no keyword in the key"
+stripe = "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"
+assert not pattern.search(stripe), "rule matches a Stripe key"
+PY
+echo "gitleaks rule: parses, matches live and test keys whole, not a Stripe key"
