@@ -90,6 +90,8 @@ struct ScanFastPathTests {
     let path = dir.appendingPathComponent("big.txt").path
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
+    // Large enough to be scanned through a mapping; the pipe is read in chunks.
+    #expect(text.utf8.count > LeakScanner.mappingThreshold)
     let fromFile = LeakScanner(chunkSize: 4096)
     fromFile.scan(path: path)
     #expect(fromFile.findings.map { [$0.line, $0.column] } == expected.map { [$0.line, $0.column] })
@@ -113,5 +115,50 @@ struct ScanFastPathTests {
     _ = fromPipe.scanStream(fd: readEnd, name: path)
     close(readEnd)
     #expect(fromPipe.findings == fromFile.findings)
+  }
+
+  /// A file cut short after it was mapped: the pages past its new end would fault (SIGBUS);
+  /// the scan goes on over zeros, finds the key before the cut, and says the file changed.
+  @Test func aMappedFileCutShortIsScannedAsFarAsItGoes() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-cut-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (first, last) = (try APIKey.generate(env: .live), try APIKey.generate(env: .test))
+    let filler = String(repeating: "nothing to see here, just text\n", count: 100_000)
+    let path = dir.appendingPathComponent("big.log").path
+    try Data("a=\(first.string)\n\(filler)z=\(last.string)\n".utf8).write(to: URL(fileURLWithPath: path))
+    let scanner = LeakScanner()
+    var notes = [String]()
+    scanner.onNote = { notes.append($0) }
+    scanner.afterMapping = { _ = truncate(path, 100_000) }
+    scanner.scan(path: path)
+    #expect(scanner.findings.map(\.keyID) == [first.id])
+    #expect(notes == ["'\(path)' was cut short while it was scanned"])
+    // The handler is disarmed after the scan: the next file is scanned as usual.
+    try Data("x=\(last.string)\n\(filler)".utf8).write(to: URL(fileURLWithPath: path))
+    let again = LeakScanner()
+    again.scan(path: path)
+    #expect(again.findings.map(\.keyID) == [last.id])
+  }
+
+  /// Standard input that is a large regular file holding a diff is mapped and read as a diff:
+  /// only added lines count.
+  @Test func aLargeDiffOnStandardInputIsReadAsADiff() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-diff-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (removed, added) = (try APIKey.generate(env: .live), try APIKey.generate(env: .live))
+    var diff = "diff --git a/x.txt b/x.txt\n--- a/x.txt\n+++ b/x.txt\n@@ -1,50001 +1,50001 @@\n"
+    diff += "-old=\(removed.string)\n"
+    diff += String(repeating: " unchanged context line\n", count: 50_000)
+    diff += "+new=\(added.string)\n"
+    let path = dir.appendingPathComponent("change.diff").path
+    try Data(diff.utf8).write(to: URL(fileURLWithPath: path))
+    #expect(diff.utf8.count > LeakScanner.mappingThreshold)
+    let fd = open(path, O_RDONLY)
+    defer { close(fd) }
+    let scanner = LeakScanner()
+    #expect(scanner.scanStream(fd: fd) == .scanned)
+    #expect(scanner.findings.map { [$0.keyID, $0.file, "\($0.line)"] } == [[added.id, "x.txt", "50001"]])
   }
 }

@@ -15,7 +15,8 @@ import Glibc
 /// (`findAllKeys`), input is read in large chunks of which the
 /// last bytes a key may still be in (up to 127, for base64) are carried into the next, and lines
 /// are counted only up to where a key is found or where a chunk is dropped (while it is in the
-/// cache): a file that fits in one chunk and holds no key is never split into lines.
+/// cache): a file that fits in one chunk and holds no key is never split into lines. A file of
+/// 1 MiB or more is mapped instead of read (`scanMapped`): no copy, and one buffer.
 public final class LeakScanner {
   /// One key found.
   public struct Finding: Equatable, Sendable {
@@ -113,6 +114,8 @@ public final class LeakScanner {
   public var walker = DirectoryWalker()
   /// Set while `scanHistory` reads: the input is `git log -p` output.
   var history = false
+  /// Called once a file is mapped, before it is scanned (tests cut the file short there).
+  var afterMapping: (() -> Void)?
 
   var buffer: UnsafeMutablePointer<UInt8>
   var capacity: Int
@@ -163,7 +166,13 @@ public final class LeakScanner {
   /// count, reported under the new file's path and line number, so a commit that removes a
   /// leaked key is not stopped by it. Anything else is reported under `name`.
   public func scanStream(fd: Int32, name: String = "-") -> Outcome {
-    scan(name: name, detectDiff: true, skipBinary: false, source: Self.reader(fd))
+    var st = stat()
+    if fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG,
+      let outcome = scanMapped(fd: fd, size: Int(st.st_size), name: name, detectDiff: true)
+    {
+      return outcome
+    }
+    return scan(name: name, detectDiff: true, skipBinary: false, source: Self.reader(fd))
   }
 
   /// Scans the output of `git log -p --format='commit %H'` (see `GitHistory` in the command
@@ -218,6 +227,7 @@ public final class LeakScanner {
     guard fstat(fd, &st) == 0 else { return cannotRead(display, errno) }
     // Swapped for something else since it was listed: not a file to read.
     guard st.st_mode & S_IFMT == S_IFREG else { return }
+    if scanMapped(fd: fd, size: Int(st.st_size), name: display, detectDiff: false) != nil { return }
     if case .failed(let e) = scan(name: display, detectDiff: false, skipBinary: false, source: Self.reader(fd)) {
       cannotRead(display, e)
     }
