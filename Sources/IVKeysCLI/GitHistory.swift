@@ -51,27 +51,12 @@ enum GitHistory {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
     posix_spawn_file_actions_adddup2(&actions, fileno(errors), 2)
-    // ivkeys ignores SIGPIPE; git gets the default back.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    sigaddset(&defaults, SIGPIPE)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
     let argv: [UnsafeMutablePointer<CChar>?] = (["git"] + arguments(range: range)).map { strdup($0) } + [nil]
     defer { for a in argv { free(a) } }
-    // The environment, less IVKEYS_KEY (no business in git's), and no pager whatever is set.
-    var envp = [UnsafeMutablePointer<CChar>?]()
-    var p = environ
-    while let entry = p.pointee {
-      if strncmp(entry, "IVKEYS_KEY=", 11) != 0 && strncmp(entry, "GIT_PAGER=", 10) != 0 { envp.append(entry) }
-      p += 1
-    }
-    envp.append(nil)
+    // No pager, whatever the environment says.
+    let envp = Spawn.environment(dropping: ["GIT_PAGER"])
     var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, "git", &actions, &attributes, argv, envp)
+    let rc = Spawn.withDefaultSignals { attributes in posix_spawnp(&pid, "git", &actions, &attributes, argv, envp) }
     close(writeEnd)
     guard rc == 0 else {
       close(readEnd)

@@ -18,28 +18,11 @@ enum Sendmail {
     // dup2 clears close-on-exec on the copies; the originals close at exec.
     posix_spawn_file_actions_adddup2(&actions, readEnd, 0)
     posix_spawn_file_actions_adddup2(&actions, 2, 1)
-    // ivkeys ignores SIGPIPE, and an ignored signal stays ignored across exec: the command gets
-    // the default back.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    sigaddset(&defaults, SIGPIPE)
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
     let argv: [UnsafeMutablePointer<CChar>?] = [strdup("sh"), strdup("-c"), strdup(command), nil]
-    // The environment, less IVKEYS_KEY: a key has no business in a mail command's environment.
-    var envp = [UnsafeMutablePointer<CChar>?]()
-    var p = environ
-    while let entry = p.pointee {
-      if strncmp(entry, "IVKEYS_KEY=", 11) != 0 { envp.append(entry) }
-      p += 1
-    }
-    envp.append(nil)
     defer { for a in argv { free(a) } }
+    let envp = Spawn.environment()
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
+    let rc = Spawn.withDefaultSignals { attributes in posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp) }
     close(readEnd)
     guard rc == 0 else {
       close(writeEnd)
