@@ -6,8 +6,9 @@ import IVKeysCore
 ///
 /// The output is fixed whatever the user's git configuration: no pager, colour, external diff
 /// or text conversion; `a/` and `b/` prefixes; binary files as text (`--text`, a key inside one
-/// is found as in a tree); no context lines (only added lines matter); merges as dense combined
-/// diffs, so a key first written while resolving a merge is found there.
+/// is found as in a tree); no context lines (only added lines matter); root commits diffed
+/// (`--root`, whatever `log.showRoot` says); merges as dense combined diffs (`--cc`), so a key
+/// first written while resolving a merge is found there. Needs git 2.24 (`--end-of-options`).
 enum GitHistory {
   /// What running git gave: its exit status (or the signal) and what it wrote to stderr.
   struct Outcome {
@@ -23,7 +24,7 @@ enum GitHistory {
     var args = [
       "--no-pager", "-c", "core.quotePath=true", "-c", "log.showSignature=false", "log", "-p",
       "--format=commit %H", "--no-color", "--no-ext-diff", "--no-textconv", "--text", "--unified=0",
-      "--src-prefix=a/", "--dst-prefix=b/", "--no-relative", "--diff-merges=dense-combined",
+      "--src-prefix=a/", "--dst-prefix=b/", "--no-relative", "--root", "--cc",
     ]
     if let range {
       args += ["--end-of-options", range]
@@ -92,9 +93,8 @@ enum GitHistory {
     if said.contains("not a git repository") {
       return .usage(message, hint: "run 'ivkeys scan --git' inside the repository's work tree")
     }
-    if said.contains("bad revision") || said.contains("unknown revision") || said.contains("ambiguous argument")
-      || said.contains("bad range")
-    {
+    let refused = ["bad revision", "unknown revision", "ambiguous argument", "bad range", "Invalid revision range"]
+    if refused.contains(where: { said.contains($0) }) {
       return .usage(message, hint: "RANGE is what 'git log' takes, as in: ivkeys scan --git origin/main..HEAD")
     }
     return .io(message)

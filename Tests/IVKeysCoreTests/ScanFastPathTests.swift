@@ -118,7 +118,8 @@ struct ScanFastPathTests {
   }
 
   /// A file cut short after it was mapped: the pages past its new end would fault (SIGBUS);
-  /// the scan goes on over zeros, finds the key before the cut, and says the file changed.
+  /// the scan goes on over zeros, finds the key before the cut, and counts the file as not read
+  /// whole (a gate must not pass on it).
   @Test func aMappedFileCutShortIsScannedAsFarAsItGoes() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-cut-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -128,12 +129,19 @@ struct ScanFastPathTests {
     let path = dir.appendingPathComponent("big.log").path
     try Data("a=\(first.string)\n\(filler)z=\(last.string)\n".utf8).write(to: URL(fileURLWithPath: path))
     let scanner = LeakScanner()
-    var notes = [String]()
-    scanner.onNote = { notes.append($0) }
+    var warnings = [String]()
+    scanner.onWarning = { warnings.append($0) }
     scanner.afterMapping = { _ = truncate(path, 100_000) }
     scanner.scan(path: path)
     #expect(scanner.findings.map(\.keyID) == [first.id])
-    #expect(notes == ["'\(path)' was cut short while it was scanned"])
+    #expect(warnings == ["cannot read '\(path)': Input/output error; skipped"])
+    #expect(scanner.statistics.unreadable == 1)
+    // Cut to nothing before a byte was read: read instead, as the empty file it now is.
+    let empty = LeakScanner()
+    empty.afterMapping = { _ = truncate(path, 0) }
+    try Data("a=\(first.string)\n\(filler)".utf8).write(to: URL(fileURLWithPath: path))
+    empty.scan(path: path)
+    #expect(empty.findings.isEmpty && empty.statistics.unreadable == 0 && empty.statistics.files == 1)
     // The handler is disarmed after the scan: the next file is scanned as usual.
     try Data("x=\(last.string)\n\(filler)".utf8).write(to: URL(fileURLWithPath: path))
     let again = LeakScanner()

@@ -6,9 +6,10 @@ import Testing
 /// `ivkeys scan --git [RANGE]`: keys in a repository's history, each with the commit that added it.
 @Suite("scan --git")
 struct ScanHistoryTests {
-  /// A repository whose history added a key, removed it, put another in a binary file on a
-  /// branch, and a third only while resolving a merge conflict; with user settings that change
-  /// git's output. Prints `NAME=SHA` for the commits the test checks.
+  /// A repository whose root commit holds a key, whose history added another and removed it,
+  /// put a third in a binary file and a text file on a branch, and a fourth only while resolving
+  /// the merge conflict (keeping the branch's line too); with user settings that change git's
+  /// output. Prints `NAME=SHA` for the commits the test checks.
   static let script = """
     set -e
     cd "$1"
@@ -18,8 +19,10 @@ struct ScanHistoryTests {
     git config color.ui always
     git config diff.noprefix true
     git config log.showSignature true
-    echo 'x = 1' > app.py
+    git config log.showRoot false
+    printf 'x = 1\\nOLD = "%s"\\n' "$5" > app.py
     git add app.py && git commit -q -m one
+    echo "root=$(git rev-parse HEAD)"
     printf 'x = 1\\nAPI_KEY = "%s"\\n' "$2" > app.py
     git commit -q -am 'add a key'
     echo "added=$(git rev-parse HEAD)"
@@ -27,14 +30,14 @@ struct ScanHistoryTests {
     git commit -q -am 'remove the key'
     git checkout -q -b side
     printf '\\000\\001PNG %s\\n' "$3" > logo.png
-    echo side > conflict.txt
+    printf 'side %s\\n' "$3" > conflict.txt
     git add logo.png conflict.txt && git commit -q -m 'side'
-    echo "binary=$(git rev-parse HEAD)"
+    echo "side=$(git rev-parse HEAD)"
     git checkout -q main
     echo main > conflict.txt
     git add conflict.txt && git commit -q -m 'main side'
     git merge -q side >/dev/null 2>&1 || true
-    printf 'resolved %s\\n' "$4" > conflict.txt
+    printf 'side %s\\nresolved %s\\n' "$3" "$4" > conflict.txt
     git add conflict.txt && git commit -q -m merge
     echo "merge=$(git rev-parse HEAD)"
     """
@@ -52,7 +55,8 @@ struct ScanHistoryTests {
       third = try f.s.createKey(name: "third")
       let dir = f.s.dir.path + "/history"
       try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-      let r = f.s.exec("/bin/sh", ["-c", ScanHistoryTests.script, "sh", dir, f.live.key, other.key, third.key])
+      let r = f.s.exec(
+        "/bin/sh", ["-c", ScanHistoryTests.script, "sh", dir, f.live.key, other.key, third.key, f.revoked.key])
       guard r.status == 0 else { throw Sandbox.SandboxError.initFailed("git: \(r.stderr)") }
       var commits = [String: String]()
       for line in r.lines {
@@ -73,18 +77,23 @@ struct ScanHistoryTests {
     let r = repo.scan(["scan", "--json", "--git"])
     #expect(r.status == 3, "\(r.stderr)")
     let list = try #require(try r.json() as? [[String: Any]])
-    var found = [String: [String]]()
-    for item in list {
-      let id = try #require(item["key_id"] as? String)
-      found[id] = [item["commit"] as? String ?? "", item["file"] as? String ?? "", "\(item["line"] ?? "")"]
+    let found = list.map { item in
+      "\(item["key_id"] ?? "") \(item["commit"] ?? "") \(item["file"] ?? ""):\(item["line"] ?? "")"
     }
-    // The removed key still counts: it is in history. The binary file and the merge resolution
-    // are found too; the merge's line that came from a parent is not reported twice.
-    #expect(found[repo.f.live.id] == [repo.commits["added"] ?? "?", "app.py", "2"])
-    #expect(found[repo.other.id] == [repo.commits["binary"] ?? "?", "logo.png", "1"])
-    #expect(found[repo.third.id] == [repo.commits["merge"] ?? "?", "conflict.txt", "1"])
-    #expect(list.count == 3, "\(r.stdout)")
-    ScanTests.expectNoSecret(r, [repo.f.live.key, repo.other.key, repo.third.key])
+    let c = repo.commits
+    // The root commit's key (log.showRoot is false), and the removed one: still in history. The
+    // binary file; the merge's own line, but not the line it kept from the branch, which is
+    // found in the branch's commit alone.
+    #expect(
+      found.sorted()
+        == [
+          "\(repo.f.live.id) \(c["added"] ?? "?") app.py:2",
+          "\(repo.f.revoked.id) \(c["root"] ?? "?") app.py:2",
+          "\(repo.other.id) \(c["side"] ?? "?") conflict.txt:1",
+          "\(repo.other.id) \(c["side"] ?? "?") logo.png:1",
+          "\(repo.third.id) \(c["merge"] ?? "?") conflict.txt:2",
+        ].sorted(), "\(r.stdout)")
+    ScanTests.expectNoSecret(r, [repo.f.live.key, repo.other.key, repo.third.key, repo.f.revoked.key])
 
     let table = repo.scan(["scan", "--git"])
     #expect(table.status == 3)
@@ -97,7 +106,7 @@ struct ScanHistoryTests {
   @Test func aRangeLimitsTheCommitsRead() throws {
     let repo = try Repository()
     let added = try #require(repo.commits["added"])
-    // Only the merge and its side: the key added on main before them is outside.
+    // Only the commits after it: the keys of the root and of the commit itself are outside.
     let r = repo.scan(["scan", "-q", "--git", "\(added)..HEAD"])
     #expect(r.status == 3, "\(r.stderr)")
     #expect(Set(r.lines) == [repo.other.id, repo.third.id])
@@ -111,6 +120,7 @@ struct ScanHistoryTests {
     let head = repo.f.s.run("audit", "head").stdout
     for (args, message) in [
       (["scan", "--git", "no-such-branch"], "bad revision 'no-such-branch'"),
+      (["scan", "--git", "\(String(repeating: "ab", count: 20))..HEAD"], "Invalid revision range"),
       (["scan", "--git", "--", "-x"], "'-x' is not a commit range"),
       (["scan", "--git", "a", "b"], "--git takes at most one RANGE"),
       (["scan"], "'ivkeys scan' needs PATH... or --git"),

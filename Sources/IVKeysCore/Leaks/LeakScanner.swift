@@ -227,7 +227,10 @@ public final class LeakScanner {
     guard fstat(fd, &st) == 0 else { return cannotRead(display, errno) }
     // Swapped for something else since it was listed: not a file to read.
     guard st.st_mode & S_IFMT == S_IFREG else { return }
-    if scanMapped(fd: fd, size: Int(st.st_size), name: display, detectDiff: false) != nil { return }
+    if let outcome = scanMapped(fd: fd, size: Int(st.st_size), name: display, detectDiff: false) {
+      if case .failed(let e) = outcome { cannotRead(display, e) }
+      return
+    }
     if case .failed(let e) = scan(name: display, detectDiff: false, skipBinary: false, source: Self.reader(fd)) {
       cannotRead(display, e)
     }

@@ -11,19 +11,21 @@ extension LeakScanner {
   /// Returns nil, having read nothing, when a mapping does not suit it (small, not at its
   /// start, UTF-16, or the mapping failed): the caller reads it instead.
   ///
-  /// A file cut short while it is scanned would make the pages past its new end fault
-  /// (SIGBUS); `MappingFaults` maps zeros there instead, and a note says so. As with `read(2)`,
-  /// which would have ended early, what was there is scanned.
+  /// A page that cannot be read (the file was cut short meanwhile, or a read error) would
+  /// fault (SIGBUS); `MappingFaults` maps zeros there instead, the rest is scanned, and the
+  /// scan ends `.failed(EIO)`: a gate must not pass on a file it did not read whole. One
+  /// mapped scan runs at a time in a process (the handler knows one mapping).
   func scanMapped(fd: Int32, size: Int, name: String, detectDiff: Bool) -> Outcome? {
     guard size >= Self.mappingThreshold, lseek(fd, 0, SEEK_CUR) == 0 else { return nil }
     guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
     defer { munmap(p, size) }
     _ = madvise(p, size, MADV_SEQUENTIAL)
-    let bytes = p.assumingMemoryBound(to: UInt8.self)
-    guard Self.utf16ByteOrder(bytes, size) == nil else { return nil }
+    // Armed before the first byte is read: the file may be cut short already.
     MappingFaults.arm(p, size)
     defer { MappingFaults.disarm() }
     afterMapping?()
+    let bytes = p.assumingMemoryBound(to: UInt8.self)
+    guard Self.utf16ByteOrder(bytes, size) == nil, !MappingFaults.faulted else { return nil }
     // The mapping stands in for the buffer. Nothing writes to it: the input is at its end
     // from the start, so it is never moved, refilled or grown.
     let saved = (buffer, capacity)
@@ -40,22 +42,30 @@ extension LeakScanner {
       scanText(name: name, &input, none)
     }
     statistics.files += 1
-    if MappingFaults.faulted { onNote("'\(Text.escapeControl(name))' was cut short while it was scanned") }
-    return .scanned
+    return MappingFaults.faulted ? .failed(EIO) : .scanned
   }
 }
 
 /// The SIGBUS handler for `LeakScanner.scanMapped`: a fault inside the armed mapping (the file
-/// was cut short) gets a page of zeros mapped over it, so the scan goes on and reports the file
-/// as not read whole; any other SIGBUS is left to kill the process as it would have.
+/// was cut short, or a page could not be read) gets a page of zeros mapped over it, so the scan
+/// goes on and reports the file as not read whole; any other SIGBUS goes to the handler that
+/// was there before (or the default, which ends the process), as it would have.
 enum MappingFaults {
   nonisolated(unsafe) static var start: UInt = 0
   nonisolated(unsafe) static var end: UInt = 0
   nonisolated(unsafe) static var pageSize: UInt = 4096
   nonisolated(unsafe) static var faulted = false
   nonisolated(unsafe) static var installed = false
+  nonisolated(unsafe) static var previous = sigaction()
+  /// Held from `arm` to `disarm`: one armed mapping at a time, whatever the threads.
+  nonisolated(unsafe) static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+    let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    pthread_mutex_init(m, nil)
+    return m
+  }()
 
   static func arm(_ p: UnsafeMutableRawPointer, _ size: Int) {
+    pthread_mutex_lock(lock)
     pageSize = UInt(max(4096, sysconf(Int32(_SC_PAGESIZE))))
     faulted = false
     start = UInt(bitPattern: p)
@@ -66,12 +76,13 @@ enum MappingFaults {
     action.__sigaction_handler.sa_sigaction = handler
     action.sa_flags = SA_SIGINFO
     sigemptyset(&action.sa_mask)
-    sigaction(SIGBUS, &action, nil)
+    sigaction(SIGBUS, &action, &previous)
   }
 
   static func disarm() {
     start = 0
     end = 0
+    pthread_mutex_unlock(lock)
   }
 
   static let handler: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = {
@@ -87,7 +98,9 @@ enum MappingFaults {
         return
       }
     }
-    // Not ours: the default action, which the faulting instruction meets again on return.
-    signal(SIGBUS, SIG_DFL)
+    // Not ours: the handler from before (the default: the process ends), which the faulting
+    // instruction meets again on return.
+    sigaction(SIGBUS, &MappingFaults.previous, nil)
+    MappingFaults.installed = false
   }
 }
