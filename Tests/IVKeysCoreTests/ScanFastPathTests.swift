@@ -169,4 +169,34 @@ struct ScanFastPathTests {
     #expect(scanner.scanStream(fd: fd) == .scanned)
     #expect(scanner.findings.map { [$0.keyID, $0.file, "\($0.line)"] } == [[added.id, "x.txt", "50001"]])
   }
+
+  /// A mapped file is searched in windows: keys of every form every few hundred bytes, some
+  /// across each window's edge, are found exactly as when the same bytes are read in chunks.
+  @Test func aMappedFileFindsWhatAReadFileFinds() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-map-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var rng = SystemRandomNumberGenerator()
+    let keys = try (0..<40).map { _ in try APIKey.generate(env: .live).string }
+    var text = [UInt8]()
+    while text.count < 3 * LeakScanner.mappingThreshold / 2 {
+      text += Array(String(repeating: "x", count: Int.random(in: 0..<600, using: &rng)).utf8) + [0x0a]
+      let key = keys.randomElement(using: &rng)!
+      switch Int.random(in: 0..<3, using: &rng) {
+      case 0: text += Array("k=\(key)".utf8)
+      case 1: text += Array("b=\(Data(key.utf8).base64EncodedString())".utf8)
+      default: text += Array("d=\(key.dropLast())".utf8)  // one deletion: damaged, or not found
+      }
+    }
+    let path = dir.appendingPathComponent("many.txt").path
+    try Data(text).write(to: URL(fileURLWithPath: path))
+    let mapped = LeakScanner()
+    mapped.scan(path: path)
+    let read = ScannerCheck.findings(in: text, chunk: 4096).map {
+      LeakScanner.Finding(
+        file: path, line: $0.line, column: $0.column, keyID: $0.keyID, env: $0.env, form: $0.form)
+    }
+    #expect(mapped.findings.count > 2000)
+    #expect(mapped.findings == read)
+  }
 }

@@ -298,7 +298,11 @@ public final class LeakScanner {
 
   /// Scans text chunk by chunk. After each chunk, the bytes from the first position not yet
   /// examined as a key start (at most the last 127) move to the front and the rest is read.
-  func scanText(name: String, _ input: inout Input, _ source: Source) {
+  ///
+  /// With `window` (a mapped file, all of it in the buffer), the same steps walk the buffer in
+  /// windows of that size instead of reading chunks: each window's lines are counted while it is
+  /// still in the cache, which the search, reading samples, has just brought it into.
+  func scanText(name: String, _ input: inout Input, _ source: Source, window: Int? = nil) {
     var base = 0  // the offset in the input of buffer[0]
     var line = 1
     var lineStart = 0
@@ -320,24 +324,31 @@ public final class LeakScanner {
     }
 
     var from64 = 0  // the same for keys in base64, which need a longer window
+    var to = window.map { min(input.end, $0) } ?? input.end
     while true {
-      let (hits, next, next64) = findAllKeys(from: from, from64: from64, to: input.end, final: input.eof)
+      let final = window == nil ? input.eof : to == input.end
+      let (hits, next, next64) = findAllKeys(from: from, from64: from64, to: to, final: final)
       for hit in hits {
         countLines(upTo: hit.at)
         findings.append(
           Finding(
             file: name, line: line, column: base + hit.at - lineStart + 1, keyID: hit.id, env: hit.env, form: hit.form))
       }
-      if input.eof { return }
+      if final { return }
       // A base64 key's group starts up to 3 characters before its prefix text.
-      let keep = max(0, min(input.end, next, next64 - 3))
+      let keep = max(0, min(to, next, next64 - 3))
       countLines(upTo: keep)
+      if let window {
+        (from, from64, to) = (next, next64, min(input.end, keep + window))
+        continue
+      }
       buffer.update(from: buffer + keep, count: input.end - keep)
       base += keep
       input.end -= keep
       from = next - keep
       from64 = next64 - keep
       fill(&input, source)
+      to = input.end
     }
   }
 

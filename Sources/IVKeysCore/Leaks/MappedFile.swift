@@ -39,7 +39,7 @@ extension LeakScanner {
     if detectDiff && Self.looksLikeDiff(UnsafeBufferPointer(start: bytes, count: size)) {
       scanDiff(&input, none)
     } else {
-      scanText(name: name, &input, none)
+      scanText(name: name, &input, none, window: Self.defaultChunkSize)
     }
     statistics.files += 1
     return MappingFaults.faulted ? .failed(EIO) : .scanned
