@@ -22,8 +22,8 @@ ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 # Debian packages each target needs; missing ones are installed with apt-get.
-BUILD_DEPS = libsqlite3-dev libssl-dev
-TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv
+BUILD_DEPS = libsqlite3-dev libssl-dev libpq-dev
+TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv postgresql
 BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3 ripgrep
 # detect-secrets from PyPI, pinned, in a venv: `make test` checks contrib/detect_secrets_ivkeys.py
 # with the real tool (scripts/check-ecosystem.sh).

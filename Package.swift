@@ -39,9 +39,15 @@ let package = Package(
     ),
     // Linux calls Swift cannot make directly (prctl takes variable arguments); no library to link.
     .systemLibrary(name: "CLinux"),
+    // libpq's header only: the library is loaded with dlopen when a PostgreSQL vault is named
+    // (Storage/PostgreSQL/LibPQ.swift), never linked.
+    .systemLibrary(
+      name: "CLibPQ",
+      providers: [.apt(["libpq-dev"])]
+    ),
     .target(
       name: "IVKeysCore",
-      dependencies: ["CSQLite", "COpenSSL"]
+      dependencies: ["CSQLite", "COpenSSL", "CLibPQ"]
     ),
     // The command layer: table, parser, commands, rendering, completion scripts.
     .target(

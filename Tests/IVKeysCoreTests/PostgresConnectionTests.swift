@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import IVKeysCore
+
+/// The ground the PostgreSQL engine stands on: libpq loaded at run time (never linked), and a
+/// connection to a real server that binds every value and reports the server's errors.
+@Suite("PostgreSQL: libpq and a real server")
+struct PostgresConnectionTests {
+  @Test func libpqLoadsAtRunTime() throws {
+    let lib = try LibPQ.load()
+    #expect(lib.version >= 100_000, "PostgreSQL 10 or later: \(lib.version)")
+  }
+
+  /// One server for the whole test (started and stopped here, also when an expectation fails).
+  @Test func aRealServerAnswersWithBoundValuesAndItsOwnErrors() throws {
+    let server = try PostgresServer()
+    defer { server.stop() }
+    let db = try PGConnection(server.conninfo)
+    #expect(try db.query("SELECT $1::int + 1", ["41"]) == [["42"]])
+    // Values are bound, never spliced into the text: a quote and a statement stay data.
+    let hostile = "it's'; DROP TABLE t; --"
+    try db.query("CREATE TABLE t (v text)")
+    try db.query("INSERT INTO t (v) VALUES ($1), ($2)", [hostile, nil])
+    #expect(try db.query("SELECT v FROM t ORDER BY v NULLS LAST") == [[hostile], [nil]])
+    // The server's error, with its SQLSTATE.
+    #expect(throws: PGConnection.Failure.self) { try db.query("SELECT * FROM no_such_table") }
+    do {
+      try db.query("SELECT * FROM no_such_table")
+    } catch {
+      #expect(error.sqlState == "42P01")
+      #expect(error.message.contains("no_such_table"))
+    }
+    // A database that does not exist: a clear error, not a crash.
+    let wrong = server.conninfo.replacingOccurrences(of: "dbname=postgres", with: "dbname=no_such_db")
+    do {
+      _ = try PGConnection(wrong)
+      Issue.record("connected to a database that does not exist")
+    } catch {
+      #expect(error.description.contains("database \"no_such_db\" does not exist"), "\(error.description)")
+      #expect(error.exitCode == 1)
+    }
+    // The server stopped: connecting fails, closed.
+    server.stop()
+    do {
+      _ = try PGConnection(server.conninfo)
+      Issue.record("connected to a stopped server")
+    } catch {
+      #expect(error.description.hasPrefix("cannot connect to PostgreSQL: "))
+    }
+  }
+}
