@@ -50,3 +50,51 @@ struct PostgresConnectionTests {
     }
   }
 }
+
+@Suite("PostgreSQL: the schema")
+struct PostgresSchemaTests {
+  /// Each SQLite migration needs its PostgreSQL counterpart: the versions stay one numbering.
+  @Test func bothEnginesAreAtTheSameVersion() {
+    #expect(PostgreSQLSchema.migrations.last?.version == SQLiteSchema.currentVersion)
+  }
+
+  @Test func aFreshDatabaseIsMigratedOnceAndTheAuditLogIsAppendOnly() throws {
+    let server = try PostgresServer()
+    defer { server.stop() }
+    let db = try PGConnection(server.conninfo)
+    #expect(try PostgreSQLSchema.version(db) == 0)
+    try PostgreSQLSchema.migrate(db)
+    #expect(try PostgreSQLSchema.version(db) == SQLiteSchema.currentVersion)
+    // Twice is once.
+    try PostgreSQLSchema.migrate(db)
+    #expect(try db.query("SELECT count(*) FROM ivkeys_schema") == [["1"]])
+    // Every table SQLite has, and no other.
+    let tables = try db.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name"
+    ).compactMap { $0.first ?? nil }
+    #expect(
+      tables == [
+        "admins", "alert_states", "audit", "imported_requests", "ivkeys_schema", "keys", "meta", "notifications",
+        "rate_windows", "scopes", "secret_versions", "usage_daily", "usage_endpoints", "usage_hourly",
+        "working_hours",
+      ])
+    // Appending works; changing or removing does not, even for the owner.
+    try db.query(
+      "INSERT INTO audit (seq, at, event, actor, os_user, detail, prev_hash, hash) VALUES (1, $1, 'vault.created', 'a', 'a', '{}', '', 'h')",
+      ["2026-11-30T00:00:00Z"])
+    for sql in ["UPDATE audit SET event = 'x'", "DELETE FROM audit", "TRUNCATE audit"] {
+      do {
+        try db.query(sql)
+        Issue.record("\(sql) was allowed")
+      } catch {
+        #expect(error.message.contains("the audit log is append-only"), "\(sql): \(error.message)")
+        #expect(error.sqlState == "42501")
+      }
+    }
+    #expect(try db.query("SELECT count(*) FROM audit") == [["1"]])
+    // A vault written by a newer ivkeys is refused, and left as it is.
+    try db.query("UPDATE ivkeys_schema SET version = 99")
+    #expect(throws: IVKeysError.self) { try PostgreSQLSchema.migrate(db) }
+    #expect(try db.query("SELECT version FROM ivkeys_schema") == [["99"]])
+  }
+}

@@ -18,6 +18,7 @@ public struct LibPQ: Sendable {
       OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?,
       UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
     ) -> OpaquePointer?
+  typealias Exec = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> OpaquePointer?
   typealias ResultStatus = @convention(c) (OpaquePointer?) -> ExecStatusType
   typealias ResultErrorField = @convention(c) (OpaquePointer?, Int32) -> UnsafeMutablePointer<CChar>?
   typealias Count = @convention(c) (OpaquePointer?) -> Int32
@@ -31,6 +32,7 @@ public struct LibPQ: Sendable {
   let errorMessage: ErrorMessage
   let finish: Finish
   let execParams: ExecParams
+  let exec: Exec
   let resultStatus: ResultStatus
   let resultErrorField: ResultErrorField
   let ntuples: Count
@@ -74,12 +76,12 @@ public struct LibPQ: Sendable {
       symbol("PQresultErrorField", ResultErrorField.self), symbol("PQntuples", Count.self),
       symbol("PQnfields", Count.self), symbol("PQgetvalue", GetValue.self),
       symbol("PQgetisnull", GetIsNull.self), symbol("PQclear", Clear.self),
-      symbol("PQlibVersion", LibVersion.self)
+      symbol("PQlibVersion", LibVersion.self), symbol("PQexec", Exec.self)
     )
     guard let connect = lib.0, let status = lib.1, let errorMessage = lib.2, let finish = lib.3,
       let execParams = lib.4, let resultStatus = lib.5, let resultErrorField = lib.6, let ntuples = lib.7,
       let nfields = lib.8, let getvalue = lib.9, let getisnull = lib.10, let clear = lib.11,
-      let libVersion = lib.12
+      let libVersion = lib.12, let exec = lib.13
     else {
       return .failure(
         .vault(
@@ -89,6 +91,7 @@ public struct LibPQ: Sendable {
     return .success(
       LibPQ(
         connect: connect, status: status, errorMessage: errorMessage, finish: finish, execParams: execParams,
+        exec: exec,
         resultStatus: resultStatus, resultErrorField: resultErrorField, ntuples: ntuples, nfields: nfields,
         getvalue: getvalue, getisnull: getisnull, clear: clear, libVersion: libVersion))
   }()

@@ -43,12 +43,7 @@ public final class PGConnection {
     }
     defer { lib.clear(result) }
     let status = lib.resultStatus(result)
-    guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
-      let message = result == nil ? Self.text(lib.errorMessage(conn)) : Self.text(lib.resultErrorField(result, 77))
-      // 'C' (PG_DIAG_SQLSTATE); 'M' (77) is the primary message.
-      let state = Self.text(lib.resultErrorField(result, 67))
-      throw Failure(message: message.isEmpty ? Self.text(lib.errorMessage(conn)) : message, sqlState: state)
-    }
+    guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else { throw failure(result) }
     var rows = [[String?]]()
     let n = lib.ntuples(result)
     let m = lib.nfields(result)
@@ -58,6 +53,24 @@ public final class PGConnection {
         (0..<m).map { c in lib.getisnull(result, r, c) != 0 ? nil : Self.text(lib.getvalue(result, r, c)) })
     }
     return rows
+  }
+
+  /// Runs statements with no parameters, several in one text (`PQexec`): schema migrations,
+  /// written in this program, never built from input.
+  public func execute(_ sql: StaticString) throws(Failure) {
+    let result = sql.description.withCString { lib.exec(conn, $0) }
+    defer { lib.clear(result) }
+    let status = lib.resultStatus(result)
+    guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else { throw failure(result) }
+  }
+
+  /// The failure a result (or, without one, the connection) reports.
+  func failure(_ result: OpaquePointer?) -> Failure {
+    // 'M' (77) is the primary message, 'C' (67) the SQLSTATE.
+    let message = result == nil ? "" : Self.text(lib.resultErrorField(result, 77))
+    return Failure(
+      message: message.isEmpty ? Self.text(lib.errorMessage(conn)) : message,
+      sqlState: result == nil ? "" : Self.text(lib.resultErrorField(result, 67)))
   }
 
   static func text(_ p: UnsafeMutablePointer<CChar>?) -> String {
