@@ -92,11 +92,23 @@ final class Context {
   func vaultPath() throws(IVKeysError) -> String {
     if let v = invocation.value(.vault) {
       guard !v.isEmpty else { throw .invalidValue(option: "--vault", value: v, reason: "empty path") }
-      return v
+      return try sqliteOnly(VaultLocation.parse(v, onArgv: true))
     }
-    if let v = env("IVKEYS_VAULT") { return v }
+    if let v = env("IVKEYS_VAULT") { return try sqliteOnly(VaultLocation.parse(v, onArgv: false)) }
     if let x = env("XDG_DATA_HOME"), x.hasPrefix("/") { return x + "/ivkeys/vault.db" }
     return try home() + "/.local/share/ivkeys/vault.db"
+  }
+
+  /// The file of a SQLite vault. A PostgreSQL URL is refused for now (the engine is issue 13),
+  /// rather than taken as a file path: `postgresql:` would become a folder in the current one.
+  func sqliteOnly(_ location: VaultLocation) throws(IVKeysError) -> String {
+    switch location {
+    case .sqlite(let path): return path
+    case .postgres:
+      throw .usage(
+        "this ivkeys cannot open a PostgreSQL vault yet",
+        hint: "name a SQLite vault by its file path (--vault PATH or IVKEYS_VAULT)")
+    }
   }
 
   /// `--secret-file`, else `$IVKEYS_SECRET_FILE`, else `$XDG_CONFIG_HOME/ivkeys/secret`.
