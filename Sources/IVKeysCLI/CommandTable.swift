@@ -4,9 +4,16 @@ import IVKeysCore
 let commandTable: [CommandSpec] = [
   CommandSpec(
     "init", "create the vault and the server secret",
+    synopsis: "[--roles]",
+    options: [
+      OptionSpec(
+        .roles, "PostgreSQL: also create or refresh the ivkeys_admin and ivkeys_verify roles and their grants")
+    ],
     discussion: """
       Creates the secret file (32 random bytes, mode 0600) and the vault (mode 0600, in a 0700
-      directory), and makes the OS user the first administrator. Refuses to overwrite either file.
+      directory; or, for a postgresql:// vault, its tables in that database), and makes the OS
+      user the first administrator. Refuses to overwrite either. With --roles on a PostgreSQL
+      vault that exists, only the roles and grants are refreshed (run it again after an upgrade).
       """,
     run: InitCommand.run),
   CommandSpec(
@@ -380,6 +387,7 @@ let commandTable: [CommandSpec] = [
       with integrity_check and the audit chain. It needs the same secret file as the vault.
       """,
     run: BackupCommand.run),
+  .vault,
   CommandSpec(
     "help", "show help for a command",
     arguments: [

@@ -88,26 +88,22 @@ final class Context {
     throw .usage("cannot find a home directory", hint: "set HOME, or pass --vault and --secret-file")
   }
 
-  /// `--vault`, else `$IVKEYS_VAULT`, else `$XDG_DATA_HOME/ivkeys/vault.db`.
+  /// `--vault`, else `$IVKEYS_VAULT`, else `$XDG_DATA_HOME/ivkeys/vault.db`: a SQLite file, or a
+  /// PostgreSQL URL (a password in it refused when it is on the command line).
   func vaultPath() throws(IVKeysError) -> String {
     if let v = invocation.value(.vault) {
       guard !v.isEmpty else { throw .invalidValue(option: "--vault", value: v, reason: "empty path") }
-      return try sqliteOnly(VaultLocation.parse(v, onArgv: true))
+      return Self.text(try VaultLocation.parse(v, onArgv: true))
     }
-    if let v = env("IVKEYS_VAULT") { return try sqliteOnly(VaultLocation.parse(v, onArgv: false)) }
+    if let v = env("IVKEYS_VAULT") { return Self.text(try VaultLocation.parse(v, onArgv: false)) }
     if let x = env("XDG_DATA_HOME"), x.hasPrefix("/") { return x + "/ivkeys/vault.db" }
     return try home() + "/.local/share/ivkeys/vault.db"
   }
 
-  /// The file of a SQLite vault. A PostgreSQL URL is refused for now (the engine is issue 13),
-  /// rather than taken as a file path: `postgresql:` would become a folder in the current one.
-  func sqliteOnly(_ location: VaultLocation) throws(IVKeysError) -> String {
+  static func text(_ location: VaultLocation) -> String {
     switch location {
     case .sqlite(let path): return path
-    case .postgres:
-      throw .usage(
-        "this ivkeys cannot open a PostgreSQL vault yet",
-        hint: "name a SQLite vault by its file path (--vault PATH or IVKEYS_VAULT)")
+    case .postgres(let url): return url
     }
   }
 

@@ -48,6 +48,7 @@ extension OptionName {
   static let quiet = OptionName("quiet")
   static let rateLimit = OptionName("rate-limit")
   static let reason = OptionName("reason")
+  static let roles = OptionName("roles")
   static let removeIP = OptionName("remove-ip")
   static let removeScope = OptionName("remove-scope")
   static let rule = OptionName("rule")

@@ -17,12 +17,12 @@ struct PostgresConnectionTests {
     let server = try PostgresServer()
     defer { server.stop() }
     let db = try PGConnection(server.conninfo)
-    #expect(try db.query("SELECT $1::int + 1", ["41"]) == [["42"]])
+    #expect(try db.query("SELECT $1::int + 1", ["41"]).values == [["42"]])
     // Values are bound, never spliced into the text: a quote and a statement stay data.
     let hostile = "it's'; DROP TABLE t; --"
     try db.query("CREATE TABLE t (v text)")
     try db.query("INSERT INTO t (v) VALUES ($1), ($2)", [hostile, nil])
-    #expect(try db.query("SELECT v FROM t ORDER BY v NULLS LAST") == [[hostile], [nil]])
+    #expect(try db.query("SELECT v FROM t ORDER BY v NULLS LAST").values == [[hostile], [nil]])
     // The server's error, with its SQLSTATE.
     #expect(throws: PGConnection.Failure.self) { try db.query("SELECT * FROM no_such_table") }
     do {
@@ -63,18 +63,19 @@ struct PostgresSchemaTests {
     defer { server.stop() }
     let db = try PGConnection(server.conninfo)
     #expect(try PostgreSQLSchema.version(db) == 0)
-    try PostgreSQLSchema.migrate(db)
+    try migrate(db)
     #expect(try PostgreSQLSchema.version(db) == SQLiteSchema.currentVersion)
     // Twice is once.
-    try PostgreSQLSchema.migrate(db)
-    #expect(try db.query("SELECT count(*) FROM ivkeys_schema") == [["1"]])
-    // Every table SQLite has, and no other.
+    try migrate(db)
+    #expect(try db.query("SELECT count(*) FROM ivkeys_schema").values == [["1"]])
+    // Every table SQLite has, the usage totals and the audit head, and no other.
     let tables = try db.query(
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name"
-    ).compactMap { $0.first ?? nil }
+    ).values.compactMap { $0.first ?? nil }
     #expect(
       tables == [
-        "admins", "alert_states", "audit", "imported_requests", "ivkeys_schema", "keys", "meta", "notifications",
+        "admins", "alert_states", "audit", "audit_head", "imported_requests", "ivkeys_schema", "key_usage", "keys",
+        "meta", "notifications",
         "rate_windows", "scopes", "secret_versions", "usage_daily", "usage_endpoints", "usage_hourly",
         "working_hours",
       ])
@@ -91,10 +92,22 @@ struct PostgresSchemaTests {
         #expect(error.sqlState == "42501")
       }
     }
-    #expect(try db.query("SELECT count(*) FROM audit") == [["1"]])
+    #expect(try db.query("SELECT count(*) FROM audit").values == [["1"]])
     // A vault written by a newer ivkeys is refused, and left as it is.
     try db.query("UPDATE ivkeys_schema SET version = 99")
-    #expect(throws: IVKeysError.self) { try PostgreSQLSchema.migrate(db) }
-    #expect(try db.query("SELECT version FROM ivkeys_schema") == [["99"]])
+    #expect(throws: IVKeysError.self) { try migrate(db) }
+    #expect(try db.query("SELECT version FROM ivkeys_schema").values == [["99"]])
+  }
+
+  /// The migrations in a transaction of their own, as `PGStore.migrate` runs them.
+  func migrate(_ db: PGConnection) throws {
+    try db.execute("BEGIN")
+    do {
+      try PostgreSQLSchema.apply(db)
+      try db.execute("COMMIT")
+    } catch {
+      try db.execute("ROLLBACK")
+      throw error
+    }
   }
 }

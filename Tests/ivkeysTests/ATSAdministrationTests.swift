@@ -34,11 +34,14 @@ struct ATSAdministrationTests {
 
   /// A key's row, every setting and status column, to prove a refused command changed nothing.
   static func row(_ s: Sandbox, _ id: String) throws -> String {
-    try s.database().scalarText(
+    let digest = Engine.current == .postgresql ? "encode(digest, 'hex')" : "hex(digest)"
+    let array = Engine.current == .postgresql ? "json_build_array" : "json_array"
+    let cast = Engine.current == .postgresql ? "::text" : ""
+    return try s.text(
       """
-      SELECT json_array(name, scopes, allowed_ips, expires_at, rate_limit, metadata, tags, contact, linked_companies,
-        status, status_reason, replaced_by, grace_until, hex(digest)) FROM keys WHERE id = ?
-      """, [.text(id)]) ?? "none"
+      SELECT \(array)(name, scopes, allowed_ips, expires_at, rate_limit, metadata, tags, contact, linked_companies,
+        status, status_reason, replaced_by, grace_until, \(digest))\(cast) FROM keys WHERE id = ?
+      """, [id]) ?? "none"
   }
 
   @Test func aNonAdministratorCannotUpdateAnyFieldOfAnATSKey() throws {

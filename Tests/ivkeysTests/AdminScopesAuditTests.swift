@@ -114,7 +114,7 @@ struct AdminScopesAuditTests {
     for e in entries {
       var message = Array(prev.utf8)
       let stored = try #require(
-        try s.database().scalarText("SELECT detail FROM audit WHERE seq = ?", [.int(Int64(e["seq"] as! Int))]))
+        try s.text("SELECT detail FROM audit WHERE seq = CAST(? AS INTEGER)", ["\(e["seq"] as! Int)"]))
       let fields: [String?] = [
         "\(e["seq"] as! Int)", e["at"] as? String, e["event"] as? String, e["actor"] as? String,
         e["os_user"] as? String, e["key_id"] as? String, e["company"] as? String, e["ip"] as? String, stored,
@@ -134,9 +134,8 @@ struct AdminScopesAuditTests {
       prev = expected
     }
 
-    let db = try s.database()
-    #expect(throws: (any Error).self) { try db.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 1") }
-    #expect(throws: (any Error).self) { try db.execute("DELETE FROM audit WHERE seq = 2") }
+    #expect(throws: (any Error).self) { try s.edit("UPDATE audit SET actor = 'mallory' WHERE seq = 1") }
+    #expect(throws: (any Error).self) { try s.edit("DELETE FROM audit WHERE seq = 2") }
     #expect(s.auditCount == 2)
   }
 }

@@ -108,7 +108,7 @@ struct ExportEscapingTests {
   @Test func storedJSONIsEscapedWhenPrinted() throws {
     let s = try Sandbox()
     let k = try s.createKey()
-    try s.database().run(
+    try s.edit(
       "UPDATE keys SET metadata = ? WHERE id = ?", [.text("{\"note\":\"x\u{202E}y\"}"), .text(k.id)])
     let out = s.run("show", k.id, "--json")
     #expect(out.status == 0)

@@ -24,8 +24,7 @@ struct FaultTests {
       env: ["IVKEYS_TEST_KILL_AT": point])
     #expect(r.status == 128 + SIGKILL, "\(point): the process was not killed (\(r.status)): \(r.stderr)")
     #expect(r.lines.count == (point == "printed" ? 5000 : 0), "\(point): \(r.lines.count) keys printed")
-    let db = try s.database()
-    #expect(try db.scalarText("PRAGMA integrity_check") == "ok", "\(point)")
+    #expect(try s.engineIntact(), "\(point)")
     let added = s.keyCount - keysBefore
     #expect(added == (committed ? 5000 : 0), "\(point): \(added) keys of 5000 were left behind")
     #expect(s.auditCount - auditBefore == added, "\(point): one key.created entry per key")
@@ -98,7 +97,9 @@ struct FaultTests {
   /// Whether `setpriv` can run a command as nobody (root in CI): file modes only bind other users.
   static let canDropPrivileges: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
 
-  @Test(.enabled(if: canDropPrivileges || getuid() != 0, "as root, needs setpriv to act as another user"))
+  @Test(
+    .enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"),
+    .enabled(if: canDropPrivileges || getuid() != 0, "as root, needs setpriv to act as another user"))
   func aReadOnlyVaultRefusesWritesAndStillReads() throws {
     let s = try Sandbox()
     let k = try s.createKey()
@@ -148,7 +149,8 @@ struct FaultTests {
     #expect(chainIntact(s))
   }
 
-  @Test func aFullDiskFailsWritesCleanlyAndLeavesTheVaultIntact() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func aFullDiskFailsWritesCleanlyAndLeavesTheVaultIntact() throws {
     let s = try Sandbox()
     _ = try s.createKey()
     let keys = s.keyCount
@@ -167,12 +169,13 @@ struct FaultTests {
     // keys are printed only once committed.
     #expect(o.isEmpty)
     #expect(s.keyCount == keys)
-    #expect(try s.database().scalarText("PRAGMA integrity_check") == "ok")
+    #expect(try s.engineIntact())
     #expect(chainIntact(s))
     #expect(s.run("create", "--company", "acme", "--name", "after", "--scope", "jobs:read", "-q").status == 0)
   }
 
-  @Test func aCorruptedVaultIsAClearErrorNotACrash() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func aCorruptedVaultIsAClearErrorNotACrash() throws {
     let s = try Sandbox()
     for _ in 0..<3 {
       _ = s.run("create", "--company", "acme", "--name", "n", "--scope", "jobs:read", "--count", "200", "-q")
@@ -203,7 +206,8 @@ struct FaultTests {
     #expect(doctor.stdout.contains("FAIL"))
   }
 
-  @Test func aFileThatIsNotSQLiteIsAClearError() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func aFileThatIsNotSQLiteIsAClearError() throws {
     let s = try Sandbox()
     try Data((0..<20_000).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: s.vault))
     try? FileManager.default.removeItem(atPath: s.vault + "-wal")

@@ -21,7 +21,11 @@ struct RunResult {
 /// exactly as a user would: a separate process, arguments, environment and stdin.
 final class Sandbox {
   let dir: URL
-  var vault: String { dir.path + "/vault/vault.db" }
+  /// The vault: a file for SQLite, a database of its own on the shared test server for
+  /// PostgreSQL (`Engine.current`).
+  let vault: String
+  /// The vault's own database on PostgreSQL.
+  private let databaseName: String?
   var secret: String { dir.path + "/config/secret" }
   /// Extra environment for every run.
   var environment: [String: String] = [:]
@@ -40,13 +44,24 @@ final class Sandbox {
   init(initialize: Bool = true) throws {
     dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    if Engine.current == .postgresql {
+      let (url, name) = try Engine.newDatabase()
+      vault = url
+      databaseName = name
+    } else {
+      vault = dir.path + "/vault/vault.db"
+      databaseName = nil
+    }
     if initialize {
       let r = run("init")
       guard r.status == 0 else { throw SandboxError.initFailed(r.stderr) }
     }
   }
 
-  deinit { try? FileManager.default.removeItem(at: dir) }
+  deinit {
+    try? FileManager.default.removeItem(at: dir)
+    if let databaseName { Engine.dropDatabase(databaseName) }
+  }
 
   enum SandboxError: Error { case initFailed(String) }
 
@@ -154,10 +169,17 @@ final class Sandbox {
     return (id, key)
   }
 
-  /// Opens the vault file directly, as a reviewer with the sqlite3 shell would.
+  /// Opens the vault file directly, as a reviewer with the sqlite3 shell would (SQLite only).
   func database() throws -> Database { try Database(path: vault) }
 
-  func count(_ sql: String) throws -> Int64 { try database().scalarInt(sql) ?? -1 }
+  /// The vault's server as a reviewer with psql would reach it (PostgreSQL only).
+  func server() throws -> PGConnection { try PGConnection(vault) }
+
+  /// The first column of the first row of `sql`, which both engines understand.
+  func count(_ sql: String) throws -> Int64 {
+    if Engine.current == .postgresql { return try server().query(Engine.portable(sql)).first?.optionalInt(0) ?? -1 }
+    return try database().scalarInt(sql) ?? -1
+  }
 
   var keyCount: Int64 { (try? count("SELECT count(*) FROM keys")) ?? -1 }
   var auditCount: Int64 { (try? count("SELECT count(*) FROM audit")) ?? -1 }
@@ -165,8 +187,13 @@ final class Sandbox {
   /// Moves a key's expiry or rotation grace a minute into the past, as if that much time had
   /// gone by: tests that need time to pass edit the row instead of sleeping.
   func backdate(_ id: String, _ column: BackdatedColumn) throws {
-    try database().run(
-      "UPDATE keys SET \(column.rawValue) = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE id = ?", [.text(id)])
+    if Engine.current == .postgresql {
+      try server().query(
+        "UPDATE keys SET \(column.rawValue) = extract(epoch FROM now())::bigint - 60 WHERE id = $1", [id])
+    } else {
+      try database().run(
+        "UPDATE keys SET \(column.rawValue) = CAST(strftime('%s', 'now') AS INTEGER) - 60 WHERE id = ?", [.text(id)])
+    }
     try reseal(id)
   }
 
@@ -175,6 +202,10 @@ final class Sandbox {
   /// detection never call this.
   func reseal(_ id: String) throws {
     let v = try Vault.open(path: vault, secretPath: secret, actor: Actor(osUser: "test"))
+    if let store = v.store as? PGStore {
+      try store.write { () throws(IVKeysError) in try store.resealRow(.keys, id) }
+      return
+    }
     guard let store = v.store as? SQLiteStore else { return }
     try store.write { () throws(IVKeysError) in try store.resealKey(id) }
     store.tidy(walBytes: 0)
@@ -187,6 +218,9 @@ final class Sandbox {
 
   /// Events in the audit log, oldest first.
   func events() throws -> [String] {
+    if Engine.current == .postgresql {
+      return try server().query("SELECT event FROM audit ORDER BY seq").rows.map { $0.text(0) }
+    }
     var out = [String]()
     try database().statement("SELECT event FROM audit ORDER BY seq").forEachRow { row in out.append(row.text(0)) }
     return out

@@ -5,7 +5,8 @@ import Testing
 
 @Suite("init and the secret file")
 struct InitTests {
-  @Test func initCreatesPrivateFilesAndRefusesToOverwrite() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func initCreatesPrivateFilesAndRefusesToOverwrite() throws {
     let s = try Sandbox(initialize: false)
     let r = s.run("init")
     #expect(r.status == 0, "\(r.stderr)")
@@ -50,7 +51,8 @@ struct InitTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: s.secret)) == Data(repeating: 7, count: 40))
   }
 
-  @Test func filesArePrivateWhateverTheUmask() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func filesArePrivateWhateverTheUmask() throws {
     let s = try Sandbox(initialize: false)
     // Run through a shell with umask 000 so the process inherits it.
     let p = Process()
@@ -70,7 +72,8 @@ struct InitTests {
     }
   }
 
-  @Test func walAndShmArePrivateWhileTheVaultIsOpen() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func walAndShmArePrivateWhileTheVaultIsOpen() throws {
     let s = try Sandbox()
     // Hold the vault open so the -wal and -shm files exist while another process writes.
     let db = try s.database()
@@ -164,7 +167,8 @@ struct InitTests {
     #expect(FileManager.default.fileExists(atPath: config + "/ivkeys/secret"))
   }
 
-  @Test func aNewerVaultIsRefused() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func aNewerVaultIsRefused() throws {
     let s = try Sandbox()
     try s.database().execute("PRAGMA user_version = 99")
     let r = s.run("list")
@@ -172,7 +176,8 @@ struct InitTests {
     #expect(r.stderr.contains("schema version 99, newer than this ivkeys"))
   }
 
-  @Test func aFileThatIsNotAVaultIsAClearError() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func aFileThatIsNotAVaultIsAClearError() throws {
     let s = try Sandbox()
     try Data("this is not a database, just text\n".utf8).write(to: URL(fileURLWithPath: s.vault))
     try? FileManager.default.removeItem(atPath: s.vault + "-wal")

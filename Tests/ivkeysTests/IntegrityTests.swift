@@ -5,7 +5,7 @@ import Testing
 
 /// The attacks of issue 10, as someone who can write the vault file but lacks the secret would
 /// make them: SQL through the sqlite3 shell, then `verify`, `doctor` and `list`.
-@Suite("sealed state")
+@Suite("sealed state", .enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests tampers with the server"))
 struct IntegrityTests {
   /// Runs SQL through the sqlite3 shell.
   @discardableResult

@@ -36,13 +36,12 @@ struct LifecycleTests {
   @Test func anAmbiguousPrefixListsTheCandidates() throws {
     let s = try Sandbox()
     // Insert two ids with a shared prefix straight into the vault so the test does not depend on luck.
-    let db = try s.database()
     for id in ["AAAAAA" + String(repeating: "1", count: 26), "AAAAAA" + String(repeating: "2", count: 26)] {
-      try db.run(
+      try s.edit(
         """
         INSERT INTO keys (id, env, type, company, name, digest, scopes, status, created_at, created_by)
-        VALUES (?, 'live', 'regular', 'acme', 'twin', x'00', '["jobs:read"]', 'active', 0, 'test')
-        """, [.text(id)])
+        VALUES (?, 'live', 'regular', 'acme', 'twin', ?, '["jobs:read"]', 'active', 0, 'test')
+        """, [.text(id), .blob([0])])
     }
     let r = s.run("show", "AAAAAA")
     #expect(r.status == 1)

@@ -48,8 +48,8 @@ struct ListSortTests {
     #expect(ids("--sort", "-expires") == [a, d, b, c])
     #expect(ids("--sort", "created") == [a, b, c, d], "oldest first")
     // a, c and d made in the same second, b a day before: ties stay in creation order both ways.
-    try s.database().run("UPDATE keys SET created_at = 1800000000 WHERE id <> ?", [.text(b)])
-    try s.database().run("UPDATE keys SET created_at = 1800000000 - 86400 WHERE id = ?", [.text(b)])
+    try s.edit("UPDATE keys SET created_at = 1800000000 WHERE id <> ?", [.text(b)])
+    try s.edit("UPDATE keys SET created_at = 1800000000 - 86400 WHERE id = ?", [.text(b)])
     #expect(ids("--sort", "created") == [b, a, c, d])
     #expect(ids("--sort", "-created_at") == [a, c, d, b])
     #expect(ids("--sort", "id") == [a, b, c, d].sorted())

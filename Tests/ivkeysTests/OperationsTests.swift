@@ -10,7 +10,7 @@ extension Sandbox {
   func setTime(_ column: String, of id: String, secondsFromNow offset: Int64) throws {
     let now = Int64(Date().timeIntervalSince1970)
     precondition(["created_at", "expires_at", "grace_until"].contains(column))
-    try database().run("UPDATE keys SET \(column) = ? WHERE id = ?", [.int(now + offset), .text(id)])
+    try edit("UPDATE keys SET \(column) = ? WHERE id = ?", [.int(now + offset), .text(id)])
     try reseal(id)
   }
 

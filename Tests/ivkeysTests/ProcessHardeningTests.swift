@@ -70,7 +70,8 @@ struct ProcessHardeningTests {
     #expect(FileManager.default.createFile(atPath: path, contents: Data("SQLite format 3\0".utf8)))
   }
 
-  @Test func doctorReportsTheLeftoversOfAKilledBackup() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func doctorReportsTheLeftoversOfAKilledBackup() throws {
     let s = try Sandbox()
     let dir = s.dir.path + "/vault"
     let stale = [dir + "/\(try deadName())-1764500000", dir + "/\(try deadName())-1764500000-journal"]
@@ -94,7 +95,8 @@ struct ProcessHardeningTests {
     #expect(s.run("doctor").status == 0)
   }
 
-  @Test func theNextBackupRemovesTheLeftoversOfAKilledOne() throws {
+  @Test(.enabled(if: Engine.isSQLite, "SQLite only: PostgresVaultTests covers the server's side"))
+  func theNextBackupRemovesTheLeftoversOfAKilledOne() throws {
     let s = try Sandbox()
     _ = try s.createKey()
     let dir = s.dir.path + "/backups"

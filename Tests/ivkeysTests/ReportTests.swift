@@ -20,7 +20,7 @@ struct ReportTests {
 
   /// Moves a key's creation `days` into the past (created_at is not sealed: the audit log proves it).
   static func age(_ s: Sandbox, _ id: String, days: Int64) throws {
-    try s.database().run("UPDATE keys SET created_at = created_at - ? WHERE id = ?", [.int(days * 86400), .text(id)])
+    try s.edit("UPDATE keys SET created_at = created_at - ? WHERE id = ?", [.int(days * 86400), .text(id)])
   }
 
   /// A vault with a used read-only key (10 days old, last used 3 days ago, 1 error in 4), a
@@ -117,8 +117,10 @@ struct ReportTests {
   /// report prints, never traps.
   @Test func impossibleCountersStillPrint() throws {
     let (s, used, _, _) = try Self.setup()
-    try s.database().run(
-      "UPDATE keys SET request_count = 1, error_count = 9223372036854775807 WHERE id = ?", [.text(used)])
+    try s.edit(
+      Engine.current == .postgresql
+        ? "UPDATE key_usage SET request_count = 1, error_count = 9223372036854775807 WHERE key_id = ?"
+        : "UPDATE keys SET request_count = 1, error_count = 9223372036854775807 WHERE id = ?", [.text(used)])
     for format in ["table", "json", "csv"] {
       let r = s.run("report", "--format", format)
       #expect(r.status == 0, "\(format): \(r.stderr)")

@@ -152,7 +152,7 @@ struct ScanTests {
     #expect(f.s.run("rotate", rotated.id, "-q").status == 0)
     let expired = try f.s.createKey()
     // Past its expiry but not swept: stored 'active', and 'expired' as show says.
-    try f.s.database().run("UPDATE keys SET expires_at = 1 WHERE id = ?", [.text(expired.id)])
+    try f.s.edit("UPDATE keys SET expires_at = 1 WHERE id = ?", [.text(expired.id)])
     try f.s.reseal(expired.id)
     #expect((try f.s.run("show", expired.id, "--json").json() as? [String: Any])?["status"] as? String == "expired")
     try f.write("more.txt", [stranger, suspended.key, rotated.key, expired.key].joined(separator: "\n") + "\n")

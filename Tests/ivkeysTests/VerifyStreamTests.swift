@@ -99,7 +99,7 @@ struct VerifyStreamTests {
   @Test func aKeyWhoseStoredAllowlistCannotBeReadAdmitsNobody() throws {
     let s = try Sandbox()
     let k = try s.createKey(["--allow-ip", "10.0.0.0/8"])
-    try s.database().run("UPDATE keys SET allowed_ips = '[\"not an address\"]' WHERE id = ?", [.text(k.id)])
+    try s.edit("UPDATE keys SET allowed_ips = '[\"not an address\"]' WHERE id = ?", [.text(k.id)])
     try s.reseal(k.id)
     let r = s.run(
       ["verify", "--json", "--env", "live", "--company", "acme", "--scope", "jobs:read", "--ip", "10.1.1.1"],

@@ -218,7 +218,7 @@ enum ScanCommand {
     let explicit = inv.value(.vault) != nil || ctx.env("IVKEYS_VAULT") != nil
     // Without a home directory there is no default vault either; that is not an error here.
     guard let path = explicit ? try ctx.vaultPath() : try? ctx.vaultPath() else { return nil }
-    guard FileSystem.exists(path) else {
+    guard VaultLocation.isPostgres(path) || FileSystem.exists(path) else {
       guard explicit else { return nil }
       throw .vault(
         "no vault at \(path)",

@@ -166,6 +166,25 @@ extension Vault.Initialized: JSONRendering {
   }
 }
 
+extension VaultCopyResult: JSONRendering {
+  func writeJSON(to w: inout JSONWriter) {
+    w.object { w in
+      w.member("source", source)
+      w.member("destination", destination)
+      w.member("keys", keys)
+      w.member("audit_entries", audit.entries)
+      w.member("audit_head", audit.head.map { "\($0.seq) \($0.hash)" })
+      w.key("rows")
+      w.object { w in
+        for r in rows {
+          w.key(r.table)
+          w.int(r.count)
+        }
+      }
+    }
+  }
+}
+
 extension HealthCheck: JSONRendering {
   func writeJSON(to w: inout JSONWriter) {
     w.object { w in

@@ -7,12 +7,12 @@ extension LeakScanner {
     /// Opens the vault at `path` read-only. Refuses a file that is not an ivkeys vault or is
     /// newer than this binary, as `Vault.open` does.
     public init(vaultPath path: String) throws(IVKeysError) {
-      guard FileSystem.exists(path) else {
+      guard VaultLocation.isPostgres(path) || FileSystem.exists(path) else {
         throw .vault(
           "no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
       }
       let store = try VaultStores.open(path, readOnly: true)
-      _ = try Vault.checkSchema(store, path: path)
+      _ = try Vault.checkSchema(store, path: store.location)
       self.store = store
     }
 

@@ -14,7 +14,7 @@ import COpenSSL
 /// between them.
 
 /// A sealed column's value, as stored.
-enum SealValue {
+public enum SealValue: Sendable {
   case null
   case int(Int64)
   case text(String)

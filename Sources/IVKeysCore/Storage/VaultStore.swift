@@ -231,16 +231,32 @@ public protocol VaultStore: AnyObject {
   /// Keys still recorded as rotating (or suspended, when rotated while suspended) after their
   /// grace ended.
   func staleRotations(now: Timestamp) throws(IVKeysError) -> Int64
+  // MARK: - Whole tables (`vault copy`)
+
+  /// Calls `body` with each row of `table`, its values in the table's column order and typed as
+  /// stored, in creation order.
+  func exportRows(_ table: VaultTables.Table, _ body: ([SealValue]) throws(IVKeysError) -> Void) throws(IVKeysError)
+  /// Inserts rows as `exportRows` (of either engine) gave them; inside `write`. A meta row the
+  /// migrations made is replaced.
+  func importRows(_ table: VaultTables.Table, _ rows: [[SealValue]]) throws(IVKeysError)
+  /// How many rows `table` holds.
+  func rowCount(_ table: VaultTables.Table) throws(IVKeysError) -> Int64
+
+  /// Creates or refreshes the server's roles and their grants (PostgreSQL; SQLite refuses).
+  func grantRoles() throws(IVKeysError)
+  /// Refuses `backup` when the engine has its own tools for it (PostgreSQL: pg_dump).
+  func refuseFileBackup() throws(IVKeysError)
   /// Copies the whole vault, consistently, into a new self-contained store at `path` (which
   /// exists and is empty), and returns it.
   func copy(to path: String) throws(IVKeysError) -> any VaultStore
 }
 
-/// Opens the store a location names. The one place that picks an engine: a PostgreSQL URL
-/// will be recognised here.
+/// Opens the store a location names. The one place that picks an engine: a `postgresql://` or
+/// `postgres://` URL is a PostgreSQL vault, anything else a SQLite file.
 enum VaultStores {
   /// Opens a store; `fresh` when its file was just made, empty, for a new vault.
   static func open(_ location: String, readOnly: Bool, fresh: Bool = false) throws(IVKeysError) -> any VaultStore {
-    try SQLiteStore(path: location, readOnly: readOnly, fresh: fresh)
+    if VaultLocation.isPostgres(location) { return try PGStore(url: location, readOnly: readOnly) }
+    return try SQLiteStore(path: location, readOnly: readOnly, fresh: fresh)
   }
 }

@@ -23,6 +23,7 @@ extension Vault {
   public func backup(
     to destination: String, force: Bool, secretPath: String, removedLeftover: (String) -> Void = { _ in }
   ) throws(IVKeysError) -> BackupResult {
+    try store.refuseFileBackup()
     try checkBackupDestination(destination, force: force, secretPath: secretPath)
     let temporary = try createBackupFile(for: destination, removedLeftover: removedLeftover)
     func discard() {

@@ -42,7 +42,7 @@ public enum Doctor {
   {
     var c = Context(vaultPath: vaultPath, secretPath: secretPath, actor: actor, now: now)
     guard checkFiles(&c) else { return c.checks }
-    checkBackupLeftovers(&c)
+    if !VaultLocation.isPostgres(vaultPath) { checkBackupLeftovers(&c) }
     checkSecretFile(&c)
     guard checkIntegrityAndSchema(&c) else { return c.checks }
     checkFingerprint(&c)
@@ -88,6 +88,7 @@ public enum Doctor {
   /// File modes, before anything opens the vault (opening fixes what it can). False when there
   /// is no vault: nothing else can be checked.
   static func checkFiles(_ c: inout Context) -> Bool {
+    if VaultLocation.isPostgres(c.vaultPath) { return checkServer(&c) }
     var loose = [String]()
     var modes = [String]()
     let dir = FileSystem.directory(of: c.vaultPath)
@@ -106,6 +107,25 @@ public enum Doctor {
       loose.isEmpty ? "none open to group or others: " + modes.joined(separator: ", ") : loose.joined(separator: ", "),
       hint: "chmod 600 the files and 700 the directory (ivkeys fixes the files it owns whenever it opens the vault)")
     return true
+  }
+
+  /// A PostgreSQL vault has no files: the server must answer and hold ivkeys tables. False when
+  /// it does not: nothing else can be checked.
+  static func checkServer(_ c: inout Context) -> Bool {
+    do {
+      let store = try VaultStores.open(c.vaultPath, readOnly: true)
+      guard try store.schemaVersion() > 0 else {
+        c.add(
+          "vault server", false, "no vault at \(store.location) (the database has no ivkeys tables)",
+          hint: "run 'ivkeys init', or point --vault at the vault")
+        return false
+      }
+      c.add("vault server", true, "\(store.location) answers and holds an ivkeys vault")
+      return true
+    } catch {
+      c.add("vault server", false, error.description, hint: error.hint)
+      return false
+    }
   }
 
   /// The secret file: readable, long enough, and the owner's alone.
@@ -128,8 +148,11 @@ public enum Doctor {
       let problems = try store.integrityProblems(limit: 20)
       c.add(
         "integrity", problems == ["ok"],
-        problems == ["ok"] ? "PRAGMA integrity_check: ok" : problems.joined(separator: "; "),
-        hint: "restore the vault from a backup ('ivkeys backup' makes them)")
+        problems == ["ok"]
+          ? (store is PGStore ? "every table reads" : "PRAGMA integrity_check: ok") : problems.joined(separator: "; "),
+        hint: store is PGStore
+          ? "check the server's log; restore the database from its pg_dump backup"
+          : "restore the vault from a backup ('ivkeys backup' makes them)")
       let version = try store.schemaVersion()
       let current = store.currentSchemaVersion
       c.add(

@@ -68,7 +68,8 @@ public final class Vault {
   public static func open(path: String, secretPath: String, actor: Actor, access: VaultAccess = .write)
     throws(IVKeysError) -> Vault
   {
-    guard FileSystem.exists(path) else {
+    let postgres = VaultLocation.isPostgres(path)
+    guard postgres || FileSystem.exists(path) else {
       throw .vault(
         "no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
     }
@@ -80,7 +81,7 @@ public final class Vault {
     }
     let readOnly = access == .inspect || file == nil
     let store = try VaultStores.open(path, readOnly: readOnly)
-    let version = try checkSchema(store, path: path)
+    let version = try checkSchema(store, path: store.location)
     guard let file else {
       if version < store.currentSchemaVersion {
         throw .vault(
@@ -116,7 +117,7 @@ public final class Vault {
       }
     }
     try store.prepareForWriting()
-    vault.notices = tightenModes(path)
+    if !postgres { vault.notices = tightenModes(path) }
     return vault
   }
 
@@ -134,6 +135,11 @@ public final class Vault {
         hint: "upgrade ivkeys; older binaries never write to newer vaults")
     }
     if version == 0 {
+      if VaultLocation.isPostgres(path) {
+        throw .vault(
+          "no vault at \(path) (the database has no ivkeys tables)",
+          hint: "run 'ivkeys init' to create one, or check --vault or IVKEYS_VAULT")
+      }
       throw .vault("\(path) is not an ivkeys vault (it has no ivkeys schema)", hint: "check --vault or IVKEYS_VAULT")
     }
     return version
@@ -213,12 +219,14 @@ public final class Vault {
         "a secret file already exists at \(secretPath); refusing to overwrite it",
         hint: "pass --secret-file for a new one; a secret is never reused for a second vault")
     }
+    if VaultLocation.isPostgres(path) {
+      return try initializeShared(url: path, secretPath: secretPath, actor: actor, now: now)
+    }
     let vaultDir = FileSystem.directory(of: path)
     let secretDir = FileSystem.directory(of: secretPath)
     try FileSystem.makeDirectories(vaultDir)
     try FileSystem.makeDirectories(secretDir)
     let file = try SecretFile.create(path: secretPath)
-    let secret = file.newest
     var createdVault = false
     do {
       try FileSystem.createExclusive(
@@ -228,28 +236,7 @@ public final class Vault {
       )
       createdVault = true
       let store = try VaultStores.open(path, readOnly: false, fresh: true)
-      let vault = Vault(store: store, secretFile: file, version: secret, secretPath: secretPath, actor: actor)
-      try store.migrate(sealer: store.sealer)
-      vault.now = { now }
-      try vault.write { () throws(IVKeysError) in
-        try store.insertMeta("secret_fingerprint", secret.fingerprint)
-        try store.insertMeta("created_at", Time.rfc3339(now))
-        try store.insertSecretVersion(secret.number, fingerprint: secret.fingerprint, at: now)
-        for (name, description) in Scopes.seed {
-          try store.insertScope(name, description: description, at: now, by: "ivkeys")
-        }
-        try store.insertAdministrator(actor.osUser, at: now, by: actor.actor)
-        try vault.record(
-          AuditEntry(
-            event: .vaultInitialized,
-            detail: .object([
-              ("schema_version", .int(Int64(store.currentSchemaVersion))),
-              ("secret_fingerprint", .string(secret.fingerprint)),
-              ("administrator", .string(actor.osUser)),
-            ])), at: now)
-      }
-      return Initialized(
-        vaultPath: path, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
+      return try seed(store, file, secretPath: secretPath, actor: actor, now: now)
     } catch {
       unlink(secretPath)
       if createdVault {
@@ -259,6 +246,60 @@ public final class Vault {
       }
       throw error
     }
+  }
+
+  /// `initialize` on a PostgreSQL database: refused when it holds ivkeys tables already. The
+  /// tables and first rows are made in one transaction, so a failure leaves none behind (and
+  /// the new secret file is removed).
+  static func initializeShared(url: String, secretPath: String, actor: Actor, now: Timestamp)
+    throws(IVKeysError) -> Initialized
+  {
+    let store = try VaultStores.open(url, readOnly: false)
+    if try store.schemaVersion() > 0 {
+      throw .conflict(
+        "a vault already exists at \(store.location); refusing to overwrite it",
+        hint: "name another database in --vault, or refresh its roles with 'ivkeys init --roles'")
+    }
+    try FileSystem.makeDirectories(FileSystem.directory(of: secretPath))
+    let file = try SecretFile.create(path: secretPath)
+    do {
+      return try seed(store, file, secretPath: secretPath, actor: actor, now: now)
+    } catch {
+      unlink(secretPath)
+      throw error
+    }
+  }
+
+  /// The new vault's schema and first rows: its secret's fingerprint, the scope catalog, the
+  /// first administrator and `vault.initialized`.
+  private static func seed(
+    _ store: any VaultStore, _ file: SecretFile, secretPath: String, actor: Actor, now: Timestamp
+  )
+    throws(IVKeysError) -> Initialized
+  {
+    let secret = file.newest
+    let vault = Vault(store: store, secretFile: file, version: secret, secretPath: secretPath, actor: actor)
+    try store.migrate(sealer: store.sealer)
+    vault.now = { now }
+    try vault.write { () throws(IVKeysError) in
+      try store.insertMeta("secret_fingerprint", secret.fingerprint)
+      try store.insertMeta("created_at", Time.rfc3339(now))
+      try store.insertSecretVersion(secret.number, fingerprint: secret.fingerprint, at: now)
+      for (name, description) in Scopes.seed {
+        try store.insertScope(name, description: description, at: now, by: "ivkeys")
+      }
+      try store.insertAdministrator(actor.osUser, at: now, by: actor.actor)
+      try vault.record(
+        AuditEntry(
+          event: .vaultInitialized,
+          detail: .object([
+            ("schema_version", .int(Int64(store.currentSchemaVersion))),
+            ("secret_fingerprint", .string(secret.fingerprint)),
+            ("administrator", .string(actor.osUser)),
+          ])), at: now)
+    }
+    return Initialized(
+      vaultPath: store.location, secretPath: secretPath, fingerprint: secret.fingerprint, administrator: actor.osUser)
   }
 
   /// HMAC-SHA256 of the whole key string, keyed with the server secret: what the vault stores.

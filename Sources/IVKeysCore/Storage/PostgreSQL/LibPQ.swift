@@ -8,7 +8,7 @@ import Glibc
 ///
 /// libpq's own settings apply as they would to `psql`: `PGPASSFILE`, `PGSSLMODE`, `PGSERVICE`,
 /// `~/.pgpass`, `pg_service.conf`.
-public struct LibPQ: Sendable {
+public struct LibPQ: @unchecked Sendable {
   typealias Connect = @convention(c) (UnsafePointer<CChar>?) -> OpaquePointer?
   typealias Status = @convention(c) (OpaquePointer?) -> ConnStatusType
   typealias ErrorMessage = @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>?
@@ -18,29 +18,52 @@ public struct LibPQ: Sendable {
       OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?,
       UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
     ) -> OpaquePointer?
+  typealias SendQueryParams =
+    @convention(c) (
+      OpaquePointer?, UnsafePointer<CChar>?, Int32, UnsafePointer<Oid>?, UnsafePointer<UnsafePointer<CChar>?>?,
+      UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
+    ) -> Int32
   typealias Exec = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> OpaquePointer?
   typealias ResultStatus = @convention(c) (OpaquePointer?) -> ExecStatusType
   typealias ResultErrorField = @convention(c) (OpaquePointer?, Int32) -> UnsafeMutablePointer<CChar>?
   typealias Count = @convention(c) (OpaquePointer?) -> Int32
   typealias GetValue = @convention(c) (OpaquePointer?, Int32, Int32) -> UnsafeMutablePointer<CChar>?
-  typealias GetIsNull = @convention(c) (OpaquePointer?, Int32, Int32) -> Int32
+  typealias GetInt = @convention(c) (OpaquePointer?, Int32, Int32) -> Int32
   typealias Clear = @convention(c) (OpaquePointer?) -> Void
   typealias LibVersion = @convention(c) () -> Int32
+  typealias ConnFlag = @convention(c) (OpaquePointer?) -> Int32
+  typealias CmdTuples = @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>?
+  typealias ConninfoParse =
+    @convention(c) (UnsafePointer<CChar>?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> OpaquePointer?
+  typealias ConninfoFree = @convention(c) (OpaquePointer?) -> Void
+  typealias GetResult = @convention(c) (OpaquePointer?) -> OpaquePointer?
+  typealias FreeMem = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
   let connect: Connect
   let status: Status
   let errorMessage: ErrorMessage
   let finish: Finish
   let execParams: ExecParams
+  let sendQueryParams: SendQueryParams
   let exec: Exec
   let resultStatus: ResultStatus
   let resultErrorField: ResultErrorField
   let ntuples: Count
   let nfields: Count
   let getvalue: GetValue
-  let getisnull: GetIsNull
+  let getlength: GetInt
+  let getisnull: GetInt
   let clear: Clear
   let libVersion: LibVersion
+  let getResult: GetResult
+  let enterPipelineMode: ConnFlag
+  let exitPipelineMode: ConnFlag
+  let pipelineSync: ConnFlag
+  let transactionStatus: ConnFlag
+  let cmdTuples: CmdTuples
+  let conninfoParse: ConninfoParse
+  let conninfoFree: ConninfoFree
+  let freemem: FreeMem
 
   /// The soname Debian's libpq5 package installs.
   public static let soname = "libpq.so.5"
@@ -62,39 +85,35 @@ public struct LibPQ: Sendable {
           hint: "install it (Debian: apt-get install libpq5), or use a SQLite vault (a file path)"))
     }
     var missing = [String]()
-    func symbol<T>(_ name: String, _: T.Type) -> T? {
+    func symbol<T>(_ name: String, _: T.Type = T.self) -> T {
       guard let p = dlsym(handle, name) else {
         missing.append(name)
-        return nil
+        return unsafeBitCast(Self.absent, to: T.self)
       }
       return unsafeBitCast(p, to: T.self)
     }
-    let lib = (
-      symbol("PQconnectdb", Connect.self), symbol("PQstatus", Status.self),
-      symbol("PQerrorMessage", ErrorMessage.self), symbol("PQfinish", Finish.self),
-      symbol("PQexecParams", ExecParams.self), symbol("PQresultStatus", ResultStatus.self),
-      symbol("PQresultErrorField", ResultErrorField.self), symbol("PQntuples", Count.self),
-      symbol("PQnfields", Count.self), symbol("PQgetvalue", GetValue.self),
-      symbol("PQgetisnull", GetIsNull.self), symbol("PQclear", Clear.self),
-      symbol("PQlibVersion", LibVersion.self), symbol("PQexec", Exec.self)
-    )
-    guard let connect = lib.0, let status = lib.1, let errorMessage = lib.2, let finish = lib.3,
-      let execParams = lib.4, let resultStatus = lib.5, let resultErrorField = lib.6, let ntuples = lib.7,
-      let nfields = lib.8, let getvalue = lib.9, let getisnull = lib.10, let clear = lib.11,
-      let libVersion = lib.12, let exec = lib.13
-    else {
+    let lib = LibPQ(
+      connect: symbol("PQconnectdb"), status: symbol("PQstatus"), errorMessage: symbol("PQerrorMessage"),
+      finish: symbol("PQfinish"), execParams: symbol("PQexecParams"), sendQueryParams: symbol("PQsendQueryParams"),
+      exec: symbol("PQexec"), resultStatus: symbol("PQresultStatus"),
+      resultErrorField: symbol("PQresultErrorField"), ntuples: symbol("PQntuples"), nfields: symbol("PQnfields"),
+      getvalue: symbol("PQgetvalue"), getlength: symbol("PQgetlength"), getisnull: symbol("PQgetisnull"),
+      clear: symbol("PQclear"), libVersion: symbol("PQlibVersion"), getResult: symbol("PQgetResult"),
+      enterPipelineMode: symbol("PQenterPipelineMode"), exitPipelineMode: symbol("PQexitPipelineMode"),
+      pipelineSync: symbol("PQpipelineSync"), transactionStatus: symbol("PQtransactionStatus"),
+      cmdTuples: symbol("PQcmdTuples"), conninfoParse: symbol("PQconninfoParse"),
+      conninfoFree: symbol("PQconninfoFree"), freemem: symbol("PQfreemem"))
+    guard missing.isEmpty else {
       return .failure(
         .vault(
           "\(soname) lacks \(missing.joined(separator: ", "))",
-          hint: "install a libpq of PostgreSQL 10 or later"))
+          hint: "install the libpq of PostgreSQL 14 or later (its pipeline mode is used)"))
     }
-    return .success(
-      LibPQ(
-        connect: connect, status: status, errorMessage: errorMessage, finish: finish, execParams: execParams,
-        exec: exec,
-        resultStatus: resultStatus, resultErrorField: resultErrorField, ntuples: ntuples, nfields: nfields,
-        getvalue: getvalue, getisnull: getisnull, clear: clear, libVersion: libVersion))
+    return .success(lib)
   }()
+
+  /// What a missing symbol is bound to until the load is refused (never called).
+  private static var absent: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: 1)! }
 
   /// The library's version as PostgreSQL numbers it (150018 for 15.18).
   public var version: Int { Int(libVersion()) }

@@ -2,26 +2,90 @@ import CLibPQ
 import Glibc
 
 /// One connection to a PostgreSQL server through `LibPQ`: statements with bound parameters
-/// (`PQexecParams`, text format), rows as text, errors with the server's SQLSTATE. Closed when
-/// released.
+/// (`PQexecParams`, text format), errors with the server's SQLSTATE. Closed when released.
+///
+/// Writes that return nothing the caller needs (audit entries, new keys, usage counts) can be
+/// queued (`enqueue`, `enqueueInsert`) and are sent together before the next statement or at
+/// `flush`: rows for one table in one multi-row INSERT, the rest in one pipeline (one round trip
+/// for all). An error in any of them fails the transaction they are in, as it would have
+/// failed at once.
 public final class PGConnection {
   let lib: LibPQ
   let conn: OpaquePointer
+  private var pending: [Pending] = []
+  /// For each INSERT queued since the last other statement, its place in `pending`: a later row
+  /// for the same table joins it.
+  private var openInserts: [String: Int] = [:]
 
   /// A failed statement: the server's message and its SQLSTATE (`42P01`, `40001`, …).
   public struct Failure: Error, Equatable, Sendable {
     public let message: String
     public let sqlState: String
+
+    /// The SQLSTATE of a queued write that changed fewer rows than it must (a trigger swallowed them).
+    static let rowsMissing = "ivkeys:rows"
+  }
+
+  /// A statement queued for the next flush; `expect` is the number of rows it must change.
+  private enum Pending {
+    case statement(sql: String, parameters: [String?], expect: Int?, what: String)
+    case insert(Insert, rows: [[String?]], what: String)
+  }
+
+  /// A multi-row INSERT: `INSERT INTO table (columns) VALUES … suffix`, each value cast to its
+  /// column's type.
+  struct Insert: Hashable {
+    let table: String
+    let columns: [(name: String, type: String)]
+    let suffix: String
+
+    static func == (a: Insert, b: Insert) -> Bool { a.key == b.key }
+    func hash(into h: inout Hasher) { h.combine(key) }
+    var key: String { table + "(" + columns.map { $0.name }.joined(separator: ",") + ")" + suffix }
+
+    /// The statement for `count` rows.
+    func sql(rows count: Int) -> String {
+      var s = "INSERT INTO \(table) (\(columns.map { $0.name }.joined(separator: ", "))) VALUES "
+      var n = 0
+      for r in 0..<count {
+        s += r == 0 ? "(" : ", ("
+        for (i, c) in columns.enumerated() {
+          n += 1
+          s += (i == 0 ? "$" : ", $") + String(n) + "::" + c.type
+        }
+        s += ")"
+      }
+      return suffix.isEmpty ? s : s + " " + suffix
+    }
+
+    /// Rows per statement: PostgreSQL takes at most 65,535 parameters.
+    var rowsPerStatement: Int { max(1, min(1000, 65_535 / columns.count)) }
   }
 
   /// Connects with a libpq connection string or URI (`host=/run/pg dbname=ivkeys`,
-  /// `postgresql://host/db`). Throws `.vault` with libpq's reason when it cannot.
+  /// `postgresql://host/db`). A URI libpq cannot parse is a usage error; a server that cannot be
+  /// reached or refuses the connection is `.vault` with libpq's reason.
   public init(_ conninfo: String) throws(IVKeysError) {
     lib = try LibPQ.load()
+    var parseError: UnsafeMutablePointer<CChar>?
+    if let options = lib.conninfoParse(conninfo, &parseError) {
+      lib.conninfoFree(options)
+    } else {
+      let why = Self.text(parseError)
+      if let parseError { lib.freemem(parseError) }
+      throw .usage(
+        "the vault's PostgreSQL URL is not valid: \(why.isEmpty ? "out of memory" : why)",
+        hint: "write it as postgresql://[user@]host[:port]/database[?param=value&...]")
+    }
+    Self.keepStandardDescriptors()
     guard let c = lib.connect(conninfo) else { throw .vault("cannot connect to PostgreSQL: out of memory") }
     guard lib.status(c) == CONNECTION_OK else {
       let why = Self.text(lib.errorMessage(c))
       lib.finish(c)
+      // A setting libpq cannot take (`port=x`, `sslmode=maybe`) is the URL's fault, not the server's.
+      if why.hasPrefix("invalid ") {
+        throw .usage("the vault's PostgreSQL URL is not valid: \(why)", hint: "see libpq's connection parameters")
+      }
       throw .vault(
         "cannot connect to PostgreSQL: \(why)",
         hint: "check the server is running and the vault's URL (host, port, database, user)")
@@ -31,46 +95,194 @@ public final class PGConnection {
 
   deinit { lib.finish(conn) }
 
-  /// Runs one statement with `parameters` bound in order to `$1`, `$2`, … (nil is NULL) and
-  /// returns its rows, each column as text or nil for NULL.
-  @discardableResult
-  public func query(_ sql: String, _ parameters: [String?] = []) throws(Failure) -> [[String?]] {
-    let copies = parameters.map { $0.map { strdup($0) } ?? nil }
-    defer { for p in copies { free(p) } }
-    let values = copies.map { UnsafePointer($0) }
-    let result = values.withUnsafeBufferPointer { v in
-      lib.execParams(conn, sql, Int32(v.count), nil, v.baseAddress, nil, nil, 0)
+  /// Fills a closed standard descriptor with /dev/null opened the wrong way round, before the
+  /// connection's socket is made: a socket given descriptor 1 would receive what ivkeys prints
+  /// (new keys among it). Writing to the stand-in fails with EBADF, as writing to the closed
+  /// descriptor would have, so a key that cannot be delivered is still revoked. SQLite never
+  /// uses descriptors 0 to 2 for the same reason.
+  static func keepStandardDescriptors() {
+    for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+      let stand = open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY)
+      if stand >= 0 && stand != fd {
+        dup2(stand, fd)
+        close(stand)
+      }
     }
-    defer { lib.clear(result) }
-    let status = lib.resultStatus(result)
-    guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else { throw failure(result) }
-    var rows = [[String?]]()
-    let n = lib.ntuples(result)
-    let m = lib.nfields(result)
-    rows.reserveCapacity(Int(n))
-    for r in 0..<n {
-      rows.append(
-        (0..<m).map { c in lib.getisnull(result, r, c) != 0 ? nil : Self.text(lib.getvalue(result, r, c)) })
-    }
-    return rows
   }
 
-  /// Runs statements with no parameters, several in one text (`PQexec`): schema migrations,
-  /// written in this program, never built from input.
+  /// Whether a transaction is open (or failed and not yet rolled back) on the connection.
+  var inTransaction: Bool { lib.transactionStatus(conn) != 0 }
+
+  /// Runs one statement with `parameters` bound in order to `$1`, `$2`, … (nil is NULL), after
+  /// sending what is queued, and returns its rows.
+  @discardableResult
+  public func query(_ sql: String, _ parameters: [String?] = []) throws(Failure) -> PGResult {
+    try flush()
+    return try run(sql, parameters, expect: nil, what: "")
+  }
+
+  /// The rows a statement changed (UPDATE, INSERT … ON CONFLICT, DELETE).
+  public func change(_ sql: String, _ parameters: [String?] = []) throws(Failure) -> Int {
+    try query(sql, parameters).changes
+  }
+
+  /// Runs statements with no parameters, several in one text (`PQexec`): schema migrations and
+  /// transaction control, written in this program, never built from input.
   public func execute(_ sql: StaticString) throws(Failure) {
-    let result = sql.description.withCString { lib.exec(conn, $0) }
+    try flush()
+    try executeNow(sql.description)
+  }
+
+  /// The same for a text that the caller vouches holds no input (role names it checked).
+  func executeNow(_ sql: String) throws(Failure) {
+    let result = sql.withCString { lib.exec(conn, $0) }
     defer { lib.clear(result) }
     let status = lib.resultStatus(result)
     guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else { throw failure(result) }
   }
+
+  /// Queues a statement for the next flush; `expect` rows must change, else the flush fails
+  /// with `what`.
+  func enqueue(_ sql: String, _ parameters: [String?], expect: Int? = nil, what: String = "") {
+    openInserts.removeAll(keepingCapacity: true)
+    pending.append(.statement(sql: sql, parameters: parameters, expect: expect, what: what))
+  }
+
+  /// Queues one row of a multi-row INSERT; every row must be written, else the flush fails with
+  /// `what`.
+  func enqueueInsert(_ insert: Insert, _ row: [String?], what: String) {
+    let key = insert.key
+    if let i = openInserts[key], case .insert(let ins, var rows, let w) = pending[i] {
+      pending[i] = .insert(ins, rows: [], what: w)
+      rows.append(row)
+      pending[i] = .insert(ins, rows: rows, what: w)
+      return
+    }
+    openInserts[key] = pending.count
+    pending.append(.insert(insert, rows: [row], what: what))
+  }
+
+  /// Drops what is queued (its transaction is being rolled back).
+  func discardQueued() {
+    pending.removeAll()
+    openInserts.removeAll()
+  }
+
+  /// Sends everything queued: one statement alone, more in one pipeline. Throws the first
+  /// failure (the rest of the pipeline is then skipped by the server).
+  func flush() throws(Failure) {
+    guard !pending.isEmpty else { return }
+    var statements = [(sql: String, parameters: [String?], expect: Int?, what: String)]()
+    for p in pending {
+      switch p {
+      case .statement(let sql, let parameters, let expect, let what): statements.append((sql, parameters, expect, what))
+      case .insert(let insert, let rows, let what):
+        var start = 0
+        while start < rows.count {
+          let chunk = rows[start..<min(rows.count, start + insert.rowsPerStatement)]
+          statements.append((insert.sql(rows: chunk.count), chunk.flatMap { $0 }, chunk.count, what))
+          start += chunk.count
+        }
+      }
+    }
+    discardQueued()
+    if statements.count == 1 {
+      let s = statements[0]
+      _ = try run(s.sql, s.parameters, expect: s.expect, what: s.what)
+      return
+    }
+    try pipeline(statements)
+  }
+
+  private func pipeline(_ statements: [(sql: String, parameters: [String?], expect: Int?, what: String)])
+    throws(Failure)
+  {
+    guard lib.enterPipelineMode(conn) == 1 else { throw failure(nil) }
+    defer { _ = lib.exitPipelineMode(conn) }
+    var first: Failure?
+    var sent = 0
+    for s in statements {
+      let ok = try withParameters(s.parameters) { values, count in
+        lib.sendQueryParams(conn, s.sql, count, nil, values, nil, nil, 0) == 1
+      }
+      guard ok else {
+        first = failure(nil)
+        break
+      }
+      sent += 1
+    }
+    if lib.pipelineSync(conn) != 1, first == nil { first = failure(nil) }
+    for i in 0..<sent {
+      while let r = lib.getResult(conn) {
+        defer { lib.clear(r) }
+        let status = lib.resultStatus(r)
+        if status == PGRES_PIPELINE_ABORTED { continue }
+        if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
+          if first == nil { first = failure(r) }
+        } else if let n = statements[i].expect, Self.changes(lib, r) != n, first == nil {
+          first = Failure(message: statements[i].what, sqlState: Failure.rowsMissing)
+        }
+      }
+    }
+    // The sync's own result ends the pipeline; without it the connection is gone.
+    if let r = lib.getResult(conn) {
+      if lib.resultStatus(r) != PGRES_PIPELINE_SYNC, first == nil { first = failure(r) }
+      lib.clear(r)
+    } else if first == nil {
+      first = failure(nil)
+    }
+    if let first { throw first }
+  }
+
+  private func run(_ sql: String, _ parameters: [String?], expect: Int?, what: String) throws(Failure) -> PGResult {
+    let result = try withParameters(parameters) { values, count in
+      lib.execParams(conn, sql, count, nil, values, nil, nil, 0)
+    }
+    guard let result else { throw failure(nil) }
+    let status = lib.resultStatus(result)
+    guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
+      defer { lib.clear(result) }
+      throw failure(result)
+    }
+    let r = PGResult(lib: lib, handle: result)
+    if let expect, r.changes != expect { throw Failure(message: what, sqlState: Failure.rowsMissing) }
+    return r
+  }
+
+  /// Calls `body` with the parameters as C strings. PostgreSQL's text cannot hold a NUL byte:
+  /// a value with one is refused, never cut short at it.
+  private func withParameters<T>(
+    _ parameters: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> T
+  ) throws(Failure) -> T {
+    var copies = [UnsafeMutablePointer<CChar>?]()
+    copies.reserveCapacity(parameters.count)
+    defer { for p in copies { free(p) } }
+    for p in parameters {
+      guard let p else {
+        copies.append(nil)
+        continue
+      }
+      if p.utf8.contains(0) {
+        throw Failure(message: "a value holds a NUL byte, which PostgreSQL cannot store", sqlState: "22021")
+      }
+      copies.append(strdup(p))
+    }
+    return copies.withUnsafeBufferPointer { buffer in
+      buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { body($0.baseAddress, Int32($0.count)) }
+    }
+  }
+
+  static func changes(_ lib: LibPQ, _ result: OpaquePointer) -> Int { Int(text(lib.cmdTuples(result))) ?? 0 }
 
   /// The failure a result (or, without one, the connection) reports.
   func failure(_ result: OpaquePointer?) -> Failure {
     // 'M' (77) is the primary message, 'C' (67) the SQLSTATE.
     let message = result == nil ? "" : Self.text(lib.resultErrorField(result, 77))
+    let state = result == nil ? "" : Self.text(lib.resultErrorField(result, 67))
     return Failure(
       message: message.isEmpty ? Self.text(lib.errorMessage(conn)) : message,
-      sqlState: result == nil ? "" : Self.text(lib.resultErrorField(result, 67)))
+      // libpq's own failures (the connection lost) carry no SQLSTATE: 08006, connection failure.
+      sqlState: state.isEmpty && lib.status(conn) != CONNECTION_OK ? "08006" : state)
   }
 
   static func text(_ p: UnsafeMutablePointer<CChar>?) -> String {
@@ -79,4 +291,91 @@ public final class PGConnection {
     while s.last == "\n" || s.last == " " { s.removeLast() }
     return s
   }
+}
+
+/// The rows of a statement, in text format, freed when released.
+public final class PGResult {
+  let lib: LibPQ
+  let handle: OpaquePointer
+  /// How many rows it holds.
+  public let count: Int32
+
+  init(lib: LibPQ, handle: OpaquePointer) {
+    self.lib = lib
+    self.handle = handle
+    count = lib.ntuples(handle)
+  }
+
+  deinit { lib.clear(handle) }
+
+  /// The rows a command changed.
+  var changes: Int { PGConnection.changes(lib, handle) }
+
+  /// Each row.
+  var rows: [PGRow] { (0..<count).map { PGRow(result: self, index: $0) } }
+  var first: PGRow? { count > 0 ? PGRow(result: self, index: 0) : nil }
+  /// Every value as text (nil for NULL), row by row.
+  var values: [[String?]] {
+    let columns = lib.nfields(handle)
+    return rows.map { row in (0..<columns).map { row.optionalText($0) } }
+  }
+}
+
+/// One row of a `PGResult`. Columns are read as the engine's types are written: `bigint` as
+/// Int64, `bytea` from its hex form, `text` as is.
+struct PGRow: StoredRow {
+  let result: PGResult
+  let index: Int32
+
+  func isNull(_ c: Int32) -> Bool { result.lib.getisnull(result.handle, index, c) != 0 }
+
+  func withBytes<T>(_ c: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+    guard let p = result.lib.getvalue(result.handle, index, c) else {
+      return body(UnsafeBufferPointer(start: nil, count: 0))
+    }
+    let n = Int(result.lib.getlength(result.handle, index, c))
+    return p.withMemoryRebound(to: UInt8.self, capacity: max(n, 1)) { body(UnsafeBufferPointer(start: $0, count: n)) }
+  }
+
+  func text(_ c: Int32) -> String { withBytes(c) { String(decoding: $0, as: UTF8.self) } }
+  func optionalText(_ c: Int32) -> String? { isNull(c) ? nil : text(c) }
+
+  func int(_ c: Int32) -> Int64 {
+    guard let p = result.lib.getvalue(result.handle, index, c) else { return 0 }
+    return strtoll(p, nil, 10)
+  }
+  func optionalInt(_ c: Int32) -> Int64? { isNull(c) ? nil : int(c) }
+  func bool(_ c: Int32) -> Bool { withBytes(c) { $0.first == UInt8(ascii: "t") } }
+
+  /// A `bytea` column, from its hex output (`\x0a1b…`).
+  func blob(_ c: Int32) -> [UInt8] {
+    withBytes(c) { s in
+      guard s.count >= 2, s[0] == UInt8(ascii: "\\"), s[1] == UInt8(ascii: "x") else { return [] }
+      var out = [UInt8]()
+      out.reserveCapacity((s.count - 2) / 2)
+      var i = 2
+      while i + 1 < s.count {
+        out.append(Self.nibble(s[i]) << 4 | Self.nibble(s[i + 1]))
+        i += 2
+      }
+      return out
+    }
+  }
+  func optionalBlob(_ c: Int32) -> [UInt8]? { isNull(c) ? nil : blob(c) }
+
+  private static func nibble(_ c: UInt8) -> UInt8 {
+    switch c {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+    default: return c &- UInt8(ascii: "A") &+ 10
+    }
+  }
+}
+
+/// Parameters in PostgreSQL's text format.
+enum PG {
+  static func int(_ v: Int64?) -> String? { v.map { String($0) } }
+  static func int(_ v: Int) -> String { String(v) }
+  /// A `bytea` in hex form.
+  static func bytea(_ b: [UInt8]) -> String { "\\x" + Crypto.hex(b) }
 }

@@ -5,10 +5,13 @@
 /// The version is the row of `ivkeys_schema`; a vault whose version is higher than this binary
 /// knows is refused.
 ///
-/// Types: SQLite's INTEGER is `bigint`, BLOB `bytea`, TEXT `text`; the audit log's `seq` is
-/// given by ivkeys (the last plus one, under the append lock) as SQLite's rowid alias is. The
-/// audit log is append-only by triggers, which refuse UPDATE, DELETE and TRUNCATE to every role,
-/// its owner included; `init --roles` (to come) adds what each role may do.
+/// Types: SQLite's INTEGER is `bigint`, BLOB `bytea`, TEXT `text COLLATE "C"` (compared and
+/// sorted byte by byte, as SQLite does); the audit log's `seq` is given by ivkeys (the last plus
+/// one, under the append lock) as SQLite's rowid alias is. Two tables differ from SQLite's: a
+/// key's usage totals are in `key_usage`, not in its row, so that the verify role updates no key;
+/// and `audit_head` is the row every write transaction locks first. The audit log is append-only
+/// by triggers, which refuse UPDATE, DELETE and TRUNCATE to every role, its owner included;
+/// `init --roles` grants each role what it may do. Triggers need PostgreSQL 11 or later.
 enum PostgreSQLSchema {
   /// The version this binary writes: the SQLite engine's.
   static var currentVersion: Int { SQLiteSchema.currentVersion }
@@ -19,68 +22,81 @@ enum PostgreSQLSchema {
       6,
       """
       CREATE TABLE meta (
-        name text PRIMARY KEY,
-        value text NOT NULL,
+        name text COLLATE "C" PRIMARY KEY,
+        value text COLLATE "C" NOT NULL,
         seal bytea
       );
       CREATE TABLE keys (
-        id text NOT NULL UNIQUE,
-        env text NOT NULL CHECK (env IN ('live', 'test')),
-        type text NOT NULL CHECK (type IN ('regular', 'ats')),
-        company text NOT NULL,
-        linked_companies text NOT NULL DEFAULT '[]',
-        name text NOT NULL,
+        id text COLLATE "C" NOT NULL UNIQUE,
+        env text COLLATE "C" NOT NULL CHECK (env IN ('live', 'test')),
+        type text COLLATE "C" NOT NULL CHECK (type IN ('regular', 'ats')),
+        company text COLLATE "C" NOT NULL,
+        linked_companies text COLLATE "C" NOT NULL DEFAULT '[]',
+        name text COLLATE "C" NOT NULL,
         digest bytea NOT NULL,
-        scopes text NOT NULL,
-        allowed_ips text NOT NULL DEFAULT '[]',
+        scopes text COLLATE "C" NOT NULL,
+        allowed_ips text COLLATE "C" NOT NULL DEFAULT '[]',
         expires_at bigint,
-        rate_limit text,
-        metadata text NOT NULL DEFAULT '{}',
-        tags text NOT NULL DEFAULT '[]',
-        contact text,
-        status text NOT NULL CHECK (status IN ('active', 'suspended', 'rotating', 'revoked', 'expired')),
-        status_reason text,
+        rate_limit text COLLATE "C",
+        metadata text COLLATE "C" NOT NULL DEFAULT '{}',
+        tags text COLLATE "C" NOT NULL DEFAULT '[]',
+        contact text COLLATE "C",
+        status text COLLATE "C" NOT NULL CHECK (status IN ('active', 'suspended', 'rotating', 'revoked', 'expired')),
+        status_reason text COLLATE "C",
         created_at bigint NOT NULL,
-        created_by text NOT NULL,
-        rotated_from text,
-        replaced_by text,
+        created_by text COLLATE "C" NOT NULL,
+        rotated_from text COLLATE "C",
+        replaced_by text COLLATE "C",
         grace_until bigint,
-        last_used_at bigint,
-        request_count bigint NOT NULL DEFAULT 0,
-        error_count bigint NOT NULL DEFAULT 0,
         secret_version bigint NOT NULL DEFAULT 1,
         seal bytea,
-        last_ip text,
         -- Creation order, which SQLite keeps as rowid order.
         created_seq bigserial NOT NULL
       );
+      -- A key's usage totals, which SQLite keeps in the key's row: apart, so that the verify role
+      -- updates no key.
+      CREATE TABLE key_usage (
+        key_id text COLLATE "C" PRIMARY KEY,
+        request_count bigint NOT NULL DEFAULT 0,
+        error_count bigint NOT NULL DEFAULT 0,
+        last_used_at bigint,
+        last_ip text COLLATE "C"
+      );
+      -- The audit log's head: every write transaction locks its one row first, so writers from
+      -- every host take turns and the chain stays one chain; `generation` counts the commits.
+      CREATE TABLE audit_head (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        generation bigint NOT NULL
+      );
+      INSERT INTO audit_head (generation) VALUES (0);
+      INSERT INTO meta (name, value) VALUES ('secret_version', '1');
       CREATE INDEX keys_expires ON keys (expires_at) WHERE expires_at IS NOT NULL;
       CREATE INDEX keys_created ON keys (created_seq);
       CREATE TABLE scopes (
-        name text PRIMARY KEY,
-        description text NOT NULL,
+        name text COLLATE "C" PRIMARY KEY,
+        description text COLLATE "C" NOT NULL,
         added_at bigint NOT NULL,
-        added_by text NOT NULL,
+        added_by text COLLATE "C" NOT NULL,
         seal bytea
       );
       CREATE TABLE admins (
-        "user" text PRIMARY KEY,
+        "user" text COLLATE "C" PRIMARY KEY,
         added_at bigint NOT NULL,
-        added_by text NOT NULL,
+        added_by text COLLATE "C" NOT NULL,
         seal bytea
       );
       CREATE TABLE audit (
         seq bigint PRIMARY KEY,
-        at text NOT NULL,
-        event text NOT NULL,
-        actor text NOT NULL,
-        os_user text NOT NULL,
-        key_id text,
-        company text,
-        ip text,
-        detail text NOT NULL,
-        prev_hash text NOT NULL,
-        hash text NOT NULL
+        at text COLLATE "C" NOT NULL,
+        event text COLLATE "C" NOT NULL,
+        actor text COLLATE "C" NOT NULL,
+        os_user text COLLATE "C" NOT NULL,
+        key_id text COLLATE "C",
+        company text COLLATE "C",
+        ip text COLLATE "C",
+        detail text COLLATE "C" NOT NULL,
+        prev_hash text COLLATE "C" NOT NULL,
+        hash text COLLATE "C" NOT NULL
       );
       CREATE FUNCTION ivkeys_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -92,50 +108,50 @@ enum PostgreSQLSchema {
       CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
         FOR EACH STATEMENT EXECUTE FUNCTION ivkeys_audit_append_only();
       CREATE TABLE usage_endpoints (
-        key_id text NOT NULL,
-        endpoint text NOT NULL,
+        key_id text COLLATE "C" NOT NULL,
+        endpoint text COLLATE "C" NOT NULL,
         count bigint NOT NULL DEFAULT 0,
         errors bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (key_id, endpoint)
       );
       CREATE TABLE usage_daily (
-        key_id text NOT NULL,
-        day text NOT NULL,
+        key_id text COLLATE "C" NOT NULL,
+        day text COLLATE "C" NOT NULL,
         count bigint NOT NULL DEFAULT 0,
         errors bigint NOT NULL DEFAULT 0,
         PRIMARY KEY (key_id, day)
       );
       CREATE TABLE rate_windows (
-        key_id text PRIMARY KEY,
+        key_id text COLLATE "C" PRIMARY KEY,
         window_start bigint NOT NULL,
         count bigint NOT NULL
       );
       CREATE TABLE imported_requests (
-        key_id text NOT NULL,
-        request_id text NOT NULL,
+        key_id text COLLATE "C" NOT NULL,
+        request_id text COLLATE "C" NOT NULL,
         at bigint NOT NULL,
         PRIMARY KEY (key_id, request_id)
       );
       CREATE TABLE notifications (
-        key_id text NOT NULL,
+        key_id text COLLATE "C" NOT NULL,
         expires_at bigint NOT NULL,
-        recipient text NOT NULL,
-        message_id text NOT NULL,
+        recipient text COLLATE "C" NOT NULL,
+        message_id text COLLATE "C" NOT NULL,
         claimed_at bigint NOT NULL,
         sent_at bigint,
         PRIMARY KEY (key_id, expires_at)
       );
       CREATE TABLE secret_versions (
         version bigint PRIMARY KEY,
-        fingerprint text NOT NULL,
+        fingerprint text COLLATE "C" NOT NULL,
         added_at bigint NOT NULL,
         retired_at bigint,
         seal bytea
       );
       CREATE TABLE usage_hourly (
-        key_id text NOT NULL,
+        key_id text COLLATE "C" NOT NULL,
         hour bigint NOT NULL,
-        ip text NOT NULL,
+        ip text COLLATE "C" NOT NULL,
         requests bigint NOT NULL,
         errors bigint NOT NULL,
         denied bigint NOT NULL,
@@ -145,22 +161,22 @@ enum PostgreSQLSchema {
         PRIMARY KEY (key_id, hour, ip)
       );
       CREATE TABLE working_hours (
-        subject text PRIMARY KEY,
-        hours text NOT NULL,
-        tz text NOT NULL,
+        subject text COLLATE "C" PRIMARY KEY,
+        hours text COLLATE "C" NOT NULL,
+        tz text COLLATE "C" NOT NULL,
         set_at bigint NOT NULL,
-        set_by text NOT NULL,
+        set_by text COLLATE "C" NOT NULL,
         seal bytea
       );
       CREATE TABLE alert_states (
-        id text PRIMARY KEY,
-        rule text NOT NULL,
-        key_id text NOT NULL,
+        id text COLLATE "C" PRIMARY KEY,
+        rule text COLLATE "C" NOT NULL,
+        key_id text COLLATE "C" NOT NULL,
         window_start bigint NOT NULL,
         acknowledged_at bigint,
-        acknowledged_by text,
-        recipient text,
-        message_id text,
+        acknowledged_by text COLLATE "C",
+        recipient text COLLATE "C",
+        message_id text COLLATE "C",
         claimed_at bigint,
         notified_at bigint
       );
@@ -168,29 +184,30 @@ enum PostgreSQLSchema {
     )
   ]
 
-  /// Brings the database to `currentVersion`, in one transaction that holds an advisory lock, so
-  /// that two hosts starting at once migrate it once. Refuses a vault of a newer ivkeys.
-  static func migrate(_ db: PGConnection) throws(IVKeysError) {
+  /// The advisory lock a migration holds, so that two hosts starting at once migrate once.
+  static let migrationLock = "7149023001"
+
+  /// Inside an open transaction: takes the migration lock, then applies every migration the
+  /// vault lacks. Refuses a vault of a newer ivkeys, changing nothing. Returns the version found.
+  @discardableResult
+  static func apply(_ db: PGConnection) throws(IVKeysError) -> Int {
     do {
-      try db.execute("BEGIN")
-      try db.query("SELECT pg_advisory_xact_lock(7149023001)")
+      try db.query("SELECT pg_advisory_xact_lock($1::bigint)", [migrationLock])
       try db.execute("CREATE TABLE IF NOT EXISTS ivkeys_schema (version bigint NOT NULL)")
       let version = try Self.version(db)
       guard version <= currentVersion else {
-        try db.execute("ROLLBACK")
         throw IVKeysError.vault(
           "the vault's schema is version \(version), newer than this ivkeys knows (\(currentVersion))",
-          hint: "use the ivkeys that wrote it, or a newer one")
+          hint: "upgrade ivkeys; older binaries never write to newer vaults")
       }
       for m in migrations where m.version > version {
         try db.execute(m.sql)
         try db.query("DELETE FROM ivkeys_schema")
-        try db.query("INSERT INTO ivkeys_schema (version) VALUES ($1)", [String(m.version)])
+        try db.query("INSERT INTO ivkeys_schema (version) VALUES ($1::bigint)", [String(m.version)])
       }
-      try db.execute("COMMIT")
+      return version
     } catch let e as PGConnection.Failure {
-      try? db.execute("ROLLBACK")
-      throw .vault("cannot update the PostgreSQL vault's schema: \(e.message) (\(e.sqlState))")
+      throw .vault("cannot update the PostgreSQL vault's schema: \(e.message) (SQLSTATE \(e.sqlState))")
     } catch let e as IVKeysError {
       throw e
     } catch {
@@ -201,7 +218,7 @@ enum PostgreSQLSchema {
   /// The vault's schema version (0 when ivkeys has not created its tables).
   static func version(_ db: PGConnection) throws(PGConnection.Failure) -> Int {
     let exists = try db.query("SELECT to_regclass('ivkeys_schema') IS NOT NULL")
-    guard exists.first?.first == "t" else { return 0 }
-    return Int(try db.query("SELECT max(version) FROM ivkeys_schema").first?.first.flatMap { $0 } ?? "0") ?? 0
+    guard exists.first?.bool(0) == true else { return 0 }
+    return Int(try db.query("SELECT max(version) FROM ivkeys_schema").first?.optionalInt(0) ?? 0)
   }
 }

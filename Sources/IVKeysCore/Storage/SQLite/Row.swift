@@ -1,7 +1,7 @@
 import CSQLite
 
 /// The current row of a statement; valid only inside the closure that receives it.
-struct Row {
+struct Row: StoredRow {
   let handle: OpaquePointer
 
   func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
@@ -25,4 +25,15 @@ struct Row {
     let n = Int(sqlite3_column_bytes(handle, i))
     return body(UnsafeBufferPointer(start: p, count: p == nil ? 0 : n))
   }
+}
+
+/// A row as either engine gives it: what code shared by the engines reads.
+protocol StoredRow {
+  func isNull(_ i: Int32) -> Bool
+  func int(_ i: Int32) -> Int64
+  func optionalInt(_ i: Int32) -> Int64?
+  func text(_ i: Int32) -> String
+  func optionalText(_ i: Int32) -> String?
+  func blob(_ i: Int32) -> [UInt8]
+  func optionalBlob(_ i: Int32) -> [UInt8]?
 }

@@ -44,6 +44,8 @@ extension SQLiteStore {
       [.int(now)]) ?? 0
   }
 
+  func refuseFileBackup() throws(IVKeysError) {}
+
   /// Copies the vault with SQLite's online backup API, while other processes keep working:
   /// "the backup ... is a consistent snapshot of the source database". The copy uses a rollback
   /// journal, so it is one self-contained file.

@@ -209,41 +209,46 @@ extension KeyRecord {
 
   /// The same, building the seal message in `scratch`.
   init(row: Row, sealer: RowSealer?, scratch: inout SealMessage) {
-    id = row.text(KeyColumn.id)
-    env = KeyEnvironment(rawValue: row.text(KeyColumn.env)) ?? .live
-    type = KeyType(rawValue: row.text(KeyColumn.type)) ?? .regular
-    company = row.text(KeyColumn.company)
-    linkedCompaniesJSON = row.text(KeyColumn.linkedCompanies)
-    name = row.text(KeyColumn.name)
-    scopesJSON = row.text(KeyColumn.scopes)
-    allowedIPsJSON = row.text(KeyColumn.allowedIPs)
-    expiresAt = row.optionalInt(KeyColumn.expiresAt)
-    rateLimit = row.optionalText(KeyColumn.rateLimit)
-    metadataJSON = row.text(KeyColumn.metadata)
-    tagsJSON = row.text(KeyColumn.tags)
-    contact = row.optionalText(KeyColumn.contact)
-    storedStatus = KeyStatus(rawValue: row.text(KeyColumn.status)) ?? .revoked
-    statusReason = row.optionalText(KeyColumn.statusReason)
-    createdAt = row.int(KeyColumn.createdAt)
-    createdBy = row.text(KeyColumn.createdBy)
-    rotatedFrom = row.optionalText(KeyColumn.rotatedFrom)
-    replacedBy = row.optionalText(KeyColumn.replacedBy)
-    graceUntil = row.optionalInt(KeyColumn.graceUntil)
-    lastUsedAt = row.optionalInt(KeyColumn.lastUsedAt)
-    requestCount = row.int(KeyColumn.requestCount)
-    errorCount = row.int(KeyColumn.errorCount)
-    lastIP = row.optionalText(KeyColumn.lastIP)
-    secretVersion = Int(clamping: row.int(KeyColumn.secretVersion))
-    status = KeyStatus(rawValue: row.text(KeyColumn.effectiveStatus)) ?? storedStatus
-    if status != storedStatus {
-      if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
-      if status == .revoked { statusReason = "rotation grace ended" }
-    }
+    self.init(columns: row)
     if let sealer {
       SQLiteStore.keySealMessage(row, into: &scratch) { KeyColumn($0).rawValue }
       let p = sqlite3_column_blob(row.handle, KeyColumn.seal.rawValue)
       let n = Int(sqlite3_column_bytes(row.handle, KeyColumn.seal.rawValue))
       if !sealer.verify(scratch, stored: UnsafeRawBufferPointer(start: p, count: p == nil ? 0 : n)) { markDamaged() }
+    }
+  }
+
+  /// The fields of a row selected with `KeyColumn`'s order, on either engine; no seal checked.
+  init<R: StoredRow>(columns row: R) {
+    id = row.text(KeyColumn.id.rawValue)
+    env = KeyEnvironment(rawValue: row.text(KeyColumn.env.rawValue)) ?? .live
+    type = KeyType(rawValue: row.text(KeyColumn.type.rawValue)) ?? .regular
+    company = row.text(KeyColumn.company.rawValue)
+    linkedCompaniesJSON = row.text(KeyColumn.linkedCompanies.rawValue)
+    name = row.text(KeyColumn.name.rawValue)
+    scopesJSON = row.text(KeyColumn.scopes.rawValue)
+    allowedIPsJSON = row.text(KeyColumn.allowedIPs.rawValue)
+    expiresAt = row.optionalInt(KeyColumn.expiresAt.rawValue)
+    rateLimit = row.optionalText(KeyColumn.rateLimit.rawValue)
+    metadataJSON = row.text(KeyColumn.metadata.rawValue)
+    tagsJSON = row.text(KeyColumn.tags.rawValue)
+    contact = row.optionalText(KeyColumn.contact.rawValue)
+    storedStatus = KeyStatus(rawValue: row.text(KeyColumn.status.rawValue)) ?? .revoked
+    statusReason = row.optionalText(KeyColumn.statusReason.rawValue)
+    createdAt = row.int(KeyColumn.createdAt.rawValue)
+    createdBy = row.text(KeyColumn.createdBy.rawValue)
+    rotatedFrom = row.optionalText(KeyColumn.rotatedFrom.rawValue)
+    replacedBy = row.optionalText(KeyColumn.replacedBy.rawValue)
+    graceUntil = row.optionalInt(KeyColumn.graceUntil.rawValue)
+    lastUsedAt = row.optionalInt(KeyColumn.lastUsedAt.rawValue)
+    requestCount = row.int(KeyColumn.requestCount.rawValue)
+    errorCount = row.int(KeyColumn.errorCount.rawValue)
+    lastIP = row.optionalText(KeyColumn.lastIP.rawValue)
+    secretVersion = Int(clamping: row.int(KeyColumn.secretVersion.rawValue))
+    status = KeyStatus(rawValue: row.text(KeyColumn.effectiveStatus.rawValue)) ?? storedStatus
+    if status != storedStatus {
+      if status == .expired { statusReason = "expired at \(Time.rfc3339(expiresAt ?? 0))" }
+      if status == .revoked { statusReason = "rotation grace ended" }
     }
   }
 

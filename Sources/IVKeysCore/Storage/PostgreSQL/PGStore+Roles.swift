@@ -1,0 +1,42 @@
+/// `ivkeys init --roles`: the two roles the server enforces least privilege with.
+extension PGStore {
+  /// Creates `ivkeys_admin` and `ivkeys_verify` when missing (NOLOGIN: login roles are granted
+  /// membership), and sets their privileges on the vault's tables afresh, so re-running it after
+  /// an upgrade covers new tables. `ivkeys_admin` may do everything to the rows (the audit
+  /// triggers still refuse edits to the log; the schema stays the owner's). `ivkeys_verify`, for
+  /// gateway hosts, reads keys, settings and the catalog, appends to the audit log, and inserts
+  /// and updates only usage counts, per-address buckets, rate windows and the audit head: no
+  /// UPDATE of a key, no DELETE or TRUNCATE anywhere.
+  static let rolesSQL: StaticString = """
+    DO $roles$
+    DECLARE
+      s text := quote_ident(current_schema());
+    BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ivkeys_admin') THEN CREATE ROLE ivkeys_admin NOLOGIN; END IF;
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ivkeys_verify') THEN CREATE ROLE ivkeys_verify NOLOGIN; END IF;
+      EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM PUBLIC, ivkeys_admin, ivkeys_verify', s);
+      EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM PUBLIC, ivkeys_admin, ivkeys_verify', s);
+      EXECUTE format('GRANT USAGE ON SCHEMA %s TO ivkeys_admin, ivkeys_verify', s);
+      EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA %s TO ivkeys_admin', s);
+      EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %s TO ivkeys_admin', s);
+      EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %s TO ivkeys_verify', s);
+      GRANT INSERT ON audit TO ivkeys_verify;
+      GRANT INSERT, UPDATE ON key_usage, usage_endpoints, usage_daily, usage_hourly, rate_windows, audit_head
+        TO ivkeys_verify;
+    END
+    $roles$
+    """
+
+  func grantRoles() throws(IVKeysError) {
+    try pg { () throws(PGConnection.Failure) in
+      try db.execute("BEGIN")
+      do throws(PGConnection.Failure) {
+        try db.execute(Self.rolesSQL)
+        try db.execute("COMMIT")
+      } catch {
+        try? db.execute("ROLLBACK")
+        throw error
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/// The schema's sealed fingerprint on PostgreSQL: every table (its columns, types, defaults,
+/// collations, row security), index, constraint, trigger, rule, policy and function of the
+/// vault's schema, as the server describes them, hashed in name order. PostgreSQL has no schema
+/// cookie like SQLite's, so every check compares the whole schema (one catalog query).
+extension PGStore {
+  /// The objects of the vault's schema (the first in `search_path`), names unqualified.
+  static let schemaObjectsSQL = """
+    WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = current_schema())
+    SELECT type, name, tbl, replace(def, quote_ident((SELECT nspname FROM ns)) || '.', '') FROM (
+      SELECT 'table' AS type, c.relname::text AS name, c.relname::text AS tbl,
+        c.relkind::text || CASE WHEN c.relrowsecurity THEN ' rls' ELSE '' END || ' (' || coalesce((
+          SELECT string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+            || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END
+            || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
+            || coalesce(' COLLATE ' || co.collname, ''), ', ' ORDER BY a.attnum)
+          FROM pg_attribute a
+          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+          LEFT JOIN pg_collation co ON co.oid = a.attcollation AND co.collname <> 'default'
+          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || ')' AS def
+      FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+      UNION ALL
+      SELECT 'index', c.relname::text, t.relname::text, pg_get_indexdef(c.oid)
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+      WHERE c.relnamespace = (SELECT oid FROM ns)
+      UNION ALL
+      SELECT 'constraint', co.conname::text, c.relname::text, pg_get_constraintdef(co.oid)
+      FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid WHERE c.relnamespace = (SELECT oid FROM ns)
+      UNION ALL
+      SELECT 'trigger', t.tgname::text, c.relname::text, pg_get_triggerdef(t.oid)
+        || CASE t.tgenabled WHEN 'O' THEN '' ELSE ' ' || t.tgenabled::text END
+      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+      WHERE c.relnamespace = (SELECT oid FROM ns) AND NOT t.tgisinternal
+      UNION ALL
+      SELECT 'rule', r.rulename::text, c.relname::text, pg_get_ruledef(r.oid)
+      FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+      WHERE c.relnamespace = (SELECT oid FROM ns) AND r.rulename <> '_RETURN'
+      UNION ALL
+      SELECT 'policy', p.polname::text, c.relname::text, p.polcmd::text || ' ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '')
+      FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE c.relnamespace = (SELECT oid FROM ns)
+      UNION ALL
+      SELECT 'function', p.proname::text, '', pg_get_functiondef(p.oid)
+      FROM pg_proc p WHERE p.pronamespace = (SELECT oid FROM ns) AND p.prokind IN ('f', 'p')
+    ) o ORDER BY name COLLATE "C", type COLLATE "C"
+    """
+
+  func schemaObjects() throws(IVKeysError) -> [SchemaObject] {
+    try pg { () throws(PGConnection.Failure) in
+      try db.query(Self.schemaObjectsSQL).rows.map {
+        SchemaObject(type: $0.text(0), name: $0.text(1), table: $0.text(2), sql: $0.optionalText(3))
+      }
+    }
+  }
+
+  /// SHA-256 over the objects, encoded as the SQLite engine encodes its own.
+  func schemaFingerprint() throws(IVKeysError) -> String {
+    var text = SealMessage(table: "pg_catalog", primaryKey: "")
+    for object in try schemaObjects() {
+      text.append(.text(object.type))
+      text.append(.text(object.name))
+      text.append(.text(object.table))
+      text.text(object.sql)
+    }
+    return Crypto.hex(Crypto.sha256(text.bytes))
+  }
+
+  /// Records the fingerprint (sealed), as `pg <sha256>`; at the end of every migration.
+  func recordSchemaFingerprint() throws(IVKeysError) {
+    try setMeta(SQLiteStore.schemaFingerprintName, "pg \(try schemaFingerprint())")
+  }
+
+  func checkSchemaSeal() throws(IVKeysError) {
+    guard let recorded = try sealedMeta(SQLiteStore.schemaFingerprintName) else {
+      throw .tampered("the schema's sealed fingerprint is missing")
+    }
+    try compareSchema(recorded)
+  }
+
+  func checkSchemaSeal(recorded: String, full: Bool) throws(IVKeysError) { try compareSchema(recorded) }
+
+  func compareSchema(_ recorded: String) throws(IVKeysError) {
+    let hash = recorded.split(separator: " ").last.map(String.init) ?? ""
+    let current = try schemaFingerprint()
+    guard Crypto.constantTimeEqual(Array(hash.utf8), Array(current.utf8)) else {
+      throw .tampered("its schema (a table, column, index, constraint, trigger, rule, policy or function) was changed")
+    }
+  }
+
+  /// The objects that differ from those this binary's migrations make, found by making them in
+  /// a scratch schema inside a transaction that is rolled back.
+  func schemaDifferences() throws(IVKeysError) -> [String] {
+    let actual = Dictionary(try schemaObjects().map { ("\($0.type) \($0.name)", $0) }, uniquingKeysWith: { a, _ in a })
+    var expected = [String: SchemaObject]()
+    do {
+      try pg { () throws(PGConnection.Failure) in
+        try db.execute(
+          "BEGIN READ WRITE; CREATE SCHEMA ivkeys_reference; SET LOCAL search_path = ivkeys_reference")
+      }
+      try PostgreSQLSchema.apply(db)
+      for o in try schemaObjects() { expected["\(o.type) \(o.name)"] = o }
+      rollback()
+    } catch {
+      rollback()
+      return ["the schema could not be compared with this ivkeys' own (\(error.description))"]
+    }
+    var out = [String]()
+    for (name, object) in actual.sorted(by: { $0.key < $1.key }) {
+      if let e = expected[name] {
+        if e.sql != object.sql || e.table != object.table { out.append("\(name) was changed") }
+      } else {
+        out.append("\(name) was added")
+      }
+    }
+    for name in expected.keys.sorted() where actual[name] == nil { out.append("\(name) was dropped") }
+    return out
+  }
+}

@@ -1,0 +1,1 @@
+../IVKeysCoreTests/PostgresServer.swift
