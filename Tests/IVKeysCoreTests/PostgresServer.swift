@@ -40,6 +40,9 @@ final class PostgresServer {
     guard let bin = Self.binDirectory() else { throw Failure.notInstalled }
     let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ivkeys-pg-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: false)
+    // Whatever fails below, the folder goes.
+    var started = false
+    defer { if !started { try? FileManager.default.removeItem(at: dir) } }
     let asRoot = getuid() == 0
     if asRoot { chown(dir.path, 65534, 65534) }
     let log = dir.appendingPathComponent("server.log")
@@ -50,7 +53,7 @@ final class PostgresServer {
       ["-D", dir.path + "/data", "-U", Self.user, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"])
     initdb.standardOutput = try FileHandle(forWritingTo: log)
     initdb.standardError = initdb.standardOutput
-    try initdb.run()
+    try Keeper.run { try initdb.run() }
     initdb.waitUntilExit()
     guard initdb.terminationStatus == 0 else {
       throw Failure.startFailed((try? String(contentsOf: log, encoding: .utf8)) ?? "initdb failed")
@@ -65,14 +68,17 @@ final class PostgresServer {
     out.seekToEndOfFile()
     server.standardOutput = out
     server.standardError = out
-    try server.run()
+    try Keeper.run { try server.run() }
     self.dir = dir
     process = server
     // Ready when a connection succeeds; a server that exits or never answers is an error. The
     // limit only bounds a broken start, it is not a speed expectation.
     for _ in 0..<600 {
       if !process.isRunning { break }
-      if (try? PGConnection(conninfo)) != nil { return }
+      if (try? PGConnection(conninfo)) != nil {
+        started = true
+        return
+      }
       usleep(100_000)
     }
     let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -100,4 +106,40 @@ final class PostgresServer {
   }
 
   deinit { stop() }
+}
+
+/// A thread that lives as long as the process, to start the server from. `--pdeathsig` sends
+/// its signal when the *thread* that started the child ends, not the process: a server started
+/// from a test's worker thread would be killed when that idle thread is retired.
+enum Keeper {
+  private static let jobs = DispatchSemaphore(value: 0)
+  private static let done = DispatchSemaphore(value: 0)
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var job: (() -> Void)?
+  nonisolated(unsafe) private static let thread: Thread = {
+    let t = Thread {
+      while true {
+        jobs.wait()
+        job?()
+        done.signal()
+      }
+    }
+    t.start()
+    return t
+  }()
+
+  /// Runs `body` on the keeper thread and waits for it.
+  static func run(_ body: @escaping () throws -> Void) throws {
+    lock.lock()
+    defer { lock.unlock() }
+    _ = thread
+    var failure: (any Error)?
+    job = {
+      do { try body() } catch { failure = error }
+    }
+    jobs.signal()
+    done.wait()
+    job = nil
+    if let failure { throw failure }
+  }
 }

@@ -68,8 +68,8 @@ extension Engine {
   /// a key's usage columns come from `key_usage`, `json_extract(x, '$.f')` is `x::jsonb ->> 'f'`,
   /// and the statements that drop or make SQLite's audit triggers are left out (`Sandbox.tamper`
   /// goes around the server's triggers instead).
-  static func portable(_ sql: String) -> String {
-    guard current == .postgresql else { return sql }
+  static func portable(_ sql: String, _ engine: Engine = current) -> String {
+    guard engine == .postgresql else { return sql }
     var s = sql.replacing(/DROP TRIGGER audit_no_(update|delete);/, with: "")
     s = s.replacing(/(?s)CREATE TRIGGER audit_no_\w+ .*?END;/, with: "")
     s = s.replacing(/json_extract\((\w+), '\$\.(\w+)'\)/) { m in "(\(m.1)::jsonb ->> '\(m.2)')" }
@@ -97,8 +97,8 @@ extension Sandbox {
   /// session (`session_replication_role = replica`), so the audit log's guard is gone without a
   /// change to the schema.
   func tamper(_ sql: String) throws {
-    if Engine.current == .postgresql {
-      try server().executeNow("SET session_replication_role = replica; " + Engine.portable(sql))
+    if engine == .postgresql {
+      try server().executeNow("SET session_replication_role = replica; " + Engine.portable(sql, engine))
       return
     }
     let r = exec("/usr/bin/sqlite3", [vault, sql])
@@ -108,9 +108,9 @@ extension Sandbox {
   /// Runs one statement with values (`?` for each), on either engine: to set a state ivkeys
   /// offers no command for (a time that passed, a counter).
   func edit(_ sql: String, _ values: [SQLValue] = []) throws {
-    if Engine.current == .postgresql {
+    if engine == .postgresql {
       try server().query(
-        Engine.portable(sql),
+        Engine.portable(sql, engine),
         values.map { v -> String? in
           switch v {
           case .null: return nil
@@ -128,14 +128,14 @@ extension Sandbox {
 extension Sandbox {
   /// The first column of the first row as text, on either engine.
   func text(_ sql: String, _ values: [String] = []) throws -> String? {
-    if Engine.current == .postgresql { return try server().query(Engine.portable(sql), values).first?.optionalText(0) }
+    if engine == .postgresql { return try server().query(Engine.portable(sql, engine), values).first?.optionalText(0) }
     return try database().scalarText(sql, values.map { .text($0) })
   }
 
   /// The engine's own consistency check passes (SQLite's integrity_check; PostgreSQL checks its
   /// pages as it reads them, so every table must read).
   func engineIntact() throws -> Bool {
-    if Engine.current == .postgresql {
+    if engine == .postgresql {
       for table in PGStore.tables { _ = try server().query("SELECT count(*) FROM \(table)") }
       return true
     }

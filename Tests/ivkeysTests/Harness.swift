@@ -41,10 +41,14 @@ final class Sandbox {
     return dir.appendingPathComponent("ivkeys").path
   }()
 
-  init(initialize: Bool = true) throws {
+  /// The engine this sandbox's vault is on.
+  let engine: Engine
+
+  init(initialize: Bool = true, engine: Engine = Engine.current) throws {
+    self.engine = engine
     dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivkeys-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    if Engine.current == .postgresql {
+    if engine == .postgresql {
       let (url, name) = try Engine.newDatabase()
       vault = url
       databaseName = name
@@ -177,7 +181,7 @@ final class Sandbox {
 
   /// The first column of the first row of `sql`, which both engines understand.
   func count(_ sql: String) throws -> Int64 {
-    if Engine.current == .postgresql { return try server().query(Engine.portable(sql)).first?.optionalInt(0) ?? -1 }
+    if engine == .postgresql { return try server().query(Engine.portable(sql, engine)).first?.optionalInt(0) ?? -1 }
     return try database().scalarInt(sql) ?? -1
   }
 
@@ -187,7 +191,7 @@ final class Sandbox {
   /// Moves a key's expiry or rotation grace a minute into the past, as if that much time had
   /// gone by: tests that need time to pass edit the row instead of sleeping.
   func backdate(_ id: String, _ column: BackdatedColumn) throws {
-    if Engine.current == .postgresql {
+    if engine == .postgresql {
       try server().query(
         "UPDATE keys SET \(column.rawValue) = extract(epoch FROM now())::bigint - 60 WHERE id = $1", [id])
     } else {
@@ -218,7 +222,7 @@ final class Sandbox {
 
   /// Events in the audit log, oldest first.
   func events() throws -> [String] {
-    if Engine.current == .postgresql {
+    if engine == .postgresql {
       return try server().query("SELECT event FROM audit ORDER BY seq").rows.map { $0.text(0) }
     }
     var out = [String]()

@@ -12,8 +12,15 @@ extension PGStore {
     DECLARE
       s text := quote_ident(current_schema());
     BEGIN
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ivkeys_admin') THEN CREATE ROLE ivkeys_admin NOLOGIN; END IF;
-      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ivkeys_verify') THEN CREATE ROLE ivkeys_verify NOLOGIN; END IF;
+      -- Roles belong to the whole server: another database's init may make them at the same time.
+      BEGIN
+        CREATE ROLE ivkeys_admin NOLOGIN;
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+      END;
+      BEGIN
+        CREATE ROLE ivkeys_verify NOLOGIN;
+      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+      END;
       EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM PUBLIC, ivkeys_admin, ivkeys_verify', s);
       EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA %s FROM PUBLIC, ivkeys_admin, ivkeys_verify', s);
       EXECUTE format('GRANT USAGE ON SCHEMA %s TO ivkeys_admin, ivkeys_verify', s);
