@@ -24,7 +24,7 @@ FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 # Debian packages each target needs; missing ones are installed with apt-get.
 BUILD_DEPS = libsqlite3-dev libssl-dev libpq-dev
 TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv postgresql
-BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3 ripgrep
+BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3 ripgrep postgresql
 # detect-secrets from PyPI, pinned, in a venv: `make test` checks contrib/detect_secrets_ivkeys.py
 # with the real tool (scripts/check-ecosystem.sh).
 DETECT_SECRETS = detect-secrets==1.5.0
@@ -92,6 +92,9 @@ test: deps-test lint $(DS_VENV)/bin/detect-secrets
 	$(SWIFT) build --build-tests
 	@sh scripts/check-ecosystem.sh "$$($(SWIFT) build --show-bin-path)/ivkeys" $(DS_VENV)/bin/detect-secrets
 	$(SWIFT) test --skip-build
+	@echo "the end-to-end suite again, on a PostgreSQL vault (a test server in a temporary folder)"
+	IVKEYS_TEST_ENGINE=postgresql $(SWIFT) test --skip-build --filter ivkeysTests \
+	  --skip 'PostgresVaultTests|PostgresConcurrencyTests'
 
 # python3-venv comes with deps-test, before this runs.
 $(DS_VENV)/bin/detect-secrets:

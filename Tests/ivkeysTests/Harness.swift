@@ -19,7 +19,7 @@ struct RunResult {
 
 /// A throwaway directory with a vault and a secret path, and a way to run `ivkeys` against them
 /// exactly as a user would: a separate process, arguments, environment and stdin.
-final class Sandbox {
+final class Sandbox: @unchecked Sendable {
   let dir: URL
   /// The vault: a file for SQLite, a database of its own on the shared test server for
   /// PostgreSQL (`Engine.current`).
