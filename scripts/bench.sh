@@ -8,6 +8,7 @@
 #   scan over a generated tree of about 200 MB   target >= 200 MB/s of text
 #   scan of one large stream, file and stdin     target >= 1 x ripgrep (rg -c, the key regex), side by side
 #   alerts over 10,000 keys x 30 days of hourly buckets   target <= 1 s
+#   PostgreSQL beside SQLite (scripts/bench-postgres.sh): verify --batch, one verify, create
 # And in instructions (callgrind, whole process from the loader on; unlike wall time, stable on a
 # shared machine), when valgrind and sqlite3 are installed:
 #   ivkeys --version                             start-up alone
@@ -15,11 +16,12 @@
 #                                                of the same key row, measured side by side
 #   create --count 2000 into a fresh vault       instructions per created key
 # Figures are medians of repeated runs. No test asserts on time: this script reports.
-# A second argument runs one section alone: bench.sh PATH-TO-IVKEYS scan
+# A second argument runs one section alone: bench.sh PATH-TO-IVKEYS scan|postgres
 set -eu
-IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS [scan]}
+IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS [scan|postgres]}
 only=${2:-}
-case $only in '' | scan) ;; *) echo "usage: bench.sh PATH-TO-IVKEYS [scan]" >&2; exit 2 ;; esac
+case $only in '' | scan | postgres) ;; *) echo "usage: bench.sh PATH-TO-IVKEYS [scan|postgres]" >&2; exit 2 ;; esac
+if [ "$only" = postgres ]; then exec sh "$(dirname "$0")/bench-postgres.sh" "$IVKEYS"; fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ivkeys-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 export IVKEYS_SECRET_FILE="$dir/secret"
@@ -380,3 +382,4 @@ echo "audit export --format jsonl: median $e s  ->  $(awk -v n="$entries" -v t="
 
 bench_scan
 bench_stream
+sh "$(dirname "$0")/bench-postgres.sh" "$IVKEYS"

@@ -74,7 +74,9 @@ struct PostgresConcurrencyTests {
 
   /// A `verify --batch` coprocess, one request and answer at a time; every tenth request asks for
   /// a scope the key lacks (403).
-  static func runGateway(_ s: Sandbox, _ keys: [(id: String, key: String)], number: Int, until end: Date, into g: Gateway)
+  static func runGateway(
+    _ s: Sandbox, _ keys: [(id: String, key: String)], number: Int, until end: Date, into g: Gateway
+  )
     throws
   {
     let (p, input, output) = try s.startCoprocess(["verify", "--batch", "--env", "live"])

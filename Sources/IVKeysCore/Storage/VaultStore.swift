@@ -103,6 +103,10 @@ public protocol VaultStore: AnyObject {
   ) throws(IVKeysError)
   /// What `verify` needs of one key, or nil.
   func authKey(id: String) throws(IVKeysError) -> StoredAuthKey?
+  /// Whether looking keys up many at a time (`authKeys(ids:)`) saves round trips (a server).
+  var batchesLookups: Bool { get }
+  /// What `verify` needs of each of these keys that the vault holds, by id.
+  func authKeys(ids: Set<String>) throws(IVKeysError) -> [String: StoredAuthKey]
   /// Whether a key with this id exists.
   func keyExists(id: String) throws(IVKeysError) -> Bool
   /// How many keys the vault holds.

@@ -16,6 +16,8 @@ public final class Verifier {
   private let batch: Bool
   /// Whether the caches may describe a transaction that rolled back.
   private var cachesStale = false
+  /// Ids of this group the vault was asked for together and does not hold (`prefetch`).
+  private var groupMisses = Set<String>()
 
   /// How long a batch keeps committed usage counts (totals, endpoints, hourly buckets) before
   /// writing them: a second's groups touch each page of those tables once rather than once a
@@ -117,6 +119,8 @@ public final class Verifier {
   private func decideAll(_ items: [Item]) throws(IVKeysError) -> [Decision] {
     do {
       let now = vault.now()
+      if vault.store.batchesLookups { try prefetch(items) }
+      defer { groupMisses.removeAll() }
       var out = [Decision]()
       out.reserveCapacity(items.count)
       for item in items {
@@ -275,10 +279,28 @@ public final class Verifier {
     }
   }
 
+  /// Looks up the group's keys that are not cached in one request to the store, for an engine
+  /// across a network (`VaultStore.batchesLookups`): one round trip a group, not one a key.
+  private func prefetch(_ items: [Item]) throws(IVKeysError) {
+    var ids = Set<String>()
+    for case .request(let r) in items {
+      guard case .key(let text) = PresentedKey.extract(r.presented), case .success(let key) = APIKey.parse(text),
+        keys[key.id] == nil
+      else { continue }
+      ids.insert(key.id)
+    }
+    guard ids.count > 1 else { return }
+    let found = try vault.store.authKeys(ids: ids)
+    if keys.count + found.count >= 100_000 { keys.removeAll(keepingCapacity: true) }
+    for (id, stored) in found { keys[id] = AuthKey(id: id, stored: stored) }
+    groupMisses = ids.subtracting(found.keys)
+  }
+
   /// The key with this id, cached until another process writes. Misses are not cached (forged
   /// ids are free to make), and the cache is emptied at 100,000 keys.
   private func lookup(_ id: String) throws(IVKeysError) -> AuthKey? {
     if let cached = keys[id] { return cached }
+    if groupMisses.contains(id) { return nil }
     guard let stored = try vault.store.authKey(id: id) else { return nil }
     let found = AuthKey(id: id, stored: stored)
     if keys.count >= 100_000 { keys.removeAll(keepingCapacity: true) }

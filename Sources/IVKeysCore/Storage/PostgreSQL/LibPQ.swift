@@ -10,6 +10,9 @@ import Glibc
 /// `~/.pgpass`, `pg_service.conf`.
 public struct LibPQ: @unchecked Sendable {
   typealias Connect = @convention(c) (UnsafePointer<CChar>?) -> OpaquePointer?
+  typealias ConnectParams =
+    @convention(c) (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<UnsafePointer<CChar>?>?, Int32) ->
+    OpaquePointer?
   typealias Status = @convention(c) (OpaquePointer?) -> ConnStatusType
   typealias ErrorMessage = @convention(c) (OpaquePointer?) -> UnsafeMutablePointer<CChar>?
   typealias Finish = @convention(c) (OpaquePointer?) -> Void
@@ -40,6 +43,7 @@ public struct LibPQ: @unchecked Sendable {
   typealias FreeMem = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
   let connect: Connect
+  let connectParams: ConnectParams
   let status: Status
   let errorMessage: ErrorMessage
   let finish: Finish
@@ -93,7 +97,8 @@ public struct LibPQ: @unchecked Sendable {
       return unsafeBitCast(p, to: T.self)
     }
     let lib = LibPQ(
-      connect: symbol("PQconnectdb"), status: symbol("PQstatus"), errorMessage: symbol("PQerrorMessage"),
+      connect: symbol("PQconnectdb"), connectParams: symbol("PQconnectdbParams"), status: symbol("PQstatus"),
+      errorMessage: symbol("PQerrorMessage"),
       finish: symbol("PQfinish"), execParams: symbol("PQexecParams"), sendQueryParams: symbol("PQsendQueryParams"),
       exec: symbol("PQexec"), resultStatus: symbol("PQresultStatus"),
       resultErrorField: symbol("PQresultErrorField"), ntuples: symbol("PQntuples"), nfields: symbol("PQnfields"),

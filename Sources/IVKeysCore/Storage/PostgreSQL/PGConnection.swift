@@ -32,40 +32,63 @@ public final class PGConnection {
     case insert(Insert, rows: [[String?]], what: String)
   }
 
-  /// A multi-row INSERT: `INSERT INTO table (columns) VALUES … suffix`, each value cast to its
-  /// column's type.
-  struct Insert: Hashable {
+  /// A multi-row INSERT, `INSERT INTO table (columns) SELECT * FROM unnest($1::type[], …) suffix`:
+  /// one array parameter a column, however many rows. The server parses and plans one short
+  /// statement instead of one with a placeholder for every value (measured: a bulk create's
+  /// rows went in about 3 times faster than as a VALUES list).
+  struct Insert {
     let table: String
     let columns: [(name: String, type: String)]
     let suffix: String
 
-    static func == (a: Insert, b: Insert) -> Bool { a.key == b.key }
-    func hash(into h: inout Hasher) { h.combine(key) }
     var key: String { table + "(" + columns.map { $0.name }.joined(separator: ",") + ")" + suffix }
 
-    /// The statement for `count` rows.
-    func sql(rows count: Int) -> String {
-      var s = "INSERT INTO \(table) (\(columns.map { $0.name }.joined(separator: ", "))) VALUES "
-      var n = 0
-      for r in 0..<count {
-        s += r == 0 ? "(" : ", ("
-        for (i, c) in columns.enumerated() {
-          n += 1
-          s += (i == 0 ? "$" : ", $") + String(n) + "::" + c.type
-        }
-        s += ")"
-      }
+    var sql: String {
+      let arrays = columns.enumerated().map { "$\($0.offset + 1)::\($0.element.type)[]" }.joined(separator: ", ")
+      let s =
+        "INSERT INTO \(table) (\(columns.map { $0.name }.joined(separator: ", "))) SELECT * FROM unnest(\(arrays))"
       return suffix.isEmpty ? s : s + " " + suffix
     }
 
-    /// Rows per statement: PostgreSQL takes at most 65,535 parameters.
-    var rowsPerStatement: Int { max(1, min(1000, 65_535 / columns.count)) }
+    /// The parameters for `rows`: each column's values as one array literal, every element
+    /// quoted (`"` and `\` escaped), NULL bare.
+    func parameters(_ rows: ArraySlice<[String?]>) -> [String?] {
+      (0..<columns.count).map { c in
+        var literal = [UInt8]()
+        literal.reserveCapacity(rows.count * 24)
+        literal.append(UInt8(ascii: "{"))
+        for row in rows {
+          if literal.count > 1 { literal.append(UInt8(ascii: ",")) }
+          guard var v = row[c] else {
+            literal.append(contentsOf: "NULL".utf8)
+            continue
+          }
+          literal.append(UInt8(ascii: "\""))
+          v.withUTF8 { bytes in
+            if !bytes.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+              literal.append(contentsOf: bytes)
+              return
+            }
+            for b in bytes {
+              if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+              literal.append(b)
+            }
+          }
+          literal.append(UInt8(ascii: "\""))
+        }
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
+      }
+    }
+
+    /// Rows per statement, to keep each statement's arrays to a few megabytes.
+    static let rowsPerStatement = 5000
   }
 
   /// Connects with a libpq connection string or URI (`host=/run/pg dbname=ivkeys`,
   /// `postgresql://host/db`). A URI libpq cannot parse is a usage error; a server that cannot be
   /// reached or refuses the connection is `.vault` with libpq's reason.
-  public init(_ conninfo: String) throws(IVKeysError) {
+  public init(_ conninfo: String, options: String? = nil) throws(IVKeysError) {
     lib = try LibPQ.load()
     var parseError: UnsafeMutablePointer<CChar>?
     if let options = lib.conninfoParse(conninfo, &parseError) {
@@ -78,7 +101,9 @@ public final class PGConnection {
         hint: "write it as postgresql://[user@]host[:port]/database[?param=value&...]")
     }
     Self.keepStandardDescriptors()
-    guard let c = lib.connect(conninfo) else { throw .vault("cannot connect to PostgreSQL: out of memory") }
+    guard let c = Self.connect(lib, conninfo, options: options) else {
+      throw .vault("cannot connect to PostgreSQL: out of memory")
+    }
     guard lib.status(c) == CONNECTION_OK else {
       let why = Self.text(lib.errorMessage(c))
       lib.finish(c)
@@ -94,6 +119,25 @@ public final class PGConnection {
   }
 
   deinit { lib.finish(conn) }
+
+  /// `PQconnectdbParams` with `options` (server settings, `-c name=value`) sent in the startup
+  /// packet, saving a round trip; `PGOPTIONS` still applies after them, and an `options` in the
+  /// URL replaces both.
+  static func connect(_ lib: LibPQ, _ conninfo: String, options: String?) -> OpaquePointer? {
+    guard var options else { return lib.connect(conninfo) }
+    if let extra = getenv("PGOPTIONS") { options += " " + String(cString: extra) }
+    return "options".withCString { k1 in
+      "dbname".withCString { k2 in
+        options.withCString { v1 in
+          conninfo.withCString { v2 in
+            let keys: [UnsafePointer<CChar>?] = [k1, k2, nil]
+            let values: [UnsafePointer<CChar>?] = [v1, v2, nil]
+            return lib.connectParams(keys, values, 1)
+          }
+        }
+      }
+    }
+  }
 
   /// Fills a closed standard descriptor with /dev/null opened the wrong way round, before the
   /// connection's socket is made: a socket given descriptor 1 would receive what ivkeys prints
@@ -135,6 +179,7 @@ public final class PGConnection {
 
   /// The same for a text that the caller vouches holds no input (role names it checked).
   func executeNow(_ sql: String) throws(Failure) {
+    try drain()
     let result = sql.withCString { lib.exec(conn, $0) }
     defer { lib.clear(result) }
     let status = lib.resultStatus(result)
@@ -149,78 +194,104 @@ public final class PGConnection {
   }
 
   /// Queues one row of a multi-row INSERT; every row must be written, else the flush fails with
-  /// `what`.
-  func enqueueInsert(_ insert: Insert, _ row: [String?], what: String) {
+  /// `what`. Once a statement's worth of rows is queued, what is queued is sent ahead
+  /// (`sendAhead`): the server writes those rows while this process makes the next.
+  func enqueueInsert(_ insert: Insert, _ row: [String?], what: String) throws(Failure) {
     let key = insert.key
     if let i = openInserts[key], case .insert(let ins, var rows, let w) = pending[i] {
       pending[i] = .insert(ins, rows: [], what: w)
       rows.append(row)
+      let full = rows.count >= Insert.rowsPerStatement
       pending[i] = .insert(ins, rows: rows, what: w)
+      if full { try sendAhead() }
       return
     }
     openInserts[key] = pending.count
     pending.append(.insert(insert, rows: [row], what: what))
   }
 
-  /// Drops what is queued (its transaction is being rolled back).
+  /// Starts new statements for rows queued from now on: an upsert's rows must not meet rows of an
+  /// earlier call in one statement, which may not change a row twice.
+  func closeInserts() { openInserts.removeAll(keepingCapacity: true) }
+
+  /// Drops what is queued and reads the answers to what was sent ahead (its transaction is being
+  /// rolled back); never throws.
   func discardQueued() {
     pending.removeAll()
     openInserts.removeAll()
+    try? drain()
   }
 
-  /// Sends everything queued: one statement alone, more in one pipeline. Throws the first
-  /// failure (the rest of the pipeline is then skipped by the server).
+  /// Sends everything queued and waits for every answer: one statement alone, more in one
+  /// pipeline. Throws the first failure (the rest of the pipeline is then skipped by the server,
+  /// and the transaction it is in fails).
   func flush() throws(Failure) {
+    if outstanding.isEmpty, pending.count == 1,
+      case .statement(let sql, let parameters, let expect, let what) = pending[0]
+    {
+      pending.removeAll()
+      openInserts.removeAll()
+      _ = try run(sql, parameters, expect: expect, what: what)
+      return
+    }
+    try sendAhead()
+    try drain()
+  }
+
+  /// Statements sent in pipeline mode whose answers are not read yet.
+  private var outstanding: [(expect: Int?, what: String)] = []
+  /// The first failure met while sending ahead, thrown by `drain`.
+  private var sendFailure: Failure?
+
+  /// Sends what is queued without waiting for the answers (pipeline mode, entered on first use).
+  func sendAhead() throws(Failure) {
     guard !pending.isEmpty else { return }
-    var statements = [(sql: String, parameters: [String?], expect: Int?, what: String)]()
-    for p in pending {
+    let entries = pending
+    pending.removeAll(keepingCapacity: true)
+    openInserts.removeAll(keepingCapacity: true)
+    if outstanding.isEmpty && sendFailure == nil {
+      guard lib.enterPipelineMode(conn) == 1 else { throw failure(nil) }
+    }
+    func send(_ sql: String, _ parameters: [String?], _ expect: Int?, _ what: String) throws(Failure) {
+      guard sendFailure == nil else { return }
+      let ok = try withParameters(parameters) { values, count in
+        lib.sendQueryParams(conn, sql, count, nil, values, nil, nil, 0) == 1
+      }
+      if ok { outstanding.append((expect, what)) } else { sendFailure = failure(nil) }
+    }
+    for p in entries {
       switch p {
-      case .statement(let sql, let parameters, let expect, let what): statements.append((sql, parameters, expect, what))
+      case .statement(let sql, let parameters, let expect, let what): try send(sql, parameters, expect, what)
       case .insert(let insert, let rows, let what):
         var start = 0
         while start < rows.count {
-          let chunk = rows[start..<min(rows.count, start + insert.rowsPerStatement)]
-          statements.append((insert.sql(rows: chunk.count), chunk.flatMap { $0 }, chunk.count, what))
+          let chunk = rows[start..<min(rows.count, start + Insert.rowsPerStatement)]
+          try send(insert.sql, insert.parameters(chunk), chunk.count, what)
           start += chunk.count
         }
       }
     }
-    discardQueued()
-    if statements.count == 1 {
-      let s = statements[0]
-      _ = try run(s.sql, s.parameters, expect: s.expect, what: s.what)
-      return
-    }
-    try pipeline(statements)
   }
 
-  private func pipeline(_ statements: [(sql: String, parameters: [String?], expect: Int?, what: String)])
-    throws(Failure)
-  {
-    guard lib.enterPipelineMode(conn) == 1 else { throw failure(nil) }
+  /// Ends the pipeline: reads every answer to what was sent ahead and leaves pipeline mode.
+  /// Throws the first failure.
+  func drain() throws(Failure) {
+    guard !outstanding.isEmpty || sendFailure != nil else { return }
+    var first = sendFailure
+    let sent = outstanding
+    outstanding.removeAll()
+    sendFailure = nil
     defer { _ = lib.exitPipelineMode(conn) }
-    var first: Failure?
-    var sent = 0
-    for s in statements {
-      let ok = try withParameters(s.parameters) { values, count in
-        lib.sendQueryParams(conn, s.sql, count, nil, values, nil, nil, 0) == 1
-      }
-      guard ok else {
-        first = failure(nil)
-        break
-      }
-      sent += 1
-    }
     if lib.pipelineSync(conn) != 1, first == nil { first = failure(nil) }
-    for i in 0..<sent {
+    for s in sent {
       while let r = lib.getResult(conn) {
         defer { lib.clear(r) }
         let status = lib.resultStatus(r)
         if status == PGRES_PIPELINE_ABORTED { continue }
         if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
           if first == nil { first = failure(r) }
-        } else if let n = statements[i].expect, Self.changes(lib, r) != n, first == nil {
-          first = Failure(message: statements[i].what, sqlState: Failure.rowsMissing)
+        } else if let n = s.expect, Self.changes(lib, r) != n, first == nil {
+          first = Failure(message: s.what, sqlState: Failure.rowsMissing)
         }
       }
     }

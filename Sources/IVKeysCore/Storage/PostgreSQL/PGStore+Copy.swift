@@ -56,10 +56,10 @@ extension PGStore {
       table: "key_usage",
       columns: [("key_id", "text")] + usage.map { ($0.element.name, Self.type($0.element.kind)) }, suffix: "")
     for row in rows {
-      db.enqueueInsert(
+      try queue(
         insert, own.map { Self.parameter(row[$0.offset]) }, what: "rows of \(table.name) were not copied")
       guard !usage.isEmpty, let id = own.first.map({ Self.parameter(row[$0.offset]) }) else { continue }
-      db.enqueueInsert(
+      try queue(
         usageInsert, [id] + usage.map { Self.parameter(row[$0.offset]) }, what: "usage of keys was not copied")
     }
     try pg { () throws(PGConnection.Failure) in try db.flush() }

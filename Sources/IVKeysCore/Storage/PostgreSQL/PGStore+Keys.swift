@@ -38,7 +38,7 @@ extension PGStore {
   /// Queued, like an audit entry; sealed from the values it is inserted with.
   func insertKey(_ k: NewKeyRow) throws(IVKeysError) {
     let sealer = try requireSealer()
-    db.enqueueInsert(
+    try queue(
       Self.keyInsert,
       [
         k.id, k.env.rawValue, k.type.rawValue, k.company, k.linkedCompaniesJSON, k.name, PG.bytea(k.digest),
@@ -148,19 +148,33 @@ extension PGStore {
   }
 
   func authKey(id: String) throws(IVKeysError) -> StoredAuthKey? {
+    try authKeys(ids: [id])[id]
+  }
+
+  var batchesLookups: Bool { true }
+
+  /// One query for all of them.
+  func authKeys(ids: Set<String>) throws(IVKeysError) -> [String: StoredAuthKey] {
     let sealer = try requireSealer()
-    let row = try pg { () throws(PGConnection.Failure) in
-      try db.query(Self.sealedRowSQL(.keys) + Self.primaryKeyCondition(.keys), [id]).first
+    let sql =
+      ids.count == 1
+      ? Self.sealedRowSQL(.keys) + Self.primaryKeyCondition(.keys)
+      : Self.sealedRowSQL(.keys) + " WHERE k.id = ANY($1::text[])"
+    let result = try pg { () throws(PGConnection.Failure) in
+      try db.query(sql, [ids.count == 1 ? ids.first! : PG.textArray(Array(ids))])
     }
-    guard let row else { return nil }
-    func c(_ column: SealedKeyColumn) -> Int32 { column.rawValue }
-    return StoredAuthKey(
-      env: row.text(c(.env)), type: row.text(c(.type)), company: row.text(c(.company)),
-      linkedCompaniesJSON: row.text(c(.linkedCompanies)), scopesJSON: row.text(c(.scopes)),
-      allowedIPsJSON: row.text(c(.allowedIPs)), expiresAt: row.optionalInt(c(.expiresAt)),
-      rateLimit: row.optionalText(c(.rateLimit)), status: row.text(c(.status)),
-      graceUntil: row.optionalInt(c(.graceUntil)), digest: row.blob(c(.digest)),
-      secretVersion: Int(clamping: row.int(c(.secretVersion))), sealIntact: Self.rowIntact(.keys, row, sealer))
+    var found = [String: StoredAuthKey]()
+    for row in result.rows {
+      func c(_ column: SealedKeyColumn) -> Int32 { column.rawValue }
+      found[row.text(c(.id))] = StoredAuthKey(
+        env: row.text(c(.env)), type: row.text(c(.type)), company: row.text(c(.company)),
+        linkedCompaniesJSON: row.text(c(.linkedCompanies)), scopesJSON: row.text(c(.scopes)),
+        allowedIPsJSON: row.text(c(.allowedIPs)), expiresAt: row.optionalInt(c(.expiresAt)),
+        rateLimit: row.optionalText(c(.rateLimit)), status: row.text(c(.status)),
+        graceUntil: row.optionalInt(c(.graceUntil)), digest: row.blob(c(.digest)),
+        secretVersion: Int(clamping: row.int(c(.secretVersion))), sealIntact: Self.rowIntact(.keys, row, sealer))
+    }
+    return found
   }
 
   func keyExists(id: String) throws(IVKeysError) -> Bool {

@@ -2,40 +2,90 @@
 /// with the transaction's COMMIT (`PGConnection.flush`): a stream's second of usage is one round
 /// trip.
 extension PGStore {
+  static let totalsUpsert = PGConnection.Insert(
+    table: "key_usage AS u",
+    columns: [
+      ("key_id", "text"), ("request_count", "bigint"), ("error_count", "bigint"), ("last_used_at", "bigint"),
+      ("last_ip", "text"),
+    ],
+    suffix: """
+      ON CONFLICT (key_id) DO UPDATE SET request_count = u.request_count + excluded.request_count,
+        error_count = u.error_count + excluded.error_count,
+        last_ip = CASE WHEN excluded.last_used_at IS NOT NULL
+          AND (u.last_used_at IS NULL OR u.last_used_at <= excluded.last_used_at)
+          THEN coalesce(excluded.last_ip, u.last_ip) ELSE u.last_ip END,
+        last_used_at = CASE WHEN excluded.last_used_at IS NOT NULL
+          AND (u.last_used_at IS NULL OR u.last_used_at < excluded.last_used_at)
+          THEN excluded.last_used_at ELSE u.last_used_at END
+      """)
+
+  static let endpointsUpsert = PGConnection.Insert(
+    table: "usage_endpoints AS e",
+    columns: [("key_id", "text"), ("endpoint", "text"), ("count", "bigint"), ("errors", "bigint")],
+    suffix:
+      "ON CONFLICT (key_id, endpoint) DO UPDATE SET count = e.count + excluded.count, errors = e.errors + excluded.errors"
+  )
+
+  static let bucketsUpsert = PGConnection.Insert(
+    table: "usage_hourly AS h",
+    columns: [
+      ("key_id", "text"), ("hour", "bigint"), ("ip", "text"), ("requests", "bigint"), ("errors", "bigint"),
+      ("denied", "bigint"), ("refused", "bigint"), ("first_seen", "bigint"), ("last_seen", "bigint"),
+    ],
+    suffix: """
+      ON CONFLICT (key_id, hour, ip) DO UPDATE SET requests = h.requests + excluded.requests,
+        errors = h.errors + excluded.errors, denied = h.denied + excluded.denied, refused = h.refused + excluded.refused,
+        first_seen = least(h.first_seen, excluded.first_seen), last_seen = greatest(h.last_seen, excluded.last_seen)
+      """)
+
+  /// Queued as three multi-row upserts. One statement may not change a row twice, so rows for
+  /// the same key and endpoint (or key, hour and address) are summed first.
   func addUsage(_ usage: UsageCounts) throws(IVKeysError) {
-    for (id, t) in usage.totals {
-      db.enqueue(
-        """
-        INSERT INTO key_usage AS u (key_id, request_count, error_count, last_used_at, last_ip)
-        VALUES ($1, $2::bigint, $3::bigint, $4::bigint, CASE WHEN $4::bigint IS NULL THEN NULL ELSE $5 END)
-        ON CONFLICT (key_id) DO UPDATE SET request_count = u.request_count + excluded.request_count,
-          error_count = u.error_count + excluded.error_count,
-          last_ip = CASE WHEN $4::bigint IS NOT NULL AND (u.last_used_at IS NULL OR u.last_used_at <= $4::bigint)
-            THEN coalesce($5, u.last_ip) ELSE u.last_ip END,
-          last_used_at = CASE WHEN $4::bigint IS NOT NULL AND (u.last_used_at IS NULL OR u.last_used_at < $4::bigint)
-            THEN $4::bigint ELSE u.last_used_at END
-        """, [id, PG.int(t.requests), PG.int(t.errors), PG.int(t.lastUsed), t.lastIP])
+    db.closeInserts()
+    for (id, t) in usage.totals.sorted(by: { $0.key < $1.key }) {
+      try queue(
+        Self.totalsUpsert,
+        [id, PG.int(t.requests), PG.int(t.errors), PG.int(t.lastUsed), t.lastUsed == nil ? nil : t.lastIP],
+        what: "usage counts were not written")
     }
+    var endpoints = [String: UsageCounts.Bucket]()
     for b in usage.endpoints {
-      db.enqueue(
-        """
-        INSERT INTO usage_endpoints AS e (key_id, endpoint, count, errors) VALUES ($1, $2, $3::bigint, $4::bigint)
-        ON CONFLICT (key_id, endpoint) DO UPDATE SET count = e.count + excluded.count, errors = e.errors + excluded.errors
-        """, [b.keyID, b.name, PG.int(b.count), PG.int(b.errors)])
+      let key = b.keyID + "\u{0}" + b.name
+      if var e = endpoints[key] {
+        e.count = SQLiteStore.saturatingSum(e.count, b.count)
+        e.errors = SQLiteStore.saturatingSum(e.errors, b.errors)
+        endpoints[key] = e
+      } else {
+        endpoints[key] = b
+      }
     }
+    for (_, b) in endpoints.sorted(by: { $0.key < $1.key }) {
+      try queue(
+        Self.endpointsUpsert, [b.keyID, b.name, PG.int(b.count), PG.int(b.errors)],
+        what: "usage counts were not written")
+    }
+    var buckets = [String: UsageCounts.Address]()
     for b in usage.buckets {
-      db.enqueue(
-        """
-        INSERT INTO usage_hourly AS h (key_id, hour, ip, requests, errors, denied, refused, first_seen, last_seen)
-        VALUES ($1, $2::bigint, $3, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint)
-        ON CONFLICT (key_id, hour, ip) DO UPDATE SET requests = h.requests + excluded.requests,
-          errors = h.errors + excluded.errors, denied = h.denied + excluded.denied, refused = h.refused + excluded.refused,
-          first_seen = least(h.first_seen, excluded.first_seen), last_seen = greatest(h.last_seen, excluded.last_seen)
-        """,
+      let key = b.keyID + "\u{0}" + String(b.hour) + "\u{0}" + b.ip
+      if var e = buckets[key] {
+        e.requests = SQLiteStore.saturatingSum(e.requests, b.requests)
+        e.errors = SQLiteStore.saturatingSum(e.errors, b.errors)
+        e.denied = SQLiteStore.saturatingSum(e.denied, b.denied)
+        e.refused = SQLiteStore.saturatingSum(e.refused, b.refused)
+        e.firstSeen = min(e.firstSeen, b.firstSeen)
+        e.lastSeen = max(e.lastSeen, b.lastSeen)
+        buckets[key] = e
+      } else {
+        buckets[key] = b
+      }
+    }
+    for (_, b) in buckets.sorted(by: { $0.key < $1.key }) {
+      try queue(
+        Self.bucketsUpsert,
         [
           b.keyID, PG.int(b.hour), b.ip, PG.int(b.requests), PG.int(b.errors), PG.int(b.denied), PG.int(b.refused),
           PG.int(b.firstSeen), PG.int(b.lastSeen),
-        ])
+        ], what: "usage counts were not written")
     }
   }
 
@@ -98,6 +148,7 @@ extension PGStore {
   }
 
   func saveRateWindow(keyID: String, _ w: RateWindow) throws(IVKeysError) {
+    // One statement each: a window is saved once a transaction, but rarely for many keys.
     db.enqueue(
       """
       INSERT INTO rate_windows (key_id, window_start, count) VALUES ($1, $2::bigint, $3::bigint)

@@ -29,18 +29,13 @@ final class PGStore: VaultStore {
   /// reader without the secret).
   init(url: String, readOnly: Bool) throws(IVKeysError) {
     location = VaultLocation.masked(url)
-    db = try PGConnection(url)
+    // Fail fast rather than queue behind a stuck writer forever (the same 10 s as SQLite's busy
+    // timeout), and never hold a transaction open for a minute.
+    db = try PGConnection(url, options: readOnly ? Self.session + " -c default_transaction_read_only=on" : Self.session)
     isReadOnly = readOnly
-    // Fail fast rather than queue behind a stuck writer forever; the same 10 s as SQLite's
-    // busy timeout.
-    try pg { () throws(PGConnection.Failure) in
-      try db.execute(readOnly ? Self.readOnlySession : Self.session)
-    }
   }
 
-  static let session: StaticString = "SET lock_timeout = '10s'; SET idle_in_transaction_session_timeout = '60s'"
-  static let readOnlySession: StaticString =
-    "SET lock_timeout = '10s'; SET idle_in_transaction_session_timeout = '60s'; SET default_transaction_read_only = on"
+  static let session = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s"
 
   /// Runs `body`, turning a failure of the server into the error an administrator reads.
   @discardableResult
@@ -50,6 +45,11 @@ final class PGStore: VaultStore {
     } catch {
       throw Self.error(error)
     }
+  }
+
+  /// Queues a row of a multi-row INSERT (`PGConnection.enqueueInsert`).
+  func queue(_ insert: PGConnection.Insert, _ row: [String?], what: String) throws(IVKeysError) {
+    try pg { () throws(PGConnection.Failure) in try db.enqueueInsert(insert, row, what: what) }
   }
 
   static func error(_ f: PGConnection.Failure) -> IVKeysError {
@@ -220,7 +220,7 @@ final class PGStore: VaultStore {
   /// Queued: sent with the transaction's next statement or its COMMIT. A row a trigger swallowed
   /// fails the transaction, so a decision whose entry was not written is never given.
   func appendAudit(_ r: AuditRow) throws(IVKeysError) {
-    db.enqueueInsert(
+    try queue(
       Self.auditInsert,
       [
         String(r.seq), r.at, r.event, r.actor, r.osUser, r.keyID, r.company, r.ip, r.detail, r.prevHash, r.hash,

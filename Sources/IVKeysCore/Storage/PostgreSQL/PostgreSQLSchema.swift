@@ -217,8 +217,15 @@ enum PostgreSQLSchema {
 
   /// The vault's schema version (0 when ivkeys has not created its tables).
   static func version(_ db: PGConnection) throws(PGConnection.Failure) -> Int {
-    let exists = try db.query("SELECT to_regclass('ivkeys_schema') IS NOT NULL")
-    guard exists.first?.bool(0) == true else { return 0 }
-    return Int(try db.query("SELECT max(version) FROM ivkeys_schema").first?.optionalInt(0) ?? 0)
+    // One round trip: a database without the table (42P01) has no vault. Inside a transaction
+    // the failure would end it, so there the table is looked up first.
+    if db.inTransaction {
+      guard try db.query("SELECT to_regclass('ivkeys_schema') IS NOT NULL").first?.bool(0) == true else { return 0 }
+    }
+    do {
+      return Int(try db.query("SELECT max(version) FROM ivkeys_schema").first?.optionalInt(0) ?? 0)
+    } catch  where error.sqlState == "42P01" {
+      return 0
+    }
   }
 }

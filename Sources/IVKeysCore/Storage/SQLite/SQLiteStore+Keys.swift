@@ -136,6 +136,15 @@ extension SQLiteStore {
     }
   }
 
+  /// A point lookup costs SQLite no round trip: one at a time is as cheap.
+  var batchesLookups: Bool { false }
+
+  func authKeys(ids: Set<String>) throws(IVKeysError) -> [String: StoredAuthKey] {
+    var found = [String: StoredAuthKey]()
+    for id in ids { if let k = try authKey(id: id) { found[id] = k } }
+    return found
+  }
+
   func keyExists(id: String) throws(IVKeysError) -> Bool {
     try db.scalarInt("SELECT 1 FROM keys WHERE id = ?", [.text(id)]) != nil
   }
