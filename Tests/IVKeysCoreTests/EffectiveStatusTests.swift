@@ -3,8 +3,9 @@ import Testing
 
 @testable import IVKeysCore
 
-/// A key's effective status has two statements, `KeyPolicy.effectiveStatus` in Swift and the
-/// SQLite store's expression for filters; this runs both over the same cases.
+/// A key's effective status has three statements, `KeyPolicy.effectiveStatus` in Swift and each
+/// engine's expression for filters; this runs them over the same cases, on SQLite and on a real
+/// PostgreSQL server.
 @Suite("effective status: Swift and SQL agree")
 struct EffectiveStatusTests {
   struct Case: Sendable, CustomStringConvertible {
@@ -44,19 +45,26 @@ struct EffectiveStatusTests {
     Case(stored: .expired, expiresAt: past, graceUntil: nil, expected: .expired),
   ]
 
-  @Test func swiftAndSQLAgreeOnEveryCase() throws {
-    let (v, dir) = try makeTestVault()
+  @Test(arguments: [false, true]) func swiftAndSQLAgreeOnEveryCase(postgres: Bool) throws {
+    let server = postgres ? try PostgresServer() : nil
+    defer { server?.stop() }
+    let (v, dir) = try makeTestVault(server: server)
     defer { try? FileManager.default.removeItem(at: dir) }
     v.now = { Self.now - 100 }
     var ids = [String]()
     for _ in Self.cases {
       ids.append(try v.createKeys(KeyDraft(company: "acme", name: "k", scopes: ["jobs:read"])).template.id)
     }
-    let db = try v.testDB
     for (id, c) in zip(ids, Self.cases) {
-      try db.run(
-        "UPDATE keys SET status = ?, expires_at = ?, grace_until = ? WHERE id = ?",
-        [.text(c.stored.rawValue), .optional(c.expiresAt), .optional(c.graceUntil), .text(id)])
+      if let server {
+        try PGConnection(server.conninfo).query(
+          "UPDATE keys SET status = $1, expires_at = $2::bigint, grace_until = $3::bigint WHERE id = $4",
+          [c.stored.rawValue, c.expiresAt.map { String($0) }, c.graceUntil.map { String($0) }, id])
+      } else {
+        try v.testDB.run(
+          "UPDATE keys SET status = ?, expires_at = ?, grace_until = ? WHERE id = ?",
+          [.text(c.stored.rawValue), .optional(c.expiresAt), .optional(c.graceUntil), .text(id)])
+      }
     }
     let sql = try v.store.effectiveStatuses(of: Set(ids), now: Self.now)
     for (id, c) in zip(ids, Self.cases) {

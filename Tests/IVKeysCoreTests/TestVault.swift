@@ -4,12 +4,14 @@ import Foundation
 
 /// A fresh vault in a temporary directory, for tests that drive the library with a clock they
 /// control (`vault.now`). Remove `dir` when done.
-func makeTestVault() throws -> (Vault, URL) {
+func makeTestVault(server: PostgresServer? = nil) throws -> (Vault, URL) {
   let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ivk-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
   let actor = Actor(osUser: "tester")
-  _ = try Vault.initialize(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor)
-  return (try Vault.open(path: dir.path + "/v.db", secretPath: dir.path + "/secret", actor: actor), dir)
+  // On a test server, its `postgres` database.
+  let path = server.map { "postgresql:///postgres?host=\($0.dir.path)&user=\($0.user)" } ?? dir.path + "/v.db"
+  _ = try Vault.initialize(path: path, secretPath: dir.path + "/secret", actor: actor)
+  return (try Vault.open(path: path, secretPath: dir.path + "/secret", actor: actor), dir)
 }
 
 /// A second connection to the same vault, as another process would have.

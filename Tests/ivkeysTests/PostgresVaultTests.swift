@@ -214,6 +214,17 @@ struct PostgresVaultTests {
     #expect(s.run("create", "--company", "acme", "--name", "after", "--scope", "jobs:read", "-q").status == 0)
   }
 
+  @Test func backupPointsToPgDumpAndAnUnknownHostIsAClearError() throws {
+    let s = try Sandbox(engine: .postgresql)
+    let b = s.run("backup", s.dir.path + "/copy.db")
+    #expect(b.status == 2 && b.stderr.contains("pg_dump"), "\(b.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: s.dir.path + "/copy.db"))
+    // A host that does not resolve (bounded: libpq's connect_timeout).
+    let r = s.run(["list"], env: ["IVKEYS_VAULT": "postgresql://no-such-host.invalid/ivkeys?connect_timeout=5"])
+    #expect(r.status == 1 && r.stderr.contains("ivkeys: error: cannot connect to PostgreSQL: "), "\(r.stderr)")
+    #expect(r.stdout.isEmpty)
+  }
+
   @Test func aNewerSchemaAWrongDatabaseAndASecondInitAreClearErrors() throws {
     let s = try Sandbox(engine: .postgresql)
     _ = try s.createKey()
