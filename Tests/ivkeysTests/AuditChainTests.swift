@@ -220,7 +220,10 @@ struct AuditChainTests {
     let failed = checks.filter { $0["ok"] as? Bool == false }.compactMap { $0["check"] as? String }
     #expect(failed == ["sealed schema", "append-only audit", "audit chain", "rotation graces"])
     let schema = checks.first { $0["check"] as? String == "sealed schema" }?["message"] as? String ?? ""
-    #expect(schema.contains("trigger audit_no_update was \(Engine.isSQLite ? "dropped" : "changed")"), "\(schema)")
+    #expect(
+      schema.contains(
+        Engine.isSQLite ? "trigger audit_no_update was dropped" : "trigger audit_no_update on audit was changed"),
+      "\(schema)")
     // With a secret that does not match, every check still has its line.
     let other = s.dir.path + "/other-secret"
     _ = FileManager.default.createFile(

@@ -270,11 +270,31 @@ struct PostgresVaultTests {
     #expect(q.status == 1 && !q.stdout.contains("allowed"), "\(q.stdout) \(q.stderr)")
     #expect(s2.auditCount == before)
     let doctor = s2.run("doctor")
-    #expect(doctor.status == 3 && doctor.stdout.contains("trigger quiet was added"), "\(doctor.stdout)")
+    #expect(doctor.status == 3 && doctor.stdout.contains("trigger quiet on audit was added"), "\(doctor.stdout)")
   }
 }
 
 extension Sandbox {
   /// A connection to another vault on the test server.
   func server(_ url: String) throws -> PGConnection { try PGConnection(url) }
+}
+
+@Suite("usage import: request ids")
+struct UsageImportRequestIDTests {
+  /// A request id with a control character (NUL, which PostgreSQL cannot store) is a bad line on
+  /// either engine; the lines around it are imported.
+  @Test func aControlCharacterInARequestIdIsABadLine() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let at = Time.rfc3339(Time.now() - 60)
+    func line(_ request: String) -> String {
+      #"{"request_id":"\#(request)","key_id":"\#(k.id)","endpoint":"GET /v1/jobs","status":200,"at":"\#(at)"}"#
+    }
+    let r = s.run(
+      ["usage", "import", "-"],
+      stdin: [line("a"), line(#"b\u0000c"#), line("d\\te"), line("f")].joined(separator: "\n") + "\n")
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("imported 2 requests") && r.stdout.contains("2 bad lines"), "\(r.stdout)")
+    #expect(try s.count("SELECT request_count FROM keys") == 2)
+  }
 }

@@ -134,6 +134,10 @@ extension Vault {
     guard let request = json["request_id"]?.stringValue, !request.isEmpty, request.utf8.count <= 200,
       !Text.holdsKey(request)
     else { return .bad("request_id is missing, not a string, or holds a key") }
+    // A control character (NUL among them, which PostgreSQL cannot store) is no request id.
+    guard !request.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+      return .bad("request_id holds a control character")
+    }
     guard let key = json["key_id"]?.stringValue, key.utf8.count == APIKey.idLength, Base62.isBase62(key.utf8) else {
       return .bad("key_id is missing or not a key id")
     }

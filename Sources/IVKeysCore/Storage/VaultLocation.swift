@@ -28,7 +28,12 @@ public enum VaultLocation: Equatable, Sendable {
   public static func masked(_ url: String) -> String {
     guard let scheme = url.firstRange(of: "://") else { return url }
     let rest = url[scheme.upperBound...]
-    let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+    // The authority ends at the path's `/`; without a path, at the query's `?` (a `?` before a
+    // `/` may be part of a password, which is masked whole either way).
+    let slash = rest.firstIndex(of: "/")
+    let authorityEnd =
+      slash.map { s in rest[..<s].contains("@") ? s : (rest[..<s].firstIndex(of: "?") ?? s) }
+      ?? rest.firstIndex(of: "?") ?? rest.endIndex
     var out = String(url[..<scheme.upperBound])
     let authority = rest[..<authorityEnd]
     if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {

@@ -132,7 +132,9 @@ public enum Doctor {
   static func checkSecretFile(_ c: inout Context) {
     let secretMode = FileSystem.mode(c.secretPath)
     do {
-      c.secret = try SecretFile.load(path: c.secretPath, forVault: c.vaultPath)
+      c.secret = try SecretFile.load(
+        path: c.secretPath,
+        forVault: VaultLocation.isPostgres(c.vaultPath) ? VaultLocation.masked(c.vaultPath) : c.vaultPath)
       c.add(
         "secret file", secretMode.map { $0 & 0o077 == 0 } ?? false,
         "\(c.secretPath) is \(String((secretMode ?? 0) & 0o777, radix: 8))")

@@ -69,6 +69,8 @@ public final class Vault {
     throws(IVKeysError) -> Vault
   {
     let postgres = VaultLocation.isPostgres(path)
+    // As messages name it: a password from IVKEYS_VAULT is never printed.
+    let shown = postgres ? VaultLocation.masked(path) : path
     guard postgres || FileSystem.exists(path) else {
       throw .vault(
         "no vault at \(path)", hint: "run 'ivkeys init' to create one, or point --vault or IVKEYS_VAULT at it")
@@ -77,7 +79,7 @@ public final class Vault {
     if access == .read && !FileSystem.exists(secretPath) {
       file = nil
     } else {
-      file = try SecretFile.load(path: secretPath, forVault: path)
+      file = try SecretFile.load(path: secretPath, forVault: shown)
     }
     let readOnly = access == .inspect || file == nil
     let store = try VaultStores.open(path, readOnly: readOnly)
@@ -85,7 +87,7 @@ public final class Vault {
     guard let file else {
       if version < store.currentSchemaVersion {
         throw .vault(
-          "the vault \(path) has schema version \(version) and needs migrating to \(store.currentSchemaVersion), "
+          "the vault \(shown) has schema version \(version) and needs migrating to \(store.currentSchemaVersion), "
             + "which takes its secret file",
           hint: "open it once with its secret (--secret-file or IVKEYS_SECRET_FILE), or read a copy made since")
       }
@@ -93,9 +95,12 @@ public final class Vault {
       vault.notices = [Self.noSecretNotice(secretPath)]
       return vault
     }
+    // The change counter before the settings: a commit in between (a secret rotation) is seen by
+    // the first write, which then checks the vault again.
+    let counter = try store.externalChangeCounter()
     // One read of the settings an opening checks (a vault older than its seals has no seal column).
     var settings = version >= SQLiteSchema.sealedSince ? try store.openingSettings() : nil
-    let current = try checkFingerprint(store, file, path: path, secretPath: secretPath, settings: settings)
+    let current = try checkFingerprint(store, file, path: shown, secretPath: secretPath, settings: settings)
     let vault = Vault(store: store, secretFile: file, version: current, secretPath: secretPath, actor: actor)
     vault.openedFor = access
     if access == .inspect { return vault }
@@ -110,7 +115,7 @@ public final class Vault {
     if access == .write || access == .decide {
       do {
         try vault.checkSeals(settings)
-        vault.checkedChangeCounter = try store.externalChangeCounter()
+        vault.checkedChangeCounter = counter
       } catch {
         if case .tampered = error { vault.recordTamper(error) }
         throw error

@@ -29,37 +29,42 @@ extension Vault {
       throw .usage("the source and the destination are the same vault (\(source))")
     }
     let from = try Vault.open(path: source, secretPath: secretPath, actor: actor, access: .inspect)
-    let sourceAudit = try from.verifyAudit()
-    guard sourceAudit.intact else {
-      throw .vault(
-        "the source's audit chain does not verify: \(sourceAudit.message)", hint: "run 'ivkeys doctor' on the source")
-    }
-    if let broken = try from.store.brokenSeals(limit: 1).first {
-      throw .tampered("the \(broken.table) row \(broken.primaryKey) does not match its seal")
-    }
     let (store, remove) = try newStore(destination)
     do {
       let to = Vault(
         store: store, secretFile: from.secretFile, version: from.secret, secretPath: secretPath, actor: actor)
       to.openedFor = .inspect
       try store.migrate(sealer: store.sealer)
-      let rows = try store.write { () throws(IVKeysError) -> [(table: String, count: Int64)] in
-        let rows = try from.store.read { () throws(IVKeysError) in try transfer(from.store, to: store) }
-        let audit = try to.verifyAudit()
-        guard audit.intact, audit.head?.seq == sourceAudit.head?.seq, audit.head?.hash == sourceAudit.head?.hash else {
-          throw .vault("the copy's audit chain does not verify: \(audit.message)")
+      let (rows, audit) = try store.write {
+        () throws(IVKeysError) -> ([(table: String, count: Int64)], AuditVerification) in
+        // The source is checked and read in one snapshot, while other processes keep writing.
+        let (rows, sourceAudit) = try from.store.read { () throws(IVKeysError) in
+          let audit = try from.verifyAudit()
+          guard audit.intact else {
+            throw IVKeysError.vault(
+              "the source's audit chain does not verify: \(audit.message)", hint: "run 'ivkeys doctor' on the source")
+          }
+          if let broken = try from.store.brokenSeals(limit: 1).first {
+            throw IVKeysError.tampered("the \(broken.table) row \(broken.primaryKey) does not match its seal")
+          }
+          return (try transfer(from.store, to: store), audit)
+        }
+        let copied = try to.verifyAudit()
+        guard copied.intact, copied.head?.seq == sourceAudit.head?.seq, copied.head?.hash == sourceAudit.head?.hash
+        else {
+          throw .vault("the copy's audit chain does not verify or ends elsewhere: \(copied.message)")
         }
         if let broken = try store.brokenSeals(limit: 1).first {
           throw .vault("the copy's \(broken.table) row \(broken.primaryKey) does not match its seal")
         }
         try store.checkSchemaSeal()
         for (table, count) in rows {
-          let copied = try store.rowCount(VaultTables.all.first { $0.name == table }!)
-          guard copied == count else { throw .vault("the copy holds \(copied) rows of \(table), not \(count)") }
+          let n = try store.rowCount(VaultTables.all.first { $0.name == table }!)
+          guard n == count else { throw .vault("the copy holds \(n) rows of \(table), not \(count)") }
         }
-        return rows
+        return (rows, sourceAudit)
       }
-      return VaultCopyResult(source: from.store.location, destination: store.location, rows: rows, audit: sourceAudit)
+      return VaultCopyResult(source: from.store.location, destination: store.location, rows: rows, audit: audit)
     } catch {
       remove()
       throw error
@@ -145,6 +150,10 @@ extension Vault {
       _ = try checkSchema(store, path: store.location)
     }
     try store.grantRoles()
+    // Granting rewrites the tables' catalog rows, which moves the schema's cookie: opening the
+    // vault to write compares the whole schema and records the new cookie, so that gateways do
+    // not compare the whole schema on every decision until an administrator next writes.
+    _ = try Vault.open(path: path, secretPath: secretPath, actor: actor, access: .write)
     return RolesResult(location: store.location, initialized: made)
   }
 }

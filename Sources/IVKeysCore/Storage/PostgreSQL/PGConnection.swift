@@ -96,8 +96,11 @@ public final class PGConnection {
     } else {
       let why = Self.text(parseError)
       if let parseError { lib.freemem(parseError) }
+      // libpq quotes the part it could not read, which may be a password: only its words are kept.
+      let reason = why.split(separator: "\"").enumerated().map { $0.offset % 2 == 1 ? "…" : String($0.element) }
+        .joined(separator: "\"")
       throw .usage(
-        "the vault's PostgreSQL URL is not valid: \(why.isEmpty ? "out of memory" : why)",
+        "the vault's PostgreSQL URL is not valid: \(why.isEmpty ? "out of memory" : reason)",
         hint: "write it as postgresql://[user@]host[:port]/database[?param=value&...]")
     }
     Self.keepStandardDescriptors()
@@ -226,7 +229,7 @@ public final class PGConnection {
   /// pipeline. Throws the first failure (the rest of the pipeline is then skipped by the server,
   /// and the transaction it is in fails).
   func flush() throws(Failure) {
-    if outstanding.isEmpty, pending.count == 1,
+    if !inPipeline, pending.count == 1,
       case .statement(let sql, let parameters, let expect, let what) = pending[0]
     {
       pending.removeAll()
@@ -242,6 +245,8 @@ public final class PGConnection {
   private var outstanding: [(expect: Int?, what: String)] = []
   /// The first failure met while sending ahead, thrown by `drain`.
   private var sendFailure: Failure?
+  /// Whether the connection is in pipeline mode (`sendAhead` entered it, `drain` leaves it).
+  private var inPipeline = false
 
   /// Sends what is queued without waiting for the answers (pipeline mode, entered on first use).
   func sendAhead() throws(Failure) {
@@ -249,8 +254,9 @@ public final class PGConnection {
     let entries = pending
     pending.removeAll(keepingCapacity: true)
     openInserts.removeAll(keepingCapacity: true)
-    if outstanding.isEmpty && sendFailure == nil {
+    if !inPipeline {
       guard lib.enterPipelineMode(conn) == 1 else { throw failure(nil) }
+      inPipeline = true
     }
     func send(_ sql: String, _ parameters: [String?], _ expect: Int?, _ what: String) throws(Failure) {
       guard sendFailure == nil else { return }
@@ -276,12 +282,15 @@ public final class PGConnection {
   /// Ends the pipeline: reads every answer to what was sent ahead and leaves pipeline mode.
   /// Throws the first failure.
   func drain() throws(Failure) {
-    guard !outstanding.isEmpty || sendFailure != nil else { return }
+    guard inPipeline else { return }
     var first = sendFailure
     let sent = outstanding
     outstanding.removeAll()
     sendFailure = nil
-    defer { _ = lib.exitPipelineMode(conn) }
+    defer {
+      _ = lib.exitPipelineMode(conn)
+      inPipeline = false
+    }
     if lib.pipelineSync(conn) != 1, first == nil { first = failure(nil) }
     for s in sent {
       while let r = lib.getResult(conn) {

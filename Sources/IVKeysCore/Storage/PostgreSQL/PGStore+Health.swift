@@ -27,7 +27,7 @@ extension PGStore {
         """
         SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
         WHERE c.relname = 'audit' AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
-          AND t.tgname IN ('audit_no_update', 'audit_no_truncate') AND t.tgenabled <> 'D'
+          AND t.tgname IN ('audit_no_update', 'audit_no_truncate') AND t.tgenabled IN ('O', 'A')
         """
       ).first?.int(0) == 2
     }

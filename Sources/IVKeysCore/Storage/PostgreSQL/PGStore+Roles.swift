@@ -26,7 +26,8 @@ extension PGStore {
       EXECUTE format('GRANT USAGE ON SCHEMA %s TO ivkeys_admin, ivkeys_verify', s);
       EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA %s TO ivkeys_admin', s);
       EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %s TO ivkeys_admin', s);
-      EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %s TO ivkeys_verify', s);
+      GRANT SELECT ON ivkeys_schema, meta, keys, key_usage, scopes, admins, secret_versions, working_hours, audit,
+        audit_head, usage_endpoints, usage_daily, usage_hourly, rate_windows TO ivkeys_verify;
       GRANT INSERT ON audit TO ivkeys_verify;
       GRANT INSERT, UPDATE ON key_usage, usage_endpoints, usage_daily, usage_hourly, rate_windows, audit_head
         TO ivkeys_verify;

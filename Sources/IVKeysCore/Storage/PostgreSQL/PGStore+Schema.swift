@@ -131,7 +131,11 @@ extension PGStore {
     if let recorded = try? sealedMeta(SQLiteStore.schemaFingerprintName), (try? compareSchema(recorded)) != nil {
       return []
     }
-    let actual = Dictionary(try schemaObjects().map { ("\($0.type) \($0.name)", $0) }, uniquingKeysWith: { a, _ in a })
+    // Named by type, name and table: a trigger of another table under a familiar name is still seen.
+    func name(_ o: SchemaObject) -> String {
+      o.table.isEmpty || o.table == o.name ? "\(o.type) \(o.name)" : "\(o.type) \(o.name) on \(o.table)"
+    }
+    let actual = Dictionary(try schemaObjects().map { (name($0), $0) }, uniquingKeysWith: { a, _ in a })
     var expected = [String: SchemaObject]()
     do {
       try pg { () throws(PGConnection.Failure) in
@@ -139,7 +143,7 @@ extension PGStore {
           "BEGIN READ WRITE; CREATE SCHEMA ivkeys_reference; SET LOCAL search_path = ivkeys_reference")
       }
       try PostgreSQLSchema.apply(db)
-      for o in try schemaObjects() { expected["\(o.type) \(o.name)"] = o }
+      for o in try schemaObjects() { expected[name(o)] = o }
       rollback()
     } catch {
       rollback()

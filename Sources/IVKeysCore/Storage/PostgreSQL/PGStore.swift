@@ -30,12 +30,15 @@ final class PGStore: VaultStore {
   init(url: String, readOnly: Bool) throws(IVKeysError) {
     location = VaultLocation.masked(url)
     // Fail fast rather than queue behind a stuck writer forever (the same 10 s as SQLite's busy
-    // timeout), and never hold a transaction open for a minute.
+    // timeout). No idle-in-transaction limit: a listing piped into a pager reads through a cursor
+    // in one transaction for as long as the reader takes.
     db = try PGConnection(url, options: readOnly ? Self.session + " -c default_transaction_read_only=on" : Self.session)
     isReadOnly = readOnly
   }
 
-  static let session = "-c lock_timeout=10s -c idle_in_transaction_session_timeout=60s"
+  /// Rows are read as this engine writes them (bytea in hex, text in UTF-8) whatever the
+  /// server's defaults.
+  static let session = "-c lock_timeout=10s -c bytea_output=hex -c client_encoding=UTF8"
 
   /// Runs `body`, turning a failure of the server into the error an administrator reads.
   @discardableResult
@@ -87,7 +90,7 @@ final class PGStore: VaultStore {
   /// vault (`creating`), the transaction stays open for `init`'s first write.
   func migrate(sealer: RowSealer?) throws(IVKeysError) {
     let fresh = try schemaVersion() == 0
-    try pg { () throws(PGConnection.Failure) in try db.execute("BEGIN") }
+    try pg { () throws(PGConnection.Failure) in try db.execute("BEGIN ISOLATION LEVEL READ COMMITTED") }
     do throws(IVKeysError) {
       let from = try PostgreSQLSchema.apply(db)
       if from == 0, sealer != nil { try resealRow(.meta, "secret_version") }
@@ -115,7 +118,9 @@ final class PGStore: VaultStore {
     writing = true
     defer { writing = false }
     do throws(IVKeysError) {
-      if begin { try pg { () throws(PGConnection.Failure) in try db.execute("BEGIN") } }
+      // READ COMMITTED whatever the database's default: after the head's lock, each statement
+      // sees what the writer before committed (REPEATABLE READ would fail the waiter instead).
+      if begin { try pg { () throws(PGConnection.Failure) in try db.execute("BEGIN ISOLATION LEVEL READ COMMITTED") } }
       let generation = try pg { () throws(PGConnection.Failure) in
         try db.query("UPDATE audit_head SET generation = generation + 1 RETURNING generation").first?.int(0)
       }
