@@ -1,7 +1,23 @@
 import IVKeysCore
 
 extension CommandSpec {
-  /// `ivkeys vault copy`, kept beside the table (CommandTable.swift) to keep each file short.
+  /// `ivkeys init`, with `--roles` for a PostgreSQL vault.
+  static let initialize = CommandSpec(
+    "init", "create the vault and the server secret",
+    synopsis: "[--roles]",
+    options: [
+      OptionSpec(
+        .roles, "PostgreSQL: also create or refresh the ivkeys_admin and ivkeys_verify roles and their grants")
+    ],
+    discussion: """
+      Creates the secret file (32 random bytes, mode 0600) and the vault (mode 0600, in a 0700
+      directory; or, for a postgresql:// vault, its tables in that database), and makes the OS
+      user the first administrator. Refuses to overwrite either. With --roles on a PostgreSQL
+      vault that exists, only the roles and grants are refreshed (run it again after an upgrade).
+      """,
+    run: InitCommand.run)
+
+  /// `ivkeys vault copy`; both kept beside the table (CommandTable.swift) to keep each file short.
   static let vault = CommandSpec(
     "vault", "whole-vault operations: copy a vault between SQLite and PostgreSQL",
     synopsis: "copy SRC DEST",

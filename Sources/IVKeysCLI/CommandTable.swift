@@ -2,20 +2,7 @@ import IVKeysCore
 
 /// The command table.
 let commandTable: [CommandSpec] = [
-  CommandSpec(
-    "init", "create the vault and the server secret",
-    synopsis: "[--roles]",
-    options: [
-      OptionSpec(
-        .roles, "PostgreSQL: also create or refresh the ivkeys_admin and ivkeys_verify roles and their grants")
-    ],
-    discussion: """
-      Creates the secret file (32 random bytes, mode 0600) and the vault (mode 0600, in a 0700
-      directory; or, for a postgresql:// vault, its tables in that database), and makes the OS
-      user the first administrator. Refuses to overwrite either. With --roles on a PostgreSQL
-      vault that exists, only the roles and grants are refreshed (run it again after an upgrade).
-      """,
-    run: InitCommand.run),
+  .initialize,
   CommandSpec(
     "create", "create API keys and print each one once",
     synopsis: "--company ID --name TEXT (--scope S[,S] | --preset NAME) [options]",

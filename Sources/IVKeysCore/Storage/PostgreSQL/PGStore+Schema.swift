@@ -57,14 +57,7 @@ extension PGStore {
 
   /// SHA-256 over the objects, encoded as the SQLite engine encodes its own.
   func schemaFingerprint() throws(IVKeysError) -> String {
-    var text = SealMessage(table: "pg_catalog", primaryKey: "")
-    for object in try schemaObjects() {
-      text.append(.text(object.type))
-      text.append(.text(object.name))
-      text.append(.text(object.table))
-      text.text(object.sql)
-    }
-    return Crypto.hex(Crypto.sha256(text.bytes))
+    SchemaObject.fingerprint(try schemaObjects(), catalog: "pg_catalog")
   }
 
   /// The catalog rows of the vault's tables, indexes, views and sequences, and of their triggers,
@@ -115,9 +108,7 @@ extension PGStore {
   }
 
   func compareSchema(_ recorded: String) throws(IVKeysError) {
-    let hash = recorded.split(separator: " ").last.map(String.init) ?? ""
-    let current = try schemaFingerprint()
-    guard Crypto.constantTimeEqual(Array(hash.utf8), Array(current.utf8)) else {
+    guard SchemaObject.matches(recorded: recorded, current: try schemaFingerprint()) else {
       throw .tampered("its schema (a table, column, index, constraint, trigger, rule, policy or function) was changed")
     }
   }
@@ -135,29 +126,20 @@ extension PGStore {
     func name(_ o: SchemaObject) -> String {
       o.table.isEmpty || o.table == o.name ? "\(o.type) \(o.name)" : "\(o.type) \(o.name) on \(o.table)"
     }
-    let actual = Dictionary(try schemaObjects().map { (name($0), $0) }, uniquingKeysWith: { a, _ in a })
-    var expected = [String: SchemaObject]()
+    let actual = try schemaObjects()
+    var expected = [SchemaObject]()
     do {
       try pg { () throws(PGConnection.Failure) in
         try db.execute(
           "BEGIN READ WRITE; CREATE SCHEMA ivkeys_reference; SET LOCAL search_path = ivkeys_reference")
       }
       try PostgreSQLSchema.apply(db)
-      for o in try schemaObjects() { expected[name(o)] = o }
+      expected = try schemaObjects()
       rollback()
     } catch {
       rollback()
       return ["the schema could not be compared with this ivkeys' own (\(error.description))"]
     }
-    var out = [String]()
-    for (name, object) in actual.sorted(by: { $0.key < $1.key }) {
-      if let e = expected[name] {
-        if e.sql != object.sql || e.table != object.table { out.append("\(name) was changed") }
-      } else {
-        out.append("\(name) was added")
-      }
-    }
-    for name in expected.keys.sorted() where actual[name] == nil { out.append("\(name) was dropped") }
-    return out
+    return SchemaObject.differences(actual: actual, expected: expected, name: name)
   }
 }

@@ -8,15 +8,7 @@ extension SQLiteStore {
   /// (type, name, table and SQL text), in name order. SQLite's statistics tables are left out:
   /// ANALYZE may make them, and they change no result.
   func schemaFingerprint() throws(IVKeysError) -> String {
-    // The same unambiguous encoding as a seal: each field typed and length-prefixed.
-    var text = SealMessage(table: "sqlite_schema", primaryKey: "")
-    for object in try schemaObjects() {
-      text.append(.text(object.type))
-      text.append(.text(object.name))
-      text.append(.text(object.table))
-      text.text(object.sql)
-    }
-    return Crypto.hex(Crypto.sha256(text.bytes))
+    SchemaObject.fingerprint(try schemaObjects(), catalog: "sqlite_schema")
   }
 
   static let statisticsTables: Set<String> = ["sqlite_stat1", "sqlite_stat2", "sqlite_stat3", "sqlite_stat4"]
@@ -72,9 +64,7 @@ extension SQLiteStore {
 
   /// The whole schema against the fingerprint part of `recorded`.
   func compareSchema(_ recorded: String) throws(IVKeysError) {
-    let hash = recorded.split(separator: " ").last.map(String.init) ?? ""
-    let current = try schemaFingerprint()
-    guard Crypto.constantTimeEqual(Array(hash.utf8), Array(current.utf8)) else {
+    guard SchemaObject.matches(recorded: recorded, current: try schemaFingerprint()) else {
       throw .tampered("its schema (a table, index, trigger or view) was added, dropped or changed")
     }
   }
@@ -84,26 +74,6 @@ extension SQLiteStore {
   func schemaDifferences() throws(IVKeysError) -> [String] {
     let reference = try SQLiteStore(path: ":memory:", readOnly: false, fresh: false)
     try SQLiteSchema.migrate(reference, upTo: try schemaVersion(), sealer: nil)
-    let expected = Dictionary(
-      try reference.schemaObjects().map { ("\($0.type) \($0.name)", $0) }, uniquingKeysWith: { a, _ in a })
-    let actual = Dictionary(try schemaObjects().map { ("\($0.type) \($0.name)", $0) }, uniquingKeysWith: { a, _ in a })
-    var out = [String]()
-    for (name, object) in actual.sorted(by: { $0.key < $1.key }) {
-      if let e = expected[name] {
-        if e.sql != object.sql || e.table != object.table { out.append("\(name) was changed") }
-      } else {
-        out.append("\(name) was added")
-      }
-    }
-    for name in expected.keys.sorted() where actual[name] == nil { out.append("\(name) was dropped") }
-    return out
+    return SchemaObject.differences(actual: try schemaObjects(), expected: try reference.schemaObjects())
   }
-}
-
-/// One object of a vault's schema.
-struct SchemaObject: Equatable {
-  let type: String
-  let name: String
-  let table: String
-  let sql: String?
 }
