@@ -14,8 +14,8 @@ let commandTable: [CommandSpec] = [
       OptionSpec(.env, "live|test", "live (production, default) or test (sandbox)"),
       OptionSpec(.type, "regular|ats", "regular (default) or ats, a multi-tenant integration (administrators only)"),
       SharedOptions.linkCompany, SharedOptions.expires, SharedOptions.expiresIn, SharedOptions.allowIP,
-      SharedOptions.rateLimit, SharedOptions.meta, SharedOptions.tag, SharedOptions.contact,
-      SharedOptions.workingHours, SharedOptions.tz,
+      SharedOptions.rateLimit, SharedOptions.maxRequests, SharedOptions.refill, SharedOptions.meta,
+      SharedOptions.tag, SharedOptions.contact, SharedOptions.workingHours, SharedOptions.tz,
       OptionSpec(.count, "N", "create N keys with these settings in one transaction (default 1)"),
     ],
     conflicts: [(.scope, .preset), (.expires, .expiresIn)],
@@ -66,6 +66,8 @@ let commandTable: [CommandSpec] = [
       OptionSpec(.untag, "TAG", repeatable: true, "remove a tag"),
       SharedOptions.rateLimit,
       OptionSpec(.noRateLimit, "remove the rate limit"),
+      SharedOptions.maxRequests, SharedOptions.refill,
+      OptionSpec(.noMaxRequests, "remove the request budget"),
       SharedOptions.contact,
       SharedOptions.linkCompany,
       OptionSpec(.unlinkCompany, "ID", repeatable: true, "unlink an ATS key from a company (administrators only)"),
@@ -78,7 +80,12 @@ let commandTable: [CommandSpec] = [
     conflicts: [
       (.expires, .expiresIn), (.expires, .noExpiry), (.expiresIn, .noExpiry),
       (.rateLimit, .noRateLimit), (.workingHours, .noWorkingHours), (.tz, .noWorkingHours),
+      (.maxRequests, .noMaxRequests), (.refill, .noMaxRequests),
     ],
+    discussion: """
+      --max-requests sets a new budget, whole from now (requests already spent are forgotten); give
+      --refill with it to keep or change a refill.
+      """,
     run: UpdateCommand.run),
   CommandSpec(
     "rotate", "replace a key with a new one carrying the same settings", arguments: [.keyID()],

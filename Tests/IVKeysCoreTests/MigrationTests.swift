@@ -36,6 +36,9 @@ struct MigrationTests {
         DROP TABLE usage_hourly;
         DROP TABLE working_hours;
         DROP TABLE alert_states;
+        DROP TABLE request_budgets; DROP TABLE rate_windows;
+        CREATE TABLE rate_windows (key_id TEXT PRIMARY KEY, window_start INTEGER NOT NULL, count INTEGER NOT NULL)
+          WITHOUT ROWID;
         PRAGMA user_version = 3;
         """)
     }
@@ -103,7 +106,7 @@ struct MigrationTests {
     let migrated = try reopen(dir)
     let mdb = try migrated.testDB
     #expect(try mdb.scalarInt("PRAGMA user_version") == Int64(SQLiteSchema.currentVersion))
-    #expect(SQLiteSchema.currentVersion == 6)
+    #expect(SQLiteSchema.currentVersion == 7)
     // Migration 5 sealed every row of the old vault, in the same transaction.
     #expect(try migrated.store.brokenSeals(limit: 10).isEmpty)
     try migrated.store.checkSchemaSeal()

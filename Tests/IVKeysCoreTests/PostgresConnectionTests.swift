@@ -76,7 +76,8 @@ struct PostgresSchemaTests {
       tables == [
         "admins", "alert_states", "audit", "audit_head", "imported_requests", "ivkeys_schema", "key_usage", "keys",
         "meta", "notifications",
-        "rate_windows", "scopes", "secret_versions", "usage_daily", "usage_endpoints", "usage_hourly",
+        "rate_windows", "request_budgets", "scopes", "secret_versions", "usage_daily", "usage_endpoints",
+        "usage_hourly",
         "working_hours",
       ])
     // Appending works; changing or removing does not, even for the owner.

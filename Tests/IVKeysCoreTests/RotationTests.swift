@@ -17,7 +17,7 @@ struct RotationTests {
       _ = try v.rotateKey(made.id, grace: 3600)
       Issue.record("rotating a key whose rate limit cannot be read must fail")
     } catch {
-      #expect(error.description.contains("rate limit '100 per fortnight' cannot be read"))
+      #expect(error.description.contains("limits '100 per fortnight' cannot be read"))
       #expect(error.hint?.contains("--rate-limit") == true)
     }
     // Nothing changed: no new key, the old one still active.

@@ -37,11 +37,13 @@ struct VerificationTests {
 
   func vault() throws -> (Vault, URL) { try makeTestVault() }
 
-  @Test func theRateWindowIsFixedAndAlignedAndRetryAfterCountsDown() throws {
+  @Test func theRateWindowSlidesAndRetryAfterCountsDown() throws {
     let (v, dir) = try vault()
     defer { try? FileManager.default.removeItem(at: dir) }
-    var clock: Timestamp = 1_800_000_000 - (1_800_000_000 % 60) + 50  // 50 s into a minute
-    v.now = { clock }
+    // 50 s into a clock minute: a fixed window would start afresh 10 s from now.
+    var ms: Int64 = (1_800_000_000 - (1_800_000_000 % 60) + 50) * 1000
+    v.now = { ms / 1000 }
+    v.nowMilliseconds = { ms }
     var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
     draft.rateLimit = RateLimit(count: 2, window: 60)
     let key = try v.createKeys(draft).keys[0]
@@ -49,22 +51,75 @@ struct VerificationTests {
     func ask() throws -> Decision {
       try verifier.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)])[0]
     }
-    #expect(try ask().code == .ok)
-    #expect(try ask().code == .ok)
+    let first = try ask()
+    #expect(first.code == .ok)
+    #expect(first.rateLimit == RateLog.State(limit: 2, remaining: 1, reset: 61))
+    ms += 20_000
+    #expect(try ask().rateLimit?.remaining == 0)
     let limited = try ask()
     #expect(limited.code == .rateLimited)
-    #expect(limited.retryAfter == 10, "10 s left in the minute")
-    clock += 9
-    #expect(try ask().retryAfter == 1, "never less than 1")
-    clock += 1  // the next minute starts: a fresh budget
+    #expect(limited.retryAfter == 41, "the first request leaves the window 60 s after it, 40.001 s from now")
+    #expect(limited.rateLimit == RateLog.State(limit: 2, remaining: 0, reset: 41))
+    ms += 10_000  // a new clock minute: a fixed window would let two more through here
+    #expect(try ask().code == .rateLimited)
+    ms += 30_000  // exactly 60 s after the first: still inside the closed window
+    #expect(try ask().code == .rateLimited)
+    ms += 1
     #expect(try ask().code == .ok)
-    // A second verifier (another process) sees the same window through the vault.
+    // A second verifier (another process) sees the same log through the vault.
     let other = try Verifier(vault: try reopen(dir))
-    other.vault.now = { clock }
+    other.vault.now = { ms / 1000 }
+    other.vault.nowMilliseconds = { ms }
     #expect(
       try other.decide([VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", env: .live)])[0].code
-        == .ok)
-    #expect(try ask().code == .rateLimited, "the first verifier notices the other's request")
+        == .rateLimited, "the other process counts the two requests of the last 60 s")
+    // A refusal before the limit reports the window without using it.
+    let refused = try verifier.decide([
+      VerifyRequest(presented: key.string, company: "acme", scope: "jobs:write", env: .live)
+    ])[0]
+    #expect(refused.code == .insufficientScope)
+    #expect(refused.rateLimit?.remaining == 0)
+  }
+
+  @Test func aBudgetIsSpentOnlyByAllowedRequestsAndRefillsDaily() throws {
+    let (v, dir) = try vault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var clock: Timestamp = 1_800_000_000
+    v.now = { clock }
+    v.nowMilliseconds = { clock * 1000 }
+    var draft = KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"])
+    draft.budget = RequestBudget(max: 3, refillPerDay: 2)
+    let made = try v.createKeys(draft).keys[0]
+    var verifier = try Verifier(vault: v)
+    func ask(_ scope: String = "jobs:read") throws -> Decision {
+      try verifier.decide([VerifyRequest(presented: made.string, company: "acme", scope: scope, env: .live)])[0]
+    }
+    #expect(try ask("jobs:write").code == .insufficientScope)
+    #expect(try ask().requestsRemaining == 2)
+    #expect(try ask().requestsRemaining == 1)
+    #expect(try ask().requestsRemaining == 0)
+    let spent = try ask()
+    #expect(spent.code == .usageExhausted)
+    #expect(spent.code.httpStatus == 429)
+    #expect(spent.retryAfter == 86_400)
+    #expect(try v.requestsRemaining(try v.resolve(made.id)) == 0)
+    clock += 86_400 + 5
+    #expect(try v.requestsRemaining(try v.resolve(made.id)) == 2, "one day's refill")
+    #expect(try ask().code == .ok)
+    #expect(try ask().code == .ok)
+    #expect(try ask().code == .usageExhausted)
+    clock += 10 * 86_400
+    #expect(try v.requestsRemaining(try v.resolve(made.id)) == 3, "never above the budget")
+    // Setting the budget anew starts it whole.
+    var changes = KeyChanges()
+    changes.budget = .set(RequestBudget(max: 1))
+    let updated = try v.updateKey(made.id, changes)
+    #expect(updated.changed.contains("max_requests"))
+    // (A change made by another process empties a verifier's caches; here it is the same one.)
+    verifier = try Verifier(vault: v)
+    #expect(try ask().code == .ok)
+    #expect(try ask().code == .usageExhausted)
+    #expect(try ask().retryAfter == nil, "no refill: no time to wait for")
   }
 
   @Test func expiryIsDecidedWithoutASweep() throws {

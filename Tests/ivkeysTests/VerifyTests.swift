@@ -41,7 +41,10 @@ struct VerifyTests {
     #expect(d["required_scope"] as? String == "candidates:read")
     #expect(d["retry_after"] is NSNull)
     #expect(
-      Set(d.keys) == ["allowed", "status", "code", "message", "key_id", "company", "required_scope", "retry_after"])
+      Set(d.keys) == [
+        "allowed", "status", "code", "message", "key_id", "company", "required_scope", "retry_after", "rate_limit",
+      ])
+    #expect(d["rate_limit"] is NSNull, "the key has no rate limit")
     let plain = s.run(
       ["verify", "--env", "live", "--company", "acme", "--scope", "candidates:read", "--ip", "10.1.2.3"], stdin: k.key)
     #expect(plain.stdout == "allowed key=\(k.id) company=acme\n")

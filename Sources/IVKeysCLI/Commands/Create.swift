@@ -28,6 +28,7 @@ enum CreateCommand {
     draft.expiresAt = try KeyOptions.expiry(inv, now: now)
     draft.allowedIPs = try KeyOptions.ips(inv, .allowIP)
     draft.rateLimit = try KeyOptions.rateLimit(inv)
+    draft.budget = try KeyOptions.budget(inv)
     draft.metadata = try KeyOptions.metadata(inv)
     draft.tags = try inv.parseList(.tag, Fields.tag)
     draft.contact = try inv.parse(.contact, Fields.email)

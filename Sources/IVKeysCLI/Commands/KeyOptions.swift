@@ -65,6 +65,19 @@ enum KeyOptions {
     try inv.parse(.rateLimit, RateLimit.parse)
   }
 
+  /// `--max-requests` and `--refill`: nil when neither is given. A refill needs a budget to fill.
+  static func budget(_ inv: Invocation) throws(IVKeysError) -> RequestBudget? {
+    let refill = try inv.parse(.refill, RequestBudget.parseRefill)
+    guard let max = try inv.parse(.maxRequests, RequestBudget.parseMax) else {
+      guard refill == nil else {
+        throw .usage(
+          "--refill needs --max-requests, the budget it refills", hint: "give both: --max-requests N --refill N/d")
+      }
+      return nil
+    }
+    return RequestBudget(max: max, refillPerDay: refill)
+  }
+
   static func companies(_ inv: Invocation, _ name: OptionName) throws(IVKeysError) -> [String] {
     try inv.parseList(name, Fields.company)
   }

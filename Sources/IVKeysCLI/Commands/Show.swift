@@ -12,6 +12,8 @@ enum ShowCommand {
 
   /// Prints one key as `show` does: the key and the working hours that apply to it.
   static func show(_ k: KeyRecord, _ vault: Vault, _ ctx: Context) throws(IVKeysError) {
+    var k = k
+    k.requestsRemaining = try vault.requestsRemaining(k)
     let hours = ctx.format == .quiet ? nil : try vault.workingHours(of: k)
     if let hours, hours.damaged {
       ctx.warning(

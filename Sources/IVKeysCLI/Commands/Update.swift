@@ -20,6 +20,8 @@ enum UpdateCommand {
     changes.removeTags = try inv.parseList(.untag, Fields.tag)
     if let r = try KeyOptions.rateLimit(inv) { changes.rateLimit = .set(r) }
     if inv.flag(.noRateLimit) { changes.rateLimit = .clear }
+    if let b = try KeyOptions.budget(inv) { changes.budget = .set(b) }
+    if inv.flag(.noMaxRequests) { changes.budget = .clear }
     changes.contact = try inv.parse(.contact, Fields.email)
     changes.linkCompanies = try KeyOptions.companies(inv, .linkCompany)
     changes.unlinkCompanies = try KeyOptions.companies(inv, .unlinkCompany)

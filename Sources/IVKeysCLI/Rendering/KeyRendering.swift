@@ -34,11 +34,16 @@ enum KeyRendering {
       ("scopes", list(k.scopes)),
       ("allowed ips", list(k.allowedIPs, empty: "any")),
       ("expires", k.expiresAt.map(Time.rfc3339) ?? "never"),
-      ("rate limit", k.rateLimit ?? "none"),
+      ("rate limit", k.limits.map { $0.rate?.description ?? "none" } ?? "unreadable: \(k.rateLimit ?? "")"),
       ("metadata", k.metadata.isEmpty ? "(none)" : k.metadata.map { "\($0)=\($1)" }.joined(separator: ", ")),
       ("tags", list(k.tags)),
       ("contact", k.contact ?? "(none)"),
     ]
+    if let budget = k.limits?.budget {
+      let refill = budget.refillPerDay.map { ", refills \($0) a day" } ?? ""
+      fields.append(("request budget", "\(budget.max)\(refill)"))
+      if let left = k.requestsRemaining { fields.append(("remaining", String(left))) }
+    }
     if let hours = workingHours { fields.append(("working hours", describe(hours, company: k.company))) }
     fields.append(("created", "\(Time.rfc3339(k.createdAt)) by \(k.createdBy)"))
     if let r = k.rotatedFrom { fields.append(("rotated from", r)) }

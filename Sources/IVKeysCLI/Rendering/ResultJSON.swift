@@ -75,7 +75,14 @@ extension KeyRecord: JSONRendering {
       list(&w, "scopes", scopesJSON, scopes)
       list(&w, "allowed_ips", allowedIPsJSON, allowedIPs)
       w.member("expires_at", time: expiresAt)
-      w.member("rate_limit", rateLimit)
+      // The rate limit alone (a budget has fields of its own); an unreadable column as stored.
+      w.member("rate_limit", limits.map { $0.rate?.description } ?? rateLimit)
+      // A usage-limited key's budget; keys without one keep SPEC's field list exactly.
+      if let budget = limits?.budget {
+        w.member("max_requests", budget.max)
+        w.member("refill", budget.refillPerDay.map { "\($0)/d" })
+        if let requestsRemaining { w.member("remaining", requestsRemaining) }
+      }
       if damaged {
         w.member("metadata", json: JSON.object(metadata.map { ($0, JSON.string($1)) }).encoded)
       } else {
@@ -115,6 +122,17 @@ extension Decision: JSONRendering {
       w.member("company", company)
       w.member("required_scope", requiredScope)
       w.member("retry_after", retryAfter)
+      // Where the key's sliding window stands: null for an unknown key or one without a limit.
+      if let r = rateLimit {
+        w.member("rate_limit") { w in
+          w.member("limit", r.limit)
+          w.member("remaining", r.remaining)
+          w.member("reset", r.reset)
+        }
+      } else {
+        w.member("rate_limit", nil as String?)
+      }
+      if let requestsRemaining { w.member("remaining", requestsRemaining) }
     }
   }
 }
@@ -254,6 +272,10 @@ extension UsageReport: JSONRendering {
       w.member("request_count", requestCount)
       w.member("error_count", errorCount)
       w.member("error_rate", errorRate)
+      if let budget {
+        w.member("max_requests", budget.max)
+        w.member("remaining", remaining)
+      }
       w.member("last_used_at", time: lastUsedAt)
       w.member("top_endpoints", array: topEndpoints) { w, b in Self.write(b, as: "endpoint", to: &w) }
       w.member("daily", array: daily) { w, b in Self.write(b, as: "date", to: &w) }

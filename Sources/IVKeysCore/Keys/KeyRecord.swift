@@ -25,7 +25,11 @@ public struct KeyRecord: Sendable {
   public var scopesJSON: String
   public var allowedIPsJSON: String
   public var expiresAt: Timestamp?
+  /// The stored `rate_limit` column: the rate limit and, for a usage-limited key, its request
+  /// budget (`RequestLimits`); `limits` reads it.
   public var rateLimit: String?
+  /// Requests left in a usage-limited key's budget, when the command looked them up (`show`).
+  public var requestsRemaining: Int64?
   public var metadataJSON: String
   public var tagsJSON: String
   public var contact: String?
@@ -59,6 +63,8 @@ public struct KeyRecord: Sendable {
   public var linkedCompanies: [String] { (try? JSON.parse(linkedCompaniesJSON))?.stringArray ?? [] }
   public var allowedIPs: [String] { (try? JSON.parse(allowedIPsJSON))?.stringArray ?? [] }
   public var tags: [String] { (try? JSON.parse(tagsJSON))?.stringArray ?? [] }
+  /// The key's rate limit and budget; nil when the stored column cannot be read.
+  public var limits: RequestLimits? { try? RequestLimits.parse(rateLimit) }
   public var metadata: [(String, String)] { (try? JSON.parse(metadataJSON))?.stringPairs ?? [] }
 }
 
@@ -89,16 +95,18 @@ extension KeyRecord {
     return pairs
   }
 
-  /// The stored rate limit, parsed: one that cannot be read is an error, never dropped (a key
-  /// copied without it would have no limit at all).
-  func strictRateLimit() throws(IVKeysError) -> RateLimit? {
-    guard let text = rateLimit else { return nil }
+  /// The stored rate limit and budget, parsed: what cannot be read is an error, never dropped
+  /// (a key copied without it would have no limit at all).
+  func strictLimits() throws(IVKeysError) -> RequestLimits {
+    guard let text = rateLimit else { return RequestLimits(rate: nil, budget: nil) }
     do {
-      return try RateLimit.parse(text)
+      return try RequestLimits.parse(text)
     } catch {
       throw .vault(
-        "key \(id)'s stored rate limit '\(Text.escapeControl(text))' cannot be read: \(error.reason)",
-        hint: "set a readable one first with 'ivkeys update \(id) --rate-limit N/UNIT' (or --no-rate-limit)")
+        "key \(id)'s stored limits '\(Text.escapeControl(text))' cannot be read: \(error.reason)",
+        hint:
+          "set both parts anew with 'ivkeys update \(id) --rate-limit N/UNIT --max-requests N' "
+          + "(or --no-rate-limit, --no-max-requests)")
     }
   }
 }

@@ -53,7 +53,9 @@ extension Vault {
     draft.contact = old.contact
     draft.metadata = try old.strictMetadata()
     draft.tags = try old.strictTags()
-    draft.rateLimit = try old.strictRateLimit()
+    let limits = try old.strictLimits()
+    draft.rateLimit = limits.rate
+    draft.budget = limits.budget
     let fields = KeyFields(
       scopes: old.scopesJSON, links: old.linkedCompaniesJSON, ips: old.allowedIPsJSON,
       metadata: old.metadataJSON, tags: old.tagsJSON)

@@ -19,6 +19,8 @@ public struct KeyChanges: Sendable {
   public var addTags: [String] = []
   public var removeTags: [String] = []
   public var rateLimit: Change<RateLimit> = .unchanged
+  /// A new request budget (counted from its whole size) or none.
+  public var budget: Change<RequestBudget> = .unchanged
   public var contact: String?
   public var linkCompanies: [String] = []
   public var unlinkCompanies: [String] = []
@@ -55,17 +57,18 @@ extension Vault {
       new.expiresAt = try changedExpiry(old, changes.expiry)
       new.metadataJSON = JSON.dictionary(try changedMetadata(old, changes)).encoded
       new.tagsJSON = JSON.strings(try changedTags(old, changes)).encoded
-      switch changes.rateLimit {
-      case .unchanged: break
-      case .clear: new.rateLimit = nil
-      case .set(let r): new.rateLimit = r.description
-      }
+      new.rateLimit = try changedLimits(old, changes)
       new.linkedCompaniesJSON = JSON.strings(try changedLinks(old, changes)).encoded
       new.name = changes.name ?? old.name
       new.contact = changes.contact ?? old.contact
       reviveIfExpiryMoved(old, &new)
 
       var config = try configChanges(old, new)
+      // A budget given anew starts whole even when its size is the same: that is a change.
+      if case .set(let b) = changes.budget, !config.contains(where: { $0.0 == "max_requests" }) {
+        config.append(
+          ("max_requests", .object([("before", .int(b.max)), ("after", .int(b.max)), ("reset", .bool(true))])))
+      }
       let hoursBefore = try workSchedule(.key(old.id))
       let hoursAfter = try changedSchedule(old, hoursBefore, changes.workingHours)
       if hoursAfter != hoursBefore {
@@ -82,6 +85,8 @@ extension Vault {
       guard !changed.isEmpty else { return UpdateResult(record: old, changed: []) }
 
       try store.updateKey(new)
+      // A budget set anew starts whole; one removed leaves nothing behind.
+      if case .unchanged = changes.budget {} else { try store.clearRequestBudget(keyID: old.id) }
       if hoursAfter != hoursBefore { try storeWorkSchedule(.key(old.id), hoursAfter) }
       if scopesChanged {
         try record(
@@ -198,6 +203,28 @@ extension Vault {
     new.statusReason = old.replacedBy == nil ? nil : old.graceUntil.map { "rotated; valid until \(Time.rfc3339($0))" }
   }
 
+  /// The stored limits after the change. A column that cannot be read is kept as it is unless
+  /// both its parts are given anew: nothing unreadable is half-changed or silently dropped.
+  private func changedLimits(_ old: KeyRecord, _ changes: KeyChanges) throws(IVKeysError) -> String? {
+    let rateGiven: Bool
+    let budgetGiven: Bool
+    if case .unchanged = changes.rateLimit { rateGiven = false } else { rateGiven = true }
+    if case .unchanged = changes.budget { budgetGiven = false } else { budgetGiven = true }
+    guard rateGiven || budgetGiven else { return old.rateLimit }
+    var limits = rateGiven && budgetGiven ? RequestLimits(rate: nil, budget: nil) : try old.strictLimits()
+    switch changes.rateLimit {
+    case .unchanged: break
+    case .clear: limits.rate = nil
+    case .set(let r): limits.rate = r
+    }
+    switch changes.budget {
+    case .unchanged: break
+    case .clear: limits.budget = nil
+    case .set(let b): limits.budget = b
+    }
+    return limits.stored
+  }
+
   /// Every setting but the scopes that differs, with its before and after, in a fixed order.
   private func configChanges(_ old: KeyRecord, _ new: KeyRecord) throws(IVKeysError) -> [(String, JSON)] {
     var config = [(String, JSON)]()
@@ -207,7 +234,15 @@ extension Vault {
     compare("name", .string(old.name), .string(new.name))
     compare("allowed_ips", .strings(try old.strictAllowedIPs()), .strings(try new.strictAllowedIPs()))
     compare("expires_at", .optional(old.expiresAt.map(Time.rfc3339)), .optional(new.expiresAt.map(Time.rfc3339)))
-    compare("rate_limit", .optional(old.rateLimit), .optional(new.rateLimit))
+    if let before = old.limits, let after = new.limits {
+      compare("rate_limit", .optional(before.rate?.description), .optional(after.rate?.description))
+      compare("max_requests", before.budget.map { .int($0.max) } ?? .null, after.budget.map { .int($0.max) } ?? .null)
+      compare(
+        "refill", .optional(before.budget?.refillPerDay.map { "\($0)/d" }),
+        .optional(after.budget?.refillPerDay.map { "\($0)/d" }))
+    } else {
+      compare("rate_limit", .optional(old.rateLimit), .optional(new.rateLimit))
+    }
     compare("metadata", (try? JSON.parse(old.metadataJSON)) ?? .null, (try? JSON.parse(new.metadataJSON)) ?? .null)
     compare("tags", .strings(try old.strictTags()), .strings(try new.strictTags()))
     compare("contact", .optional(old.contact), .optional(new.contact))

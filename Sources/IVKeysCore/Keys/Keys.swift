@@ -10,6 +10,8 @@ public struct KeyDraft: Sendable {
   public var expiresAt: Timestamp?
   public var allowedIPs: [IPRange] = []
   public var rateLimit: RateLimit?
+  /// A usage-limited key's request budget.
+  public var budget: RequestBudget?
   public var metadata: [(String, String)] = []
   public var tags: [String] = []
   public var contact: String?
@@ -282,7 +284,8 @@ extension Vault {
     NewKeyRow(
       id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
       name: draft.name, digest: digest(key), scopesJSON: fields.scopes, allowedIPsJSON: fields.ips,
-      expiresAt: draft.expiresAt, rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata,
+      expiresAt: draft.expiresAt, rateLimit: RequestLimits(rate: draft.rateLimit, budget: draft.budget).stored,
+      metadataJSON: fields.metadata,
       tagsJSON: fields.tags, contact: draft.contact, createdAt: t, createdBy: actor.actor, rotatedFrom: rotatedFrom,
       secretVersion: secret?.number ?? 1)
   }
@@ -294,7 +297,8 @@ extension Vault {
     KeyRecord(
       id: key.id, env: draft.env, type: draft.type, company: draft.company, linkedCompaniesJSON: fields.links,
       name: draft.name, scopesJSON: fields.scopes, allowedIPsJSON: fields.ips, expiresAt: draft.expiresAt,
-      rateLimit: draft.rateLimit?.description, metadataJSON: fields.metadata, tagsJSON: fields.tags,
+      rateLimit: RequestLimits(rate: draft.rateLimit, budget: draft.budget).stored, metadataJSON: fields.metadata,
+      tagsJSON: fields.tags,
       contact: draft.contact, status: .active, storedStatus: .active, statusReason: nil, createdAt: t,
       createdBy: actor.actor, rotatedFrom: rotatedFrom, replacedBy: nil, graceUntil: nil, lastUsedAt: nil,
       requestCount: 0, secretVersion: secret?.number ?? 1)

@@ -20,6 +20,9 @@ public struct UsageReport: Sendable {
   public var hourly: [UsageCounts.Hour] = []
   /// The source addresses seen over the days kept, most recently seen first.
   public var addresses: [AddressSummary] = []
+  /// A usage-limited key's budget and what is left of it.
+  public var budget: RequestBudget?
+  public var remaining: Int64?
 
   /// Errors over requests, 0 when there were none.
   public var errorRate: Double { requestCount == 0 ? 0 : Double(errorCount) / Double(requestCount) }
@@ -62,6 +65,8 @@ extension Vault {
       topEndpoints: endpoints, daily: daily)
     report.hourly = try hourlyUsage(k.id, hours: 24)
     report.addresses = try store.addressSummary(keyID: k.id, limit: top)
+    report.budget = k.limits?.budget
+    report.remaining = try requestsRemaining(k)
     return report
   }
 

@@ -147,12 +147,6 @@ public struct UsageCounts: Sendable {
   public var buckets: [Address] = []
 }
 
-/// A key's fixed rate-limit window: when it started and the requests counted in it.
-public struct RateWindow: Sendable, Equatable {
-  public var start: Int64
-  public var count: Int64
-}
-
 /// An expiry notice's row.
 public struct NotificationRow: Sendable {
   public var keyID: String

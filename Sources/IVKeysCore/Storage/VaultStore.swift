@@ -137,10 +137,18 @@ public protocol VaultStore: AnyObject {
   func dailyUsage(keyID: String, since firstDay: String) throws(IVKeysError) -> [UsageReport.Bucket]
   /// Records an imported gateway request; false when its id was imported before. Inside `write`.
   func recordImportedRequest(keyID: String, requestID: String, at: Timestamp) throws(IVKeysError) -> Bool
-  /// The rate window another process (or an earlier run) left for a key.
-  func rateWindow(keyID: String) throws(IVKeysError) -> RateWindow?
-  /// Saves a key's rate window; inside `write`.
-  func saveRateWindow(keyID: String, _ window: RateWindow) throws(IVKeysError)
+  /// The sliding rate-limit log (`RateLog.encoded`) another process (or an earlier run) left
+  /// for a key.
+  func rateLog(keyID: String) throws(IVKeysError) -> [UInt8]?
+  /// Saves a key's rate-limit log; inside `write`.
+  func saveRateLog(keyID: String, _ log: [UInt8]) throws(IVKeysError)
+  /// What is left of a usage-limited key's budget; nil when it was never used since it was set.
+  func requestBudget(keyID: String) throws(IVKeysError) -> BudgetState?
+  /// Saves a key's budget; inside `write`.
+  func saveRequestBudget(keyID: String, _ state: BudgetState) throws(IVKeysError)
+  /// Forgets a key's budget (it was set anew or removed): the key starts from its whole budget.
+  /// Inside `write`.
+  func clearRequestBudget(keyID: String) throws(IVKeysError)
 
   // MARK: - Monitoring
 

@@ -48,7 +48,8 @@ public enum VaultTables {
         ("key_id", .text), ("hour", .int), ("ip", .text), ("requests", .int), ("errors", .int), ("denied", .int),
         ("refused", .int), ("first_seen", .int), ("last_seen", .int),
       ]),
-    Table("rate_windows", [("key_id", .text), ("window_start", .int), ("count", .int)]),
+    Table("rate_windows", [("key_id", .text), ("log", .blob)]),
+    Table("request_budgets", [("key_id", .text), ("remaining", .int), ("refilled_at", .int)]),
     Table("imported_requests", [("key_id", .text), ("request_id", .text), ("at", .int)]),
     Table(
       "notifications",

@@ -12,6 +12,13 @@ public enum Time {
     return Timestamp(ts.tv_sec)
   }
 
+  /// Milliseconds since the Unix epoch from the system clock.
+  public static func nowMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+  }
+
   // MARK: - Civil dates (Howard Hinnant's algorithms, proleptic Gregorian)
 
   static func daysFromCivil(_ y: Int64, _ m: Int64, _ d: Int64) -> Int64 {

@@ -39,6 +39,8 @@ public final class Vault {
   public internal(set) var sawExternalChange = false
   /// The clock. Tests may replace it; the command line never does.
   public var now: () -> Timestamp = Time.now
+  /// The clock in milliseconds, for sliding rate-limit windows. Tests may replace it.
+  public var nowMilliseconds: () -> Int64 = Time.nowMilliseconds
   /// The audit chain's writer; nil without the secret.
   private(set) lazy var audit: AuditLog? = secret.map { AuditLog(store: store, key: $0.auditKey) }
 

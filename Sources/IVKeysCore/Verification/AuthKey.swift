@@ -15,6 +15,8 @@ struct AuthKey {
   let settingsReadable: Bool
   let expiresAt: Timestamp?
   let rateLimit: RateLimit?
+  /// The request budget of a usage-limited key.
+  let budget: RequestBudget?
   let status: KeyStatus
   let graceUntil: Timestamp?
   let digest: [UInt8]
@@ -27,7 +29,7 @@ struct AuthKey {
   init(id: String, stored k: StoredAuthKey) {
     let ipTexts = (try? JSON.parse(k.allowedIPsJSON))?.stringArray
     let ips = (ipTexts ?? []).compactMap { try? IPRange.parse($0) }
-    let limit = k.rateLimit.flatMap { try? RateLimit.parse($0) }
+    let limits = k.rateLimit.flatMap { try? RequestLimits.parse($0) }
     let links = (try? JSON.parse(k.linkedCompaniesJSON))?.stringArray
     let scopes = (try? JSON.parse(k.scopesJSON))?.stringArray
     let env = KeyEnvironment(rawValue: k.env)
@@ -41,9 +43,10 @@ struct AuthKey {
     self.scopes = scopes ?? []
     self.ips = ips
     self.settingsReadable =
-      ipTexts != nil && ips.count == ipTexts?.count && (k.rateLimit == nil) == (limit == nil)
+      ipTexts != nil && ips.count == ipTexts?.count && (k.rateLimit == nil) == (limits == nil)
     self.expiresAt = k.expiresAt
-    self.rateLimit = limit
+    self.rateLimit = limits?.rate
+    self.budget = limits?.budget
     // An unknown stored status reads as revoked: it admits nobody.
     self.status = status ?? .revoked
     self.graceUntil = k.graceUntil

@@ -9,6 +9,8 @@ public enum DecisionCode: String, Sendable, CaseIterable {
   case insufficientScope = "insufficient_scope"
   case ipNotAllowed = "ip_not_allowed"
   case rateLimited = "rate_limited"
+  /// A usage-limited key that has spent its request budget (until a refill, if it has one).
+  case usageExhausted = "usage_exhausted"
   /// A `verify --batch` line that is not a request at all.
   case badRequest = "bad_request"
 
@@ -18,7 +20,7 @@ public enum DecisionCode: String, Sendable, CaseIterable {
     case .ok: return 200
     case .malformedKey, .unknownKey, .revoked, .suspended, .expired, .wrongEnvironment: return 401
     case .wrongCompany, .insufficientScope, .ipNotAllowed: return 403
-    case .rateLimited: return 429
+    case .rateLimited, .usageExhausted: return 429
     case .badRequest: return 400
     }
   }
@@ -68,8 +70,13 @@ public struct Decision: Sendable, Equatable {
   public var keyID: String?
   public var company: String?
   public var requiredScope: String?
-  /// Whole seconds (at least 1) until the rate-limit window resets, for `rate_limited`.
+  /// Whole seconds (at least 1) until a request may pass again: for `rate_limited`, and for
+  /// `usage_exhausted` when the key's budget refills.
   public var retryAfter: Int64?
+  /// The key's rate limit as it stands after this decision, when the key is known and has one.
+  public var rateLimit: RateLog.State?
+  /// Requests left in a usage-limited key's budget after this decision.
+  public var requestsRemaining: Int64?
 
   public var allowed: Bool { code == .ok }
 

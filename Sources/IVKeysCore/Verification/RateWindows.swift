@@ -1,40 +1,78 @@
-/// Fixed rate-limit windows, cached across groups and shared with other processes through the
-/// store (written with every group).
+/// The request counters a decision consumes, cached across groups and shared with other
+/// processes through the store (written with every group): each rate-limited key's sliding
+/// log (`RateLog`) and each usage-limited key's budget. A cache is dropped whenever another
+/// process wrote (`Verifier`), so every process decides on the counts the vault holds.
 struct RateWindows {
-  private var windows: [String: (window: RateWindow, dirty: Bool)] = [:]
+  private var logs: [String: (log: RateLog, dirty: Bool)] = [:]
+  private var budgets: [String: (state: BudgetState?, dirty: Bool)] = [:]
 
-  mutating func removeAll() { windows.removeAll(keepingCapacity: true) }
-
-  /// Counts one request against the key's fixed window (aligned to the window size: whole
-  /// seconds, minutes or hours of UTC). Returns nil when it fits, else the seconds until the
-  /// window ends (at least 1). A read error is thrown, never taken for an empty window.
-  mutating func consume(_ id: String, _ limit: RateLimit, now: Timestamp, store: any VaultStore)
-    throws(IVKeysError) -> Int64?
-  {
-    let size = Int64(limit.window)
-    let start = now - ((now % size) + size) % size
-    var w: (window: RateWindow, dirty: Bool)
-    if let cached = windows[id] {
-      w = cached
-    } else {
-      w = (try store.rateWindow(keyID: id) ?? RateWindow(start: start, count: 0), false)
-    }
-    if w.window.start != start { w = (RateWindow(start: start, count: 0), true) }
-    if w.window.count >= Int64(limit.count) {
-      windows[id] = w
-      return max(1, start + size - now)
-    }
-    w.window.count += 1
-    w.dirty = true
-    windows[id] = w
-    return nil
+  mutating func removeAll() {
+    logs.removeAll(keepingCapacity: true)
+    budgets.removeAll(keepingCapacity: true)
   }
 
-  /// Writes the windows changed since the last write, in the open transaction.
+  private mutating func log(_ id: String, _ limit: RateLimit, nowMs: Int64, store: any VaultStore)
+    throws(IVKeysError) -> RateLog
+  {
+    if let cached = logs[id] { return cached.log }
+    guard let bytes = try store.rateLog(keyID: id) else { return RateLog() }
+    if let log = RateLog(encoded: bytes) { return log }
+    // Bytes that are not a log: the key admits nothing for a window (fail closed), then heals.
+    let full = RateLog.full(limit, now: nowMs)
+    logs[id] = (full, true)
+    return full
+  }
+
+  /// Counts one request against the key's sliding window. Returns whether it passed and the
+  /// window's state after it. A read error is thrown, never taken for an empty window.
+  mutating func consume(_ id: String, _ limit: RateLimit, nowMs: Int64, store: any VaultStore)
+    throws(IVKeysError) -> (allowed: Bool, state: RateLog.State)
+  {
+    var log = try log(id, limit, nowMs: nowMs, store: store)
+    let result = log.consume(limit, now: nowMs)
+    if result.allowed { logs[id] = (log, true) } else if logs[id] == nil { logs[id] = (log, false) }
+    return result
+  }
+
+  /// The window's state without counting a request (for a decision refused before it).
+  mutating func peek(_ id: String, _ limit: RateLimit, nowMs: Int64, store: any VaultStore)
+    throws(IVKeysError) -> RateLog.State
+  {
+    let log = try log(id, limit, nowMs: nowMs, store: store)
+    if logs[id] == nil { logs[id] = (log, false) }
+    return log.state(limit, now: nowMs)
+  }
+
+  /// The key's budget as of `now`, refills included.
+  mutating func budget(_ id: String, _ budget: RequestBudget, now: Timestamp, store: any VaultStore)
+    throws(IVKeysError) -> BudgetState
+  {
+    let stored: BudgetState?
+    if let cached = budgets[id] {
+      stored = cached.state
+    } else {
+      stored = try store.requestBudget(keyID: id)
+      budgets[id] = (stored, false)
+    }
+    return budget.current(stored, now: now)
+  }
+
+  /// Spends one request of the key's budget (the caller checked one is left).
+  mutating func spend(_ id: String, _ state: BudgetState) {
+    var s = state
+    s.remaining -= 1
+    budgets[id] = (s, true)
+  }
+
+  /// Writes the counters changed since the last write, in the open transaction.
   mutating func save(to store: any VaultStore) throws(IVKeysError) {
-    for (id, w) in windows where w.dirty {
-      try store.saveRateWindow(keyID: id, w.window)
-      windows[id] = (w.window, false)
+    for (id, l) in logs where l.dirty {
+      try store.saveRateLog(keyID: id, l.log.encoded)
+      logs[id] = (l.log, false)
+    }
+    for (id, b) in budgets where b.dirty {
+      if let state = b.state { try store.saveRequestBudget(keyID: id, state) }
+      budgets[id] = (b.state, false)
     }
   }
 }

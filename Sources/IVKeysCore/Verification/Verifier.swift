@@ -119,13 +119,14 @@ public final class Verifier {
   private func decideAll(_ items: [Item]) throws(IVKeysError) -> [Decision] {
     do {
       let now = vault.now()
+      let nowMs = vault.nowMilliseconds()
       if vault.store.batchesLookups { try prefetch(items) }
       defer { groupMisses.removeAll() }
       var out = [Decision]()
       out.reserveCapacity(items.count)
       for item in items {
         switch item {
-        case .request(let request): out.append(try decideOne(request, now: now))
+        case .request(let request): out.append(try decideOne(request, now: now, nowMs: nowMs))
         case .bad(let bad):
           try vault.record(
             AuditEntry(
@@ -141,7 +142,7 @@ public final class Verifier {
 
   // MARK: - One decision
 
-  private func decideOne(_ r: VerifyRequest, now: Timestamp) throws(IVKeysError) -> Decision {
+  private func decideOne(_ r: VerifyRequest, now: Timestamp, nowMs: Int64) throws(IVKeysError) -> Decision {
     var d = Decision(code: .ok, message: "allowed", keyID: nil, company: r.company, requiredScope: r.scope)
     // The address as the audit entry writes it, and as usage counts it (an IPv4-mapped address
     // as its IPv4 client): the same text unless mapped, made once.
@@ -150,7 +151,7 @@ public final class Verifier {
     var reason: String?
     switch try authenticate(r.presented, &d, &reason) {
     case let found?:
-      try check(found, r, now: now, &d, &reason)
+      try check(found, r, now: now, nowMs: nowMs, &d, &reason)
       group.count(
         found.id, error: !d.allowed, endpoint: r.endpoint, at: now, ip: ipCounted,
         refusedAddress: d.code == .ipNotAllowed)
@@ -235,9 +236,15 @@ public final class Verifier {
   }
 
   /// SPEC's decision table for an authenticated key, in its order; the first refusal wins.
-  private func check(_ found: AuthKey, _ r: VerifyRequest, now: Timestamp, _ d: inout Decision, _ reason: inout String?)
-    throws(IVKeysError)
-  {
+  private func check(
+    _ found: AuthKey, _ r: VerifyRequest, now: Timestamp, nowMs: Int64, _ d: inout Decision, _ reason: inout String?
+  ) throws(IVKeysError) {
+    defer {
+      // Every decision on a rate-limited key says where its window stands.
+      if d.rateLimit == nil, let limit = found.rateLimit {
+        d.rateLimit = try? windows.peek(found.id, limit, nowMs: nowMs, store: vault.store)
+      }
+    }
     switch found.effectiveStatus(now: now) {
     case .revoked:
       d.code = .revoked
@@ -269,13 +276,43 @@ public final class Verifier {
         d.message =
           r.ip.map { "\($0) is not in the key's IP allowlist" }
           ?? "the key has an IP allowlist and no client address was given"
-      } else if let limit = found.rateLimit,
-        let retry = try windows.consume(found.id, limit, now: now, store: vault.store)
-      {
+      } else {
+        try limit(found, now: now, nowMs: nowMs, &d)
+      }
+    }
+  }
+
+  /// The last checks: the key's request budget, then its sliding rate window. A request spends
+  /// budget and counts in the window only when it passes both.
+  private func limit(_ found: AuthKey, now: Timestamp, nowMs: Int64, _ d: inout Decision) throws(IVKeysError) {
+    var budgetLeft: BudgetState?
+    if let budget = found.budget {
+      let state = try windows.budget(found.id, budget, now: now, store: vault.store)
+      guard state.remaining > 0 else {
+        d.code = .usageExhausted
+        d.message =
+          "the key has used its budget of \(budget.max) requests"
+          + (budget.refillPerDay.map { "; it refills by \($0) a day" } ?? "")
+        d.retryAfter = budget.secondsToRefill(state, now: now)
+        d.requestsRemaining = 0
+        return
+      }
+      budgetLeft = state
+    }
+    if let limit = found.rateLimit {
+      let (allowed, state) = try windows.consume(found.id, limit, nowMs: nowMs, store: vault.store)
+      d.rateLimit = state
+      guard allowed else {
         d.code = .rateLimited
         d.message = "over the key's rate limit of \(limit)"
-        d.retryAfter = retry
+        d.retryAfter = state.reset
+        d.requestsRemaining = budgetLeft?.remaining
+        return
       }
+    }
+    if let state = budgetLeft {
+      windows.spend(found.id, state)
+      d.requestsRemaining = state.remaining - 1
     }
   }
 

@@ -17,7 +17,8 @@ extension PGStore {
   /// Every table of the vault, in the order `vault copy` fills them.
   static let tables = [
     "meta", "secret_versions", "scopes", "admins", "keys", "key_usage", "audit", "usage_endpoints", "usage_daily",
-    "usage_hourly", "rate_windows", "imported_requests", "notifications", "working_hours", "alert_states",
+    "usage_hourly", "rate_windows", "request_budgets", "imported_requests", "notifications", "working_hours",
+    "alert_states",
   ]
 
   /// Both triggers are there and enabled: the server refuses UPDATE, DELETE and TRUNCATE.

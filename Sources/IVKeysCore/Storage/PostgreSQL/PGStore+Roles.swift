@@ -27,9 +27,10 @@ extension PGStore {
       EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA %s TO ivkeys_admin', s);
       EXECUTE format('GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA %s TO ivkeys_admin', s);
       GRANT SELECT ON ivkeys_schema, meta, keys, key_usage, scopes, admins, secret_versions, working_hours, audit,
-        audit_head, usage_endpoints, usage_daily, usage_hourly, rate_windows TO ivkeys_verify;
+        audit_head, usage_endpoints, usage_daily, usage_hourly, rate_windows, request_budgets TO ivkeys_verify;
       GRANT INSERT ON audit TO ivkeys_verify;
-      GRANT INSERT, UPDATE ON key_usage, usage_endpoints, usage_daily, usage_hourly, rate_windows, audit_head
+      GRANT INSERT, UPDATE ON key_usage, usage_endpoints, usage_daily, usage_hourly, rate_windows, request_budgets,
+        audit_head
         TO ivkeys_verify;
     END
     $roles$

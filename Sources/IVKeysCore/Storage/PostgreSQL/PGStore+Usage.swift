@@ -139,20 +139,38 @@ extension PGStore {
     }
   }
 
-  func rateWindow(keyID: String) throws(IVKeysError) -> RateWindow? {
+  func rateLog(keyID: String) throws(IVKeysError) -> [UInt8]? {
     try pg { () throws(PGConnection.Failure) in
-      try db.query("SELECT window_start, count FROM rate_windows WHERE key_id = $1", [keyID]).first.map {
-        RateWindow(start: $0.int(0), count: $0.int(1))
+      try db.query("SELECT log FROM rate_windows WHERE key_id = $1", [keyID]).first.map { $0.blob(0) }
+    }
+  }
+
+  func saveRateLog(keyID: String, _ log: [UInt8]) throws(IVKeysError) {
+    // One statement each: a log is saved once a transaction, but rarely for many keys.
+    db.enqueue(
+      """
+      INSERT INTO rate_windows (key_id, log) VALUES ($1, $2::bytea)
+      ON CONFLICT (key_id) DO UPDATE SET log = excluded.log
+      """, [keyID, PG.bytea(log)])
+  }
+
+  func requestBudget(keyID: String) throws(IVKeysError) -> BudgetState? {
+    try pg { () throws(PGConnection.Failure) in
+      try db.query("SELECT remaining, refilled_at FROM request_budgets WHERE key_id = $1", [keyID]).first.map {
+        BudgetState(remaining: $0.int(0), refilledAt: $0.int(1))
       }
     }
   }
 
-  func saveRateWindow(keyID: String, _ w: RateWindow) throws(IVKeysError) {
-    // One statement each: a window is saved once a transaction, but rarely for many keys.
+  func saveRequestBudget(keyID: String, _ s: BudgetState) throws(IVKeysError) {
     db.enqueue(
       """
-      INSERT INTO rate_windows (key_id, window_start, count) VALUES ($1, $2::bigint, $3::bigint)
-      ON CONFLICT (key_id) DO UPDATE SET window_start = excluded.window_start, count = excluded.count
-      """, [keyID, PG.int(w.start), PG.int(w.count)])
+      INSERT INTO request_budgets (key_id, remaining, refilled_at) VALUES ($1, $2::bigint, $3::bigint)
+      ON CONFLICT (key_id) DO UPDATE SET remaining = excluded.remaining, refilled_at = excluded.refilled_at
+      """, [keyID, PG.int(s.remaining), PG.int(s.refilledAt)])
+  }
+
+  func clearRequestBudget(keyID: String) throws(IVKeysError) {
+    db.enqueue("DELETE FROM request_budgets WHERE key_id = $1", [keyID])
   }
 }

@@ -181,7 +181,35 @@ enum PostgreSQLSchema {
         notified_at bigint
       );
       """
-    )
+    ),
+    // SQLite's version 7: sliding-window logs replace fixed windows; request budgets.
+    (
+      7,
+      """
+      DROP TABLE rate_windows;
+      CREATE TABLE rate_windows (
+        key_id text COLLATE "C" PRIMARY KEY,
+        log bytea NOT NULL
+      );
+      CREATE TABLE request_budgets (
+        key_id text COLLATE "C" PRIMARY KEY,
+        remaining bigint NOT NULL,
+        refilled_at bigint NOT NULL
+      );
+      -- A vault upgraded under `init --roles` keeps its gateways working: the roles get the
+      -- replaced and the new table as `rolesSQL` grants them.
+      DO $grants$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ivkeys_admin') THEN
+          GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON rate_windows, request_budgets TO ivkeys_admin;
+        END IF;
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ivkeys_verify') THEN
+          GRANT SELECT, INSERT, UPDATE ON rate_windows, request_budgets TO ivkeys_verify;
+        END IF;
+      END
+      $grants$;
+      """
+    ),
   ]
 
   /// The advisory lock a migration holds, so that two hosts starting at once migrate once.

@@ -239,6 +239,23 @@ enum SQLiteSchema {
       notified_at INTEGER
     ) WITHOUT ROWID;
     """,
+    // 7: sliding-window rate limits and request budgets (SPEC "Serving decisions over HTTP").
+    // A key's window is now the log of the requests it was allowed in the last window
+    // (`RateLog.encoded`), which replaces the fixed window's start and count: those cannot be
+    // turned into a log, so a key's count starts afresh at the upgrade. A usage-limited key's
+    // budget: what is left and when it was last refilled; no row until the key is first used.
+    """
+    DROP TABLE rate_windows;
+    CREATE TABLE rate_windows (
+      key_id TEXT PRIMARY KEY,
+      log BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE request_budgets (
+      key_id TEXT PRIMARY KEY,
+      remaining INTEGER NOT NULL,
+      refilled_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
   ]
 
   /// The first version whose rows are sealed.

@@ -119,17 +119,31 @@ extension SQLiteStore {
     return db.changes == 1
   }
 
-  func rateWindow(keyID: String) throws(IVKeysError) -> RateWindow? {
-    try db.statement("SELECT window_start, count FROM rate_windows WHERE key_id = ?").first([.text(keyID)]) { row in
-      RateWindow(start: row.int(0), count: row.int(1))
+  func rateLog(keyID: String) throws(IVKeysError) -> [UInt8]? {
+    try db.statement("SELECT log FROM rate_windows WHERE key_id = ?").first([.text(keyID)]) { $0.blob(0) }
+  }
+
+  func saveRateLog(keyID: String, _ log: [UInt8]) throws(IVKeysError) {
+    try db.run(
+      "INSERT INTO rate_windows (key_id, log) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET log = excluded.log",
+      [.text(keyID), .blob(log)])
+  }
+
+  func requestBudget(keyID: String) throws(IVKeysError) -> BudgetState? {
+    try db.statement("SELECT remaining, refilled_at FROM request_budgets WHERE key_id = ?").first([.text(keyID)]) {
+      BudgetState(remaining: $0.int(0), refilledAt: $0.int(1))
     }
   }
 
-  func saveRateWindow(keyID: String, _ w: RateWindow) throws(IVKeysError) {
+  func saveRequestBudget(keyID: String, _ s: BudgetState) throws(IVKeysError) {
     try db.run(
       """
-      INSERT INTO rate_windows (key_id, window_start, count) VALUES (?, ?, ?)
-      ON CONFLICT (key_id) DO UPDATE SET window_start = excluded.window_start, count = excluded.count
-      """, [.text(keyID), .int(w.start), .int(w.count)])
+      INSERT INTO request_budgets (key_id, remaining, refilled_at) VALUES (?, ?, ?)
+      ON CONFLICT (key_id) DO UPDATE SET remaining = excluded.remaining, refilled_at = excluded.refilled_at
+      """, [.text(keyID), .int(s.remaining), .int(s.refilledAt)])
+  }
+
+  func clearRequestBudget(keyID: String) throws(IVKeysError) {
+    try db.run("DELETE FROM request_budgets WHERE key_id = ?", [.text(keyID)])
   }
 }
