@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// The libFuzzer targets in `Fuzz/`, declared only when `IVKEYS_FUZZ` is set: `scripts/fuzz.sh`
@@ -22,7 +22,17 @@ let package = Package(
   name: "ivkeys",
   products: [
     .executable(name: "ivkeys", targets: ["ivkeys"]),
+    .executable(name: "ivkeys-serve", targets: ["ivkeys-serve"]),
     .library(name: "IVKeysCore", targets: ["IVKeysCore"]),
+  ],
+  // Hummingbird 2 (SwiftNIO) for `ivkeys serve`, without its optional traits (full Foundation,
+  // swift-configuration): the one Swift package the product takes. The other three are
+  // Hummingbird's own dependencies, named so that the server's code may import their modules.
+  dependencies: [
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
   ],
   targets: [
     // No pkgConfig for the two C libraries: SwiftPM would pass pkg-config's -L/usr/lib/<triplet>
@@ -58,6 +68,22 @@ let package = Package(
       name: "ivkeys",
       dependencies: ["IVKeysCLI"]
     ),
+    // `ivkeys serve`'s HTTP side. A binary of its own, which `ivkeys serve` executes: linked into
+    // `ivkeys`, SwiftNIO and Hummingbird would add their start-up work to every `verify` process
+    // (ARCHITECTURE.md, "serve").
+    .target(
+      name: "IVKeysServe",
+      dependencies: [
+        "IVKeysCLI", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "ivkeys-serve",
+      dependencies: ["IVKeysServe"]
+    ),
     // Oracles for tests and fuzz targets; not part of any product.
     .target(
       name: "IVKeysTestSupport",
@@ -70,7 +96,7 @@ let package = Package(
     .testTarget(
       name: "ivkeysTests",
       // The e2e suites run the built `ivkeys` binary found beside the test bundle.
-      dependencies: ["ivkeys", "IVKeysCLI", "IVKeysCore", "IVKeysTestSupport"]
+      dependencies: ["ivkeys", "ivkeys-serve", "IVKeysCLI", "IVKeysCore", "IVKeysTestSupport"]
     ),
   ] + fuzzTargets
 )

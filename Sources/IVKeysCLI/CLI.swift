@@ -3,8 +3,12 @@ import IVKeysCore
 
 /// Runs one command line and returns the exit status: the whole of `ivkeys` but `main.swift`.
 public enum CLI {
+  /// The command line `main` runs (without the program name), for `serve` to hand on.
+  nonisolated(unsafe) static var arguments: [String] = []
+
   /// Runs `args` (without the program name) and returns the exit status.
   public static func main(_ args: [String], environment: [String: String]) -> Int32 {
+    arguments = args
     ProcessHardening.disableCoreDumps()
     // Files ivkeys creates are the user's alone whatever the caller's umask.
     umask(0o077)

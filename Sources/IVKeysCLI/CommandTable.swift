@@ -278,6 +278,7 @@ let commandTable: [CommandSpec] = [
       usage.
       """,
     run: LeakCommand.run),
+  .serve,
   CommandSpec(
     "completion", "print a shell completion script",
     arguments: [

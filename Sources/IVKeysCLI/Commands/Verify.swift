@@ -244,6 +244,17 @@ enum VerifyCommand {
     guard let key else { return .bad(.badRequest("key is missing")) }
     guard let company else { return .bad(.badRequest("company is missing")) }
     guard let scope else { return .bad(.badRequest("scope is missing")) }
+    return request(
+      key: key, company: company, scope: scope, ip: ip, endpoint: endpoint, env: env, catalog: catalog,
+      defaultEnv: defaultEnv)
+  }
+
+  /// A request's fields, checked as every way in (a batch line, an HTTP request) checks them: the
+  /// request, or the `bad_request` decision saying which field is wrong.
+  static func request(
+    key: String, company: String, scope: String, ip: String?, endpoint: String?, env: String?, catalog: Set<String>,
+    defaultEnv: KeyEnvironment
+  ) -> Verifier.Item {
     guard (try? Fields.company(company)) != nil else { return .bad(.badRequest("company is not a company id")) }
     guard catalog.contains(scope) else { return .bad(.badRequest("scope is not in the scope catalog")) }
     var address: IPAddress?

@@ -109,6 +109,13 @@ public final class Verifier {
     pending.removeAll()
   }
 
+  /// Nanoseconds of a clock that never jumps, for timing answers.
+  public static func monotonicNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+  }
+
   /// Milliseconds of a clock that never jumps, for group and flush deadlines.
   public static func monotonicMilliseconds() -> Int64 {
     var ts = timespec()
