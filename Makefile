@@ -7,7 +7,7 @@
 #   make bench    the performance targets of SPEC.md, measured
 #   make fuzz     libFuzzer on the key, IP/CIDR, date/duration and argument parsers, the scanner and its decoders
 #                 (FUZZ_SECONDS each, default 60)
-#   make install  release binary (static Swift runtime, SQLite, libcrypto and libstdc++), man page
+#   make install  release binaries, ivkeys and ivkeys-serve (static Swift runtime, SQLite, libcrypto and libstdc++), man page
 #                 and bash, zsh and fish completions under $(DESTDIR)$(PREFIX)
 
 SWIFT    ?= swift
@@ -21,10 +21,11 @@ BASHCOMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  = $(DESTDIR)$(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
-# Debian packages each target needs; missing ones are installed with apt-get.
+# Debian packages each target needs; missing ones are installed with apt-get (RUNLEVEL=1: the
+# packages' own services, nginx's and PostgreSQL's, are not started; the tests start their own).
 BUILD_DEPS = libsqlite3-dev libssl-dev libpq-dev
-TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv postgresql
-BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3 ripgrep postgresql
+TEST_DEPS  = $(BUILD_DEPS) mandoc sqlite3 git bash zsh fish python3 python3-venv postgresql nginx
+BENCH_DEPS = $(BUILD_DEPS) time hyperfine valgrind sqlite3 ripgrep postgresql wrk
 # detect-secrets from PyPI, pinned, in a venv: `make test` checks contrib/detect_secrets_ivkeys.py
 # with the real tool (scripts/check-ecosystem.sh).
 DETECT_SECRETS = detect-secrets==1.5.0
@@ -45,6 +46,9 @@ RELEASE_FLAGS = -c release --static-swift-stdlib \
                 -Xswiftc -use-ld=lld -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
                 -Xlinker -L$(STATIC_LIBS) -Xlinker -z -Xlinker pack-relative-relocs
 RELEASE_BIN   = "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ivkeys"
+# `ivkeys serve` executes this one, installed beside ivkeys: the HTTP server (SwiftNIO,
+# Hummingbird) lives in its own binary so that `ivkeys verify` does not load it.
+SERVE_BIN     = "$$($(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/ivkeys-serve"
 
 .PHONY: all build release test lint format demo bench fuzz install clean deps-build deps-test deps-bench
 
@@ -55,7 +59,7 @@ define ensure_debs
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
-	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $$SUDO apt-get install -y -q $$missing; \
 	fi
 endef
 
@@ -80,9 +84,10 @@ release: deps-build
 	done
 	$(SWIFT) build $(RELEASE_FLAGS)
 	@# Refuse a binary that linked a shared library it should hold itself.
-	@bin=$(RELEASE_BIN); \
+	@for bin in $(RELEASE_BIN) $(SERVE_BIN); do \
 	  extra=$$(readelf -d "$$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v -e '^libc\.so' -e '^libm\.so' -e '^ld-linux'); \
-	  if [ -n "$$extra" ]; then echo "release: $$bin needs shared libraries it should hold: $$extra" >&2; exit 1; fi
+	  if [ -n "$$extra" ]; then echo "release: $$bin needs shared libraries it should hold: $$extra" >&2; exit 1; fi; \
+	done
 
 # The toolchain's swift-format, with the repository's .swift-format.
 LINT_PATHS = Package.swift Sources Tests Fuzz
@@ -122,6 +127,7 @@ fuzz: build
 install: release
 	install -d $(BINDIR) $(MANDIR) $(BASHCOMPDIR) $(ZSHCOMPDIR) $(FISHCOMPDIR)
 	install -m 0755 $(RELEASE_BIN) $(BINDIR)/ivkeys
+	install -m 0755 $(SERVE_BIN) $(BINDIR)/ivkeys-serve
 	install -m 0644 man/ivkeys.1 $(MANDIR)/ivkeys.1
 	@# The completion scripts come from the command table of the binary just built.
 	bin=$(RELEASE_BIN); \

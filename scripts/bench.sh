@@ -9,6 +9,7 @@
 #   scan of one large stream, file and stdin     target >= 1 x ripgrep (rg -c, the key regex), side by side
 #   alerts over 10,000 keys x 30 days of hourly buckets   target <= 1 s
 #   PostgreSQL beside SQLite (scripts/bench-postgres.sh): verify --batch, one verify, create
+#   serve under wrk, SQLite and PostgreSQL, beside per-request verify (scripts/bench-serve.sh)
 # And in instructions (callgrind, whole process from the loader on; unlike wall time, stable on a
 # shared machine), when valgrind and sqlite3 are installed:
 #   ivkeys --version                             start-up alone
@@ -16,12 +17,13 @@
 #                                                of the same key row, measured side by side
 #   create --count 2000 into a fresh vault       instructions per created key
 # Figures are medians of repeated runs. No test asserts on time: this script reports.
-# A second argument runs one section alone: bench.sh PATH-TO-IVKEYS scan|postgres
+# A second argument runs one section alone: bench.sh PATH-TO-IVKEYS scan|postgres|serve
 set -eu
-IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS [scan|postgres]}
+IVKEYS=${1:?usage: bench.sh PATH-TO-IVKEYS [scan|postgres|serve]}
 only=${2:-}
-case $only in '' | scan | postgres) ;; *) echo "usage: bench.sh PATH-TO-IVKEYS [scan|postgres]" >&2; exit 2 ;; esac
+case $only in '' | scan | postgres | serve) ;; *) echo "usage: bench.sh PATH-TO-IVKEYS [scan|postgres|serve]" >&2; exit 2 ;; esac
 if [ "$only" = postgres ]; then exec sh "$(dirname "$0")/bench-postgres.sh" "$IVKEYS"; fi
+if [ "$only" = serve ]; then exec sh "$(dirname "$0")/bench-serve.sh" "$IVKEYS"; fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/ivkeys-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 export IVKEYS_SECRET_FILE="$dir/secret"
@@ -383,3 +385,4 @@ echo "audit export --format jsonl: median $e s  ->  $(awk -v n="$entries" -v t="
 bench_scan
 bench_stream
 sh "$(dirname "$0")/bench-postgres.sh" "$IVKEYS"
+sh "$(dirname "$0")/bench-serve.sh" "$IVKEYS"

@@ -97,7 +97,7 @@ final class NginxProcess: @unchecked Sendable {
 
   /// A client's request through nginx, from `source`.
   func get(_ path: String, key: String?, company: String = "acme", source: String = "127.0.0.1") throws -> HTTPReply {
-    var headers = [("X-InstaView-Company", company)]
+    var headers = [("X-IVKeys-Company", company)]
     if let key { headers.append(("Authorization", "Bearer \(key)")) }
     return try HTTPClient.request(port: port, "GET", path, headers: headers, source: source)
   }
@@ -124,6 +124,13 @@ struct NginxTests {
     #expect(none.body.contains("malformed_key"))
     #expect(try nginx.get("/v1/jobs", key: String(reader.key.dropLast(6)) + "AAAAAA").status == 401)
     #expect(try nginx.get("/v1/jobs", key: writerOnly.key).status == 403)
+    // The scope is the route's: a client that names one is not believed.
+    let claimed = try HTTPClient.request(
+      port: nginx.port, "GET", "/v1/jobs",
+      headers: [
+        ("Authorization", "Bearer \(writerOnly.key)"), ("X-IVKeys-Company", "acme"), ("X-IVKeys-Scope", "jobs:write"),
+      ])
+    #expect(claimed.status == 403)
     #expect(try nginx.get("/v1/jobs", key: reader.key, company: "globex").status == 403)
 
     #expect(try nginx.get("/v1/jobs", key: reader.key).status == 200)

@@ -60,6 +60,20 @@ struct ServeTests {
     #expect(s.run("audit", "verify").status == 0)
   }
 
+  @Test func envoysPrefixedPathGivesTheEndpoint() throws {
+    let s = try Sandbox()
+    let k = try s.createKey(scope: "jobs:write")
+    let server = try ServeProcess(s)
+    let r = try HTTPClient.request(
+      port: server.port, "PUT", "/verify/v1/jobs/42?draft=1",
+      headers: [("Authorization", "Bearer \(k.key)"), ("X-IVKeys-Company", "acme"), ("X-IVKeys-Scope", "jobs:write")])
+    #expect(r.status == 200)
+    #expect(try HTTPClient.request(port: server.port, "GET", "/nothing").status == 404)
+    #expect(server.stop() == 0)
+    let usage = try #require(try s.run("usage", k.id, "--json").json() as? [String: Any])
+    #expect((usage["top_endpoints"] as? [[String: Any]])?.first?["endpoint"] as? String == "PUT /v1/jobs/42")
+  }
+
   @Test func aRequestThatIsNotOneIs400WithAReason() throws {
     let s = try Sandbox()
     let k = try s.createKey()

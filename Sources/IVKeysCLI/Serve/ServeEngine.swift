@@ -10,10 +10,15 @@ public struct ServeRequest: Sendable {
     case unix
     case unknown
   }
+  public var method: String
+  /// The request's path, without its query string.
+  public var path: String
   public var headers: [(name: String, value: String)]
   public var peer: Peer
 
-  public init(headers: [(name: String, value: String)], peer: Peer) {
+  public init(method: String = "GET", path: String = "/verify", headers: [(name: String, value: String)], peer: Peer) {
+    self.method = method
+    self.path = path
     self.headers = headers
     self.peer = peer
   }
@@ -161,8 +166,9 @@ public final class ServeEngine: @unchecked Sendable {
     return .success(client ?? peer)
   }
 
-  /// `GET /v1/jobs` from nginx's X-Original-* or Traefik's and Envoy's X-Forwarded-* headers,
-  /// the path without its query string (which may hold anything); nil when neither is there.
+  /// `GET /v1/jobs` from nginx's X-Original-* or Traefik's X-Forwarded-* headers, else from a
+  /// request to /verify/<path> (Envoy's ext_authz path_prefix: the client's method and path);
+  /// the path without its query string (which may hold anything); nil when none is there.
   static func endpoint(_ r: ServeRequest) -> Result<String?, ValueError> {
     for (m, u) in [("x-original-method", "x-original-uri"), ("x-forwarded-method", "x-forwarded-uri")] {
       let methods = r.values(m)
@@ -173,15 +179,20 @@ public final class ServeEngine: @unchecked Sendable {
           ValueError("\(u == "x-original-uri" ? "X-Original-URI" : "X-Forwarded-Uri") must be given once"))
       }
       let path = uris[0].split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-      var text = (methods.first.map { $0 + " " } ?? "") + path
-      if text.unicodeScalars.count > 200 { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(200))) }
-      do {
-        return .success(try Fields.endpoint(text))
-      } catch {
-        return .failure(ValueError("the request's method and path are not printable text without a key"))
-      }
+      return checked((methods.first.map { $0 + " " } ?? "") + path)
     }
+    if r.path.hasPrefix("/verify/") { return checked(r.method + " " + r.path.dropFirst("/verify".count)) }
     return .success(nil)
+  }
+
+  private static func checked(_ endpoint: String) -> Result<String?, ValueError> {
+    var text = endpoint
+    if text.unicodeScalars.count > 200 { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(200))) }
+    do {
+      return .success(try Fields.endpoint(text))
+    } catch {
+      return .failure(ValueError("the request's method and path are not printable text without a key"))
+    }
   }
 
   // MARK: - Answers
