@@ -74,12 +74,15 @@ public enum HTTPServer {
       address = .unixDomainSocket(path: path)
       socketPath = path
     }
+    // Set once the socket is bound: only then is the socket file this server's to remove.
+    let bound = Completion()
     let app = Application(
       router: router,
       server: .http1(configuration: .init(idleTimeout: idleTimeout, httpDecoderConfiguration: decoder)),
       configuration: .init(address: address, serverName: nil, backlog: 1024, reuseAddress: false),
       onServerRunning: { channel in
         if let socketPath {
+          bound.finish(1)
           chmod(socketPath, 0o660)
           engine.log("listening on \(socketPath)")
         } else if let local = channel.localAddress, let ip = local.ipAddress, let port = local.port {
@@ -99,7 +102,7 @@ public enum HTTPServer {
       }
     }
     let status = done.wait()
-    if let socketPath { unlink(socketPath) }
+    if let socketPath, bound.isFinished { unlink(socketPath) }
     if status == 0 { engine.log("stopped") }
     return status
   }
@@ -151,6 +154,12 @@ final class Completion: @unchecked Sendable {
     status = s
     pthread_cond_signal(&cond)
     pthread_mutex_unlock(&mutex)
+  }
+
+  var isFinished: Bool {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return status != nil
   }
 
   func wait() -> Int32 {

@@ -37,6 +37,12 @@ public enum ServeCommand {
       guard !path.isEmpty, path.utf8.count < 108 else {
         throw .usage("invalid value for --socket: a Unix socket path is 1 to 107 bytes")
       }
+      // Never replace what is there: another server's socket, or a file that is not one.
+      var st = stat()
+      guard lstat(path, &st) != 0 else {
+        throw .usage(
+          "invalid value for --socket: '\(path)' exists", hint: "remove it first if no server is listening on it")
+      }
       address = .unix(path: path)
     } else if let listen = try inv.parse(.listen, listenAddress) {
       address = .tcp(host: listen.host, port: listen.port)

@@ -95,18 +95,6 @@ public final class ServeEngine: @unchecked Sendable {
       status: 200, headers: [("content-type", "text/plain; version=0.0.4; charset=utf-8")], body: metrics.text)
   }
 
-  /// A request the HTTP layer refused before deciding (too large, wrong method), counted.
-  public func refused(_ status: Int, _ message: String) -> ServeResponse {
-    var w = JSONWriter()
-    w.object { w in
-      w.member("allowed", false)
-      w.member("status", Int64(status))
-      w.member("code", "bad_request")
-      w.member("message", message)
-    }
-    return ServeResponse(status: status, headers: Self.jsonHeaders, body: w.string)
-  }
-
   // MARK: - Requests
 
   /// The request's fields from its headers, checked as a batch line's are. Anything wrong is a
