@@ -77,16 +77,12 @@ let package = Package(
         "IVKeysCLI", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
     .executableTarget(
       name: "ivkeys-serve",
-      dependencies: ["IVKeysServe"],
-      // With the Swift runtime linked statically (the release build), the hook NIO uses to run
-      // Swift concurrency on its event loops is found by dlsym only if exported (HTTPServer.run).
-      linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=swift_task_enqueueGlobal_hook"])]
+      dependencies: ["IVKeysServe"]
     ),
     // Oracles for tests and fuzz targets; not part of any product.
     .target(

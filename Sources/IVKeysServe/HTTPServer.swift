@@ -6,7 +6,6 @@ import IVKeysCLI
 import IVKeysCore
 import Logging
 import NIOCore
-import NIOPosix
 
 /// A request's context: who connected, as `ServeEngine` needs it for the trusted-proxy rule.
 struct ServeContext: RequestContext {
@@ -37,10 +36,6 @@ public enum HTTPServer {
   static let idleTimeout = TimeAmount.seconds(10)
 
   public static func run(_ engine: ServeEngine, _ options: ServeOptions) -> Int32 {
-    // Swift concurrency's jobs run on NIO's event loops: a request's handler then runs where its
-    // bytes arrived, without a hop to another pool of threads and back (on 2 cores, those hops
-    // cost about a third of the server's time). Before any task exists.
-    _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
     let router = Router(context: ServeContext.self)
     @Sendable func verify(_ request: Request, _ context: ServeContext) async throws -> Response {
       // The body is not used, but one that is sent is read, within a limit, so the connection
