@@ -22,7 +22,7 @@ extension CommandSpec {
       X-Forwarded-Uri (Traefik), or a request to /verify/PATH with any method (Envoy's
       path_prefix), without its query string; the client address is the peer's, or, from a
       trusted proxy (or over the Unix socket), X-Real-IP or the last untrusted X-Forwarded-For
-      entry. Responses carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset for a
+      entry (none if it names no client). Responses carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset for a
       rate-limited key, and X-IVKeys-Code and X-IVKeys-Key-Id. GET /healthz is 200 when the vault
       can be read and written, else 503; GET /metrics is Prometheus text. Concurrent requests
       share one transaction (group commit). SIGTERM or SIGINT stops accepting, answers what is in

@@ -157,6 +157,12 @@ struct NginxTests {
     defer { server.stop() }
     let nginx = try NginxProcess(s, servePort: server.port)
     #expect(try nginx.get("/v1/jobs", key: k.key, source: "127.0.0.7").status == 200)
+    // A client's own X-Real-IP through nginx is replaced by the address nginx saw.
+    let forged = try HTTPClient.request(
+      port: nginx.port, "GET", "/v1/jobs",
+      headers: [("Authorization", "Bearer \(k.key)"), ("X-IVKeys-Company", "acme"), ("X-Real-IP", "127.0.0.7")],
+      source: "127.0.0.8")
+    #expect(forged.status == 403)
     let other = try nginx.get("/v1/jobs", key: k.key, source: "127.0.0.8")
     #expect(other.status == 403)
     // A client that reaches ivkeys itself, not from the trusted proxy, cannot name an address.

@@ -17,6 +17,8 @@ final class Decider: @unchecked Sendable {
   private var finished = false
   private var finishError: IVKeysError?
   private var thread = pthread_t()
+  /// After a usage flush failed: no new attempt before this (monotonic milliseconds).
+  private var flushRetryAt: Int64 = 0
   private let vault: Vault
   private let verifier: Verifier
 
@@ -27,15 +29,26 @@ final class Decider: @unchecked Sendable {
     pthread_cond_init(&wake, nil)
   }
 
-  func start() {
+  func start() throws(IVKeysError) {
     let box = Unmanaged.passRetained(self).toOpaque()
-    pthread_create(
+    let r = pthread_create(
       &thread, nil,
       { raw in
         let decider = Unmanaged<Decider>.fromOpaque(raw!).takeRetainedValue()
         decider.loop()
         return nil
       }, box)
+    guard r == 0 else {
+      Unmanaged<Decider>.fromOpaque(box).release()
+      throw .io("cannot start the decision thread: \(Errno.describe(r))")
+    }
+  }
+
+  /// Milliseconds until held usage counts should be written: when due, but not before a failed
+  /// attempt's retry time.
+  private var flushDue: Int64? {
+    guard let due = verifier.pendingDue else { return nil }
+    return max(due, flushRetryAt - Verifier.monotonicMilliseconds())
   }
 
   /// Decides one request with whatever else is waiting.
@@ -79,11 +92,16 @@ final class Decider: @unchecked Sendable {
     if let finishError { throw finishError }
   }
 
+  static func log(_ line: String) {
+    let text = "ivkeys: " + Text.redactKeys(line) + "\n"
+    _ = text.withCString { write(2, $0, strlen($0)) }
+  }
+
   private func loop() {
     while true {
       pthread_mutex_lock(&mutex)
       while queue.isEmpty && probes.isEmpty && !stopping {
-        guard let due = verifier.pendingDue else {
+        guard let due = flushDue else {
           pthread_cond_wait(&wake, &mutex)
           continue
         }
@@ -121,8 +139,17 @@ final class Decider: @unchecked Sendable {
           p.resume(returning: .failure(error))
         }
       }
-      if let due = verifier.pendingDue, due <= 0 || ending {
-        do { try verifier.finish() } catch { finishError = error }
+      if let due = flushDue, due <= 0 || ending {
+        do {
+          try verifier.finish()
+          finishError = nil
+        } catch {
+          // Kept for the exit status if the last attempt fails too; retried a second later,
+          // not in a loop that would take a core.
+          finishError = error
+          flushRetryAt = Verifier.monotonicMilliseconds() + 1000
+          if !ending { Self.log("cannot write usage counts (retrying): \(error.description)") }
+        }
       }
       if ending {
         vault.checkpointIfLarge(bytes: 512 << 10)

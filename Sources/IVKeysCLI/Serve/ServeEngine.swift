@@ -46,17 +46,14 @@ public final class ServeEngine: @unchecked Sendable {
     self.options = options
     self.catalog = Set(try vault.scopeCatalog().map(\.name))
     self.decider = try Decider(vault: vault)
-    decider.start()
+    try decider.start()
   }
 
   /// Answers queued requests, writes held usage counts and stops the vault's thread.
   func stop() throws(IVKeysError) { try decider.stop() }
 
   /// Writes one line to standard error, `ivkeys: ` first.
-  public func log(_ line: String) {
-    let text = "ivkeys: " + Text.redactKeys(line) + "\n"
-    _ = text.withCString { write(2, $0, strlen($0)) }
-  }
+  public func log(_ line: String) { Decider.log(line) }
 
   /// `GET|POST /verify`.
   public func verify(_ request: ServeRequest) async -> ServeResponse {
@@ -123,15 +120,14 @@ public final class ServeEngine: @unchecked Sendable {
       catalog: catalog, defaultEnv: options.env)
   }
 
-  /// The client: the peer, unless the peer is a trusted proxy (or the Unix socket) that names
-  /// one in X-Real-IP or X-Forwarded-For (the last entry that is not itself a trusted proxy).
+  /// The client: the peer, unless the peer is a trusted proxy (or the Unix socket): then the one
+  /// it names in X-Real-IP (which it must set or strip: it is believed as sent) or
+  /// X-Forwarded-For (the last entry that is not itself a trusted proxy), or none.
   func clientAddress(_ r: ServeRequest) -> Result<IPAddress?, ValueError> {
-    let peer: IPAddress?
     switch r.peer {
     case .ip(let a):
       guard options.trustedProxies.contains(where: { $0.contains(a) }) else { return .success(a) }
-      peer = a
-    case .unix: peer = nil
+    case .unix: break
     case .unknown: return .success(nil)
     }
     let real = r.values("x-real-ip")
@@ -142,16 +138,18 @@ public final class ServeEngine: @unchecked Sendable {
       return .success(a)
     }
     let forwarded = r.values("x-forwarded-for").flatMap { $0.split(separator: ",").map { String($0).trimmingSpaces } }
-    guard !forwarded.isEmpty else { return .success(peer) }
+    // A proxy that names no client is not the client: no address (a key with an allowlist then
+    // admits nothing), never the proxy's own, which an allowlist of its network would admit.
+    guard !forwarded.isEmpty else { return .success(nil) }
     var client: IPAddress?
-    for entry in forwarded.reversed() {
+    for entry in forwarded.reversed() where !entry.isEmpty {
       guard let a = try? IPAddress.parse(entry) else {
         return .failure(ValueError("X-Forwarded-For holds something that is not an IP address"))
       }
       client = a
       if !options.trustedProxies.contains(where: { $0.contains(a) }) { break }
     }
-    return .success(client ?? peer)
+    return .success(client)
   }
 
   /// `GET /v1/jobs` from nginx's X-Original-* or Traefik's X-Forwarded-* headers, else from a
@@ -174,6 +172,11 @@ public final class ServeEngine: @unchecked Sendable {
   }
 
   private static func checked(_ endpoint: String) -> Result<String?, ValueError> {
+    // A key anywhere in the whole text refuses it: cut first, a key's end could be cut off and
+    // the rest no longer be recognised, yet still be recoverable from the audit log.
+    guard !Text.holdsKey(endpoint), !Text.hasControl(endpoint) else {
+      return .failure(ValueError("the request's method and path are not printable text without a key"))
+    }
     var text = endpoint
     if text.unicodeScalars.count > 200 { text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(200))) }
     do {

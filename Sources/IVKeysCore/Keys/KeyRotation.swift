@@ -61,6 +61,11 @@ extension Vault {
       metadata: old.metadataJSON, tags: old.tagsJSON)
     let key = try APIKey.generate(env: old.env)
     let made = try insertKey(key, draft: draft, fields: fields, at: t, rotatedFrom: old.id)
+    // The new key goes on with what is left of the old one's budget: rotating does not refill it.
+    // (During a grace period the old key still spends from its own.)
+    if limits.budget != nil, let left = try store.requestBudget(keyID: old.id) {
+      try store.saveRequestBudget(keyID: key.id, left)
+    }
     let hours = try copyWorkSchedule(from: old.id, to: key.id)
     let graceUntil = t + grace
     if grace == 0 {

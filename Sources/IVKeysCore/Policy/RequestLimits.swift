@@ -35,7 +35,10 @@ public struct RequestBudget: Equatable, Sendable {
   /// state's refill time moves forward by the whole days counted. No state: the whole budget.
   public func current(_ state: BudgetState?, now: Timestamp) -> BudgetState {
     guard var s = state else { return BudgetState(remaining: max, refilledAt: now) }
-    s.remaining = Swift.min(s.remaining, max)
+    // A row ivkeys could not have written (the table is not sealed) spends the budget: nothing
+    // left until a refill counted from now, never more than the budget, never a crash.
+    guard s.refilledAt >= 0, s.refilledAt <= now + 86_400 else { return BudgetState(remaining: 0, refilledAt: now) }
+    s.remaining = Swift.max(0, Swift.min(s.remaining, max))
     if let perDay = refillPerDay, now >= s.refilledAt + 86_400 {
       let days = (now - s.refilledAt) / 86_400
       let added = days > Self.ceiling / perDay ? Self.ceiling : days * perDay

@@ -60,6 +60,7 @@ extension Vault {
     let counter = try store.externalChangeCounter()
     sawExternalChange = counter != checkedChangeCounter
     guard sawExternalChange else { return }
+    externalChangeEpoch &+= 1
     let settings = try store.openingSettings()
     try followSecretRotation(settings)
     try checkSeals(settings)

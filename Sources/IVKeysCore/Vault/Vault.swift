@@ -37,6 +37,10 @@ public final class Vault {
   /// Whether the last `write` found that another process had committed since the previous check
   /// (its caller's caches may be stale).
   public internal(set) var sawExternalChange = false
+  /// Counts the changes by others that any write of this vault has seen: a cache of vault state
+  /// (the Verifier's) keeps the epoch it was filled at and is dropped when this moves on, even
+  /// if the write that saw the change was not its own (a health probe, a usage flush).
+  public internal(set) var externalChangeEpoch = 0
   /// The clock. Tests may replace it; the command line never does.
   public var now: () -> Timestamp = Time.now
   /// The clock in milliseconds, for sliding rate-limit windows. Tests may replace it.

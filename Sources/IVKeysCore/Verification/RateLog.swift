@@ -116,7 +116,11 @@ public struct RateLog: Equatable, Sendable {
     var i = 0
     while i < bytes.count {
       let e = Entry(at: int(i), count: int(i + 8))
-      guard e.count > 0, entries.last.map({ $0.at <= e.at }) ?? true else { return nil }
+      // Stored by ivkeys, never outside these (counts up to a limit's 1e9, times before the
+      // year 30000): anything else was written by someone else, and is refused, never summed.
+      guard e.count > 0, e.count <= 1_000_000_000, e.at >= 0, e.at <= 900_000_000_000_000,
+        entries.last.map({ $0.at <= e.at }) ?? true
+      else { return nil }
       entries.append(e)
       i += 16
     }

@@ -5,10 +5,19 @@
 struct RateWindows {
   private var logs: [String: (log: RateLog, dirty: Bool)] = [:]
   private var budgets: [String: (state: BudgetState?, dirty: Bool)] = [:]
+  /// The ids whose entry is dirty, each once: saving visits these, not the whole cache.
+  private var dirtyLogs: [String] = []
+  private var dirtyBudgets: [String] = []
 
   mutating func removeAll() {
     logs.removeAll(keepingCapacity: true)
     budgets.removeAll(keepingCapacity: true)
+    dirtyLogs.removeAll()
+    dirtyBudgets.removeAll()
+  }
+
+  private mutating func setLog(_ id: String, _ log: RateLog) {
+    if logs.updateValue((log, true), forKey: id)?.dirty != true { dirtyLogs.append(id) }
   }
 
   private mutating func log(_ id: String, _ limit: RateLimit, nowMs: Int64, store: any VaultStore)
@@ -19,7 +28,7 @@ struct RateWindows {
     if let log = RateLog(encoded: bytes) { return log }
     // Bytes that are not a log: the key admits nothing for a window (fail closed), then heals.
     let full = RateLog.full(limit, now: nowMs)
-    logs[id] = (full, true)
+    setLog(id, full)
     return full
   }
 
@@ -30,7 +39,7 @@ struct RateWindows {
   {
     var log = try log(id, limit, nowMs: nowMs, store: store)
     let result = log.consume(limit, now: nowMs)
-    if result.allowed { logs[id] = (log, true) } else if logs[id] == nil { logs[id] = (log, false) }
+    if result.allowed { setLog(id, log) } else if logs[id] == nil { logs[id] = (log, false) }
     return result
   }
 
@@ -61,18 +70,27 @@ struct RateWindows {
   mutating func spend(_ id: String, _ state: BudgetState) {
     var s = state
     s.remaining -= 1
-    budgets[id] = (s, true)
+    if budgets.updateValue((s, true), forKey: id)?.dirty != true { dirtyBudgets.append(id) }
   }
 
   /// Writes the counters changed since the last write, in the open transaction.
+  /// The caches are emptied past this many keys, as the Verifier's key cache is.
+  static let capacity = 100_000
+
   mutating func save(to store: any VaultStore) throws(IVKeysError) {
-    for (id, l) in logs where l.dirty {
-      try store.saveRateLog(keyID: id, l.log.encoded)
-      logs[id] = (l.log, false)
+    for id in dirtyLogs {
+      guard let log = logs[id]?.log else { continue }
+      try store.saveRateLog(keyID: id, log.encoded)
+      logs[id] = (log, false)
     }
-    for (id, b) in budgets where b.dirty {
-      if let state = b.state { try store.saveRequestBudget(keyID: id, state) }
-      budgets[id] = (b.state, false)
+    dirtyLogs.removeAll(keepingCapacity: true)
+    for id in dirtyBudgets {
+      guard let state = budgets[id]?.state else { continue }
+      try store.saveRequestBudget(keyID: id, state)
+      budgets[id] = (state, false)
     }
+    dirtyBudgets.removeAll(keepingCapacity: true)
+    if logs.count > Self.capacity { logs.removeAll(keepingCapacity: true) }
+    if budgets.count > Self.capacity { budgets.removeAll(keepingCapacity: true) }
   }
 }

@@ -16,6 +16,8 @@ public final class Verifier {
   private let batch: Bool
   /// Whether the caches may describe a transaction that rolled back.
   private var cachesStale = false
+  /// The vault's `externalChangeEpoch` the caches were filled at.
+  private var cacheEpoch = 0
   /// Ids of this group the vault was asked for together and does not hold (`prefetch`).
   private var groupMisses = Set<String>()
 
@@ -39,6 +41,7 @@ public final class Verifier {
     _ = try vault.requireSecret("verifying a key")
     self.vault = vault
     self.batch = batch
+    self.cacheEpoch = vault.externalChangeEpoch
     try vault.store.tuneForDecisions(batch: batch)
     if batch { vault.walCheckpointBytes = 64 << 20 }
   }
@@ -63,10 +66,11 @@ public final class Verifier {
       result = try vault.write { () throws(IVKeysError) -> [Decision] in
         // Another process committed since the last group (`Vault.write` has checked the vault again
         // and followed a secret rotation), or the last group failed: nothing cached may be used.
-        if vault.sawExternalChange || cachesStale {
+        if vault.externalChangeEpoch != cacheEpoch || cachesStale {
           keys.removeAll(keepingCapacity: true)
           windows.removeAll()
           cachesStale = false
+          cacheEpoch = vault.externalChangeEpoch
         }
         if batch, let due = pendingDue, due <= 0 {
           try vault.store.addUsage(pending.counts)
