@@ -136,7 +136,7 @@ enum VerifyCommand {
   static func batch(_ inv: Invocation, _ ctx: Context) throws(IVKeysError) -> Int32 {
     let env = try environment(inv, ctx)
     let vault = try ctx.openVault(.decide)
-    let catalog = Set(try vault.scopeCatalog().map(\.name))
+    let catalog = Set(try vault.scopeCatalog().filter { !$0.damaged }.map(\.name))
     let verifier = try Verifier(vault: vault, batch: true)
     var reader = LineReader(fd: 0)
     var group = [Verifier.Item]()

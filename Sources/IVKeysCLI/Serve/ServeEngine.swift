@@ -44,7 +44,7 @@ public final class ServeEngine: @unchecked Sendable {
 
   init(vault: Vault, options: ServeOptions) throws(IVKeysError) {
     self.options = options
-    self.catalog = Set(try vault.scopeCatalog().map(\.name))
+    self.catalog = Set(try vault.scopeCatalog().filter { !$0.damaged }.map(\.name))
     self.decider = try Decider(vault: vault)
     try decider.start()
   }
