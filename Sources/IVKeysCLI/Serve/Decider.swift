@@ -53,30 +53,28 @@ final class Decider: @unchecked Sendable {
 
   /// Decides one request with whatever else is waiting.
   func decide(_ item: Verifier.Item) async -> Answer {
-    await withCheckedContinuation { c in
-      pthread_mutex_lock(&mutex)
-      if stopped {
-        pthread_mutex_unlock(&mutex)
-        c.resume(returning: .failure(.io("the server is stopping")))
-        return
-      }
-      queue.append((item, c))
-      pthread_cond_signal(&wake)
-      pthread_mutex_unlock(&mutex)
-    }
+    await submit(stopped: .failure(.io("the server is stopping"))) { $0.queue.append((item, $1)) }
   }
 
   /// Whether the vault can be read and an audit entry appended now (`Vault.probeAppend`: written
   /// and rolled back), after the requests already waiting.
   func probe() async -> Result<Void, IVKeysError> {
+    await submit(stopped: .failure(.io("the server is stopping"))) { $0.probes.append($1) }
+  }
+
+  /// Queues work for the thread (`add`, under the lock) and waits for its answer; once the
+  /// thread has stopped, answers `stopped` at once.
+  private func submit<T: Sendable>(stopped answer: T, _ add: (Decider, CheckedContinuation<T, Never>) -> Void) async
+    -> T
+  {
     await withCheckedContinuation { c in
       pthread_mutex_lock(&mutex)
       if stopped {
         pthread_mutex_unlock(&mutex)
-        c.resume(returning: .failure(.io("the server is stopping")))
+        c.resume(returning: answer)
         return
       }
-      probes.append(c)
+      add(self, c)
       pthread_cond_signal(&wake)
       pthread_mutex_unlock(&mutex)
     }
