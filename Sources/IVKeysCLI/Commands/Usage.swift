@@ -27,10 +27,7 @@ enum UsageCommand {
       ctx.stdout.line("last used:  \(r.lastUsedAt.map(Time.rfc3339) ?? "never")")
       ctx.stdout.line("requests:   \(r.requestCount)")
       ctx.stdout.line("errors:     \(r.errorCount) (error rate \(rate))")
-      if let budget = r.budget, let left = r.remaining {
-        let refill = budget.refillPerDay.map { ", refills \($0) a day" } ?? ""
-        ctx.stdout.line("remaining:  \(left) of \(budget.max)\(refill)")
-      }
+      if let budget = r.budget, let left = r.remaining { ctx.stdout.line("remaining:  \(left) of \(budget.summary)") }
       let peak = r.daily.map(\.count).max() ?? 0
       ctx.stdout.line(
         "last 30 d:  \(sparkline(r.daily.map(\.count)))  (\(r.daily.first?.name ?? "") to \(r.daily.last?.name ?? ""), peak \(peak)/day)"

@@ -40,8 +40,7 @@ enum KeyRendering {
       ("contact", k.contact ?? "(none)"),
     ]
     if let budget = k.limits?.budget {
-      let refill = budget.refillPerDay.map { ", refills \($0) a day" } ?? ""
-      fields.append(("request budget", "\(budget.max)\(refill)"))
+      fields.append(("request budget", budget.summary))
       if let left = k.requestsRemaining { fields.append(("remaining", String(left))) }
     }
     if let hours = workingHours { fields.append(("working hours", describe(hours, company: k.company))) }

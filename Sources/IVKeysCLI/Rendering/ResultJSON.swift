@@ -75,12 +75,15 @@ extension KeyRecord: JSONRendering {
       list(&w, "scopes", scopesJSON, scopes)
       list(&w, "allowed_ips", allowedIPsJSON, allowedIPs)
       w.member("expires_at", time: expiresAt)
-      // The rate limit alone (a budget has fields of its own); an unreadable column as stored.
+      // The rate limit alone (a budget has fields of its own); an unreadable column as stored. A
+      // column without a budget is the rate limit as written: not parsed, as `list --json` writes
+      // one for every key.
+      let limits = rateLimit?.contains("max=") == true ? self.limits : nil
       w.member("rate_limit", limits.map { $0.rate?.description } ?? rateLimit)
       // A usage-limited key's budget; keys without one keep SPEC's field list exactly.
       if let budget = limits?.budget {
         w.member("max_requests", budget.max)
-        w.member("refill", budget.refillPerDay.map { "\($0)/d" })
+        w.member("refill", budget.refillText)
         if let requestsRemaining { w.member("remaining", requestsRemaining) }
       }
       if damaged {

@@ -237,9 +237,7 @@ extension Vault {
     if let before = old.limits, let after = new.limits {
       compare("rate_limit", .optional(before.rate?.description), .optional(after.rate?.description))
       compare("max_requests", before.budget.map { .int($0.max) } ?? .null, after.budget.map { .int($0.max) } ?? .null)
-      compare(
-        "refill", .optional(before.budget?.refillPerDay.map { "\($0)/d" }),
-        .optional(after.budget?.refillPerDay.map { "\($0)/d" }))
+      compare("refill", .optional(before.budget?.refillText), .optional(after.budget?.refillText))
     } else {
       compare("rate_limit", .optional(old.rateLimit), .optional(new.rateLimit))
     }

@@ -48,6 +48,12 @@ public struct RequestBudget: Equatable, Sendable {
     return s
   }
 
+  /// The refill as written: `1000/d`.
+  public var refillText: String? { refillPerDay.map { "\($0)/d" } }
+
+  /// For people: `5000` or `5000, refills 1000 a day`.
+  public var summary: String { "\(max)" + (refillPerDay.map { ", refills \($0) a day" } ?? "") }
+
   /// Seconds until the next refill adds requests; nil without a refill.
   public func secondsToRefill(_ state: BudgetState, now: Timestamp) -> Int64? {
     guard refillPerDay != nil else { return nil }
@@ -86,7 +92,7 @@ public struct RequestLimits: Equatable, Sendable {
     if let rate { parts.append(rate.description) }
     if let budget {
       parts.append("max=\(budget.max)")
-      if let r = budget.refillPerDay { parts.append("refill=\(r)/d") }
+      if let r = budget.refillText { parts.append("refill=" + r) }
     }
     return parts.isEmpty ? nil : parts.joined(separator: " ")
   }

@@ -58,8 +58,7 @@ extension Vault {
   func checkExternalChange() throws(IVKeysError) {
     guard openedFor == .write || openedFor == .decide, secret != nil else { return }
     let counter = try store.externalChangeCounter()
-    sawExternalChange = counter != checkedChangeCounter
-    guard sawExternalChange else { return }
+    guard counter != checkedChangeCounter else { return }
     externalChangeEpoch &+= 1
     let settings = try store.openingSettings()
     try followSecretRotation(settings)

@@ -34,9 +34,6 @@ public final class Vault {
   /// The store's external change counter when the vault's state was last checked (opening, or
   /// the start of a write); nil when unknown.
   var checkedChangeCounter: Int64?
-  /// Whether the last `write` found that another process had committed since the previous check
-  /// (its caller's caches may be stale).
-  public internal(set) var sawExternalChange = false
   /// Counts the changes by others that any write of this vault has seen: a cache of vault state
   /// (the Verifier's) keeps the epoch it was filled at and is dropped when this moves on, even
   /// if the write that saw the change was not its own (a health probe, a usage flush).
