@@ -26,11 +26,11 @@ let package = Package(
     .library(name: "IVKeysCore", targets: ["IVKeysCore"]),
   ],
   // Hummingbird 2 (SwiftNIO) for `ivkeys serve`, without its optional traits (full Foundation,
-  // swift-configuration): the one Swift package the product takes. The other three are
-  // Hummingbird's own dependencies, named so that the server's code may import their modules.
+  // swift-configuration): the one Swift package the product takes. The other two are
+  // Hummingbird's own dependencies, named so that the server's code may import their modules
+  // (SwiftNIO's core and HTTP/1.1 codec, swift-log's Logger).
   dependencies: [
     .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
-    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
   ],
@@ -76,7 +76,8 @@ let package = Package(
       dependencies: [
         "IVKeysCLI", .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
-        .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
       ]
     ),

@@ -1,4 +1,5 @@
 import Glibc
+import IVKeysCore
 
 /// Deterministic crash points for the end-to-end fault tests, compiled into debug builds only:
 /// with `IVKEYS_TEST_KILL_AT=POINT` in the environment the process sends itself SIGKILL when it
@@ -23,5 +24,20 @@ enum FaultInjection {
     #else
       return false
     #endif
+  }
+
+  /// With `IVKEYS_TEST_FAIL_SYNC=1`, `serve`'s syncs of committed groups fail (as fdatasync does
+  /// with EIO), so a test can see it fail closed. Debug builds only.
+  static func failsSyncs(_ environment: [String: String]) -> Bool {
+    #if DEBUG
+      return environment["IVKEYS_TEST_FAIL_SYNC"] == "1"
+    #else
+      return false
+    #endif
+  }
+
+  /// A sync that always fails, for `failsSyncs`.
+  final class FailingSync: CommitSyncing {
+    func sync() throws(IVKeysError) { throw .io("cannot sync the vault's WAL: Input/output error (injected)") }
   }
 }

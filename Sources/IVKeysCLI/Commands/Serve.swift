@@ -24,7 +24,8 @@ public enum ServeCommand {
     let options = try parse(inv, ctx)
     guard let server else { return try execServer(ctx) }
     let vault = try ctx.openVault(.decide)
-    let engine = try ServeEngine(vault: vault, options: options)
+    let engine = try ServeEngine(
+      vault: vault, options: options, failSyncs: FaultInjection.failsSyncs(ctx.environment))
     ctx.stderr.flush()
     let status = server(engine, options)
     try engine.stop()

@@ -10,8 +10,8 @@ final class Decider: @unchecked Sendable {
   typealias Answer = Result<Decision, IVKeysError>
   private var mutex = pthread_mutex_t()
   private var wake = pthread_cond_t()
-  private var queue: [(Verifier.Item, CheckedContinuation<Answer, Never>)] = []
-  private var probes: [CheckedContinuation<Result<Void, IVKeysError>, Never>] = []
+  private var queue: [(Verifier.Item, @Sendable (Answer) -> Void)] = []
+  private var probes: [@Sendable (Result<Void, IVKeysError>) -> Void] = []
   private var stopping = false
   private var stopped = false
   private var finished = false
@@ -21,6 +21,10 @@ final class Decider: @unchecked Sendable {
   private var flushRetryAt: Int64 = 0
   private let vault: Vault
   private let verifier: Verifier
+  /// Copies the WAL into the vault beside this thread (SQLite); nil on PostgreSQL.
+  private var checkpointer: Checkpointer?
+  /// Makes commits durable beside this thread (SQLite); nil on PostgreSQL, whose commits wait.
+  private var syncer: Syncer?
 
   init(vault: Vault) throws(IVKeysError) {
     self.vault = vault
@@ -29,7 +33,14 @@ final class Decider: @unchecked Sendable {
     pthread_cond_init(&wake, nil)
   }
 
-  func start() throws(IVKeysError) {
+  func start(failSyncs: Bool = false) throws(IVKeysError) {
+    checkpointer = try Checkpointer.start(for: vault)
+    do {
+      syncer = try Syncer.start(for: vault, failing: failSyncs)
+    } catch {
+      checkpointer?.stop()
+      throw error
+    }
     let box = Unmanaged.passRetained(self).toOpaque()
     let r = pthread_create(
       &thread, nil,
@@ -40,6 +51,8 @@ final class Decider: @unchecked Sendable {
       }, box)
     guard r == 0 else {
       Unmanaged<Decider>.fromOpaque(box).release()
+      try? syncer?.stop()
+      checkpointer?.stop()
       throw .io("cannot start the decision thread: \(Errno.describe(r))")
     }
   }
@@ -51,33 +64,30 @@ final class Decider: @unchecked Sendable {
     return max(due, flushRetryAt - Verifier.monotonicMilliseconds())
   }
 
-  /// Decides one request with whatever else is waiting.
-  func decide(_ item: Verifier.Item) async -> Answer {
-    await submit(stopped: .failure(.io("the server is stopping"))) { $0.queue.append((item, $1)) }
+  /// Decides one request with whatever else is waiting; `answer` is called on the vault's
+  /// thread once its group committed (or failed).
+  func decide(_ item: Verifier.Item, then answer: @escaping @Sendable (Answer) -> Void) {
+    submit(answer, stopped: .failure(.io("the server is stopping"))) { $0.queue.append((item, answer)) }
   }
 
   /// Whether the vault can be read and an audit entry appended now (`Vault.probeAppend`: written
   /// and rolled back), after the requests already waiting.
-  func probe() async -> Result<Void, IVKeysError> {
-    await submit(stopped: .failure(.io("the server is stopping"))) { $0.probes.append($1) }
+  func probe(then answer: @escaping @Sendable (Result<Void, IVKeysError>) -> Void) {
+    submit(answer, stopped: .failure(.io("the server is stopping"))) { $0.probes.append(answer) }
   }
 
-  /// Queues work for the thread (`add`, under the lock) and waits for its answer; once the
-  /// thread has stopped, answers `stopped` at once.
-  private func submit<T: Sendable>(stopped answer: T, _ add: (Decider, CheckedContinuation<T, Never>) -> Void) async
-    -> T
-  {
-    await withCheckedContinuation { c in
-      pthread_mutex_lock(&mutex)
-      if stopped {
-        pthread_mutex_unlock(&mutex)
-        c.resume(returning: answer)
-        return
-      }
-      add(self, c)
-      pthread_cond_signal(&wake)
+  /// Queues work for the thread (`add`, under the lock); once the thread has stopped, answers
+  /// `stopped` at once.
+  private func submit<T>(_ answer: (T) -> Void, stopped: T, _ add: (Decider) -> Void) {
+    pthread_mutex_lock(&mutex)
+    if self.stopped {
       pthread_mutex_unlock(&mutex)
+      answer(stopped)
+      return
     }
+    add(self)
+    pthread_cond_signal(&wake)
+    pthread_mutex_unlock(&mutex)
   }
 
   /// Answers what is queued, writes held usage counts and ends the thread; waits for it.
@@ -90,12 +100,23 @@ final class Decider: @unchecked Sendable {
     if let finishError { throw finishError }
   }
 
+  /// Names the calling thread as `top -H` and `ps -L` show it (at most 15 bytes), and lowers its
+  /// priority by `nice` (on Linux, a thread's own; raising it would need a privilege).
+  static func nameThread(_ name: String, nice: Int32 = 0) {
+    if nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
+    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = name.withCString { write(fd, $0, strlen($0)) }
+    close(fd)
+  }
+
   static func log(_ line: String) {
     let text = "ivkeys: " + Text.redactKeys(line) + "\n"
     _ = text.withCString { write(2, $0, strlen($0)) }
   }
 
   private func loop() {
+    Decider.nameThread("ivkeys-decide")
     while true {
       pthread_mutex_lock(&mutex)
       while queue.isEmpty && probes.isEmpty && !stopping {
@@ -121,20 +142,18 @@ final class Decider: @unchecked Sendable {
       pthread_mutex_unlock(&mutex)
 
       if !group.isEmpty {
-        do {
-          let decisions = try verifier.decide(group.map(\.0))
-          for (pair, d) in zip(group, decisions) { pair.1.resume(returning: .success(d)) }
-        } catch {
-          for pair in group { pair.1.resume(returning: .failure(error)) }
-        }
-        vault.checkpointIfLarge()
+        decideGroup(group)
       }
       for p in waitingProbes {
+        if let failed = syncer?.failure {
+          p(.failure(failed))
+          continue
+        }
         do {
           try vault.probeAppend()
-          p.resume(returning: .success(()))
+          p(.success(()))
         } catch {
-          p.resume(returning: .failure(error))
+          p(.failure(error))
         }
       }
       if let due = flushDue, due <= 0 || ending {
@@ -150,9 +169,46 @@ final class Decider: @unchecked Sendable {
         }
       }
       if ending {
-        vault.checkpointIfLarge(bytes: 512 << 10)
+        end()
         return
       }
+    }
+  }
+
+  /// Decides a group in one transaction and answers it: at once, or once it is on disk when a
+  /// syncer makes commits durable.
+  private func decideGroup(_ group: [(Verifier.Item, @Sendable (Answer) -> Void)]) {
+    if let failed = syncer?.failure {
+      for pair in group { pair.1(.failure(failed)) }
+      return
+    }
+    do {
+      let decisions = try verifier.decide(group.map(\.0))
+      if let syncer {
+        syncer.answerWhenSynced(zip(decisions, group.map(\.1)).map { ($0, $1) })
+      } else {
+        for (pair, d) in zip(group, decisions) { pair.1(.success(d)) }
+      }
+    } catch {
+      for pair in group { pair.1(.failure(error)) }
+    }
+    checkpointer?.noteCommit()
+    // Without a checkpointer (which then does it), only past the vault's threshold.
+    vault.checkpointIfLarge()
+  }
+
+  /// The thread's last work: what was committed is made durable and answered, and the WAL is
+  /// copied into the vault and truncated, as a command does when it ends.
+  private func end() {
+    do {
+      try syncer?.stop()
+    } catch {
+      finishError = error
+    }
+    if let checkpointer {
+      checkpointer.stop()
+    } else {
+      vault.checkpointIfLarge(bytes: 512 << 10)
     }
   }
 }

@@ -42,11 +42,12 @@ public final class ServeEngine: @unchecked Sendable {
   private let decider: Decider
   private let metrics = ServeMetrics()
 
-  init(vault: Vault, options: ServeOptions) throws(IVKeysError) {
+  /// `failSyncs`: a test's fault (`FaultInjection.failsSyncs`).
+  init(vault: Vault, options: ServeOptions, failSyncs: Bool = false) throws(IVKeysError) {
     self.options = options
     self.catalog = Set(try vault.scopeCatalog().filter { !$0.damaged }.map(\.name))
     self.decider = try Decider(vault: vault)
-    try decider.start()
+    try decider.start(failSyncs: failSyncs)
   }
 
   /// Answers queued requests, writes held usage counts and stops the vault's thread.
@@ -55,34 +56,39 @@ public final class ServeEngine: @unchecked Sendable {
   /// Writes one line to standard error, `ivkeys: ` first.
   public func log(_ line: String) { Decider.log(line) }
 
-  /// `GET|POST /verify`.
-  public func verify(_ request: ServeRequest) async -> ServeResponse {
+  /// `GET|POST /verify`: `answer` is called, on the vault's thread, once the decision is
+  /// recorded.
+  public func verify(_ request: ServeRequest, then answer: @escaping @Sendable (ServeResponse) -> Void) {
     let started = Verifier.monotonicNanoseconds()
     metrics.track(1)
-    defer { metrics.track(-1) }
-    let response: ServeResponse
-    let code: String
-    switch await decider.decide(item(request)) {
-    case .success(let d):
-      response = Self.answer(d)
-      code = d.code.rawValue
-    case .failure(let e):
-      log("failing closed: \(e.description)")
-      response = Self.unavailable("the decision could not be recorded; failing closed")
-      code = "unavailable"
+    decider.decide(item(request)) { [metrics] result in
+      let response: ServeResponse
+      let code: String
+      switch result {
+      case .success(let d):
+        response = Self.answer(d)
+        code = d.code.rawValue
+      case .failure(let e):
+        Decider.log("failing closed: \(e.description)")
+        response = Self.unavailable("the decision could not be recorded; failing closed")
+        code = "unavailable"
+      }
+      metrics.record(code, seconds: Double(Verifier.monotonicNanoseconds() - started) / 1e9)
+      metrics.track(-1)
+      answer(response)
     }
-    metrics.record(code, seconds: Double(Verifier.monotonicNanoseconds() - started) / 1e9)
-    return response
   }
 
   /// `GET /healthz`: 200 when the vault can be read and written, else 503.
-  public func health() async -> ServeResponse {
-    switch await decider.probe() {
-    case .success:
-      return ServeResponse(status: 200, headers: Self.jsonHeaders, body: #"{"status":"ok"}"#)
-    case .failure(let e):
-      log("health check failed: \(e.description)")
-      return Self.unavailable("the vault cannot be read and written")
+  public func health(then answer: @escaping @Sendable (ServeResponse) -> Void) {
+    decider.probe { result in
+      switch result {
+      case .success:
+        answer(ServeResponse(status: 200, headers: Self.jsonHeaders, body: #"{"status":"ok"}"#))
+      case .failure(let e):
+        Decider.log("health check failed: \(e.description)")
+        answer(Self.unavailable("the vault cannot be read and written"))
+      }
     }
   }
 
@@ -208,15 +214,22 @@ public final class ServeEngine: @unchecked Sendable {
   }
 
   static func unavailable(_ message: String) -> ServeResponse {
+    var r = failure(503, "unavailable", message)
+    r.headers += [("x-ivkeys-code", "unavailable"), ("retry-after", "1")]
+    return r
+  }
+
+  /// An answer that is not a decision (503, or the HTTP side's 404, 405, 413): its status, code
+  /// and message as JSON.
+  public static func failure(_ status: Int, _ code: String, _ message: String) -> ServeResponse {
     var w = JSONWriter()
     w.object { w in
       w.member("allowed", false)
-      w.member("status", Int64(503))
-      w.member("code", "unavailable")
+      w.member("status", Int64(status))
+      w.member("code", code)
       w.member("message", message)
     }
-    return ServeResponse(
-      status: 503, headers: jsonHeaders + [("x-ivkeys-code", "unavailable"), ("retry-after", "1")], body: w.string)
+    return ServeResponse(status: status, headers: jsonHeaders, body: w.string)
   }
 }
 

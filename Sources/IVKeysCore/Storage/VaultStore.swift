@@ -12,6 +12,23 @@
 ///   `currentSchemaVersion` compare them, and a vault newer than the binary is refused.
 /// - A key's effective status (`KeyPolicy.effectiveStatus`) is computed by its queries exactly as
 ///   the Swift rule computes it; `KeyQuery` conditions on it use the engine's expression of it.
+/// Makes a long-running writer's commits durable (`VaultStore.deferCommitSyncs`).
+public protocol CommitSyncing: AnyObject {
+  /// Returns once every transaction committed before the call is on disk.
+  func sync() throws(IVKeysError)
+}
+
+/// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`), from one thread.
+public protocol Checkpointing: AnyObject {
+  /// Copies committed changes into the vault without blocking the writer; once the WAL is long,
+  /// restarts it, the writer waiting only for the last frames' copy. Never throws: what is not
+  /// copied now is next time.
+  func checkpoint()
+  /// At the end: copies everything and truncates the WAL once it passes `walBytes` (as a command
+  /// does when it ends, `VaultStore.tidy`).
+  func finish(walBytes: Int64)
+}
+
 public protocol VaultStore: AnyObject {
   // MARK: - The store itself
 
@@ -90,6 +107,15 @@ public protocol VaultStore: AnyObject {
   func tuneForBulkInsert() throws(IVKeysError)
   /// Lets the engine tidy up after a command (SQLite: checkpoint a WAL past `bytes`). Never throws.
   func tidy(walBytes: Int64)
+  /// For a long-running writer (`serve`): from now on this connection's commits return once
+  /// written, without waiting for the disk; the writer answers for a commit only after the
+  /// returned syncer's `sync` (on a thread of its own) has made it durable, so many commits share
+  /// one wait. Nil when the engine's commits wait themselves (PostgreSQL); then the writer must
+  /// not call `tidy` (its checkpoints would not be synced either), but the checkpointer's `finish`.
+  func deferCommitSyncs() throws(IVKeysError) -> (any CommitSyncing)?
+  /// For a long-running writer: a connection of its own that keeps the WAL short from a thread
+  /// of its own (SQLite); nil when the engine needs none.
+  func openCheckpointer() throws(IVKeysError) -> (any Checkpointing)?
 
   // MARK: - Keys
 

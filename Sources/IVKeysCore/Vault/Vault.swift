@@ -357,6 +357,20 @@ public final class Vault {
     store.tidy(walBytes: bytes ?? walCheckpointBytes)
   }
 
+  /// For a long-running writer (`serve`): commits stop waiting for the disk, and the returned
+  /// syncer makes them durable from a thread of its own (`VaultStore.deferCommitSyncs`); the
+  /// vault no longer checkpoints after commands (`checkpointIfLarge`), the checkpointer does.
+  /// Nil when the engine's commits wait themselves.
+  public func deferCommitSyncs() throws(IVKeysError) -> (any CommitSyncing)? {
+    guard let syncer = try store.deferCommitSyncs() else { return nil }
+    walCheckpointBytes = .max
+    return syncer
+  }
+
+  /// For a long-running writer: keeps the WAL short from a thread of its own
+  /// (`VaultStore.openCheckpointer`); nil when the engine needs none.
+  public func openCheckpointer() throws(IVKeysError) -> (any Checkpointing)? { try store.openCheckpointer() }
+
   /// Appends an audit entry; only inside `write`.
   func record(_ entry: AuditEntry, at: Timestamp? = nil) throws(IVKeysError) {
     guard let audit else {

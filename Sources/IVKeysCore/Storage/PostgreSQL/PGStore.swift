@@ -181,6 +181,8 @@ final class PGStore: VaultStore {
   func tuneForDecisions(batch: Bool) throws(IVKeysError) {}
   func tuneForBulkInsert() throws(IVKeysError) {}
   func tidy(walBytes: Int64) {}
+  func deferCommitSyncs() throws(IVKeysError) -> (any CommitSyncing)? { nil }
+  func openCheckpointer() throws(IVKeysError) -> (any Checkpointing)? { nil }
 
   // MARK: - Meta
 

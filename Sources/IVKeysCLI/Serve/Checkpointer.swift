@@ -1,0 +1,77 @@
+import Glibc
+import IVKeysCore
+
+/// Runs a vault's checkpointer (`Vault.openCheckpointer`: on SQLite, a connection of its own) on
+/// a thread of its own, every 100 ms after commits, so the vault's thread does not pause to copy
+/// the WAL into the vault.
+final class Checkpointer: @unchecked Sendable {
+  static let intervalNanoseconds = 100_000_000
+  private var mutex = pthread_mutex_t()
+  private var wake = pthread_cond_t()
+  private var committed = false
+  private var stopping = false
+  private var thread = pthread_t()
+  private let checkpointer: any Checkpointing
+
+  private init(_ checkpointer: any Checkpointing) {
+    self.checkpointer = checkpointer
+    pthread_mutex_init(&mutex, nil)
+    pthread_cond_init(&wake, nil)
+  }
+
+  /// Starts one for `vault`; nil when its engine needs none.
+  static func start(for vault: Vault) throws(IVKeysError) -> Checkpointer? {
+    guard let checkpointer = try vault.openCheckpointer() else { return nil }
+    let c = Checkpointer(checkpointer)
+    let box = Unmanaged.passRetained(c).toOpaque()
+    let r = pthread_create(
+      &c.thread, nil,
+      { raw in
+        Unmanaged<Checkpointer>.fromOpaque(raw!).takeRetainedValue().loop()
+        return nil
+      }, box)
+    guard r == 0 else {
+      Unmanaged<Checkpointer>.fromOpaque(box).release()
+      throw .io("cannot start the checkpoint thread: \(Errno.describe(r))")
+    }
+    return c
+  }
+
+  /// A transaction committed: the next turn checkpoints.
+  func noteCommit() {
+    pthread_mutex_lock(&mutex)
+    committed = true
+    pthread_mutex_unlock(&mutex)
+  }
+
+  /// Ends the thread and waits for it; then checkpoints the whole WAL and truncates it, as a
+  /// command does when it ends.
+  func stop() {
+    pthread_mutex_lock(&mutex)
+    stopping = true
+    pthread_cond_signal(&wake)
+    pthread_mutex_unlock(&mutex)
+    pthread_join(thread, nil)
+    checkpointer.finish(walBytes: 512 << 10)
+  }
+
+  private func loop() {
+    // Background work: the event loop and the vault's thread come first.
+    Decider.nameThread("ivkeys-ckpt", nice: 10)
+    pthread_mutex_lock(&mutex)
+    while !stopping {
+      var deadline = timespec()
+      clock_gettime(CLOCK_REALTIME, &deadline)
+      let ns = Int(deadline.tv_nsec) + Self.intervalNanoseconds
+      deadline.tv_sec += ns / 1_000_000_000
+      deadline.tv_nsec = ns % 1_000_000_000
+      _ = pthread_cond_timedwait(&wake, &mutex, &deadline)
+      guard committed, !stopping else { continue }
+      committed = false
+      pthread_mutex_unlock(&mutex)
+      checkpointer.checkpoint()
+      pthread_mutex_lock(&mutex)
+    }
+    pthread_mutex_unlock(&mutex)
+  }
+}

@@ -1,0 +1,99 @@
+import Glibc
+import IVKeysCore
+
+/// Makes committed groups durable before they are answered, on a thread of its own
+/// (`Vault.deferCommitSyncs`): while it waits for the disk, the vault's thread decides the next
+/// groups, and one sync then covers every group committed before it. A request is answered only
+/// once its decision and audit entry are on disk, as with a commit that waits itself.
+///
+/// A sync that fails answers its requests 503 and every later one too: after a failed fdatasync
+/// Linux may report the next one clean although the data never reached the disk, so nothing
+/// later can be vouched for. The server must be restarted (`/healthz` says 503 meanwhile).
+final class Syncer: @unchecked Sendable {
+  typealias Answer = Decider.Answer
+  private var mutex = pthread_mutex_t()
+  private var wake = pthread_cond_t()
+  private var waiting: [(Decision, @Sendable (Answer) -> Void)] = []
+  private var stopping = false
+  private var failed: IVKeysError?
+  private var thread = pthread_t()
+  private let syncer: any CommitSyncing
+
+  private init(_ syncer: any CommitSyncing) {
+    self.syncer = syncer
+    pthread_mutex_init(&mutex, nil)
+    pthread_cond_init(&wake, nil)
+  }
+
+  /// Starts one for `vault`; nil when the vault's commits wait for the disk themselves.
+  /// `failing`: every sync fails (a test's fault).
+  static func start(for vault: Vault, failing: Bool = false) throws(IVKeysError) -> Syncer? {
+    guard let syncer = try vault.deferCommitSyncs() else { return nil }
+    let s = Syncer(failing ? FaultInjection.FailingSync() : syncer)
+    let box = Unmanaged.passRetained(s).toOpaque()
+    let r = pthread_create(
+      &s.thread, nil,
+      { raw in
+        Unmanaged<Syncer>.fromOpaque(raw!).takeRetainedValue().loop()
+        return nil
+      }, box)
+    guard r == 0 else {
+      Unmanaged<Syncer>.fromOpaque(box).release()
+      throw .io("cannot start the sync thread: \(Errno.describe(r))")
+    }
+    return s
+  }
+
+  /// The failure that ended syncing, if one did.
+  var failure: IVKeysError? {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return failed
+  }
+
+  /// Answers a committed group once it is on disk.
+  func answerWhenSynced(_ group: [(Decision, @Sendable (Answer) -> Void)]) {
+    pthread_mutex_lock(&mutex)
+    waiting.append(contentsOf: group)
+    pthread_cond_signal(&wake)
+    pthread_mutex_unlock(&mutex)
+  }
+
+  /// Syncs what is committed, answers what waits and ends the thread; waits for it.
+  func stop() throws(IVKeysError) {
+    pthread_mutex_lock(&mutex)
+    stopping = true
+    pthread_cond_signal(&wake)
+    pthread_mutex_unlock(&mutex)
+    pthread_join(thread, nil)
+    if let failed { throw failed }
+  }
+
+  private func loop() {
+    Decider.nameThread("ivkeys-sync")
+    pthread_mutex_lock(&mutex)
+    while true {
+      while waiting.isEmpty && !stopping { pthread_cond_wait(&wake, &mutex) }
+      let group = waiting
+      waiting.removeAll(keepingCapacity: true)
+      let last = stopping
+      var failure = failed
+      pthread_mutex_unlock(&mutex)
+      // At the end too, with nothing waiting: commits that answer no one (usage counts) are
+      // made durable before the server exits.
+      if failure == nil {
+        do {
+          try syncer.sync()
+        } catch {
+          Decider.log("cannot sync the vault; failing closed until restarted: \(error.description)")
+          failure = error
+        }
+      }
+      for (decision, answer) in group { answer(failure.map { .failure($0) } ?? .success(decision)) }
+      pthread_mutex_lock(&mutex)
+      failed = failure
+      if last && waiting.isEmpty { break }
+    }
+    pthread_mutex_unlock(&mutex)
+  }
+}

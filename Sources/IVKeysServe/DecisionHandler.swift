@@ -1,0 +1,158 @@
+import Glibc
+import IVKeysCLI
+import IVKeysCore
+import NIOCore
+import NIOHTTP1
+
+/// Answers one connection's requests, one at a time (SwiftNIO's pipelining handler holds the
+/// next until this one's answer is written): routes them, hands `/verify` and `/healthz` to
+/// `ServeEngine`, whose answer comes back on the vault's thread and is written on the
+/// connection's event loop.
+final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  /// The largest request body read (a POST's body is read and ignored): larger is 413, and the
+  /// connection is closed.
+  static let maximumBody = 16 * 1024
+  /// `/verify/<path>`: Envoy's ext_authz asks with the client's method and path under a prefix.
+  static let prefixedMethods: [HTTPMethod] = [.GET, .POST, .PUT, .PATCH, .DELETE, .HEAD, .OPTIONS]
+
+  private let engine: ServeEngine
+  private let peer: ServeRequest.Peer
+  private let outbox: Outbox
+  /// The request being read.
+  private var head: HTTPRequestHead?
+  private var bodyBytes = 0
+  /// A body over the limit was answered with 413: the rest of the request is ignored.
+  private var refused = false
+  /// An answer is awaited from the engine: an idle timer does not close the connection.
+  private var answering = false
+
+  init(engine: ServeEngine, peer: ServeRequest.Peer, outbox: Outbox) {
+    self.engine = engine
+    self.peer = peer
+    self.outbox = outbox
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .head(let h):
+      head = h
+      bodyBytes = 0
+    case .body(let chunk):
+      guard let h = head, !refused else { return }
+      bodyBytes += chunk.readableBytes
+      if bodyBytes > Self.maximumBody {
+        refused = true
+        let r = ServeEngine.failure(413, "payload_too_large", "the request body is larger than 16 KiB")
+        respond(context, r, to: h, close: true)
+      }
+    case .end:
+      guard let h = head, !refused else { return }
+      head = nil
+      route(context, h)
+    }
+  }
+
+  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if event is IdleStateHandler.IdleStateEvent {
+      if !answering { context.close(promise: nil) }
+    } else {
+      context.fireUserInboundEventTriggered(event)
+    }
+  }
+
+  func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    context.close(promise: nil)
+  }
+
+  private func route(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
+    let path = h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    let allowed: Bool
+    switch path {
+    case "/verify": allowed = h.method == .GET || h.method == .POST
+    case "/healthz", "/metrics": allowed = h.method == .GET
+    case _ where path.hasPrefix("/verify/"): allowed = Self.prefixedMethods.contains(h.method)
+    default:
+      return respond(context, ServeEngine.failure(404, "not_found", "no such endpoint: \(path)"), to: h)
+    }
+    guard allowed else {
+      return respond(context, ServeEngine.failure(405, "method_not_allowed", "\(h.method) is not answered here"), to: h)
+    }
+    if path == "/metrics" { return respond(context, engine.metricsText(), to: h) }
+    answering = true
+    let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+    let reply: @Sendable (ServeResponse) -> Void = { [outbox] response in
+      outbox.post {
+        let (handler, context) = bound.value
+        handler.answering = false
+        handler.respond(context, response, to: h)
+      }
+    }
+    if path == "/healthz" { return engine.health(then: reply) }
+    let request = ServeRequest(
+      method: h.method.rawValue, path: String(path),
+      headers: h.headers.map { (name: $0.name.lowercased(), value: $0.value) }, peer: peer)
+    engine.verify(request, then: reply)
+  }
+
+  /// Writes an answer with its length; closes the connection after it when the client asked
+  /// for that (or HTTP/1.0 without keep-alive), or when `close`.
+  private func respond(_ context: ChannelHandlerContext, _ r: ServeResponse, to h: HTTPRequestHead, close: Bool = false)
+  {
+    let keepAlive = h.isKeepAlive && !close
+    var head = HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: r.status))
+    head.headers.reserveCapacity(r.headers.count + 2)
+    for (name, value) in r.headers { head.headers.add(name: name, value: value) }
+    let body = context.channel.allocator.buffer(string: r.body)
+    head.headers.add(name: "content-length", value: String(body.readableBytes))
+    if !keepAlive {
+      head.headers.add(name: "connection", value: "close")
+    } else if h.version.minor == 0 {
+      head.headers.add(name: "connection", value: "keep-alive")
+    }
+    context.write(wrapOutboundOut(.head(head)), promise: nil)
+    if h.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+    if keepAlive {
+      context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    } else {
+      context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+        context.close(promise: nil)
+      }
+    }
+  }
+}
+
+/// Answers bound for one event loop, from the vault's threads: a group's answers, posted one
+/// after another, reach the loop in one task (one wake-up of the loop, not one each).
+final class Outbox: @unchecked Sendable {
+  private let loop: any EventLoop
+  private var mutex = pthread_mutex_t()
+  private var posted: [() -> Void] = []
+  private var scheduled = false
+
+  init(loop: any EventLoop) {
+    self.loop = loop
+    pthread_mutex_init(&mutex, nil)
+  }
+
+  /// Runs `work` on the loop, soon.
+  func post(_ work: @escaping () -> Void) {
+    pthread_mutex_lock(&mutex)
+    posted.append(work)
+    let schedule = !scheduled
+    scheduled = true
+    pthread_mutex_unlock(&mutex)
+    if schedule { loop.execute { self.drain() } }
+  }
+
+  private func drain() {
+    pthread_mutex_lock(&mutex)
+    let work = posted
+    posted.removeAll(keepingCapacity: true)
+    scheduled = false
+    pthread_mutex_unlock(&mutex)
+    for w in work { w() }
+  }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+@testable import IVKeysCore
+
+/// The HTTP side's own rules: routes and methods, HEAD, keep-alive and pipelining, and what
+/// happens when a committed group cannot be made durable.
+extension ServeTests {
+  @Test func routesAndMethodsAreAnsweredWithJSONAndHeadHasNoBody() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let server = try ServeProcess(s)
+    let missing = try HTTPClient.request(port: server.port, "GET", "/nothing")
+    #expect(missing.status == 404)
+    #expect(try missing.json()["code"] as? String == "not_found")
+    let wrong = try HTTPClient.request(port: server.port, "DELETE", "/verify")
+    #expect(wrong.status == 405)
+    #expect(try wrong.json()["code"] as? String == "method_not_allowed")
+    #expect(try HTTPClient.request(port: server.port, "POST", "/metrics").status == 405)
+    #expect(try HTTPClient.request(port: server.port, "PUT", "/healthz").status == 405)
+
+    // HEAD under the prefix (Envoy asks with the client's method): decided, headers only.
+    let auth = [("Authorization", "Bearer \(k.key)"), ("X-IVKeys-Company", "acme"), ("X-IVKeys-Scope", "jobs:read")]
+    let head = try HTTPClient.request(port: server.port, "HEAD", "/verify/v1/jobs", headers: auth)
+    #expect(head.status == 200)
+    #expect(head.body.isEmpty)
+    #expect(Int(head.headers["content-length"] ?? "") ?? 0 > 0, "the length a GET's body has")
+    #expect(head.headers["x-ivkeys-key-id"] == k.id)
+    #expect(server.stop() == 0)
+    let usage = try #require(try s.run("usage", k.id, "--json").json() as? [String: Any])
+    #expect((usage["top_endpoints"] as? [[String: Any]])?.first?["endpoint"] as? String == "HEAD /v1/jobs")
+  }
+
+  @Test func requestsSentTogetherOnOneConnectionAreAnsweredInOrder() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let server = try ServeProcess(s)
+    func request(_ key: String, close: Bool) -> String {
+      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n"
+        + "X-IVKeys-Company: acme\r\nX-IVKeys-Scope: jobs:read\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n"
+    }
+    let unknown = "sk_live_" + String(repeating: "A", count: 43)
+    let fd = try HTTPClient.connect(port: server.port)
+    HTTPClient.send(fd, request(k.key, close: false) + request(unknown, close: false) + request(k.key, close: true))
+    let raw = HTTPClient.readAll(fd)
+    close(fd)
+    // Each answer's status line follows the last one's body (no line break after JSON).
+    let statuses = raw.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
+    #expect(statuses == ["200", "401", "200"], "\(raw)")
+
+    // HTTP/1.0 without keep-alive: one answer, then the server closes.
+    let old = try HTTPClient.connect(port: server.port)
+    HTTPClient.send(old, request(k.key, close: false).replacingOccurrences(of: "HTTP/1.1", with: "HTTP/1.0"))
+    let reply = try HTTPClient.parse(HTTPClient.readAll(old))
+    close(old)
+    #expect(reply.status == 200)
+    #expect(reply.headers["connection"] == "close")
+    #expect(server.stop() == 0)
+  }
+
+  @Test(.enabled(if: Engine.isSQLite, "SQLite's commits are synced by serve's own thread"))
+  func aGroupThatCannotBeSyncedIs503AndSoIsEverythingAfter() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    s.environment["IVKEYS_TEST_FAIL_SYNC"] = "1"
+    let server = try ServeProcess(s)
+    let r = try server.verify(k.key)
+    #expect(r.status == 503)
+    #expect(try r.json()["code"] as? String == "unavailable")
+    #expect(try server.verify(k.key).status == 503, "a later request is not vouched for either")
+    #expect(try HTTPClient.request(port: server.port, "GET", "/healthz").status == 503)
+    #expect(server.stderr.contains("cannot sync the vault"))
+    #expect(server.stop() != 0, "the exit status reports it")
+    #expect(!server.stderr.contains(k.key))
+  }
+
+  @Test(.enabled(if: Engine.isSQLite, "a WAL is SQLite's"))
+  func theWALIsCopiedIntoTheVaultAndTruncatedWhenServeStops() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let before = s.auditCount
+    let server = try ServeProcess(s)
+    let clients = 8
+    let each = 100
+    DispatchQueue.concurrentPerform(iterations: clients) { _ in
+      for _ in 0..<each { _ = try? server.verify(k.key) }
+    }
+    #expect(server.stop() == 0)
+    var st = stat()
+    // As a command leaves it: truncated once it passes 512 KiB.
+    #expect(stat(s.vault + "-wal", &st) != 0 || st.st_size <= 512 << 10, "\(st.st_size) bytes left in the WAL")
+    #expect(s.auditCount == before + Int64(clients * each))
+    #expect(s.run("audit", "verify").status == 0)
+  }
+}
