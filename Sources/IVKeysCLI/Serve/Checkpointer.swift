@@ -56,8 +56,7 @@ final class Checkpointer: @unchecked Sendable {
   }
 
   private func loop() {
-    // Background work: the event loop and the vault's thread come first.
-    Decider.nameThread("ivkeys-ckpt", nice: 10)
+    Decider.setUpThread("ivkeys-ckpt", .background)
     pthread_mutex_lock(&mutex)
     while !stopping {
       var deadline = timespec()

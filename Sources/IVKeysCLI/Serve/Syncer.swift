@@ -70,7 +70,7 @@ final class Syncer: @unchecked Sendable {
   }
 
   private func loop() {
-    Decider.nameThread("ivkeys-sync")
+    Decider.setUpThread("ivkeys-sync", .batch)
     pthread_mutex_lock(&mutex)
     while true {
       while waiting.isEmpty && !stopping { pthread_cond_wait(&wake, &mutex) }
