@@ -118,7 +118,8 @@ final class Decider: @unchecked Sendable {
     switch scheduling {
     case .batch:
       var param = sched_param()
-      _ = sched_setscheduler(0, 3 /* SCHED_BATCH */, &param)
+      let schedBatch: Int32 = 3  // SCHED_BATCH, which Glibc's module does not export
+      _ = sched_setscheduler(0, schedBatch, &param)
     case .background:
       _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
     }
