@@ -39,5 +39,6 @@ enum FaultInjection {
   /// A sync that always fails, for `failsSyncs`.
   final class FailingSync: CommitSyncing {
     func sync() throws(IVKeysError) { throw .io("cannot sync the vault's WAL: Input/output error (injected)") }
+    var failureIsFinal: Bool { true }
   }
 }

@@ -58,8 +58,7 @@ extension ServeTests {
     #expect(server.stop() == 0)
   }
 
-  @Test(.enabled(if: Engine.isSQLite, "SQLite's commits are synced by serve's own thread"))
-  func aGroupThatCannotBeSyncedIs503AndSoIsEverythingAfter() throws {
+  @Test func aGroupThatCannotBeSyncedIs503AndSoIsEverythingAfter() throws {
     let s = try Sandbox()
     let k = try s.createKey()
     s.environment["IVKEYS_TEST_FAIL_SYNC"] = "1"
@@ -72,6 +71,31 @@ extension ServeTests {
     #expect(server.stderr.contains("cannot sync the vault"))
     #expect(server.stop() != 0, "the exit status reports it")
     #expect(!server.stderr.contains(k.key))
+  }
+
+  @Test(.enabled(if: !Engine.isSQLite, "the sync connection is PostgreSQL's"))
+  func aLostSyncConnectionFailsOnlyTheGroupsItWasToConfirm() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let server = try ServeProcess(s)
+    #expect(try server.verify(k.key).status == 200)
+    let admin = try s.server()
+    let killed = try admin.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ivkeys-sync'")
+    #expect(killed.count == 1, "serve confirms commits on a connection of its own")
+    // Gone before the next request (the server ends it asynchronously).
+    let watcher = try s.server()
+    while try watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'ivkeys-sync'").count > 0 {
+      usleep(10_000)
+    }
+    let lost = try server.verify(k.key)
+    #expect(lost.status == 503, "its commit could not be confirmed")
+    #expect(try lost.json()["code"] as? String == "unavailable")
+    #expect(try server.verify(k.key).status == 200, "the next sync connects again")
+    #expect(try HTTPClient.request(port: server.port, "GET", "/healthz").status == 200)
+    #expect(server.stderr.contains("cannot confirm that the decisions committed are on disk"))
+    #expect(server.stop() == 0)
+    #expect(s.run("audit", "verify").status == 0)
   }
 
   @Test(.enabled(if: Engine.isSQLite, "a WAL is SQLite's"))

@@ -6,16 +6,20 @@ import IVKeysCore
 /// groups, and one sync then covers every group committed before it. A request is answered only
 /// once its decision and audit entry are on disk, as with a commit that waits itself.
 ///
-/// A sync that fails answers its requests 503 and every later one too: after a failed fdatasync
-/// Linux may report the next one clean although the data never reached the disk, so nothing
-/// later can be vouched for. The server must be restarted (`/healthz` says 503 meanwhile).
+/// A sync that fails answers its requests 503. On SQLite every later one too: after a failed
+/// fdatasync Linux may report the next one clean although the data never reached the disk, so
+/// nothing later can be vouched for; the server must be restarted (`/healthz` says 503
+/// meanwhile). On PostgreSQL (a lost connection) the next sync connects again.
 final class Syncer: @unchecked Sendable {
   typealias Answer = Decider.Answer
   private var mutex = pthread_mutex_t()
   private var wake = pthread_cond_t()
   private var waiting: [(Decision, @Sendable (Answer) -> Void)] = []
   private var stopping = false
+  /// A failure after which nothing is vouched for (`CommitSyncing.failureIsFinal`).
   private var failed: IVKeysError?
+  /// The last sync's failure, if it failed.
+  private var lastFailure: IVKeysError?
   private var thread = pthread_t()
   private let syncer: any CommitSyncing
 
@@ -59,14 +63,15 @@ final class Syncer: @unchecked Sendable {
     pthread_mutex_unlock(&mutex)
   }
 
-  /// Syncs what is committed, answers what waits and ends the thread; waits for it.
+  /// Syncs what is committed, answers what waits and ends the thread; waits for it. Throws when
+  /// syncing failed for good, or the last sync (the end's) failed.
   func stop() throws(IVKeysError) {
     pthread_mutex_lock(&mutex)
     stopping = true
     pthread_cond_signal(&wake)
     pthread_mutex_unlock(&mutex)
     pthread_join(thread, nil)
-    if let failed { throw failed }
+    if let e = failed ?? lastFailure { throw e }
   }
 
   private func loop() {
@@ -77,23 +82,32 @@ final class Syncer: @unchecked Sendable {
       let group = waiting
       waiting.removeAll(keepingCapacity: true)
       let last = stopping
-      var failure = failed
+      let final = failed
       pthread_mutex_unlock(&mutex)
       // At the end too, with nothing waiting: commits that answer no one (usage counts) are
       // made durable before the server exits.
-      if failure == nil {
-        do {
-          try syncer.sync()
-        } catch {
-          Decider.log("cannot sync the vault; failing closed until restarted: \(error.description)")
-          failure = error
-        }
-      }
+      let failure = final ?? sync()
       for (decision, answer) in group { answer(failure.map { .failure($0) } ?? .success(decision)) }
       pthread_mutex_lock(&mutex)
-      failed = failure
+      if final == nil, let failure, syncer.failureIsFinal { failed = failure }
+      lastFailure = failure
       if last && waiting.isEmpty { break }
     }
     pthread_mutex_unlock(&mutex)
+  }
+
+  /// One sync; its failure, said on standard error.
+  private func sync() -> IVKeysError? {
+    do {
+      try syncer.sync()
+      return nil
+    } catch {
+      if syncer.failureIsFinal {
+        Decider.log("cannot sync the vault; failing closed until restarted: \(error.description)")
+      } else {
+        Decider.log("cannot confirm that the decisions committed are on disk; answering 503: \(error.description)")
+      }
+      return error
+    }
   }
 }

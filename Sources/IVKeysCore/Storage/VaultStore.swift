@@ -16,6 +16,10 @@
 public protocol CommitSyncing: AnyObject {
   /// Returns once every transaction committed before the call is on disk.
   func sync() throws(IVKeysError)
+  /// Whether a failed sync leaves nothing later to be vouched for (SQLite: after a failed
+  /// fdatasync Linux may report the next one clean although the data never reached the disk),
+  /// or only the commits before it (PostgreSQL: a lost connection; the next sync reconnects).
+  var failureIsFinal: Bool { get }
 }
 
 /// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`), from one thread.
@@ -107,11 +111,11 @@ public protocol VaultStore: AnyObject {
   func tuneForBulkInsert() throws(IVKeysError)
   /// Lets the engine tidy up after a command (SQLite: checkpoint a WAL past `bytes`). Never throws.
   func tidy(walBytes: Int64)
-  /// For a long-running writer (`serve`): from now on this connection's commits return once
-  /// written, without waiting for the disk; the writer answers for a commit only after the
-  /// returned syncer's `sync` (on a thread of its own) has made it durable, so many commits share
-  /// one wait. Nil when the engine's commits wait themselves (PostgreSQL); then the writer must
-  /// not call `tidy` (its checkpoints would not be synced either), but the checkpointer's `finish`.
+  /// For a long-running writer (`serve`): from now on this connection's commits return without
+  /// waiting for the disk; the writer answers for a commit only after the returned syncer's
+  /// `sync` (on a thread of its own) has made it durable, so many commits share one wait. On
+  /// SQLite the writer must then not call `tidy` (its checkpoints would not be synced either),
+  /// but the checkpointer's `finish`. Nil for a read-only store.
   func deferCommitSyncs() throws(IVKeysError) -> (any CommitSyncing)?
   /// For a long-running writer: a connection of its own that keeps the WAL short from a thread
   /// of its own (SQLite); nil when the engine needs none.

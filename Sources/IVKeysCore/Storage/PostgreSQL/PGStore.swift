@@ -11,6 +11,8 @@ final class PGStore: VaultStore {
   let db: PGConnection
   /// The URL as the user named it, a password in it masked.
   let location: String
+  /// The URL itself, for a second connection (`deferCommitSyncs`); never shown.
+  let url: String
   let isReadOnly: Bool
   var sealer: RowSealer?
   /// Set by `migrate` on a new vault: the transaction that creates the tables stays open for the
@@ -29,6 +31,7 @@ final class PGStore: VaultStore {
   /// reader without the secret).
   init(url: String, readOnly: Bool) throws(IVKeysError) {
     location = VaultLocation.masked(url)
+    self.url = url
     // Fail fast rather than queue behind a stuck writer forever (the same 10 s as SQLite's busy
     // timeout). No idle-in-transaction limit: a listing piped into a pager reads through a cursor
     // in one transaction for as long as the reader takes.
@@ -181,8 +184,6 @@ final class PGStore: VaultStore {
   func tuneForDecisions(batch: Bool) throws(IVKeysError) {}
   func tuneForBulkInsert() throws(IVKeysError) {}
   func tidy(walBytes: Int64) {}
-  func deferCommitSyncs() throws(IVKeysError) -> (any CommitSyncing)? { nil }
-  func openCheckpointer() throws(IVKeysError) -> (any Checkpointing)? { nil }
 
   // MARK: - Meta
 

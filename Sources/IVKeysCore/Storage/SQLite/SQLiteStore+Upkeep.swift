@@ -45,6 +45,8 @@ final class SQLiteWALSync: CommitSyncing {
 
   deinit { close(fd) }
 
+  var failureIsFinal: Bool { true }
+
   func sync() throws(IVKeysError) {
     guard fdatasync(fd) == 0 else { throw .io("cannot sync \(path): \(Errno.current)") }
   }
