@@ -24,8 +24,13 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   /// The request being read.
   private var head: HTTPRequestHead?
   private var bodyBytes = 0
-  /// A body over the limit was answered with 413: the rest of the request is ignored.
+  /// A body over the limit was answered with 413 and the output closed: everything read after
+  /// it is discarded (never reset: no later request on this connection can be answered) until
+  /// the client closes, or the idle timer does. Closing at once could reset the connection
+  /// before a client still sending its body reads the 413.
   private var refused = false
+  /// The client closed its side while an answer was awaited: close once it is written.
+  private var closeWhenAnswered = false
   /// An answer is awaited from the engine: an idle timer does not close the connection.
   private var answering = false
 
@@ -38,6 +43,7 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     switch unwrapInboundIn(data) {
     case .head(let h):
+      guard !refused else { return }
       head = h
       bodyBytes = 0
     case .body(let chunk):
@@ -46,7 +52,7 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
       if bodyBytes > Self.maximumBody {
         refused = true
         let r = ServeEngine.failure(413, "payload_too_large", "the request body is larger than 16 KiB")
-        respond(context, r, to: h, close: true)
+        respond(context, r, to: h, close: .output)
       }
     case .end:
       guard let h = head, !refused else { return }
@@ -58,6 +64,10 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     if event is IdleStateHandler.IdleStateEvent {
       if !answering { context.close(promise: nil) }
+    } else if let e = event as? ChannelEvent, e == .inputClosed {
+      // Hummingbird's server allows half-closure: a client that sent its request and shut its
+      // side gets its answer, then the connection is closed, not left for the idle timer.
+      if answering { closeWhenAnswered = true } else { context.close(promise: nil) }
     } else {
       context.fireUserInboundEventTriggered(event)
     }
@@ -68,7 +78,7 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   }
 
   private func route(_ context: ChannelHandlerContext, _ h: HTTPRequestHead) {
-    let path = h.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+    let path = Self.path(h.uri)
     let allowed: Bool
     switch path {
     case "/verify": allowed = h.method == .GET || h.method == .POST
@@ -78,7 +88,8 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
       return respond(context, ServeEngine.failure(404, "not_found", "no such endpoint: \(path)"), to: h)
     }
     guard allowed else {
-      return respond(context, ServeEngine.failure(405, "method_not_allowed", "\(h.method) is not answered here"), to: h)
+      return respond(
+        context, ServeEngine.failure(405, "method_not_allowed", "\(h.method.rawValue) is not answered here"), to: h)
     }
     if path == "/metrics" { return respond(context, engine.metricsText(), to: h) }
     answering = true
@@ -97,28 +108,52 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
     engine.verify(request, then: reply)
   }
 
-  /// Writes an answer with its length; closes the connection after it when the client asked
-  /// for that (or HTTP/1.0 without keep-alive), or when `close`.
-  private func respond(_ context: ChannelHandlerContext, _ r: ServeResponse, to h: HTTPRequestHead, close: Bool = false)
-  {
-    let keepAlive = h.isKeepAlive && !close
+  /// How the connection ends after an answer.
+  enum Closing {
+    case no
+    case all
+    /// The output only: the client may still be sending, and reads the answer.
+    case output
+  }
+
+  /// The request target's path: without its query, and without scheme and host in the absolute
+  /// form (`GET http://host/verify`) a server must accept.
+  static func path(_ uri: String) -> Substring {
+    var target = Substring(uri)
+    if let colon = target.firstIndex(of: ":"), !target[..<colon].isEmpty,
+      target[..<colon].allSatisfy({ $0.isLetter }), target[colon...].hasPrefix("://")
+    {
+      let authority = target[target.index(colon, offsetBy: 3)...]
+      target = authority.firstIndex(of: "/").map { authority[$0...] } ?? "/"
+    }
+    return target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+  }
+
+  /// Writes an answer with its length; closes the connection after it when the client asked for
+  /// that (or HTTP/1.0 without keep-alive) or closed its side, or as `close` says.
+  private func respond(
+    _ context: ChannelHandlerContext, _ r: ServeResponse, to h: HTTPRequestHead, close: Closing = .no
+  ) {
+    let ending: Closing = close != .no ? close : (h.isKeepAlive && !closeWhenAnswered ? .no : .all)
     var head = HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: r.status))
     head.headers.reserveCapacity(r.headers.count + 2)
     for (name, value) in r.headers { head.headers.add(name: name, value: value) }
     let body = context.channel.allocator.buffer(string: r.body)
     head.headers.add(name: "content-length", value: String(body.readableBytes))
-    if !keepAlive {
+    if ending != .no {
       head.headers.add(name: "connection", value: "close")
     } else if h.version.minor == 0 {
       head.headers.add(name: "connection", value: "keep-alive")
     }
     context.write(wrapOutboundOut(.head(head)), promise: nil)
     if h.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-    if keepAlive {
+    switch ending {
+    case .no:
       context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-    } else {
+    case .all, .output:
+      let mode: CloseMode = ending == .all ? .all : .output
       context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-        context.close(promise: nil)
+        context.close(mode: mode, promise: nil)
       }
     }
   }

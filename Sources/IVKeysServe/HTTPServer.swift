@@ -91,8 +91,8 @@ struct DecisionChannel: ServerChildChannel {
     return limits
   }()
   /// A connection with nothing read or written for this long, and no answer awaited, is closed:
-  /// a slow client holds a socket, never the vault (decisions start only once a request's
-  /// headers are complete).
+  /// a slow client holds a socket, never the vault (decisions start only once a whole request
+  /// is read).
   static let idleTimeout = TimeAmount.seconds(10)
 
   let engine: ServeEngine

@@ -50,6 +50,10 @@ enum HTTPClient {
       close(fd)
       throw HTTPClientError.connect(errno)
     }
+    // A server that never answers or never closes fails the test (after a minute, generous for
+    // a loaded machine) rather than hanging it.
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     return fd
   }
 

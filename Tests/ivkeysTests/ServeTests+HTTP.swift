@@ -17,7 +17,9 @@ extension ServeTests {
     #expect(wrong.status == 405)
     #expect(try wrong.json()["code"] as? String == "method_not_allowed")
     #expect(try HTTPClient.request(port: server.port, "POST", "/metrics").status == 405)
-    #expect(try HTTPClient.request(port: server.port, "PUT", "/healthz").status == 405)
+    let put = try HTTPClient.request(port: server.port, "PUT", "/healthz")
+    #expect(put.status == 405)
+    #expect((try put.json()["message"] as? String)?.contains("PUT") == true)
 
     // HEAD under the prefix (Envoy asks with the client's method): decided, headers only.
     let auth = [("Authorization", "Bearer \(k.key)"), ("X-IVKeys-Company", "acme"), ("X-IVKeys-Scope", "jobs:read")]
@@ -26,9 +28,13 @@ extension ServeTests {
     #expect(head.body.isEmpty)
     #expect(Int(head.headers["content-length"] ?? "") ?? 0 > 0, "the length a GET's body has")
     #expect(head.headers["x-ivkeys-key-id"] == k.id)
+    // The absolute form of a request target, which an HTTP/1.1 server must accept.
+    let absolute = try HTTPClient.request(port: server.port, "GET", "http://127.0.0.1/verify", headers: auth)
+    #expect(absolute.status == 200)
     #expect(server.stop() == 0)
     let usage = try #require(try s.run("usage", k.id, "--json").json() as? [String: Any])
-    #expect((usage["top_endpoints"] as? [[String: Any]])?.first?["endpoint"] as? String == "HEAD /v1/jobs")
+    #expect(
+      (usage["top_endpoints"] as? [[String: Any]])?.contains { $0["endpoint"] as? String == "HEAD /v1/jobs" } == true)
   }
 
   @Test func requestsSentTogetherOnOneConnectionAreAnsweredInOrder() throws {
@@ -47,6 +53,14 @@ extension ServeTests {
     // Each answer's status line follows the last one's body (no line break after JSON).
     let statuses = raw.components(separatedBy: "HTTP/1.1 ").dropFirst().map { String($0.prefix(3)) }
     #expect(statuses == ["200", "401", "200"], "\(raw)")
+
+    // A client that shuts its side after its request still gets the answer.
+    let half = try HTTPClient.connect(port: server.port)
+    HTTPClient.send(half, request(k.key, close: false))
+    shutdown(half, Int32(SHUT_WR))
+    let halfReply = try HTTPClient.parse(HTTPClient.readAll(half))
+    close(half)
+    #expect(halfReply.status == 200)
 
     // HTTP/1.0 without keep-alive: one answer, then the server closes.
     let old = try HTTPClient.connect(port: server.port)
@@ -80,12 +94,15 @@ extension ServeTests {
     let server = try ServeProcess(s)
     #expect(try server.verify(k.key).status == 200)
     let admin = try s.server()
-    let killed = try admin.query(
-      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ivkeys-sync'")
+    // This sandbox's database only: other tests' servers share the PostgreSQL server.
+    let mine = "application_name = 'ivkeys-sync' AND datname = current_database()"
+    let killed = try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE \(mine)")
     #expect(killed.count == 1, "serve confirms commits on a connection of its own")
-    // Gone before the next request (the server ends it asynchronously).
+    // Gone before the next request (the server ends it asynchronously); a generous deadline
+    // only so that a broken server ends the test.
     let watcher = try s.server()
-    while try watcher.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'ivkeys-sync'").count > 0 {
+    let deadline = Date().addingTimeInterval(60)
+    while try watcher.query("SELECT 1 FROM pg_stat_activity WHERE \(mine)").count > 0 && Date() < deadline {
       usleep(10_000)
     }
     let lost = try server.verify(k.key)

@@ -12,17 +12,24 @@ final class Checkpointer: @unchecked Sendable {
   private var stopping = false
   private var thread = pthread_t()
   private let checkpointer: any Checkpointing
+  /// Told of an I/O error, after which this thread copies nothing more.
+  private let onFailure: (IVKeysError) -> Void
+  private var failed = false
 
-  private init(_ checkpointer: any Checkpointing) {
+  private init(_ checkpointer: any Checkpointing, onFailure: @escaping (IVKeysError) -> Void) {
     self.checkpointer = checkpointer
+    self.onFailure = onFailure
     pthread_mutex_init(&mutex, nil)
     pthread_cond_init(&wake, nil)
   }
 
-  /// Starts one for `vault`; nil when its engine needs none.
-  static func start(for vault: Vault) throws(IVKeysError) -> Checkpointer? {
+  /// Starts one for `vault`; nil when its engine needs none. `onFailure` is called, on this
+  /// thread, with the first I/O error.
+  static func start(for vault: Vault, onFailure: @escaping (IVKeysError) -> Void) throws(IVKeysError)
+    -> Checkpointer?
+  {
     guard let checkpointer = try vault.openCheckpointer() else { return nil }
-    let c = Checkpointer(checkpointer)
+    let c = Checkpointer(checkpointer, onFailure: onFailure)
     let box = Unmanaged.passRetained(c).toOpaque()
     let r = pthread_create(
       &c.thread, nil,
@@ -52,7 +59,8 @@ final class Checkpointer: @unchecked Sendable {
     pthread_cond_signal(&wake)
     pthread_mutex_unlock(&mutex)
     pthread_join(thread, nil)
-    checkpointer.finish(walBytes: 512 << 10)
+    // After an I/O error nothing more is copied: the WAL keeps what the vault file may not.
+    if !failed { checkpointer.finish(walBytes: 512 << 10) }
   }
 
   private func loop() {
@@ -65,10 +73,13 @@ final class Checkpointer: @unchecked Sendable {
       deadline.tv_sec += ns / 1_000_000_000
       deadline.tv_nsec = ns % 1_000_000_000
       _ = pthread_cond_timedwait(&wake, &mutex, &deadline)
-      guard committed, !stopping else { continue }
+      guard committed, !stopping, !failed else { continue }
       committed = false
       pthread_mutex_unlock(&mutex)
-      checkpointer.checkpoint()
+      if let error = checkpointer.checkpoint() {
+        failed = true
+        onFailure(error)
+      }
       pthread_mutex_lock(&mutex)
     }
     pthread_mutex_unlock(&mutex)

@@ -23,7 +23,8 @@ final class Decider: @unchecked Sendable {
   private let verifier: Verifier
   /// Copies the WAL into the vault beside this thread (SQLite); nil on PostgreSQL.
   private var checkpointer: Checkpointer?
-  /// Makes commits durable beside this thread (SQLite); nil on PostgreSQL, whose commits wait.
+  /// Makes commits durable beside this thread (SQLite's fdatasync, PostgreSQL's confirming
+  /// connection).
   private var syncer: Syncer?
 
   init(vault: Vault) throws(IVKeysError) {
@@ -34,11 +35,11 @@ final class Decider: @unchecked Sendable {
   }
 
   func start(failSyncs: Bool = false) throws(IVKeysError) {
-    checkpointer = try Checkpointer.start(for: vault)
+    syncer = try Syncer.start(for: vault, failing: failSyncs)
     do {
-      syncer = try Syncer.start(for: vault, failing: failSyncs)
+      checkpointer = try Checkpointer.start(for: vault) { [syncer] in syncer?.fail($0) }
     } catch {
-      checkpointer?.stop()
+      try? syncer?.stop()
       throw error
     }
     let box = Unmanaged.passRetained(self).toOpaque()
@@ -170,7 +171,12 @@ final class Decider: @unchecked Sendable {
         }
         do {
           try vault.probeAppend()
-          p(.success(()))
+          // Healthy only once a sync succeeds too: a stuck or failing one is not.
+          if let syncer {
+            syncer.whenSynced { p($0.map { .failure($0) } ?? .success(())) }
+          } else {
+            p(.success(()))
+          }
         } catch {
           p(.failure(error))
         }

@@ -14,7 +14,8 @@ final class Syncer: @unchecked Sendable {
   typealias Answer = Decider.Answer
   private var mutex = pthread_mutex_t()
   private var wake = pthread_cond_t()
-  private var waiting: [(Decision, @Sendable (Answer) -> Void)] = []
+  /// What waits for the next sync: each is called with its failure, or nil once synced.
+  private var waiting: [@Sendable (IVKeysError?) -> Void] = []
   private var stopping = false
   /// A failure after which nothing is vouched for (`CommitSyncing.failureIsFinal`).
   private var failed: IVKeysError?
@@ -57,10 +58,28 @@ final class Syncer: @unchecked Sendable {
 
   /// Answers a committed group once it is on disk.
   func answerWhenSynced(_ group: [(Decision, @Sendable (Answer) -> Void)]) {
+    enqueue(group.map { decision, answer in { answer($0.map { .failure($0) } ?? .success(decision)) } })
+  }
+
+  /// Calls `then` after the next sync, with its failure or nil (a health check: a sync that is
+  /// stuck or failing makes the server unhealthy).
+  func whenSynced(_ then: @escaping @Sendable (IVKeysError?) -> Void) { enqueue([then]) }
+
+  private func enqueue(_ work: [@Sendable (IVKeysError?) -> Void]) {
     pthread_mutex_lock(&mutex)
-    waiting.append(contentsOf: group)
+    waiting.append(contentsOf: work)
     pthread_cond_signal(&wake)
     pthread_mutex_unlock(&mutex)
+  }
+
+  /// Ends syncing for good (the checkpointer's I/O error): nothing written since can be vouched
+  /// for, so every later request fails closed.
+  func fail(_ error: IVKeysError) {
+    pthread_mutex_lock(&mutex)
+    let first = failed == nil
+    if first { failed = error }
+    pthread_mutex_unlock(&mutex)
+    if first { Decider.log("cannot checkpoint the vault; failing closed until restarted: \(error.description)") }
   }
 
   /// Syncs what is committed, answers what waits and ends the thread; waits for it. Throws when
@@ -87,10 +106,13 @@ final class Syncer: @unchecked Sendable {
       // At the end too, with nothing waiting: commits that answer no one (usage counts) are
       // made durable before the server exits.
       let failure = final ?? sync()
-      for (decision, answer) in group { answer(failure.map { .failure($0) } ?? .success(decision)) }
       pthread_mutex_lock(&mutex)
-      if final == nil, let failure, syncer.failureIsFinal { failed = failure }
+      // Recorded before anyone is answered: a health check queued meanwhile sees it.
+      if failed == nil, let failure, syncer.failureIsFinal { failed = failure }
       lastFailure = failure
+      pthread_mutex_unlock(&mutex)
+      for answer in group { answer(failure) }
+      pthread_mutex_lock(&mutex)
       if last && waiting.isEmpty { break }
     }
     pthread_mutex_unlock(&mutex)

@@ -1,3 +1,25 @@
+/// Makes a long-running writer's commits durable (`VaultStore.deferCommitSyncs`).
+public protocol CommitSyncing: AnyObject {
+  /// Returns once every transaction committed before the call is on disk.
+  func sync() throws(IVKeysError)
+  /// Whether a failed sync leaves nothing later to be vouched for (SQLite: after a failed
+  /// fdatasync Linux may report the next one clean although the data never reached the disk),
+  /// or only the commits before it (PostgreSQL: a lost connection; the next sync reconnects).
+  var failureIsFinal: Bool { get }
+}
+
+/// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`), from one thread.
+public protocol Checkpointing: AnyObject {
+  /// Copies committed changes into the vault without blocking the writer; once the WAL is long,
+  /// restarts it, the writer waiting only for the last frames' copy. What is not copied now (the
+  /// writer or a reader in the way) is next time; an I/O error is returned, and then nothing
+  /// written since can be vouched for (the vault file's sync failed).
+  func checkpoint() -> IVKeysError?
+  /// At the end: copies everything and truncates the WAL once it passes `walBytes` (as a command
+  /// does when it ends, `VaultStore.tidy`).
+  func finish(walBytes: Int64)
+}
+
 /// Where a vault's rows live: the one interface between the domain (keys, verification, audit,
 /// monitoring) and a storage engine. Every SQL text is behind it, in the engine's folder
 /// (`Storage/SQLite/`); the domain calls the typed operations below and never sees a statement.
@@ -12,27 +34,6 @@
 ///   `currentSchemaVersion` compare them, and a vault newer than the binary is refused.
 /// - A key's effective status (`KeyPolicy.effectiveStatus`) is computed by its queries exactly as
 ///   the Swift rule computes it; `KeyQuery` conditions on it use the engine's expression of it.
-/// Makes a long-running writer's commits durable (`VaultStore.deferCommitSyncs`).
-public protocol CommitSyncing: AnyObject {
-  /// Returns once every transaction committed before the call is on disk.
-  func sync() throws(IVKeysError)
-  /// Whether a failed sync leaves nothing later to be vouched for (SQLite: after a failed
-  /// fdatasync Linux may report the next one clean although the data never reached the disk),
-  /// or only the commits before it (PostgreSQL: a lost connection; the next sync reconnects).
-  var failureIsFinal: Bool { get }
-}
-
-/// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`), from one thread.
-public protocol Checkpointing: AnyObject {
-  /// Copies committed changes into the vault without blocking the writer; once the WAL is long,
-  /// restarts it, the writer waiting only for the last frames' copy. Never throws: what is not
-  /// copied now is next time.
-  func checkpoint()
-  /// At the end: copies everything and truncates the WAL once it passes `walBytes` (as a command
-  /// does when it ends, `VaultStore.tidy`).
-  func finish(walBytes: Int64)
-}
-
 public protocol VaultStore: AnyObject {
   // MARK: - The store itself
 

@@ -5,9 +5,12 @@ import Glibc
 /// not wait for the disk, one fdatasync for many of them, and checkpoints that do not stop the
 /// writer.
 extension SQLiteStore {
-  /// Commits stop syncing (`synchronous = OFF`); `SQLiteWALSync.sync` syncs the WAL instead,
-  /// for every commit before it at once. What the writer has answered for is on disk exactly as
-  /// with `synchronous = FULL`; what it has not may be lost to a power cut, as then. The WAL file
+  /// Commits stop syncing (`synchronous = NORMAL`, which in WAL mode does not sync at COMMIT);
+  /// `SQLiteWALSync.sync` syncs the WAL instead, for every commit before it at once. What the
+  /// writer has answered for is on disk exactly as with `synchronous = FULL`; what it has not may
+  /// be lost to a power cut, as then. NORMAL, not OFF: SQLite still syncs a restarted WAL's new
+  /// header before frames overwrite the old ones ("an out-of-order write following a WAL restart
+  /// could result in database corruption" with OFF, wal.c), one sync a restart. The WAL file
   /// keeps up to 64 MiB when restarted, rather than being cut to nothing and grown again.
   func deferCommitSyncs() throws(IVKeysError) -> (any CommitSyncing)? {
     guard !db.isReadOnly else { return nil }
@@ -15,7 +18,7 @@ extension SQLiteStore {
     let fd = open(db.path + "-wal", O_RDWR | O_CLOEXEC)
     guard fd >= 0 else { throw .io("cannot open \(db.path)-wal: \(Errno.current)") }
     do {
-      try db.execute("PRAGMA synchronous = OFF; PRAGMA journal_size_limit = 67108864")
+      try db.execute("PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 67108864")
     } catch {
       close(fd)
       throw error
@@ -66,14 +69,18 @@ final class SQLiteCheckpointer: Checkpointing {
 
   init(db: Database) { self.db = db }
 
-  func checkpoint() {
+  func checkpoint() -> IVKeysError? {
     var frames: Int32 = 0
     var copied: Int32 = 0
     db.setBusyTimeout(0)
-    let rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
-    guard rc == SQLITE_OK, frames > Self.restartFrames else { return }
-    db.setBusyTimeout(1000)
-    _ = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_RESTART, &frames, &copied)
+    var rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
+    if rc == SQLITE_OK && frames > Self.restartFrames {
+      db.setBusyTimeout(1000)
+      rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_RESTART, &frames, &copied)
+    }
+    // SQLITE_BUSY (a reader or the writer in the way) is for next time; an I/O error is not.
+    guard rc & 0xff == SQLITE_IOERR else { return nil }
+    return .sqlite(db.error(rc, sql: "PRAGMA wal_checkpoint"))
   }
 
   func finish(walBytes: Int64) {
