@@ -4,13 +4,9 @@ import IVKeysCore
 /// Runs a vault's checkpointer (`Vault.openCheckpointer`: on SQLite, a connection of its own) on
 /// a thread of its own, every 100 ms after commits, so the vault's thread does not pause to copy
 /// the WAL into the vault.
-final class Checkpointer: @unchecked Sendable {
+final class Checkpointer: WorkerThread, @unchecked Sendable {
   static let intervalNanoseconds = 100_000_000
-  private var mutex = pthread_mutex_t()
-  private var wake = pthread_cond_t()
   private var committed = false
-  private var stopping = false
-  private var thread = pthread_t()
   private let checkpointer: any Checkpointing
   /// Told of an I/O error, after which this thread copies nothing more.
   private let onFailure: (IVKeysError) -> Void
@@ -19,8 +15,7 @@ final class Checkpointer: @unchecked Sendable {
   private init(_ checkpointer: any Checkpointing, onFailure: @escaping (IVKeysError) -> Void) {
     self.checkpointer = checkpointer
     self.onFailure = onFailure
-    pthread_mutex_init(&mutex, nil)
-    pthread_cond_init(&wake, nil)
+    super.init(name: "ivkeys-ckpt", scheduling: .background)
   }
 
   /// Starts one for `vault`; nil when its engine needs none. `onFailure` is called, on this
@@ -30,17 +25,7 @@ final class Checkpointer: @unchecked Sendable {
   {
     guard let checkpointer = try vault.openCheckpointer() else { return nil }
     let c = Checkpointer(checkpointer, onFailure: onFailure)
-    let box = Unmanaged.passRetained(c).toOpaque()
-    let r = pthread_create(
-      &c.thread, nil,
-      { raw in
-        Unmanaged<Checkpointer>.fromOpaque(raw!).takeRetainedValue().loop()
-        return nil
-      }, box)
-    guard r == 0 else {
-      Unmanaged<Checkpointer>.fromOpaque(box).release()
-      throw .io("cannot start the checkpoint thread: \(Errno.describe(r))")
-    }
+    try c.startThread()
     return c
   }
 
@@ -54,17 +39,12 @@ final class Checkpointer: @unchecked Sendable {
   /// Ends the thread and waits for it; then checkpoints the whole WAL and truncates it, as a
   /// command does when it ends.
   func stop() {
-    pthread_mutex_lock(&mutex)
-    stopping = true
-    pthread_cond_signal(&wake)
-    pthread_mutex_unlock(&mutex)
-    pthread_join(thread, nil)
+    stopThread()
     // After an I/O error nothing more is copied: the WAL keeps what the vault file may not.
     if !failed { checkpointer.finish(walBytes: 512 << 10) }
   }
 
-  private func loop() {
-    Decider.setUpThread("ivkeys-ckpt", .background)
+  override func run() {
     pthread_mutex_lock(&mutex)
     while !stopping {
       var deadline = timespec()

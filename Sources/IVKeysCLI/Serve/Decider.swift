@@ -6,17 +6,13 @@ import IVKeysCore
 /// in one transaction (`Verifier.decide`), so concurrent requests share a commit, as a
 /// `verify --batch` group does. A request is answered only after its group committed; a group
 /// that fails answers each of its requests with the error (503: fail closed).
-final class Decider: @unchecked Sendable {
+final class Decider: WorkerThread, @unchecked Sendable {
   typealias Answer = Result<Decision, IVKeysError>
-  private var mutex = pthread_mutex_t()
-  private var wake = pthread_cond_t()
   private var queue: [(Verifier.Item, @Sendable (Answer) -> Void)] = []
   private var probes: [@Sendable (Result<Void, IVKeysError>) -> Void] = []
-  private var stopping = false
   private var stopped = false
   private var finished = false
   private var finishError: IVKeysError?
-  private var thread = pthread_t()
   /// After a usage flush failed: no new attempt before this (monotonic milliseconds).
   private var flushRetryAt: Int64 = 0
   private let vault: Vault
@@ -30,8 +26,7 @@ final class Decider: @unchecked Sendable {
   init(vault: Vault) throws(IVKeysError) {
     self.vault = vault
     self.verifier = try Verifier(vault: vault, batch: true)
-    pthread_mutex_init(&mutex, nil)
-    pthread_cond_init(&wake, nil)
+    super.init(name: "ivkeys-decide", scheduling: .batch)
   }
 
   func start(failSyncs: Bool = false) throws(IVKeysError) {
@@ -42,19 +37,12 @@ final class Decider: @unchecked Sendable {
       try? syncer?.stop()
       throw error
     }
-    let box = Unmanaged.passRetained(self).toOpaque()
-    let r = pthread_create(
-      &thread, nil,
-      { raw in
-        let decider = Unmanaged<Decider>.fromOpaque(raw!).takeRetainedValue()
-        decider.loop()
-        return nil
-      }, box)
-    guard r == 0 else {
-      Unmanaged<Decider>.fromOpaque(box).release()
+    do {
+      try startThread()
+    } catch {
       try? syncer?.stop()
       checkpointer?.stop()
-      throw .io("cannot start the decision thread: \(Errno.describe(r))")
+      throw error
     }
   }
 
@@ -93,41 +81,8 @@ final class Decider: @unchecked Sendable {
 
   /// Answers what is queued, writes held usage counts and ends the thread; waits for it.
   func stop() throws(IVKeysError) {
-    pthread_mutex_lock(&mutex)
-    stopping = true
-    pthread_cond_signal(&wake)
-    pthread_mutex_unlock(&mutex)
-    pthread_join(thread, nil)
+    stopThread()
     if let finishError { throw finishError }
-  }
-
-  /// How a thread of `serve`'s own is scheduled beside the event loop.
-  enum Scheduling {
-    /// SCHED_BATCH: the thread does not preempt the one running when it wakes. The vault's and
-    /// the sync thread wake for every group; as ordinary threads they preempted the event loop
-    /// about 2,000 times a second under `make bench`'s load (with all its connections waiting),
-    /// as batch threads about 500, and decisions per second rose by 5 to 10 % (A/B runs).
-    case batch
-    /// Nice 10: background work.
-    case background
-  }
-
-  /// Names the calling thread as `top -H` and `ps -L` show it (at most 15 bytes) and sets how it
-  /// is scheduled (on Linux, a thread's own; neither needs a privilege, and a failure changes
-  /// nothing but speed).
-  static func setUpThread(_ name: String, _ scheduling: Scheduling) {
-    switch scheduling {
-    case .batch:
-      var param = sched_param()
-      let schedBatch: Int32 = 3  // SCHED_BATCH, which Glibc's module does not export
-      _ = sched_setscheduler(0, schedBatch, &param)
-    case .background:
-      _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
-    }
-    let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    _ = name.withCString { write(fd, $0, strlen($0)) }
-    close(fd)
   }
 
   static func log(_ line: String) {
@@ -135,8 +90,7 @@ final class Decider: @unchecked Sendable {
     _ = text.withCString { write(2, $0, strlen($0)) }
   }
 
-  private func loop() {
-    Decider.setUpThread("ivkeys-decide", .batch)
+  override func run() {
     while true {
       pthread_mutex_lock(&mutex)
       while queue.isEmpty && probes.isEmpty && !stopping {

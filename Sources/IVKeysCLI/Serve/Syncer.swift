@@ -10,24 +10,19 @@ import IVKeysCore
 /// fdatasync Linux may report the next one clean although the data never reached the disk, so
 /// nothing later can be vouched for; the server must be restarted (`/healthz` says 503
 /// meanwhile). On PostgreSQL (a lost connection) the next sync connects again.
-final class Syncer: @unchecked Sendable {
+final class Syncer: WorkerThread, @unchecked Sendable {
   typealias Answer = Decider.Answer
-  private var mutex = pthread_mutex_t()
-  private var wake = pthread_cond_t()
   /// What waits for the next sync: each is called with its failure, or nil once synced.
   private var waiting: [@Sendable (IVKeysError?) -> Void] = []
-  private var stopping = false
   /// A failure after which nothing is vouched for (`CommitSyncing.failureIsFinal`).
   private var failed: IVKeysError?
   /// The last sync's failure, if it failed.
   private var lastFailure: IVKeysError?
-  private var thread = pthread_t()
   private let syncer: any CommitSyncing
 
   private init(_ syncer: any CommitSyncing) {
     self.syncer = syncer
-    pthread_mutex_init(&mutex, nil)
-    pthread_cond_init(&wake, nil)
+    super.init(name: "ivkeys-sync", scheduling: .batch)
   }
 
   /// Starts one for `vault`; nil when the vault's commits wait for the disk themselves.
@@ -35,17 +30,7 @@ final class Syncer: @unchecked Sendable {
   static func start(for vault: Vault, failing: Bool = false) throws(IVKeysError) -> Syncer? {
     guard let syncer = try vault.deferCommitSyncs() else { return nil }
     let s = Syncer(failing ? FaultInjection.FailingSync() : syncer)
-    let box = Unmanaged.passRetained(s).toOpaque()
-    let r = pthread_create(
-      &s.thread, nil,
-      { raw in
-        Unmanaged<Syncer>.fromOpaque(raw!).takeRetainedValue().loop()
-        return nil
-      }, box)
-    guard r == 0 else {
-      Unmanaged<Syncer>.fromOpaque(box).release()
-      throw .io("cannot start the sync thread: \(Errno.describe(r))")
-    }
+    try s.startThread()
     return s
   }
 
@@ -85,16 +70,11 @@ final class Syncer: @unchecked Sendable {
   /// Syncs what is committed, answers what waits and ends the thread; waits for it. Throws when
   /// syncing failed for good, or the last sync (the end's) failed.
   func stop() throws(IVKeysError) {
-    pthread_mutex_lock(&mutex)
-    stopping = true
-    pthread_cond_signal(&wake)
-    pthread_mutex_unlock(&mutex)
-    pthread_join(thread, nil)
+    stopThread()
     if let e = failed ?? lastFailure { throw e }
   }
 
-  private func loop() {
-    Decider.setUpThread("ivkeys-sync", .batch)
+  override func run() {
     pthread_mutex_lock(&mutex)
     while true {
       while waiting.isEmpty && !stopping { pthread_cond_wait(&wake, &mutex) }
