@@ -7,6 +7,8 @@ import IVKeysCore
 final class Checkpointer: WorkerThread, @unchecked Sendable {
   static let intervalNanoseconds = 100_000_000
   private var committed = false
+  /// Set when the WAL is long enough to restart; the vault's thread does it (`restartIfDue`).
+  private var restartDue = false
   private let checkpointer: any Checkpointing
   /// Told of an I/O error, after which this thread copies nothing more.
   private let onFailure: (IVKeysError) -> Void
@@ -36,6 +38,20 @@ final class Checkpointer: WorkerThread, @unchecked Sendable {
     pthread_mutex_unlock(&mutex)
   }
 
+  /// On the vault's thread, between groups: restarts the WAL when the last checkpoint found it
+  /// long (`Checkpointing.restart`).
+  func restartIfDue() {
+    pthread_mutex_lock(&mutex)
+    let due = restartDue && !failed
+    restartDue = false
+    pthread_mutex_unlock(&mutex)
+    guard due, let error = checkpointer.restart() else { return }
+    pthread_mutex_lock(&mutex)
+    failed = true
+    pthread_mutex_unlock(&mutex)
+    onFailure(error)
+  }
+
   /// Ends the thread and waits for it; then checkpoints the whole WAL and truncates it, as a
   /// command does when it ends.
   func stop() {
@@ -56,11 +72,16 @@ final class Checkpointer: WorkerThread, @unchecked Sendable {
       guard committed, !stopping, !failed else { continue }
       committed = false
       pthread_mutex_unlock(&mutex)
-      if let error = checkpointer.checkpoint() {
-        failed = true
-        onFailure(error)
-      }
+      let outcome = checkpointer.checkpoint()
       pthread_mutex_lock(&mutex)
+      switch outcome {
+      case .success(let long): restartDue = long
+      case .failure(let error):
+        failed = true
+        pthread_mutex_unlock(&mutex)
+        onFailure(error)
+        pthread_mutex_lock(&mutex)
+      }
     }
     pthread_mutex_unlock(&mutex)
   }

@@ -137,7 +137,7 @@ final class Decider: WorkerThread, @unchecked Sendable {
       }
       if let due = flushDue, due <= 0 || ending {
         do {
-          try verifier.finish()
+          try verifier.finish(all: ending)
           finishError = nil
         } catch {
           // Kept for the exit status if the last attempt fails too; retried a second later,
@@ -174,6 +174,7 @@ final class Decider: WorkerThread, @unchecked Sendable {
     // The checkpointer copies the WAL; without one (PostgreSQL) there is nothing to copy. Not
     // even the size is looked at here: a stat() a group was 2.5 % of this thread's time.
     checkpointer?.noteCommit()
+    checkpointer?.restartIfDue()
   }
 
   /// The thread's last work: what was committed is made durable and answered, and the WAL is

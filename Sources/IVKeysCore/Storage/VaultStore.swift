@@ -10,13 +10,17 @@ public protocol CommitSyncing: AnyObject {
 
 /// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`), from one thread.
 public protocol Checkpointing: AnyObject {
-  /// Copies committed changes into the vault without blocking the writer; once the WAL is long,
-  /// restarts it, the writer waiting only for the last frames' copy. What is not copied now (the
-  /// writer or a reader in the way) is next time; an I/O error is returned, and then nothing
-  /// written since can be vouched for (the vault file's sync failed).
-  func checkpoint() -> IVKeysError?
-  /// At the end: copies everything and truncates the WAL once it passes `walBytes` (as a command
-  /// does when it ends, `VaultStore.tidy`).
+  /// Copies committed changes into the vault without blocking the writer. Returns whether the
+  /// WAL is long enough to restart (`restart`). What is not copied now (the writer or a reader
+  /// in the way) is next time; an I/O error is returned, and then nothing written since can be
+  /// vouched for (the vault file's sync failed).
+  func checkpoint() -> Result<Bool, IVKeysError>
+  /// On the writer's thread, between its transactions: copies the last frames and restarts the
+  /// WAL from its beginning, the writer's own connection doing it. Restarted by another
+  /// connection, the WAL's new header would make the writer drop its page cache and take the
+  /// vault for changed by another process (every cache reloaded, about 10 ms). Gives up at once
+  /// when a lock is in the way (the next checkpoint asks again); returns an I/O error.
+  func restart() -> IVKeysError?
   func finish(walBytes: Int64)
 }
 

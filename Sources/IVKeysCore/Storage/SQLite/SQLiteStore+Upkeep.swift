@@ -31,7 +31,7 @@ extension SQLiteStore {
     let other = try Database(path: db.path)
     other.keepWAL()
     try other.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = FULL")
-    return SQLiteCheckpointer(db: other)
+    return SQLiteCheckpointer(db: other, writer: db)
   }
 }
 
@@ -58,29 +58,38 @@ final class SQLiteWALSync: CommitSyncing {
 /// A second connection that checkpoints. A PASSIVE checkpoint takes no writer's lock: the writer
 /// goes on committing while the frames are copied. But SQLite restarts the WAL from its
 /// beginning only when every frame is copied as a transaction begins, which a writer committing
-/// a group every millisecond never lets happen; so once the WAL passes 16 MiB a RESTART
-/// checkpoint makes the writer wait for the frames the last PASSIVE one left (a few
-/// milliseconds) rather than for all of them (`serve` measured 80 ms for 64 MiB, its p99).
-/// This connection syncs as SQLite's default (FULL) does: the vault file is synced before the
-/// WAL it was copied from may be overwritten.
+/// a group every millisecond never lets happen; so once the WAL passes 16 MiB the writer itself,
+/// between two groups, copies the frames the last PASSIVE checkpoint left (a few) and restarts
+/// it (`restart`). This connection syncs as SQLite's default (FULL) does, and the writer's
+/// checkpoint as NORMAL does: the vault file is synced before the WAL it was copied from may be
+/// overwritten.
 final class SQLiteCheckpointer: Checkpointing {
   static let restartFrames: Int32 = 4096
   private let db: Database
+  /// The writer's connection, used only on its thread (`restart`).
+  private let writer: Database
 
-  init(db: Database) { self.db = db }
+  init(db: Database, writer: Database) {
+    self.db = db
+    self.writer = writer
+  }
 
-  func checkpoint() -> IVKeysError? {
+  func checkpoint() -> Result<Bool, IVKeysError> {
     var frames: Int32 = 0
     var copied: Int32 = 0
     db.setBusyTimeout(0)
-    var rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
-    if rc == SQLITE_OK && frames > Self.restartFrames {
-      db.setBusyTimeout(1000)
-      rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_RESTART, &frames, &copied)
-    }
+    let rc = sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied)
     // SQLITE_BUSY (a reader or the writer in the way) is for next time; an I/O error is not.
+    if rc & 0xff == SQLITE_IOERR { return .failure(.sqlite(db.error(rc, sql: "PRAGMA wal_checkpoint"))) }
+    return .success(rc == SQLITE_OK && frames > Self.restartFrames)
+  }
+
+  func restart() -> IVKeysError? {
+    writer.setBusyTimeout(0)
+    defer { writer.setBusyTimeout(SQLiteStore.busyTimeout) }
+    let rc = sqlite3_wal_checkpoint_v2(writer.handle, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
     guard rc & 0xff == SQLITE_IOERR else { return nil }
-    return .sqlite(db.error(rc, sql: "PRAGMA wal_checkpoint"))
+    return .sqlite(writer.error(rc, sql: "PRAGMA wal_checkpoint(RESTART)"))
   }
 
   func finish(walBytes: Int64) {

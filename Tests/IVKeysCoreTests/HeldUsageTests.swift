@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+@testable import IVKeysCore
+
+/// A stream's held usage counts (`Verifier` in batch mode, as `verify --batch` and `serve` run it)
+/// are written a slice of keys at a time, so that no transaction carries a thousand keys' counts,
+/// and none is lost or written twice on the way.
+@Suite("held usage")
+struct HeldUsageTests {
+  @Test func aQuietStreamWritesHeldCountsInSlicesAndTheEndWritesTheRest() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
+    let verifier = try Verifier(vault: v, batch: true)
+    let requests = keys.flatMap { key in
+      (0..<2).map { _ in
+        VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", ip: nil, endpoint: nil, env: .live)
+      }
+    }
+    #expect(try verifier.decide(requests).allSatisfy { $0.code == .ok })
+    // The hourly buckets: held with the rest of a stream's counts.
+    func written() throws -> [String: Int64] {
+      var out = [String: Int64]()
+      for key in keys {
+        try v.store.forEachHourlyBucket(fromHour: 0, keyID: key.id) { out[key.id, default: 0] += $0.requests }
+      }
+      return out
+    }
+    // Held, not yet written.
+    #expect(try written().isEmpty)
+    #expect(verifier.pendingDue != nil)
+
+    try verifier.finish(all: false)
+    let first = try written()
+    #expect(first.count == Verifier.usageFlushKeys)
+    #expect(first.values.allSatisfy { $0 == 2 })
+    // The rest is still held, and due.
+    #expect(verifier.pendingDue != nil)
+
+    try verifier.finish(all: false)
+    let all = try written()
+    #expect(all.count == keys.count)
+    #expect(all.values.allSatisfy { $0 == 2 })
+    #expect(verifier.pendingDue == nil)
+  }
+
+  @Test func aGroupWritesOneSliceOfDueCountsWithItsDecisions() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
+    let verifier = try Verifier(vault: v, batch: true)
+    func request(_ key: APIKey) -> VerifyRequest {
+      VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", ip: nil, endpoint: nil, env: .live)
+    }
+    _ = try verifier.decide(keys.map(request))
+    // Wait until the held counts are due; then each group writes one slice, the last key's
+    // counts (decided again meanwhile) adding up exactly.
+    while let due = verifier.pendingDue, due > 0 { usleep(UInt32(due) * 1000) }
+    var groups = 0
+    while let due = verifier.pendingDue, due <= 0, groups < 10 {
+      _ = try verifier.decide([request(keys[39])])
+      groups += 1
+    }
+    #expect(groups == 2)  // 32 keys' counts, then the other 8 keys'; then nothing is due
+    try verifier.finish()
+    for (i, key) in keys.enumerated() {
+      var requests: Int64 = 0
+      try v.store.forEachHourlyBucket(fromHour: 0, keyID: key.id) { requests += $0.requests }
+      #expect(requests == (i == 39 ? 3 : 1))
+    }
+  }
+}
