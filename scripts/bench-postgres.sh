@@ -4,6 +4,7 @@
 # server's default settings, fsync included):
 #   verify --batch, 100,000 lines over 1,000 keys      target >= 10,000 decisions/s on PostgreSQL
 #   one verify process, 10,000-key vault               target PostgreSQL <= 2 x SQLite (median wall time)
+#   beside it, the floor: a C program that only loads libpq, connects and sends SELECT 1
 #   create --count 10000 into a fresh vault            target >= 20,000 keys/s on PostgreSQL
 # No test asserts on time: this script reports.
 set -eu
@@ -102,6 +103,21 @@ vs=$(one "$lite")
 vp=$(one "$pg")
 unset IVKEYS_KEY
 
+# The floor under any verify process on PostgreSQL: a C program that only loads libpq as ivkeys
+# does (dlopen, RTLD_NOW), connects and sends SELECT 1 (scripts/pq-floor.c).
+floor=""
+if ${CC:-cc} -O2 -o "$dir/pq-floor" "$here/pq-floor.c" -ldl 2>/dev/null && "$dir/pq-floor" "$(url postgres)"; then
+  if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 10 --runs 200 --export-json "$dir/floor.json" "$dir/pq-floor $(url postgres)" >/dev/null 2>&1
+    floor=$(grep -o '"median": *[0-9.e-]*' "$dir/floor.json" | head -n 1 | awk '{ printf "%.2f", $2 * 1000 }')
+  else
+    runs=""
+    for i in $(seq 100); do runs="$runs$(seconds "$dir/pq-floor" "$(url postgres)")
+"; done
+    floor=$(printf '%s' "$runs" | median | awk '{ printf "%.2f", $1 * 1000 }')
+  fi
+fi
+
 echo "PostgreSQL $(psql -Atq "$(url postgres)" -c 'SHOW server_version' | cut -d' ' -f1) on this machine, beside SQLite:"
 awk -v cs="$cs" -v cp="$cp" -v bs="$bs" -v bp="$bp" -v vs="$vs" -v vp="$vp" -v ok="$ok" 'BEGIN {
   printf "  %-44s %14s %14s\n", "", "SQLite", "PostgreSQL"
@@ -109,3 +125,10 @@ awk -v cs="$cs" -v cp="$cp" -v bs="$bs" -v bp="$bp" -v vs="$vs" -v vp="$vp" -v o
   printf "  %-44s %10d d/s %10d d/s   (target >= 10000 decisions/s; %d allowed)\n", "verify --batch, 100000 lines (decisions/s)", 100000 / bs, 100000 / bp, ok
   printf "  %-44s %11.2f ms %11.2f ms   PostgreSQL / SQLite %.2f x (target <= 2)\n", "one verify process, 10000-key vault (median)", vs, vp, vp / vs
 }'
+if [ -n "$floor" ]; then
+  awk -v f="$floor" -v vs="$vs" 'BEGIN {
+    printf "  %-44s %14s %11.2f ms   = %.2f x the SQLite verify, before any of ivkeys work\n", "floor: libpq loaded, connected, SELECT 1", "", f, f / vs
+  }'
+else
+  echo "  floor: skipped (no C compiler to build scripts/pq-floor.c)"
+fi

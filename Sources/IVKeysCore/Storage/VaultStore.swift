@@ -15,11 +15,12 @@ public protocol Checkpointing: AnyObject {
   /// in the way) is next time; an I/O error is returned, and then nothing written since can be
   /// vouched for (the vault file's sync failed).
   func checkpoint() -> Result<Bool, IVKeysError>
-  /// On the writer's thread, between its transactions: copies the last frames and restarts the
-  /// WAL from its beginning, the writer's own connection doing it. Restarted by another
-  /// connection, the WAL's new header would make the writer drop its page cache and take the
-  /// vault for changed by another process (every cache reloaded, about 10 ms). Gives up at once
-  /// when a lock is in the way (the next checkpoint asks again); returns an I/O error.
+  /// On the writer's thread, between its transactions: copies the last frames and makes the WAL
+  /// start over, the writer's own connection doing it. Done by another connection, the restart
+  /// would hold the writer's lock through its copy and syncs and then wait for the writer's
+  /// reads, the writer asleep in its busy handler meanwhile (10 to 20 ms, twice a second, in
+  /// `serve`). Gives up at once when a lock is in the way (the next checkpoint asks again);
+  /// returns an I/O error.
   func restart() -> IVKeysError?
   func finish(walBytes: Int64)
 }
