@@ -3,16 +3,16 @@ import Testing
 
 @testable import IVKeysCore
 
-/// A stream's held usage counts (`Verifier` in batch mode, as `verify --batch` and `serve` run it)
-/// are written a slice of keys at a time, so that no transaction carries a thousand keys' counts,
-/// and none is lost or written twice on the way.
+/// A stream's held usage counts (`Verifier` in batch mode with a usage slice, as `serve` runs it)
+/// are written a slice of keys at a time, so that no transaction carries a thousand keys' counts;
+/// none is lost or written twice on the way, and none waits behind keys that keep coming.
 @Suite("held usage")
 struct HeldUsageTests {
   @Test func aQuietStreamWritesHeldCountsInSlicesAndTheEndWritesTheRest() throws {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
-    let verifier = try Verifier(vault: v, batch: true)
+    let verifier = try Verifier(vault: v, batch: true, usageSlice: Verifier.usageFlushKeys)
     let requests = keys.flatMap { key in
       (0..<2).map { _ in
         VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", ip: nil, endpoint: nil, env: .live)
@@ -27,9 +27,11 @@ struct HeldUsageTests {
       }
       return out
     }
-    // Held, not yet written.
+    // Held, not yet written, and not yet due: nothing to write.
     #expect(try written().isEmpty)
-    #expect(verifier.pendingDue != nil)
+    try verifier.finish(all: false)
+    #expect(try written().isEmpty)
+    while let due = verifier.pendingDue, due > 0 { usleep(UInt32(due) * 1000) }
 
     try verifier.finish(all: false)
     let first = try written()
@@ -49,7 +51,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
-    let verifier = try Verifier(vault: v, batch: true)
+    let verifier = try Verifier(vault: v, batch: true, usageSlice: Verifier.usageFlushKeys)
     func request(_ key: APIKey) -> VerifyRequest {
       VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", ip: nil, endpoint: nil, env: .live)
     }
@@ -68,6 +70,41 @@ struct HeldUsageTests {
       var requests: Int64 = 0
       try v.store.forEachHourlyBucket(fromHour: 0, keyID: key.id) { requests += $0.requests }
       #expect(requests == (i == 39 ? 3 : 1))
+    }
+  }
+
+  @Test func countsThatCameDueAreWrittenWhileNewKeysKeepComing() throws {
+    let (v, dir) = try makeTestVault()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 100).keys
+    let verifier = try Verifier(vault: v, batch: true, usageSlice: Verifier.usageFlushKeys)
+    func request(_ key: APIKey) -> VerifyRequest {
+      VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", ip: nil, endpoint: nil, env: .live)
+    }
+    let first = Array(keys[..<50])
+    let others = Array(keys[50...])
+    _ = try verifier.decide(first.map(request))
+    while let due = verifier.pendingDue, due > 0 { usleep(UInt32(due) * 1000) }
+    // Every group brings 50 keys more than a slice holds; the first 50 keys' counts, due, are
+    // still written within two groups (32, then 18), not pushed back by the newcomers.
+    func firstWritten() throws -> Int {
+      var n = 0
+      for key in first {
+        var requests: Int64 = 0
+        try v.store.forEachHourlyBucket(fromHour: 0, keyID: key.id) { requests += $0.requests }
+        if requests == 1 { n += 1 }
+      }
+      return n
+    }
+    _ = try verifier.decide(others.map(request))
+    #expect(try firstWritten() == Verifier.usageFlushKeys)
+    _ = try verifier.decide(others.map(request))
+    #expect(try firstWritten() == first.count)
+    try verifier.finish()
+    for key in others {
+      var requests: Int64 = 0
+      try v.store.forEachHourlyBucket(fromHour: 0, keyID: key.id) { requests += $0.requests }
+      #expect(requests == 2)
     }
   }
 }

@@ -3,12 +3,16 @@ import IVKeysCore
 
 /// Runs a vault's checkpointer (`Vault.openCheckpointer`: on SQLite, a connection of its own) on
 /// a thread of its own, every 100 ms after commits, so the vault's thread does not pause to copy
-/// the WAL into the vault.
+/// the WAL into the vault; that thread only starts a long WAL over (`restartIfDue`), copying the
+/// few frames the last checkpoint left.
 final class Checkpointer: WorkerThread, @unchecked Sendable {
   static let intervalNanoseconds = 100_000_000
   private var committed = false
   /// Set when the WAL is long enough to restart; the vault's thread does it (`restartIfDue`).
   private var restartDue = false
+  /// Checkpoints to let pass before asking for a restart again, after one that a reader kept
+  /// from happening (each attempt syncs twice on the vault's thread).
+  private var restartBackoff = 0
   private let checkpointer: any Checkpointing
   /// Told of an I/O error, after which this thread copies nothing more.
   private let onFailure: (IVKeysError) -> Void
@@ -20,8 +24,8 @@ final class Checkpointer: WorkerThread, @unchecked Sendable {
     super.init(name: "ivkeys-ckpt", scheduling: .background)
   }
 
-  /// Starts one for `vault`; nil when its engine needs none. `onFailure` is called, on this
-  /// thread, with the first I/O error.
+  /// Starts one for `vault`; nil when its engine needs none. `onFailure` is called with the
+  /// first I/O error, on this thread or the vault's (`restartIfDue`); it may be called twice.
   static func start(for vault: Vault, onFailure: @escaping (IVKeysError) -> Void) throws(IVKeysError)
     -> Checkpointer?
   {
@@ -45,11 +49,15 @@ final class Checkpointer: WorkerThread, @unchecked Sendable {
     let due = restartDue && !failed
     restartDue = false
     pthread_mutex_unlock(&mutex)
-    guard due, let error = checkpointer.restart() else { return }
+    guard due else { return }
+    let outcome = checkpointer.restart()
     pthread_mutex_lock(&mutex)
-    failed = true
+    switch outcome {
+    case .success(let restarted): restartBackoff = restarted ? 0 : 10
+    case .failure: failed = true
+    }
     pthread_mutex_unlock(&mutex)
-    onFailure(error)
+    if case .failure(let error) = outcome { onFailure(error) }
   }
 
   /// Ends the thread and waits for it; then checkpoints the whole WAL and truncates it, as a
@@ -75,7 +83,12 @@ final class Checkpointer: WorkerThread, @unchecked Sendable {
       let outcome = checkpointer.checkpoint()
       pthread_mutex_lock(&mutex)
       switch outcome {
-      case .success(let long): restartDue = long
+      case .success(let long):
+        if restartBackoff > 0 {
+          restartBackoff -= 1
+        } else {
+          restartDue = long
+        }
       case .failure(let error):
         failed = true
         pthread_mutex_unlock(&mutex)

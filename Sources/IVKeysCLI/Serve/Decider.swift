@@ -25,7 +25,7 @@ final class Decider: WorkerThread, @unchecked Sendable {
 
   init(vault: Vault) throws(IVKeysError) {
     self.vault = vault
-    self.verifier = try Verifier(vault: vault, batch: true)
+    self.verifier = try Verifier(vault: vault, batch: true, usageSlice: Verifier.usageFlushKeys)
     super.init(name: "ivkeys-decide", scheduling: .batch)
   }
 

@@ -129,18 +129,19 @@ struct UsageCounter {
 
   mutating func removeAll() { byKey.removeAll(keepingCapacity: true) }
 
-  /// The counts of at most `limit` keys, the first in id order, as a counter of their own.
-  func prefix(keys limit: Int) -> UsageCounter {
-    guard byKey.count > limit else { return self }
+  /// The ids of the keys counted.
+  var keyIDs: [String] { Array(byKey.keys) }
+
+  /// The counts of the keys `ids`, as a counter of their own.
+  func only(_ ids: some Sequence<String>) -> UsageCounter {
     var out = UsageCounter()
-    for id in byKey.keys.sorted().prefix(limit) { out.byKey[id] = byKey[id] }
+    for id in ids { out.byKey[id] = byKey[id] }
     return out
   }
 
-  /// Removes the keys of `written`, a `prefix` of this counter unchanged since.
-  mutating func remove(_ written: UsageCounter) {
-    guard written.byKey.count < byKey.count else { return removeAll() }
-    for id in written.byKey.keys { byKey.removeValue(forKey: id) }
+  /// Forgets the counts of the keys `ids`.
+  mutating func remove(_ ids: some Sequence<String>) {
+    for id in ids { byKey.removeValue(forKey: id) }
   }
 
   /// Everything counted, as the store adds it: keys in id order, each key's buckets by hour and

@@ -8,7 +8,8 @@ public protocol CommitSyncing: AnyObject {
   var failureIsFinal: Bool { get }
 }
 
-/// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`), from one thread.
+/// Keeps a long-running writer's WAL short (`VaultStore.openCheckpointer`): `checkpoint` from a
+/// thread of its own, `restart` from the writer's.
 public protocol Checkpointing: AnyObject {
   /// Copies committed changes into the vault without blocking the writer. Returns whether the
   /// WAL is long enough to restart (`restart`). What is not copied now (the writer or a reader
@@ -19,9 +20,9 @@ public protocol Checkpointing: AnyObject {
   /// start over, the writer's own connection doing it. Done by another connection, the restart
   /// would hold the writer's lock through its copy and syncs and then wait for the writer's
   /// reads, the writer asleep in its busy handler meanwhile (10 to 20 ms, twice a second, in
-  /// `serve`). Gives up at once when a lock is in the way (the next checkpoint asks again);
-  /// returns an I/O error.
-  func restart() -> IVKeysError?
+  /// `serve`). Gives up at once when a lock is in the way; returns whether the WAL was restarted,
+  /// or an I/O error.
+  func restart() -> Result<Bool, IVKeysError>
   func finish(walBytes: Int64)
 }
 

@@ -11,8 +11,7 @@ public final class Verifier {
   /// Usage counted in the group being decided.
   private var group = UsageCounter()
   /// Usage of committed groups not yet written (batch mode only).
-  private var pending = UsageCounter()
-  private var pendingSince: Int64 = 0
+  private var held: HeldUsage
   private let batch: Bool
   /// Whether the caches may describe a transaction that rolled back.
   private var cachesStale = false
@@ -33,18 +32,20 @@ public final class Verifier {
   /// this much of usage statistics; the audit entries keep every decision, its key, address and
   /// time.
   static let usageFlushMilliseconds: Int64 = 1000
-  /// How many keys' held usage one transaction writes: a second's usage of a thousand keys
-  /// written at once took 12 ms, which every request waiting behind it waited too; a group
-  /// writes this many keys' along with its decisions, and the next group the next ones.
-  static let usageFlushKeys = 32
+  /// How many keys' held usage one transaction of `serve` writes (`HeldUsage`): a second's usage
+  /// of a thousand keys written at once took 12 ms, which every request waiting behind it waited
+  /// too.
+  public static let usageFlushKeys = 32
 
   /// Prepares the vault's store for decisions (`VaultStore.tuneForDecisions`): a stream
   /// (`batch`) also checkpoints only when the WAL passes 64 MiB, so pages are not copied out
   /// after every group. Deciding needs the secret: without it no digest can be compared.
-  public init(vault: Vault, batch: Bool = false) throws(IVKeysError) {
+  /// `usageSlice`: how many keys' held usage one transaction writes (nil: all that is due).
+  public init(vault: Vault, batch: Bool = false, usageSlice: Int? = nil) throws(IVKeysError) {
     _ = try vault.requireSecret("verifying a key")
     self.vault = vault
     self.batch = batch
+    self.held = HeldUsage(slice: usageSlice)
     self.cacheEpoch = vault.externalChangeEpoch
     try vault.store.tuneForDecisions(batch: batch)
     if batch { vault.walCheckpointBytes = 64 << 20 }
@@ -65,7 +66,7 @@ public final class Verifier {
   /// (and an audit entry) in place.
   public func decide(_ items: [Item]) throws(IVKeysError) -> [Decision] {
     let result: [Decision]
-    var written: UsageCounter?
+    var written: HeldUsage.Batch?
     do {
       result = try vault.write { () throws(IVKeysError) -> [Decision] in
         // Another process committed since the last group (`Vault.write` has checked the vault again
@@ -76,10 +77,9 @@ public final class Verifier {
           cachesStale = false
           cacheEpoch = vault.externalChangeEpoch
         }
-        if batch, let due = pendingDue, due <= 0 {
-          let chunk = pending.prefix(keys: Self.usageFlushKeys)
-          try vault.store.addUsage(chunk.counts)
-          written = chunk
+        if batch, let due = held.toWrite(all: false, now: Verifier.monotonicMilliseconds()) {
+          try vault.store.addUsage(due.usage.counts)
+          written = due
         }
         let decisions = try decideAll(items)
         // A single decision's usage (totals, endpoint, its hour and address) is written with it.
@@ -94,31 +94,25 @@ public final class Verifier {
       if case .tampered = error { vault.recordTamper(error) }
       throw error
     }
-    // Only now that the group committed: pending counts written in it are gone from memory,
-    // and the group's own counts join the pending ones.
-    if let written { pending.remove(written) }
-    if batch {
-      if pending.isEmpty { pendingSince = Verifier.monotonicMilliseconds() }
-      pending.merge(group)
-    }
+    // Only now that the group committed: held counts written in it are gone from memory, and
+    // the group's own counts are held.
+    if let written { held.wrote(written) }
+    if batch { held.add(group, now: Verifier.monotonicMilliseconds()) }
     group.removeAll()
     return result
   }
 
   /// Milliseconds until held usage counts are due to be written (0 or less: now); nil when
   /// nothing is held. A stream that goes quiet calls `finish` when this comes due.
-  public var pendingDue: Int64? {
-    pending.isEmpty ? nil : pendingSince + Verifier.usageFlushMilliseconds - Verifier.monotonicMilliseconds()
-  }
+  public var pendingDue: Int64? { held.due(now: Verifier.monotonicMilliseconds()) }
 
   /// Writes usage still held in memory (batch mode): when due on a quiet stream, and at its end.
-  /// `all`: every key's; otherwise those of `usageFlushKeys` keys, and `pendingDue` stays due
-  /// while more are held.
+  /// `all`: everything held; otherwise what is due, one slice of it with a `usageSlice`
+  /// (`pendingDue` stays due while more is).
   public func finish(all: Bool = true) throws(IVKeysError) {
-    guard !pending.isEmpty else { return }
-    let chunk = all ? pending : pending.prefix(keys: Self.usageFlushKeys)
-    try vault.write { () throws(IVKeysError) in try vault.store.addUsage(chunk.counts) }
-    pending.remove(chunk)
+    guard let due = held.toWrite(all: all, now: Verifier.monotonicMilliseconds()) else { return }
+    try vault.write { () throws(IVKeysError) in try vault.store.addUsage(due.usage.counts) }
+    held.wrote(due)
   }
 
   /// Nanoseconds of a clock that never jumps, for timing answers.

@@ -91,13 +91,14 @@ final class Database {
       return
     }
     let wait = BusyWait(milliseconds: Int64(ms))
-    busyWait = wait
+    // Installed before the old one is released: the handler never points at a freed object.
     sqlite3_busy_handler(
       handle,
       { context, count in
         let wait = Unmanaged<BusyWait>.fromOpaque(context!).takeUnretainedValue()
         return wait.again(first: count == 0) ? 1 : 0
       }, Unmanaged.passUnretained(wait).toOpaque())
+    busyWait = wait
   }
 
   /// Whether the connection is read-only (file permissions or flags).

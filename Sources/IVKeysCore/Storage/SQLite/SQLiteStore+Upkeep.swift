@@ -84,12 +84,12 @@ final class SQLiteCheckpointer: Checkpointing {
     return .success(rc == SQLITE_OK && frames > Self.restartFrames)
   }
 
-  func restart() -> IVKeysError? {
+  func restart() -> Result<Bool, IVKeysError> {
     writer.setBusyTimeout(0)
     defer { writer.setBusyTimeout(SQLiteStore.busyTimeout) }
     let rc = sqlite3_wal_checkpoint_v2(writer.handle, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
-    guard rc & 0xff == SQLITE_IOERR else { return nil }
-    return .sqlite(writer.error(rc, sql: "PRAGMA wal_checkpoint(RESTART)"))
+    if rc & 0xff == SQLITE_IOERR { return .failure(.sqlite(writer.error(rc, sql: "PRAGMA wal_checkpoint(RESTART)"))) }
+    return .success(rc == SQLITE_OK)
   }
 
   func finish(walBytes: Int64) {
