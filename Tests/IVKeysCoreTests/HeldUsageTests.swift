@@ -3,11 +3,16 @@ import Testing
 
 @testable import IVKeysCore
 
-/// A stream's held usage counts (`Verifier` in batch mode with a usage slice, as `serve` runs it)
-/// are written a slice of keys at a time, so that no transaction carries a thousand keys' counts;
-/// none is lost or written twice on the way, and none waits behind keys that keep coming.
+/// A stream's held usage counts (`Verifier` in batch mode with slices, as `serve` runs it) are
+/// written a slice of keys at a time, spread over the pacing's spread, so that no transaction
+/// carries a thousand keys' counts and no burst of them slows the syncs around it; none is lost or
+/// written twice on the way, and none waits behind keys that keep coming.
 @Suite("held usage")
 struct HeldUsageTests {
+  /// `serve`'s slices, held only 50 ms and not spread, so that a test waits little.
+  let quick = UsagePacing(holdMilliseconds: 50, slice: UsagePacing.serve.slice, spreadMilliseconds: 0)
+  let slice = UsagePacing.serve.slice!
+
   func request(_ key: APIKey) -> VerifyRequest {
     VerifyRequest(presented: key.string, company: "acme", scope: "jobs:read", ip: nil, endpoint: nil, env: .live)
   }
@@ -23,7 +28,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
-    let verifier = try Verifier(vault: v, batch: true, usageSlice: Verifier.usageFlushKeys)
+    let verifier = try Verifier(vault: v, batch: true, usage: quick)
     #expect(try verifier.decide(keys.flatMap { [request($0), request($0)] }).allSatisfy { $0.code == .ok })
     func writtenKeys() throws -> [String: Int64] {
       var out = [String: Int64]()
@@ -41,7 +46,7 @@ struct HeldUsageTests {
 
     try verifier.finish(all: false)
     let first = try writtenKeys()
-    #expect(first.count == Verifier.usageFlushKeys)
+    #expect(first.count == slice)
     #expect(first.values.allSatisfy { $0 == 2 })
     // The rest is still held, and due.
     #expect(verifier.pendingDue != nil)
@@ -57,7 +62,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
-    let verifier = try Verifier(vault: v, batch: true, usageSlice: Verifier.usageFlushKeys)
+    let verifier = try Verifier(vault: v, batch: true, usage: quick)
     _ = try verifier.decide(keys.map(request))
     // Wait until the held counts are due; then each group writes one slice, the last key's
     // counts (decided again meanwhile) adding up exactly.
@@ -76,7 +81,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 100).keys
-    let verifier = try Verifier(vault: v, batch: true, usageSlice: Verifier.usageFlushKeys)
+    let verifier = try Verifier(vault: v, batch: true, usage: quick)
     let first = Array(keys[..<50])
     let others = Array(keys[50...])
     _ = try verifier.decide(first.map(request))
@@ -85,10 +90,80 @@ struct HeldUsageTests {
     // still written within two groups (32, then 18), not pushed back by the newcomers.
     func firstWritten() throws -> Int { try first.filter { try written(v, $0) == 1 }.count }
     _ = try verifier.decide(others.map(request))
-    #expect(try firstWritten() == Verifier.usageFlushKeys)
+    #expect(try firstWritten() == slice)
     _ = try verifier.decide(others.map(request))
     #expect(try firstWritten() == first.count)
     try verifier.finish()
     for key in others { #expect(try written(v, key) == 2) }
+  }
+}
+
+/// `HeldUsage` on a clock the test sets: when slices come due, and what each holds.
+@Suite("held usage pacing")
+struct HeldUsagePacingTests {
+  let pacing = UsagePacing(holdMilliseconds: 1000, slice: 32, spreadMilliseconds: 2000)
+
+  /// Counts for `keys` (one request each) at `at` milliseconds.
+  func counts(_ keys: some Sequence<String>) -> UsageCounter {
+    var c = UsageCounter()
+    for id in keys { c.count(id, error: false, endpoint: "/v1/jobs", at: 1_800_000_000, ip: "10.0.0.1") }
+    return c
+  }
+
+  @Test func theSlicesOfWhatCameDueAreSpreadOverTheSpread() {
+    var held = HeldUsage(pacing: pacing)
+    let keys = (0..<100).map { String(format: "key%03d", $0) }
+    held.add(counts(keys), now: 0)
+    #expect(held.due(now: 999) == 1)
+    #expect(held.toWrite(all: false, now: 999) == nil)
+    // Four slices (32, 32, 32, 4 keys), one every 500 ms from the moment they came due.
+    var written: [String] = []
+    for (i, at) in [1000, 1500, 2000, 2500].enumerated() {
+      let t = Int64(at)
+      if i > 0 {
+        #expect(held.due(now: t - 1) == 1)
+        #expect(held.toWrite(all: false, now: t - 1) == nil)
+      }
+      let batch = held.toWrite(all: false, now: t)
+      #expect(batch?.usage.keyIDs.count == (i < 3 ? 32 : 4))
+      if let batch {
+        written += batch.usage.keyIDs
+        held.wrote(batch)
+      }
+    }
+    #expect(written.sorted() == keys)
+    #expect(held.due(now: 2500) == nil)
+  }
+
+  @Test func countsArrivingWhileSlicesAreWrittenWaitTheirOwnHold() {
+    var held = HeldUsage(pacing: pacing)
+    held.add(counts((0..<40).map { "a\($0)" }), now: 0)
+    let first = held.toWrite(all: false, now: 1000)
+    #expect(first?.usage.keyIDs.count == 32)
+    if let first { held.wrote(first) }
+    // A newcomer during the writing is not in its slices; the second slice is due at 2000.
+    held.add(counts(["late"]), now: 1800)
+    #expect(held.due(now: 1800) == 200)
+    let second = held.toWrite(all: false, now: 2000)
+    #expect(second?.usage.keyIDs.count == 8)
+    #expect(second?.usage.keyIDs.contains("late") == false)
+    if let second { held.wrote(second) }
+    // Its own hold: due at 2800.
+    #expect(held.due(now: 2000) == 800)
+    #expect(held.toWrite(all: false, now: 2799) == nil)
+    #expect(held.toWrite(all: false, now: 2800)?.usage.keyIDs == ["late"])
+  }
+
+  @Test func theEndWritesEverythingAtOnceWhateverThePacing() {
+    var held = HeldUsage(pacing: pacing)
+    held.add(counts((0..<40).map { "a\($0)" }), now: 0)
+    let first = held.toWrite(all: false, now: 1000)
+    if let first { held.wrote(first) }
+    held.add(counts(["late"]), now: 1100)
+    let rest = held.toWrite(all: true, now: 1100)
+    #expect(rest?.usage.keyIDs.count == 9)
+    if let rest { held.wrote(rest) }
+    #expect(held.due(now: 1100) == nil)
+    #expect(held.toWrite(all: true, now: 1100) == nil)
   }
 }

@@ -51,8 +51,8 @@ struct ServeTests {
       headers: [("Authorization", "Basic YTpi"), ("X-IVKeys-Company", "acme"), ("X-IVKeys-Scope", "jobs:read")])
     #expect(basic.status == 401)
 
-    // The endpoint is counted without its query string (usage counts are written within a
-    // second, and at the latest when the server stops).
+    // The endpoint is counted without its query string (usage counts are written within five
+    // seconds, and at the latest when the server stops).
     #expect(server.stop() == 0)
     let usage = try #require(try s.run("usage", k.id, "--json").json() as? [String: Any])
     let endpoints = try #require(usage["top_endpoints"] as? [[String: Any]])

@@ -25,7 +25,7 @@ final class Decider: WorkerThread, @unchecked Sendable {
 
   init(vault: Vault) throws(IVKeysError) {
     self.vault = vault
-    self.verifier = try Verifier(vault: vault, batch: true, usageSlice: Verifier.usageFlushKeys)
+    self.verifier = try Verifier(vault: vault, batch: true, usage: .serve)
     super.init(name: "ivkeys-decide", scheduling: .batch)
   }
 

@@ -20,32 +20,22 @@ public final class Verifier {
   /// Ids of this group the vault was asked for together and does not hold (`prefetch`).
   private var groupMisses = Set<String>()
 
-  /// How long a batch keeps committed usage counts (totals, endpoints, hourly buckets) before
-  /// writing them: a second's groups touch each page of those tables once rather than once a
-  /// group. Measured on `make bench`'s stream (100,000 decisions over 1,000 keys from 1,000
-  /// addresses, nearly every key and address pair new): writing the buckets with every group
-  /// made the stream about 60 % slower than before monitoring (each group's commit wrote and
-  /// synced a page of the bucket table for most of its decisions), held for a second about 25 %;
-  /// with 3 addresses a key, as behind a gateway, about 5 %. Decisions and their audit
-  /// entries are still committed with their group; the counts follow within this time, at the
-  /// end of the stream and on SIGTERM, SIGINT and SIGHUP. A process killed outright loses at most
-  /// this much of usage statistics; the audit entries keep every decision, its key, address and
-  /// time.
-  static let usageFlushMilliseconds: Int64 = 1000
-  /// How many keys' held usage one transaction of `serve` writes (`HeldUsage`): a second's usage
-  /// of a thousand keys written at once took 12 ms, which every request waiting behind it waited
-  /// too.
-  public static let usageFlushKeys = 32
-
   /// Prepares the vault's store for decisions (`VaultStore.tuneForDecisions`): a stream
   /// (`batch`) also checkpoints only when the WAL passes 64 MiB, so pages are not copied out
   /// after every group. Deciding needs the secret: without it no digest can be compared.
-  /// `usageSlice`: how many keys' held usage one transaction writes (nil: all that is due).
-  public init(vault: Vault, batch: Bool = false, usageSlice: Int? = nil) throws(IVKeysError) {
+  ///
+  /// A stream holds committed usage counts (totals, endpoints, hourly buckets) in memory and
+  /// writes them as `usage` paces it (`UsagePacing.stream` for `verify --batch`, `.serve` for
+  /// `serve`): a while's groups touch each page of those tables once rather than once a group.
+  /// Decisions and their audit entries are still committed with their group; the counts follow
+  /// within the pacing's hold and spread, at the end of the stream and on SIGTERM, SIGINT and
+  /// SIGHUP. A process killed outright loses at most that much of usage statistics; the audit
+  /// entries keep every decision, its key, address and time.
+  public init(vault: Vault, batch: Bool = false, usage: UsagePacing = .stream) throws(IVKeysError) {
     _ = try vault.requireSecret("verifying a key")
     self.vault = vault
     self.batch = batch
-    self.held = HeldUsage(slice: usageSlice)
+    self.held = HeldUsage(pacing: usage)
     self.cacheEpoch = vault.externalChangeEpoch
     try vault.store.tuneForDecisions(batch: batch)
     if batch { vault.walCheckpointBytes = 64 << 20 }
@@ -107,8 +97,8 @@ public final class Verifier {
   public var pendingDue: Int64? { held.due(now: Verifier.monotonicMilliseconds()) }
 
   /// Writes usage still held in memory (batch mode): when due on a quiet stream, and at its end.
-  /// `all`: everything held; otherwise what is due, one slice of it with a `usageSlice`
-  /// (`pendingDue` stays due while more is).
+  /// `all`: everything held; otherwise what is due, one slice of it when the pacing has slices
+  /// (`pendingDue` then says when the next slice is).
   public func finish(all: Bool = true) throws(IVKeysError) {
     guard let due = held.toWrite(all: all, now: Verifier.monotonicMilliseconds()) else { return }
     try vault.write { () throws(IVKeysError) in try vault.store.addUsage(due.usage.counts) }
