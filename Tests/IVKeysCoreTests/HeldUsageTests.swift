@@ -9,8 +9,9 @@ import Testing
 /// written twice on the way, and none waits behind keys that keep coming.
 @Suite("held usage")
 struct HeldUsageTests {
-  /// `serve`'s slices, held only 50 ms and not spread, so that a test waits little.
-  let quick = UsagePacing(holdMilliseconds: 50, slice: UsagePacing.serve.slice, spreadMilliseconds: 0)
+  /// `serve`'s slices, held a second and not spread: what is decided before the hold ends is
+  /// held, and each slice is written as soon as a group or `finish` asks.
+  let unspread = UsagePacing(holdMilliseconds: 1000, slice: UsagePacing.serve.slice, spreadMilliseconds: 0)
   let slice = UsagePacing.serve.slice!
 
   func request(_ key: APIKey) -> VerifyRequest {
@@ -28,7 +29,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
-    let verifier = try Verifier(vault: v, batch: true, usage: quick)
+    let verifier = try Verifier(vault: v, batch: true, usage: unspread)
     #expect(try verifier.decide(keys.flatMap { [request($0), request($0)] }).allSatisfy { $0.code == .ok })
     func writtenKeys() throws -> [String: Int64] {
       var out = [String: Int64]()
@@ -62,7 +63,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 40).keys
-    let verifier = try Verifier(vault: v, batch: true, usage: quick)
+    let verifier = try Verifier(vault: v, batch: true, usage: unspread)
     _ = try verifier.decide(keys.map(request))
     // Wait until the held counts are due; then each group writes one slice, the last key's
     // counts (decided again meanwhile) adding up exactly.
@@ -81,7 +82,7 @@ struct HeldUsageTests {
     let (v, dir) = try makeTestVault()
     defer { try? FileManager.default.removeItem(at: dir) }
     let keys = try v.createKeys(KeyDraft(company: "acme", name: "n", scopes: ["jobs:read"]), count: 100).keys
-    let verifier = try Verifier(vault: v, batch: true, usage: quick)
+    let verifier = try Verifier(vault: v, batch: true, usage: unspread)
     let first = Array(keys[..<50])
     let others = Array(keys[50...])
     _ = try verifier.decide(first.map(request))
@@ -101,9 +102,9 @@ struct HeldUsageTests {
 /// `HeldUsage` on a clock the test sets: when slices come due, and what each holds.
 @Suite("held usage pacing")
 struct HeldUsagePacingTests {
-  let pacing = UsagePacing(holdMilliseconds: 1000, slice: 32, spreadMilliseconds: 2000)
+  let pacing = UsagePacing(holdMilliseconds: 1000, slice: 32, spreadMilliseconds: 1000)
 
-  /// Counts for `keys` (one request each) at `at` milliseconds.
+  /// Counts for `keys`, one request each.
   func counts(_ keys: some Sequence<String>) -> UsageCounter {
     var c = UsageCounter()
     for id in keys { c.count(id, error: false, endpoint: "/v1/jobs", at: 1_800_000_000, ip: "10.0.0.1") }
@@ -116,9 +117,9 @@ struct HeldUsagePacingTests {
     held.add(counts(keys), now: 0)
     #expect(held.due(now: 999) == 1)
     #expect(held.toWrite(all: false, now: 999) == nil)
-    // Four slices (32, 32, 32, 4 keys), one every 500 ms from the moment they came due.
+    // Four slices (32, 32, 32, 4 keys), one every 250 ms from the moment they came due.
     var written: [String] = []
-    for (i, at) in [1000, 1500, 2000, 2500].enumerated() {
+    for (i, at) in [1000, 1250, 1500, 1750].enumerated() {
       let t = Int64(at)
       if i > 0 {
         #expect(held.due(now: t - 1) == 1)
@@ -132,7 +133,7 @@ struct HeldUsagePacingTests {
       }
     }
     #expect(written.sorted() == keys)
-    #expect(held.due(now: 2500) == nil)
+    #expect(held.due(now: 1750) == nil)
   }
 
   @Test func countsArrivingWhileSlicesAreWrittenWaitTheirOwnHold() {
@@ -141,28 +142,34 @@ struct HeldUsagePacingTests {
     let first = held.toWrite(all: false, now: 1000)
     #expect(first?.usage.keyIDs.count == 32)
     if let first { held.wrote(first) }
-    // A newcomer during the writing is not in its slices; the second slice is due at 2000.
-    held.add(counts(["late"]), now: 1800)
-    #expect(held.due(now: 1800) == 200)
-    let second = held.toWrite(all: false, now: 2000)
+    // A newcomer during the writing is not in its slices; the second slice is due at 1500.
+    held.add(counts(["late"]), now: 1400)
+    #expect(held.due(now: 1400) == 100)
+    let second = held.toWrite(all: false, now: 1500)
     #expect(second?.usage.keyIDs.count == 8)
     #expect(second?.usage.keyIDs.contains("late") == false)
     if let second { held.wrote(second) }
-    // Its own hold: due at 2800.
-    #expect(held.due(now: 2000) == 800)
-    #expect(held.toWrite(all: false, now: 2799) == nil)
-    #expect(held.toWrite(all: false, now: 2800)?.usage.keyIDs == ["late"])
+    // Its own hold: due at 2400.
+    #expect(held.due(now: 1500) == 900)
+    #expect(held.toWrite(all: false, now: 2399) == nil)
+    #expect(held.toWrite(all: false, now: 2400)?.usage.keyIDs == ["late"])
   }
 
-  @Test func theEndWritesEverythingAtOnceWhateverThePacing() {
+  @Test func theEndWritesEverythingAtOnceWhateverThePacing() throws {
     var held = HeldUsage(pacing: pacing)
     held.add(counts((0..<40).map { "a\($0)" }), now: 0)
-    let first = held.toWrite(all: false, now: 1000)
-    if let first { held.wrote(first) }
-    held.add(counts(["late"]), now: 1100)
-    let rest = held.toWrite(all: true, now: 1100)
-    #expect(rest?.usage.keyIDs.count == 9)
-    if let rest { held.wrote(rest) }
+    let due = held.toWrite(all: false, now: 1000)
+    let first = try #require(due)
+    held.wrote(first)
+    // A key still waiting for its slice is counted again meanwhile: the end writes both counts.
+    let waiting = try #require((0..<40).map { "a\($0)" }.first { !first.usage.keyIDs.contains($0) })
+    held.add(counts(["late", waiting]), now: 1100)
+    let end = held.toWrite(all: true, now: 1100)
+    let rest = try #require(end)
+    #expect(rest.usage.keyIDs.count == 9)
+    #expect(rest.usage.counts.totals[waiting]?.requests == 2)
+    #expect(rest.usage.counts.totals["late"]?.requests == 1)
+    held.wrote(rest)
     #expect(held.due(now: 1100) == nil)
     #expect(held.toWrite(all: true, now: 1100) == nil)
   }

@@ -3,13 +3,19 @@
 /// spread.
 public struct UsagePacing: Sendable {
   /// Milliseconds counts are held before they come due.
-  public var holdMilliseconds: Int64
-  /// Keys' counts one transaction writes; nil: everything due at once.
-  public var slice: Int?
+  public let holdMilliseconds: Int64
+  /// Keys' counts one transaction writes; nil: everything due at once (and no spread).
+  public let slice: Int?
   /// Milliseconds over which the slices of what came due are spread (0: one after another).
-  public var spreadMilliseconds: Int64
+  public let spreadMilliseconds: Int64
 
+  /// A spread no longer than the hold: counts arriving while the slices are written wait for
+  /// the last of them, so a longer spread would hold them longer than their hold.
   public init(holdMilliseconds: Int64, slice: Int? = nil, spreadMilliseconds: Int64 = 0) {
+    precondition(
+      holdMilliseconds >= 0 && (slice ?? 1) > 0, "a usage pacing needs a hold and a slice of one key or more")
+    precondition(
+      spreadMilliseconds >= 0 && spreadMilliseconds <= holdMilliseconds, "a usage pacing spreads within its hold")
     self.holdMilliseconds = holdMilliseconds
     self.slice = slice
     self.spreadMilliseconds = spreadMilliseconds
@@ -29,7 +35,7 @@ public struct UsagePacing: Sendable {
   /// counts written at once took 12 ms that every waiting request waited too, and the syncs of
   /// those pages slowed the syncs of the decisions answered after them. On `make bench`'s serve
   /// load (1,000 keys) wrk's p99 went from 6–8 ms (a second, slices one after another) to about
-  /// 3.5 ms; with 4,000 keys, from 21 ms to under 6.
+  /// 3.5 ms; with 4,000 keys, from 21 ms to 6–7.
   public static let serve = UsagePacing(holdMilliseconds: 3000, slice: 32, spreadMilliseconds: 2000)
 }
 
@@ -38,10 +44,11 @@ public struct UsagePacing: Sendable {
 ///
 /// With a slice (`serve`), what was held when it came due is written that many keys a
 /// transaction, in id order, the transactions spread over the pacing's spread, while counts
-/// arriving meanwhile are held for their own hold. No transaction carries a thousand keys' counts,
-/// no burst of them slows the syncs around it, and no key waits behind keys that keep coming:
-/// what came due is written within the spread, or as fast as groups come when they come slower.
-/// Without one (`verify --batch`), everything due is written at once.
+/// arriving meanwhile are held for their own hold (or until the last slice, if that is later:
+/// a write that failed is retried a second later). No transaction carries a thousand keys'
+/// counts, no burst of them slows the syncs around it, and no key waits behind keys that keep
+/// coming: what came due is written within the spread, each slice with a group or, on a quiet
+/// stream, alone. Without one (`verify --batch`), everything due is written at once.
 struct HeldUsage {
   /// What one transaction writes (`toWrite`), and what `wrote` then forgets.
   struct Batch {
@@ -59,7 +66,7 @@ struct HeldUsage {
   private var draining = UsageCounter()
   private var order: [String] = []
   private var next = 0
-  /// When the counts being written came due, and in how many slices they are written.
+  /// When the first slice of the counts being written was taken, and how many slices they make.
   private var drainStart: Int64 = 0
   private var slices = 1
 
