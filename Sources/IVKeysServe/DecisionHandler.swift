@@ -33,11 +33,58 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   private var closeWhenAnswered = false
   /// An answer is awaited from the engine: an idle timer does not close the connection.
   private var answering = false
+  /// Requests read whole on this connection; as many at the last look (`look`), and the looks
+  /// since in a row that found none more and no answer awaited.
+  private var completed = 0
+  private var completedAtLook = 0
+  private var stalledLooks = 0
+  private var watch: RepeatedTask?
+
+  /// Every 10 s a connection is looked at: one that has not brought a whole request for three
+  /// looks in a row (20 to 30 s), answers awaited aside, is closed, with 408 when a request's
+  /// head was read. The idle timer closes a silent connection; this one closes a client that
+  /// trickles its headers or body a byte at a time, which would otherwise hold a socket for
+  /// hours and a graceful shutdown with it.
+  static let lookInterval = TimeAmount.seconds(10)
+  static let stalledLooksAllowed = 3
 
   init(engine: ServeEngine, peer: ServeRequest.Peer, outbox: Outbox) {
     self.engine = engine
     self.peer = peer
     self.outbox = outbox
+  }
+
+  func handlerAdded(context: ChannelHandlerContext) {
+    let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+    watch = context.eventLoop.scheduleRepeatedTask(initialDelay: Self.lookInterval, delay: Self.lookInterval) { _ in
+      let (handler, context) = bound.value
+      handler.look(context)
+    }
+  }
+
+  func handlerRemoved(context: ChannelHandlerContext) {
+    watch?.cancel()
+    watch = nil
+  }
+
+  /// See `lookInterval`.
+  private func look(_ context: ChannelHandlerContext) {
+    if answering || completed != completedAtLook {
+      completedAtLook = completed
+      stalledLooks = 0
+      return
+    }
+    stalledLooks += 1
+    guard stalledLooks >= Self.stalledLooksAllowed else { return }
+    watch?.cancel()
+    watch = nil
+    if let h = head, !refused {
+      refused = true
+      let r = ServeEngine.failure(408, "request_timeout", "the request took too long to arrive")
+      respond(context, r, to: h, close: .all)
+    } else {
+      context.close(promise: nil)
+    }
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -57,6 +104,7 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
     case .end:
       guard let h = head, !refused else { return }
       head = nil
+      completed &+= 1
       route(context, h)
     }
   }

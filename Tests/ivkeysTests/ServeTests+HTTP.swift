@@ -133,4 +133,43 @@ extension ServeTests {
     #expect(s.auditCount == before + Int64(clients * each))
     #expect(s.run("audit", "verify").status == 0)
   }
+
+  /// A body sent a byte every 2 s is never idle for 10 s, nor ever whole (1,000 bytes would take
+  /// half an hour): the server answers 408 within 30 s and closes, and a SIGTERM meanwhile does
+  /// not wait for the client.
+  @Test func aRequestTrickledByteByByteGets408AndDoesNotHoldAGracefulStop() throws {
+    let s = try Sandbox()
+    let k = try s.createKey()
+    let server = try ServeProcess(s)
+    let slow = try HTTPClient.connect(port: server.port)
+    defer { close(slow) }
+    HTTPClient.send(
+      slow,
+      "POST /verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(k.key)\r\nContent-Length: 1000\r\n\r\n")
+    let trickling = DispatchSemaphore(value: 0)
+    DispatchQueue.global().async {
+      // Stops when the server closes (send fails) or after 999 bytes.
+      for _ in 0..<999 {
+        if Glibc.send(slow, "x", 1, Int32(MSG_NOSIGNAL)) <= 0 { break }
+        if trickling.wait(timeout: .now() + 2) == .success { break }
+      }
+    }
+    usleep(500_000)
+    kill(server.process.processIdentifier, SIGTERM)
+    // The socket's receive timeout (60 s) ends the read if the server never closes.
+    let reply = HTTPClient.readAll(slow)
+    #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply)")
+    #expect(reply.contains("request_timeout"))
+    // Not a speed test: a deadline far past the server's 30 s, only so a broken build ends.
+    let deadline = Date().addingTimeInterval(90)
+    while server.process.isRunning && Date() < deadline { usleep(50_000) }
+    trickling.signal()
+    #expect(!server.process.isRunning, "the trickling client held the graceful stop")
+    if server.process.isRunning {
+      kill(server.process.processIdentifier, SIGKILL)
+      server.process.waitUntilExit()
+    } else {
+      #expect(server.process.terminationStatus == 0)
+    }
+  }
 }
