@@ -26,8 +26,9 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   private var bodyBytes = 0
   /// A body over the limit was answered with 413 and the output closed: everything read after
   /// it is discarded (never reset: no later request on this connection can be answered) until
-  /// the client closes, or the idle timer does. Closing at once could reset the connection
-  /// before a client still sending its body reads the 413.
+  /// the client closes, or the idle timer or a look (`lookInterval`) closes the connection.
+  /// Closing at once could reset the connection before a client still sending its body reads
+  /// the 413. A 408 (`look`) is sent the same way.
   private var refused = false
   /// The client closed its side while an answer was awaited: close once it is written.
   private var closeWhenAnswered = false
@@ -40,13 +41,14 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
   private var stalledLooks = 0
   private var watch: RepeatedTask?
 
-  /// Every 10 s a connection is looked at: one that has not brought a whole request for three
-  /// looks in a row (20 to 30 s), answers awaited aside, is closed, with 408 when a request's
-  /// head was read. The idle timer closes a silent connection; this one closes a client that
-  /// trickles its headers or body a byte at a time, which would otherwise hold a socket for
-  /// hours and a graceful shutdown with it.
+  /// Every 10 s a connection is looked at. One that has brought no whole request for two looks
+  /// in a row (20 to 30 s since its last whole request or its start), answers awaited aside, is
+  /// answered 408 with its output closed when a request's head was read, and closed at the next
+  /// look (10 s later, time for the client to read the 408); otherwise closed at once. The idle
+  /// timer closes a silent connection; this closes a client that trickles its headers or body a
+  /// byte at a time, which would otherwise hold a socket for hours and a graceful stop with it.
   static let lookInterval = TimeAmount.seconds(10)
-  static let stalledLooksAllowed = 3
+  static let stalledLooksAllowed = 2
 
   init(engine: ServeEngine, peer: ServeRequest.Peer, outbox: Outbox) {
     self.engine = engine
@@ -76,13 +78,13 @@ final class DecisionHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
     stalledLooks += 1
     guard stalledLooks >= Self.stalledLooksAllowed else { return }
-    watch?.cancel()
-    watch = nil
     if let h = head, !refused {
       refused = true
       let r = ServeEngine.failure(408, "request_timeout", "the request took too long to arrive")
-      respond(context, r, to: h, close: .all)
+      respond(context, r, to: h, close: .output)
     } else {
+      watch?.cancel()
+      watch = nil
       context.close(promise: nil)
     }
   }

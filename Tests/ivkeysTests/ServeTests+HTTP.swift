@@ -135,8 +135,8 @@ extension ServeTests {
   }
 
   /// A body sent a byte every 2 s is never idle for 10 s, nor ever whole (1,000 bytes would take
-  /// half an hour): the server answers 408 within 30 s and closes, and a SIGTERM meanwhile does
-  /// not wait for the client.
+  /// half an hour): the server answers 408 within 30 s and closes its side, then the connection,
+  /// and a SIGTERM meanwhile does not wait for the client.
   @Test func aRequestTrickledByteByByteGets408AndDoesNotHoldAGracefulStop() throws {
     let s = try Sandbox()
     let k = try s.createKey()
@@ -146,24 +146,30 @@ extension ServeTests {
     HTTPClient.send(
       slow,
       "POST /verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(k.key)\r\nContent-Length: 1000\r\n\r\n")
-    let trickling = DispatchSemaphore(value: 0)
+    let stop = DispatchSemaphore(value: 0)
+    let stopped = DispatchSemaphore(value: 0)
     DispatchQueue.global().async {
-      // Stops when the server closes (send fails) or after 999 bytes.
+      // Until the server closes (send fails), the test says stop, or 999 bytes.
       for _ in 0..<999 {
         if Glibc.send(slow, "x", 1, Int32(MSG_NOSIGNAL)) <= 0 { break }
-        if trickling.wait(timeout: .now() + 2) == .success { break }
+        if stop.wait(timeout: .now() + 2) == .success { break }
       }
+      stopped.signal()
     }
-    usleep(500_000)
+    // Time for the server to read the request's head (a stop before that closes the connection at
+    // once, which is not what this test looks at), well inside the 20 s before a 408.
+    sleep(3)
     kill(server.process.processIdentifier, SIGTERM)
-    // The socket's receive timeout (60 s) ends the read if the server never closes.
+    // The socket's receive timeout (60 s) ends the read if the server never answers.
     let reply = HTTPClient.readAll(slow)
     #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply)")
     #expect(reply.contains("request_timeout"))
     // Not a speed test: a deadline far past the server's 30 s, only so a broken build ends.
     let deadline = Date().addingTimeInterval(90)
     while server.process.isRunning && Date() < deadline { usleep(50_000) }
-    trickling.signal()
+    // The sender is done with the descriptor before it is closed (and its number reused).
+    stop.signal()
+    stopped.wait()
     #expect(!server.process.isRunning, "the trickling client held the graceful stop")
     if server.process.isRunning {
       kill(server.process.processIdentifier, SIGKILL)
