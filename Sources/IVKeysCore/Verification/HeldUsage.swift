@@ -66,9 +66,8 @@ struct HeldUsage {
   private var draining = UsageCounter()
   private var order: [String] = []
   private var next = 0
-  /// When the first slice of the counts being written was taken, and how many slices they make.
+  /// When the first slice of the counts being written was taken.
   private var drainStart: Int64 = 0
-  private var slices = 1
 
   init(pacing: UsagePacing) { self.pacing = pacing }
 
@@ -76,6 +75,7 @@ struct HeldUsage {
   /// that came due are written in slices, the next slice's time.
   func due(now: Int64) -> Int64? {
     if next < order.count, let slice = pacing.slice {
+      let slices = (order.count + slice - 1) / slice
       return drainStart + Int64(next / slice) * pacing.spreadMilliseconds / Int64(slices) - now
     }
     return held.isEmpty ? nil : heldSince + pacing.holdMilliseconds - now
@@ -98,7 +98,6 @@ struct HeldUsage {
       order = draining.keyIDs.sorted()
       next = 0
       drainStart = now
-      slices = (order.count + slice - 1) / slice
     }
     let keys = next..<min(next + slice, order.count)
     return Batch(usage: draining.only(order[keys]), keys: keys)
